@@ -1,0 +1,1 @@
+"""newscrawl: a Scrapy crawler for tech-news sites, one schema for every site."""

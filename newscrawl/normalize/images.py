@@ -1,0 +1,67 @@
+"""Images: absolute URLs, full image paired with its thumbnail, duplicates and data: URIs dropped."""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import urlsplit
+
+from newscrawl.items import Image, RawImage
+from newscrawl.normalize.titles import collapse_whitespace
+from newscrawl.normalize.urls import absolute_url
+
+
+def _file_name(url: str) -> str:
+    return posixpath.basename(urlsplit(url).path)
+
+
+def is_thumbnail_of(thumbnail: str, full: str, prefixes: tuple[str, ...]) -> bool:
+    """True when `thumbnail` is `full` with a thumbnail prefix on its file name, in the same folder.
+
+    快科技: `…/20220604/s_<hex>.png` is the thumbnail of `…/20220604/<hex>.png`, and
+    `…/20220709/S<uuid>.jpg` of `…/20220709/<uuid>.jpg`.
+    """
+    thumb_path, full_path = urlsplit(thumbnail).path, urlsplit(full).path
+    if posixpath.dirname(thumb_path) != posixpath.dirname(full_path):
+        return False
+    thumb_name, full_name = posixpath.basename(thumb_path), posixpath.basename(full_path)
+    return any(thumb_name == prefix + full_name for prefix in prefixes)
+
+
+def normalize_images(raw_images: list[RawImage], base_url: str, thumbnail_prefixes: tuple[str, ...]) -> list[Image]:
+    """Body images in page order, each once.
+
+    `thumbnail` is the image as shown (its `src`); `url` is the full image the page links to when the
+    link's file name is the thumbnail's without its prefix, otherwise the shown image itself.
+    """
+    images: list[Image] = []
+    seen: set[str] = set()
+    for raw in raw_images:
+        shown = absolute_url(raw.src, base_url)
+        if shown is None:
+            continue
+        link = absolute_url(raw.link, base_url)
+        full = link if link and link != shown and is_thumbnail_of(shown, link, thumbnail_prefixes) else shown
+        if full in seen:
+            continue
+        seen.add(full)
+        alt = collapse_whitespace(raw.alt) if raw.alt else None
+        images.append(Image(url=full, thumbnail=shown, alt=alt or None))
+    return images
+
+
+def head_image(images: list[Image]) -> str | None:
+    """The first image as shown (the archive's `headimg`), or None without images."""
+    return images[0]["thumbnail"] if images else None
+
+
+# Attributes lazy-loading scripts keep the real image URL in, most specific first.
+LAZY_SOURCE_ATTRIBUTES = ("data-original", "data-src", "data-lazy-src", "data-actualsrc")
+
+
+def shown_source(attributes: dict[str, str]) -> str | None:
+    """The URL an `<img>` really shows: a lazy-load attribute wins over a placeholder `src`."""
+    for name in LAZY_SOURCE_ATTRIBUTES:
+        value = (attributes.get(name) or "").strip()
+        if value and not value.lower().startswith("data:"):
+            return value
+    return attributes.get("src")

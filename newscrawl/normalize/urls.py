@@ -1,0 +1,24 @@
+"""URLs: made absolute and safe; unusable ones (data:, javascript:, empty) become None."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from w3lib.url import safe_url_string
+
+_WEB_SCHEMES = ("http://", "https://")
+
+
+def absolute_url(value: str | None, base_url: str) -> str | None:
+    """An absolute http(s) URL for `value` relative to `base_url`, or None.
+
+    Protocol-relative `//host/x` takes the base's scheme; `data:`, `javascript:` and other schemes give
+    None, so they never reach an item.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    joined = safe_url_string(urljoin(base_url, value))
+    return joined if joined.lower().startswith(_WEB_SCHEMES) else None

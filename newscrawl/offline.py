@@ -1,0 +1,39 @@
+"""Offline crawling: the spider requests the real URLs; with NEWSCRAWL_OFFLINE_ROOT set, this download
+handler fetches `https://news.mydrivers.com/tag/x.htm` from `<root>/news.mydrivers.com/tag/x.htm`
+instead (the bundled site, served on 127.0.0.1) and hands back a response carrying the real URL.
+
+It sits below every middleware, so robots.txt, redirects, retries, offsite filtering and stats run
+exactly as they do live; only the socket goes to the loopback server.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+
+def loopback_url(url: str, root: str) -> str:
+    """`https://host/path?q` → `<root>/host/path?q`."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{root.rstrip('/')}/{parts.hostname}{parts.path or '/'}{query}"
+
+
+class LoopbackDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's own HTTP/1.1 handler, pointed at the bundled site when NEWSCRAWL_OFFLINE_ROOT is set."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.root = crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None
+        if self.root and urlsplit(self.root).hostname not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError(f"NEWSCRAWL_OFFLINE_ROOT must be a loopback address, not {self.root}")
+
+    async def download_request(self, request: Request) -> Response:
+        if not self.root:
+            return await super().download_request(request)
+        response = await super().download_request(request.replace(url=loopback_url(request.url, self.root)))
+        return response.replace(url=request.url, request=request)

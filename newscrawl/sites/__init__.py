@@ -1,0 +1,39 @@
+"""The site registry: every module in this package that defines `SITE` is a supported site."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from newscrawl.sites.base import Listing, Site
+
+__all__ = ["Listing", "Site", "all_sites", "get_site", "site_for_url"]
+
+
+@cache
+def all_sites() -> dict[str, Site]:
+    """Sites by name, found by importing this package's modules."""
+    sites: dict[str, Site] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        site = getattr(module, "SITE", None)
+        if isinstance(site, Site):
+            sites[site.name] = site
+    return dict(sorted(sites.items()))
+
+
+def get_site(name: str) -> Site:
+    try:
+        return all_sites()[name]
+    except KeyError:
+        raise KeyError(f"unknown site {name!r}; known: {', '.join(all_sites())}") from None
+
+
+def site_for_url(url: str) -> Site:
+    """The site whose hosts serve `url`."""
+    for site in all_sites().values():
+        if site.owns(url):
+            return site
+    raise LookupError(f"no site module serves {url}; known hosts: "
+                      + ", ".join(h for s in all_sites().values() for h in s.hosts))

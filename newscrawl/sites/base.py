@@ -1,0 +1,104 @@
+"""What a site module is: data about one site plus page parsers that need nothing but HTML and a URL.
+
+A site module subclasses `Site`, fills in the class attributes and the four URL/parse methods, and
+sets a module-level `SITE = MySite()`. The registry finds it; spiders, pipelines and exporters are
+shared and never name a site.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from newscrawl.items import RawArticle, RawImage
+from newscrawl.normalize.html import inner_html, resolve_lazy_images
+from newscrawl.normalize.images import shown_source
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a listing (tag) page links to: article URLs in page order, and the next page if any."""
+
+    article_urls: list[str]
+    next_url: str | None
+
+
+class Site(ABC):
+    """One news site: its URLs, selectors, timezone and archive conventions, as data and pure parsers."""
+
+    name: ClassVar[str]  # spider name and the `site` field, e.g. "mydrivers"
+    display_name: ClassVar[str]
+    hosts: ClassVar[tuple[str, ...]]  # every host the site serves pages from
+    timezone: ClassVar[ZoneInfo]  # wall time of dates shown on its pages
+    language: ClassVar[str]
+    title_suffixes: ClassVar[tuple[str, ...]] = ()
+    thumbnail_prefixes: ClassVar[tuple[str, ...]] = ()
+    fallback_encoding: ClassVar[str] = "utf-8"  # for bytes that are not UTF-8 and declare nothing usable
+    # The front-matter archive's conventions for this site.
+    archive_categories: ClassVar[tuple[str, ...]]
+    archive_author: ClassVar[str]
+
+    def owns(self, url: str) -> bool:
+        """True for URLs on one of the site's hosts."""
+        return (urlsplit(url).hostname or "").lower() in self.hosts
+
+    @abstractmethod
+    def article_id(self, url: str) -> str | None:
+        """The stable article id in an article URL, or None when the URL is not an article."""
+
+    @abstractmethod
+    def article_url(self, article_id: str) -> str:
+        """The canonical article URL for an id (every variant of an article maps to this one)."""
+
+    @abstractmethod
+    def listing_url(self, tag: str) -> str:
+        """The first listing page of a tag given as the site's slug or as a listing URL."""
+
+    @abstractmethod
+    def parse_listing(self, html: str, url: str) -> Listing:
+        """Article links and the next page of one listing page."""
+
+    @abstractmethod
+    def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
+        """The raw fields of one article page (strings as seen; normalising happens later)."""
+
+    # Helpers for subclasses -------------------------------------------------------------------
+
+    @staticmethod
+    def first_text(selector: Selector, *queries: str) -> str | None:
+        """Text of the first CSS query that finds non-blank text (all descendant text joined)."""
+        for query in queries:
+            for node in selector.css(query):
+                text = "".join(node.css("::text").getall()).strip()
+                if text:
+                    return text
+        return None
+
+    @staticmethod
+    def body_parts(
+        container: lxml_html.HtmlElement, drop_css: tuple[str, ...], decoration_css: tuple[str, ...]
+    ) -> tuple[str, list[RawImage]]:
+        """The container's inner HTML with junk removed and lazy images resolved, and its images.
+
+        `drop_css` elements go with their content (ads, share boxes); images inside `decoration_css`
+        elements (end-of-article marks) stay in the body but are not article images.
+        """
+        for query in drop_css:
+            for element in container.cssselect(query):
+                element.drop_tree()
+        resolve_lazy_images(container)
+        # A set of the elements themselves: it keeps lxml's proxies alive, so identity holds.
+        decorations = {img for query in decoration_css for el in container.cssselect(query) for img in el.iter("img")}
+        images = []
+        for img in container.iter("img"):
+            if img in decorations:
+                continue
+            link = next((a.get("href") for a in img.iterancestors("a")), None)
+            images.append(RawImage(src=shown_source(dict(img.attrib)), link=link, alt=img.get("alt")))
+        return inner_html(container), images

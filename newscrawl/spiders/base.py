@@ -1,0 +1,130 @@
+"""The one spider every site shares: tag listings → pagination → articles. Crawling only, no selectors.
+
+Per run, an article is fetched and emitted once however many tags or URL variants lead to it (dedup
+by the site's article id), and a listing page is fetched once (a "next" link back to an earlier page
+ends the walk). Pagination stops at NEWSCRAWL_MAX_PAGES pages per tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response
+
+from newscrawl.items import RawArticle
+from newscrawl.normalize.dates import to_utc_iso
+from newscrawl.normalize.encoding import decode_html
+from newscrawl.sites import Site
+
+
+def _split_arg(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class SiteSpider(scrapy.Spider):
+    """Crawl a site's tag pages (`-a tag=a,b`) and/or single articles (`-a url=…`).
+
+    Arguments: `tag` slugs or tag-page URLs, comma-separated; `url` article URLs, comma-separated;
+    `follow_tags=N` also crawls tags found on articles, N tag hops deep (default 0);
+    `max_pages=N` overrides NEWSCRAWL_MAX_PAGES for this run.
+    """
+
+    site: ClassVar[Site]
+
+    def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
+                 max_pages: str | int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tags = [self.site.listing_url(value) for value in _split_arg(tag)]
+        self.article_urls = _split_arg(url)
+        for article_url in self.article_urls:
+            if self.site.article_id(article_url) is None:
+                raise ValueError(f"not a {self.site.display_name} article URL: {article_url}")
+        if not self.tags and not self.article_urls:
+            raise ValueError(f"nothing to crawl: pass -a tag=SLUG[,SLUG…] and/or -a url=ARTICLE_URL[,…] "
+                             f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)")
+        self.follow_tags = int(follow_tags)
+        self._max_pages_arg = int(max_pages) if max_pages is not None else None
+        self.allowed_domains = list(self.site.hosts)
+        self._seen_articles: set[str] = set()
+        self._seen_listings: set[str] = set()
+
+    @property
+    def max_pages(self) -> int:
+        if self._max_pages_arg is not None:
+            return self._max_pages_arg
+        return self.settings.getint("NEWSCRAWL_MAX_PAGES")
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for listing_url in self.tags:
+            if request := self._listing_request(listing_url, page=1, depth=0):
+                yield request
+        for article_url in self.article_urls:
+            if request := self._article_request(article_url, depth=0):
+                yield request
+
+    # Requests ------------------------------------------------------------------------------------
+
+    def _listing_request(self, url: str, page: int, depth: int) -> scrapy.Request | None:
+        if url in self._seen_listings:
+            self.crawler.stats.inc_value("newscrawl/listing/repeated_page")
+            return None
+        self._seen_listings.add(url)
+        # Listing pages change between runs: never let a dupefilter hide them.
+        return scrapy.Request(url, callback=self.parse_listing, dont_filter=True,
+                              cb_kwargs={"page": page, "depth": depth})
+
+    def _article_request(self, url: str, depth: int) -> scrapy.Request | None:
+        article_id = self.site.article_id(url)
+        if article_id is None:
+            self.crawler.stats.inc_value("newscrawl/listing/non_article_link")
+            self.logger.warning("Skipped a listing link that is not an article URL: %s", url)
+            return None
+        if article_id in self._seen_articles:
+            self.crawler.stats.inc_value("newscrawl/article/duplicate_link")
+            return None
+        self._seen_articles.add(article_id)
+        return scrapy.Request(self.site.article_url(article_id), callback=self.parse_article,
+                              cb_kwargs={"depth": depth})
+
+    # Callbacks -----------------------------------------------------------------------------------
+
+    def _text(self, response: Response) -> str:
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        decoded = decode_html(response.body, content_type, self.site.fallback_encoding)
+        if decoded.lossy:
+            self.crawler.stats.inc_value("newscrawl/decode/lossy")
+            self.logger.warning("Undecodable bytes replaced (U+FFFD) in %s", response.url)
+        return decoded.text
+
+    def parse_listing(self, response: Response, page: int, depth: int) -> Iterator[scrapy.Request]:
+        self.crawler.stats.inc_value("newscrawl/listing/pages")
+        listing = self.site.parse_listing(self._text(response), response.url)
+        if not listing.article_urls:
+            self.crawler.stats.inc_value("newscrawl/listing/empty")
+            self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
+        for url in listing.article_urls:
+            if request := self._article_request(url, depth):
+                yield request
+        if listing.next_url:
+            if page >= self.max_pages:
+                self.crawler.stats.inc_value("newscrawl/listing/max_pages_reached")
+                self.logger.info("Stopped at the page limit (%d) of %s", self.max_pages, response.url)
+            elif request := self._listing_request(listing.next_url, page + 1, depth):
+                yield request
+
+    def parse_article(self, response: Response, depth: int) -> Iterator[RawArticle | scrapy.Request]:
+        fetched_at = to_utc_iso(datetime.now(timezone.utc))
+        url = response.url if self.site.article_id(response.url) else response.request.url
+        raw = self.site.parse_article(self._text(response), url, fetched_at)
+        yield raw
+        if depth < self.follow_tags:
+            for _name, tag_url in raw.tags:
+                try:
+                    listing_url = self.site.listing_url(response.urljoin(tag_url or ""))
+                except ValueError:
+                    continue
+                if request := self._listing_request(listing_url, page=1, depth=depth + 1):
+                    yield request
