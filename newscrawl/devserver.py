@@ -42,12 +42,14 @@ class FixtureHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         found = self._find()
         if found is None:
-            self.send_error(404)
+            self._send(404, b"not found\n", "text/plain")
             return
-        body = found.read_bytes()
         kind = "text/html" if found.suffix in (".htm", ".html") else mimetypes.guess_type(found.name)[0]
-        self.send_response(200)
-        self.send_header("Content-Type", kind or "application/octet-stream")
+        self._send(200, found.read_bytes(), kind or "application/octet-stream")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -1,4 +1,5 @@
-"""Log a dropped item once, by its reason and URL, not by dumping the whole item (bodies are long)."""
+"""Log items by reason and URL, not by dumping the whole item (bodies are long): a drop once at
+WARNING, a scraped article at DEBUG."""
 
 from __future__ import annotations
 
@@ -11,3 +12,7 @@ from scrapy import logformatter
 class NewscrawlLogFormatter(logformatter.LogFormatter):
     def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any = None) -> Any:
         return {"level": logging.WARNING, "msg": "Dropped %(exception)s", "args": {"exception": exception}}
+
+    def scraped(self, item: Any, response: Any, spider: Any = None) -> Any:
+        return {"level": logging.DEBUG, "msg": "Scraped %(id)s from <%(url)s>",
+                "args": {"id": getattr(item, "id", "?"), "url": getattr(response, "url", "?")}}

@@ -36,12 +36,12 @@ ITEM_PIPELINES = {
 EXTENSIONS = {"newscrawl.extensions.StatsFile": 500}
 LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
 
-# JSONL: one article a line, UTF-8 (not \u escapes), appended run after run. `-O file.jsonl` or
-# `-o file.jsonl` on the command line replaces this default.
-FEEDS = {"output/%(name)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"}}
+# JSONL goes through Scrapy's FEEDS: `-O out.jsonl` / `-o out.jsonl` work as usual. Without any feed
+# on the command line or in FEEDS, the spider adds NEWSCRAWL_JSONL (see SiteSpider.update_settings).
 FEED_EXPORT_ENCODING = "utf-8"
 
 # newscrawl's own settings.
+NEWSCRAWL_JSONL = "output/%(name)s.jsonl"  # default feed, appended run after run; empty: none
 NEWSCRAWL_MAX_PAGES = 20  # listing pages followed per tag (guards against endless pagination)
 NEWSCRAWL_POSTS_DIR = "output/posts"  # front-matter posts go to <dir>/<site>/; empty: no posts
 NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} {title} (made file-safe)

@@ -51,6 +51,14 @@ class SiteSpider(scrapy.Spider):
         self._seen_articles: set[str] = set()
         self._seen_listings: set[str] = set()
 
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Add the default JSONL feed only when no feed was asked for (`-o`/`-O` replace it, not add to it)."""
+        super().update_settings(settings)
+        default_feed = settings.get("NEWSCRAWL_JSONL")
+        if default_feed and not settings.getdict("FEEDS"):
+            settings.set("FEEDS", {default_feed: {"format": "jsonlines", "encoding": "utf-8"}}, priority="spider")
+
     @property
     def max_pages(self) -> int:
         if self._max_pages_arg is not None:
