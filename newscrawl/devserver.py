@@ -3,8 +3,9 @@
 `python -m newscrawl.devserver` serves every `fixtures/<site>/site/` folder: the URL path starts with
 the real host name, so `https://news.mydrivers.com/tag/x.htm` is `/news.mydrivers.com/tag/x.htm`
 here (newscrawl/offline.py does that mapping). HTML goes out as `text/html` with no charset, as the
-2026 probe of 快科技 saw; pages carry their own `<meta>` charset where they have one. It prints
-`serving http://127.0.0.1:PORT` once it listens.
+2026 probe of 快科技 saw; pages carry their own `<meta>` charset where they have one. A file
+`<path>.redirect` holding a URL answers `<path>` with a 301 to that URL (tests of redirects). It
+prints `serving http://127.0.0.1:PORT` once it listens.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
         self.roots = roots
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    def _find(self) -> Path | None:
-        relative = unquote(urlsplit(self.path).path).lstrip("/")
+    def _find(self, suffix: str = "") -> Path | None:
+        relative = unquote(urlsplit(self.path).path).lstrip("/") + suffix
         for root in self.roots:
             candidate = (root / relative).resolve()
             if candidate.is_relative_to(root.resolve()) and candidate.is_file():
@@ -40,6 +41,13 @@ class FixtureHandler(BaseHTTPRequestHandler):
         return None
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        redirect = self._find(".redirect")
+        if redirect is not None:
+            self.send_response(301)
+            self.send_header("Location", redirect.read_text(encoding="utf-8").strip())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         found = self._find()
         if found is None:
             self._send(404, b"not found\n", "text/plain")

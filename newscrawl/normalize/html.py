@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from functools import cache
+from functools import cache, partial
 from html.entities import html5 as _HTML5_ENTITIES
 from urllib.parse import urljoin
 
@@ -52,9 +52,12 @@ _DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "svg", "ma
 _UNSAFE_STYLE = re.compile(r"expression\s*\(|javascript:|vbscript:|url\s*\(|behavior\s*:|-moz-binding|@import", re.I)
 
 
-def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+def _filter_attribute(base_url: str, element: str, attribute: str, value: str) -> str | None:
+    """Drop code-running CSS; make URLs absolute (nh3 checks their scheme afterwards)."""
     if attribute == "style" and _UNSAFE_STYLE.search(html.unescape(value)):
         return None
+    if attribute in _URL_ATTRIBUTES and not value.startswith(("http://", "https://")):
+        return urljoin(base_url, value.strip())
     return value
 
 
@@ -64,7 +67,6 @@ def _cleaner_options() -> dict[str, object]:
         "tags": set(ALLOWED_TAGS),
         "clean_content_tags": _DROP_WITH_CONTENT,
         "attributes": ALLOWED_ATTRIBUTES,
-        "attribute_filter": _filter_attribute,
         "link_rel": None,
         "url_schemes": {"http", "https", "mailto"},
         "set_tag_attribute_values": {"img": {"referrerpolicy": "no-referrer"}},
@@ -90,18 +92,8 @@ def minimal_references(serialized: str) -> str:
 
 def sanitize_html(fragment: str, base_url: str) -> str:
     """Allow-list sanitised HTML; relative URLs made absolute against `base_url`."""
-    cleaned = nh3.clean(fragment, **_cleaner_options())  # type: ignore[arg-type]
-    if "href=\"/" in cleaned or "src=\"/" in cleaned or "=\"./" in cleaned or "=\"../" in cleaned:
-        cleaned = _absolutize(cleaned, base_url)
+    cleaned = nh3.clean(fragment, attribute_filter=partial(_filter_attribute, base_url), **_cleaner_options())
     return minimal_references(cleaned)
-
-
-def _absolutize(cleaned: str, base_url: str) -> str:
-    def repl(match: re.Match[str]) -> str:
-        name, value = match.group(1), html.unescape(match.group(2))
-        return f'{name}="{html.escape(urljoin(base_url, value), quote=True)}"'
-
-    return re.sub(r'\b(href|src|poster)="((?:\.{0,2}/)[^"]*)"', repl, cleaned)
 
 
 def inner_html(element: lxml_html.HtmlElement) -> str:

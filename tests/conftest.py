@@ -1,0 +1,88 @@
+"""Shared test helpers: the bundled site on a real 127.0.0.1 server, and `scrapy crawl` as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+MYDRIVERS_SITE = FIXTURES / "mydrivers" / "site"
+FETCHED_AT = "2026-11-25T00:00:00Z"  # the fetch time the expected JSON files were written for
+
+
+class Server:
+    """`python -m newscrawl.devserver` in a subprocess, serving `roots` on a free 127.0.0.1 port."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        args = [sys.executable, "-m", "newscrawl.devserver"]
+        for root in roots:
+            args += ["--root", str(root)]
+        self.process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line.startswith("serving http://127.0.0.1:"):
+            self.process.kill()
+            raise RuntimeError(f"devserver did not start: {line!r}")
+        self.url = line.split()[1]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site_server() -> Iterator[Server]:
+    server = Server([MYDRIVERS_SITE])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site_copy(tmp_path: Path) -> Iterator[tuple[Path, Server]]:
+    """A copy of the bundled site that a test may alter, served on its own port."""
+    root = tmp_path / "site"
+    shutil.copytree(MYDRIVERS_SITE, root)
+    server = Server([root])
+    yield root / "news.mydrivers.com", server
+    server.stop()
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    items: list[dict]
+    posts: dict[str, str]  # file name → text
+    stats: dict
+    log: str
+
+
+def run_crawl(tmp_path: Path, server: Server, *spider_args: str, spider: str = "mydrivers",
+              settings: dict[str, str] | None = None, timeout: float = 120) -> CrawlResult:
+    """Run the real `scrapy crawl` against `server`, politeness delays off (loopback only)."""
+    out = tmp_path / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "scrapy", "crawl", spider, *spider_args,
+            "-O", str(out / "items.jsonl"),
+            "-s", f"NEWSCRAWL_OFFLINE_ROOT={server.url}",
+            "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
+            "-s", f"NEWSCRAWL_STATS_FILE={out / 'stats.json'}",
+            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
+    for name, value in (settings or {}).items():
+        args += ["-s", f"{name}={value}"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    jsonl = out / "items.jsonl"
+    items = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()] if jsonl.exists() else []
+    posts_dir = out / "posts" / spider
+    posts = {p.name: p.read_text(encoding="utf-8") for p in sorted(posts_dir.glob("*"))} if posts_dir.exists() else {}
+    stats_file = out / "stats.json"
+    stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
+    return CrawlResult(done.returncode, items, posts, stats, done.stderr)

@@ -1,0 +1,167 @@
+"""快科技 pages → items, without spider or network: every fixture page equals its expected JSON, and
+every archive post is reproduced from its page."""
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from conftest import FETCHED_AT, FIXTURES, MYDRIVERS_SITE
+from newscrawl.exporters.frontmatter import render_post
+from newscrawl.extract import extract_article
+from newscrawl.normalize.article import Unusable
+from newscrawl.sites import get_site, site_for_url
+
+SITE = get_site("mydrivers")
+PAGES = json.loads((FIXTURES / "mydrivers/pages.json").read_text(encoding="utf-8"))
+ARTICLE_PAGES = sorted((MYDRIVERS_SITE / "news.mydrivers.com/1").rglob("*.htm"))
+POST_PAGES = [(a["id"], a["post"]) for a in PAGES["articles"] if not a.get("derive")]
+
+
+def page_file(article_id: str) -> Path:
+    return MYDRIVERS_SITE / f"news.mydrivers.com/1/{int(article_id) // 1000}/{article_id}.htm"
+
+
+def extract(article_id: str, body: bytes | None = None):
+    return extract_article(body if body is not None else page_file(article_id).read_bytes(),
+                           SITE.article_url(article_id), "text/html", FETCHED_AT)
+
+
+def test_every_article_page_has_an_expected_item():
+    assert len(ARTICLE_PAGES) == len(PAGES["articles"]) == 16
+    for page in ARTICLE_PAGES:
+        assert page.with_suffix(".expected.json").is_file(), page
+
+
+@pytest.mark.parametrize("page", ARTICLE_PAGES, ids=lambda p: p.stem)
+def test_page_extracts_to_its_expected_json(page: Path):
+    expected = json.loads(page.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    assert extract(page.stem).to_dict() == expected
+
+
+@pytest.mark.parametrize(("article_id", "post"), POST_PAGES, ids=[p for _, p in POST_PAGES])
+def test_archive_post_is_reproduced(article_id: str, post: str):
+    """Archive-date mode: byte for byte, but for the 文章纠错 link's javascript: href (sanitising wins)."""
+    archive = (FIXTURES / "mydrivers/posts" / post).read_text(encoding="utf-8")
+    expected = archive.replace('<a href="javascript:;" class="jiucuo"', '<a class="jiucuo"')
+    assert render_post(extract(article_id), "archive") == expected
+
+
+def test_seed_in_default_mode_differs_only_by_the_true_utc_date():
+    seed = (FIXTURES / "mydrivers/posts/seed-example.md").read_text(encoding="utf-8")
+    ours = render_post(extract("833153"), "utc")
+    differing = [(a, b) for a, b in zip(seed.split("\n"), ours.split("\n"), strict=True) if a != b]
+    assert differing == [
+        ("date: Sat, 04 Jun 2022 20:42:05 GMT", "date: Sat, 04 Jun 2022 12:42:05 GMT"),
+        ('          <p class="url"><span style="color:#666">责任编辑：拾柒</span><a href="javascript:;" class="jiucuo" id="leftjiucuo">文章纠错</a></p>',
+         '          <p class="url"><span style="color:#666">责任编辑：拾柒</span><a class="jiucuo" id="leftjiucuo">文章纠错</a></p>'),
+    ]
+
+
+def test_seed_reference_copy_is_the_shared_reference():
+    shared = FIXTURES.parent.parent / "shared/reference/seed-example.md"
+    if shared.exists():  # beside the repository on developer machines and CI
+        assert shared.read_bytes() == (FIXTURES / "mydrivers/posts/seed-example.md").read_bytes()
+
+
+@pytest.mark.parametrize(("article_id", "charset"), [("762514", "gb18030"), ("850166", "utf-8")])
+def test_gbk_and_no_charset_pages_decode_without_replacement(article_id: str, charset: str):
+    article = extract(article_id)
+    assert "\ufffd" not in json.dumps(article.to_dict(), ensure_ascii=False)
+    assert article.title in page_file(article_id).read_bytes().decode(charset)
+
+
+def mutate(article_id: str, old: str, new: str) -> bytes:
+    text = page_file(article_id).read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new, 1).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ('<div class="news_bt" id="thread_subject">小米首款徕卡旗舰7月发！雷军晒刚入手的徕卡M11/Q2相机</div>', "", None),
+        ("2022-06-04 20:42:05  出处", "出处", "missing_date"),
+        ("2022-06-04 20:42:05  出处", "二〇二二年某日  出处", "invalid_date"),
+        ('<div class="news_info">', '<div class="gone">', "missing_body"),
+    ],
+)
+def test_missing_parts_are_named(old: str, new: str, reason: str | None):
+    body = mutate("833153", old, new)
+    if reason is None:  # no title block: og:title is the fallback
+        assert extract("833153", body).title == "小米首款徕卡旗舰7月发！雷军晒刚入手的徕卡M11/Q2相机"
+        return
+    with pytest.raises(Unusable) as error:
+        extract("833153", body)
+    assert error.value.reason == reason
+
+
+def test_no_title_anywhere_is_missing_title():
+    text = page_file("833153").read_text(encoding="utf-8")
+    for part in ('<div class="news_bt" id="thread_subject">小米首款徕卡旗舰7月发！雷军晒刚入手的徕卡M11/Q2相机</div>',
+                 '<meta property="og:title" content="小米首款徕卡旗舰7月发！雷军晒刚入手的徕卡M11/Q2相机">',
+                 "<title>小米首款徕卡旗舰7月发！雷军晒刚入手的徕卡M11/Q2相机--快科技--科技改变未来</title>"):
+        text = text.replace(part, "")
+    with pytest.raises(Unusable, match="missing_title"):
+        extract("833153", text.encode())
+
+
+def test_title_falls_back_to_the_title_tag_without_its_suffix():
+    text = page_file("762514").read_bytes().decode("gb18030")
+    text = text.replace('<div class="news_bt" id="thread_subject">', '<div class="x">').replace('property="og:title"', 'name="x"')
+    assert extract("762514", text.encode("gb18030")).title == "Win10更新惹祸 游戏卡顿、掉帧：微软正式回应"
+
+
+def test_scraper_junk_and_lazy_images_in_the_body():
+    body = mutate("833153", '<div class="news_info">',
+                  '<div class="news_info"><div id="AiSummaryLink">AI 摘要</div><script>track()</script>'
+                  '<p><img src="https://icons.mydrivers.com/loading.gif" data-original="//img1.mydrivers.com/img/1/lazy.jpg" alt="lazy"></p>')
+    article = extract("833153", body)
+    assert "AI 摘要" not in article.body_html and "track()" not in article.body_html
+    assert article.body_html.startswith('<p><img src="https://img1.mydrivers.com/img/1/lazy.jpg" alt="lazy" referrerpolicy="no-referrer"></p>')
+    assert article.images[0] == {"url": "https://img1.mydrivers.com/img/1/lazy.jpg",
+                                 "thumbnail": "https://img1.mydrivers.com/img/1/lazy.jpg", "alt": "lazy"}
+
+
+def test_listing_page():
+    listing = SITE.parse_listing((MYDRIVERS_SITE / "news.mydrivers.com/tag/windows_11.htm").read_text(encoding="utf-8"),
+                                 "https://news.mydrivers.com/tag/windows_11.htm")
+    assert listing.article_urls == ["https://news.mydrivers.com/1/178/178519.htm", "https://news.mydrivers.com/1/792/792466.htm"]
+    assert listing.next_url == "https://news.mydrivers.com/tag/windows_11_2.htm"
+    last = SITE.parse_listing((MYDRIVERS_SITE / "news.mydrivers.com/tag/windows_11_2.htm").read_text(encoding="utf-8"),
+                              "https://news.mydrivers.com/tag/windows_11_2.htm")
+    assert last.next_url is None and len(last.article_urls) == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "article_id"),
+    [
+        ("https://news.mydrivers.com/1/833/833153.htm", "833153"),
+        ("http://news.mydrivers.com/1/833/833153.htm?from=rss", "833153"),
+        ("https://m.mydrivers.com/newsview/833153.html", "833153"),
+        ("https://news.mydrivers.com/tag/xiaomi.htm", None),
+        ("https://evil.example/1/833/833153.htm", None),
+    ],
+)
+def test_article_ids(url: str, article_id: str | None):
+    assert SITE.article_id(url) == article_id
+
+
+def test_urls():
+    assert SITE.article_url("178519") == "https://news.mydrivers.com/1/178/178519.htm"
+    assert SITE.listing_url("xiaomi12_ultra") == "https://news.mydrivers.com/tag/xiaomi12_ultra.htm"
+    assert SITE.listing_url("https://news.mydrivers.com/tag/laika.htm") == "https://news.mydrivers.com/tag/laika.htm"
+    with pytest.raises(ValueError):
+        SITE.listing_url("https://evil.example/tag/laika.htm")
+    assert site_for_url("https://m.mydrivers.com/newsview/1.html") is SITE
+    with pytest.raises(LookupError):
+        site_for_url("https://example.com/")
+
+
+def test_raw_article_has_no_normalised_values():
+    """The site module hands over strings as seen: the byline keeps its labels, the title its markup."""
+    text = page_file("833153").read_text(encoding="utf-8")
+    raw = SITE.parse_article(text, SITE.article_url("833153"), FETCHED_AT)
+    assert asdict(raw)["byline"].startswith("2022-06-04 20:42:05  出处：快科技  作者：拾柒")
+    assert raw.editor_line == "责任编辑：拾柒"
