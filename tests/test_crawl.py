@@ -132,3 +132,13 @@ def test_bad_arguments_fail_clearly(tmp_path: Path, site_server, args, message):
     result = run_crawl(tmp_path, site_server, *args)
     assert result.returncode != 0
     assert message in result.log
+
+
+def test_undecodable_article_is_dropped_not_written_with_replacement_characters(tmp_path: Path, site_copy):
+    root, server = site_copy
+    page = root / "1/833/833153.htm"
+    page.write_bytes(page.read_bytes().replace("<p>雷军还直言".encode(), b"<p>\xff\xfe\x80\xff"))
+    result = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra")
+    assert ids(result) == ["848601"]
+    assert result.stats["newscrawl/dropped/undecodable"] == 1
+    assert "Dropped undecodable: https://news.mydrivers.com/1/833/833153.htm" in result.log

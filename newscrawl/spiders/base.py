@@ -14,7 +14,9 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Response
 
+from newscrawl.extract import article_text
 from newscrawl.items import RawArticle
+from newscrawl.normalize.article import Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site
@@ -99,17 +101,17 @@ class SiteSpider(scrapy.Spider):
 
     # Callbacks -----------------------------------------------------------------------------------
 
-    def _text(self, response: Response) -> str:
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        decoded = decode_html(response.body, content_type, self.site.fallback_encoding)
-        if decoded.lossy:
-            self.crawler.stats.inc_value("newscrawl/decode/lossy")
-            self.logger.warning("Undecodable bytes replaced (U+FFFD) in %s", response.url)
-        return decoded.text
+    @staticmethod
+    def _content_type(response: Response) -> str | None:
+        return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
     def parse_listing(self, response: Response, page: int, depth: int) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("newscrawl/listing/pages")
-        listing = self.site.parse_listing(self._text(response), response.url)
+        decoded = decode_html(response.body, self._content_type(response), self.site.fallback_encoding)
+        if decoded.lossy:  # links still work; say so all the same
+            self.crawler.stats.inc_value("newscrawl/decode/lossy")
+            self.logger.warning("Undecodable bytes in listing page %s", response.url)
+        listing = self.site.parse_listing(decoded.text, response.url)
         if not listing.article_urls:
             self.crawler.stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
@@ -126,7 +128,13 @@ class SiteSpider(scrapy.Spider):
     def parse_article(self, response: Response, depth: int) -> Iterator[RawArticle | scrapy.Request]:
         fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
-        raw = self.site.parse_article(self._text(response), url, fetched_at)
+        try:
+            text = article_text(self.site, response.body, url, self._content_type(response))
+        except Unusable as unusable:  # counted like the pipeline's drops: no item to drop yet
+            self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
+            self.logger.warning("Dropped %s", unusable)
+            return
+        raw = self.site.parse_article(text, url, fetched_at)
         yield raw
         if depth < self.follow_tags:
             for _name, tag_url in raw.tags:
