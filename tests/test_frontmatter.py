@@ -48,7 +48,8 @@ def test_quoting_follows_the_archive():
 
 def test_dates():
     assert post_date("2022-06-04T20:42:05+08:00", "utc") == "Sat, 04 Jun 2022 12:42:05 GMT"
-    assert post_date("2022-06-04T20:42:05+08:00", "archive") == "Sat, 04 Jun 2022 20:42:05 GMT"
+    assert post_date("2022-06-04T20:42:05+08:00", "archive", "wall") == "Sat, 04 Jun 2022 20:42:05 GMT"
+    assert post_date("2022-06-04T20:42:05+08:00", "archive", "utc") == "Sat, 04 Jun 2022 12:42:05 GMT"
     assert post_date("2022-06-05T02:00:00+08:00", "utc") == "Sat, 04 Jun 2022 18:00:00 GMT"
     with pytest.raises(ValueError):
         post_date("2022-06-04T20:42:05+08:00", "local")

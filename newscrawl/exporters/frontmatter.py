@@ -37,18 +37,16 @@ def yaml_quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
-def post_date(published: str, mode: str) -> str:
-    """The `date:` value. "utc": the true instant in RFC 1123 (`Sat, 04 Jun 2022 12:42:05 GMT`).
-    "archive": the site's wall time labelled GMT, as the archive's generator wrote it
-    (`Sat, 04 Jun 2022 20:42:05 GMT` for 20:42:05 Beijing time)."""
-    moment = datetime.fromisoformat(published)
-    if mode == "utc":
-        wall = moment.astimezone(timezone.utc)
-    elif mode == "archive":
-        wall = moment.replace(tzinfo=timezone.utc)
-    else:
+def post_date(published: str, mode: str, archive_dates: str = "utc") -> str:
+    """The `date:` value in RFC 1123. "utc": the true instant (`Sat, 04 Jun 2022 12:42:05 GMT`).
+    "archive": as the archive wrote it for the site — for `archive_dates == "wall"` (快科技) the site's
+    wall time labelled GMT (`Sat, 04 Jun 2022 20:42:05 GMT` for 20:42:05 Beijing time)."""
+    if mode not in DATE_MODES:
         raise ValueError(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {DATE_MODES}, not {mode!r}")
-    return format_datetime(wall, usegmt=True)
+    moment = datetime.fromisoformat(published)
+    if mode == "archive" and archive_dates == "wall":
+        return format_datetime(moment.replace(tzinfo=timezone.utc), usegmt=True)
+    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
 def _escape_braces(text: str) -> str:
@@ -64,7 +62,7 @@ def render_post(article: Article, date_mode: str = "utc", placeholder_image: str
     lines += [f" - {category}" for category in site.archive_categories]
     if image:
         lines.append(f"headimg: {yaml_quoted(image)}")
-    lines += [f"author: {site.archive_author}", "comments: false", f"date: {post_date(article.published, date_mode)}"]
+    lines += [f"author: {site.archive_author}", "comments: false", f"date: {post_date(article.published, date_mode, site.archive_dates)}"]
     if image:
         lines.append(f"thumbnail: {yaml_quoted(image)}")
     lines += ["---", "", "<div>   ", article.body_html + "  ", "</div>", " " * 12]

@@ -71,6 +71,7 @@ def _cleaner_options() -> dict[str, object]:
         "url_schemes": {"http", "https", "mailto"},
         "set_tag_attribute_values": {"img": {"referrerpolicy": "no-referrer"}},
         "strip_comments": True,
+        "generic_attribute_prefixes": {"data-"},  # inert; sites use them (cnBeta's data-link)
     }
 
 

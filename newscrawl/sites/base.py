@@ -43,6 +43,9 @@ class Site(ABC):
     # The front-matter archive's conventions for this site.
     archive_categories: ClassVar[tuple[str, ...]]
     archive_author: ClassVar[str]
+    # How the archive wrote `date:` for this site: "utc" (the true instant) or "wall" (the site's wall
+    # time labelled GMT). NEWSCRAWL_FRONTMATTER_DATES=archive follows it.
+    archive_dates: ClassVar[str] = "utc"
 
     def owns(self, url: str) -> bool:
         """True for URLs on one of the site's hosts."""
@@ -53,8 +56,8 @@ class Site(ABC):
         """The stable article id in an article URL, or None when the URL is not an article."""
 
     @abstractmethod
-    def article_url(self, article_id: str) -> str:
-        """The canonical article URL for an id (every variant of an article maps to this one)."""
+    def canonical_url(self, url: str) -> str:
+        """The one URL of the article `url` points to (desktop host, no query): every variant maps to it."""
 
     @abstractmethod
     def listing_url(self, tag: str) -> str:

@@ -1,6 +1,6 @@
 """快科技 (news.mydrivers.com): URLs, selectors, timezone and quirks.
 
-What is verified and what is assumed is written in `fixtures/README.md` and the README's site section;
+What is verified and what is assumed is written in `fixtures/mydrivers/README.md` and the README;
 in short, article selectors come from public scrapers and the archive's real bodies, while the tag
 page's pagination is unverified (modelled as `<slug>_<N>.htm` links, followed by a "下一页" link or
 `rel=next`, whichever the page has). Drops and the listing/empty stat tell when the live site differs.
@@ -39,6 +39,7 @@ class MyDrivers(Site):
     fallback_encoding = "gb18030"  # old pages are GBK without always saying so
     archive_categories = ("新媒体", "快科技（原驱动之家）", "最新新闻")
     archive_author = "快科技（原驱动之家）"
+    archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT
 
     # What public scrapers strip from the body (ads, share and navigation boxes).
     body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "#AiSummaryLink", "script", "style")
@@ -52,7 +53,10 @@ class MyDrivers(Site):
         match = pattern.match(parts.path) if pattern else None
         return match.group(1) if match else None
 
-    def article_url(self, article_id: str) -> str:
+    def canonical_url(self, url: str) -> str:
+        article_id = self.article_id(url)
+        if article_id is None:
+            raise ValueError(f"not a 快科技 article URL: {url}")
         return f"https://news.mydrivers.com/1/{int(article_id) // 1000}/{article_id}.htm"
 
     def listing_url(self, tag: str) -> str:
@@ -78,10 +82,8 @@ class MyDrivers(Site):
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = Selector(text=html)
-        article_id = self.article_id(url)
-        if article_id is None:
-            raise ValueError(f"not a 快科技 article URL: {url}")
-        raw = RawArticle(site=self.name, url=self.article_url(article_id), article_id=article_id, fetched_at=fetched_at)
+        canonical = self.canonical_url(url)
+        raw = RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
         raw.title = (
             self.first_text(page, "div.news_bt", "#thread_subject", "div.news_t")
             or page.css('meta[property="og:title"]::attr(content)').get()

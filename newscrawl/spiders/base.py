@@ -96,7 +96,7 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/article/duplicate_link")
             return None
         self._seen_articles.add(article_id)
-        return scrapy.Request(self.site.article_url(article_id), callback=self.parse_article,
+        return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article,
                               cb_kwargs={"depth": depth})
 
     # Callbacks -----------------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""The site contract: what every registered site module must pass, without anybody writing a test.
+
+A site's fixtures live in `fixtures/<site>/`: `README.md` (how each page was made), `pages.json`
+(`articles[]` with `url` and optional `post`, `tags[]` with `slug` and `pages` of article ids or URLs,
+optional `archive_differences[]` and `unreproducible_posts{}`), `site/<host>/<path>` pages with
+`<page>.expected.json` beside each article page, and `posts/` (the archive's real posts).
+Each check raises AssertionError with what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator
+
+from newscrawl.exporters.frontmatter import render_post
+from newscrawl.extract import extract_article
+from newscrawl.items import json_schema
+from newscrawl.sites import Site, get_site
+
+FETCHED_AT = "2026-11-25T00:00:00Z"  # the fetch time expected items are written for
+VALIDATOR = Draft202012Validator(json_schema())
+
+
+@dataclass
+class SiteFixtures:
+    site: Site
+    folder: Path
+    spec: dict
+
+    def page(self, url: str) -> Path:
+        parts = urlsplit(url)
+        return self.folder / "site" / (parts.hostname or "") / parts.path.lstrip("/")
+
+    def expected(self, url: str) -> Path:
+        page = self.page(url)
+        return page.with_name(page.name.rsplit(".", 1)[0] + ".expected.json")
+
+    def listed_article_urls(self) -> set[str]:
+        """Canonical URLs of every article the site's tag pages list."""
+        urls_by_id = {article.get("id", article["url"]): article["url"] for article in self.spec["articles"]}
+        return {self.site.canonical_url(urls_by_id.get(entry, entry))
+                for tag in self.spec["tags"] for page in tag["pages"] for entry in page}
+
+
+def load(site_name: str, fixtures_root: Path) -> SiteFixtures:
+    folder = fixtures_root / site_name
+    spec_file = folder / "pages.json"
+    assert spec_file.is_file(), f"{site_name}: no {spec_file}"
+    return SiteFixtures(get_site(site_name), folder, json.loads(spec_file.read_text(encoding="utf-8")))
+
+
+def check_fixtures_exist(fx: SiteFixtures) -> None:
+    assert (fx.folder / "README.md").is_file(), f"{fx.site.name}: fixtures need a README.md saying how pages were made"
+    assert fx.spec.get("articles"), f"{fx.site.name}: pages.json lists no article pages"
+    assert fx.spec.get("tags") and all(len(tag["pages"]) for tag in fx.spec["tags"]), f"{fx.site.name}: no listing pages"
+    assert any(len(tag["pages"]) >= 2 for tag in fx.spec["tags"]), f"{fx.site.name}: no listing over 2 pages or more"
+    for article in fx.spec["articles"]:
+        assert fx.site.owns(article["url"]) and fx.site.article_id(article["url"]), f"not an article URL: {article['url']}"
+        assert fx.page(article["url"]).is_file(), f"missing page {fx.page(article['url'])}"
+        assert fx.expected(article["url"]).is_file(), f"missing expected item {fx.expected(article['url'])}"
+    for tag in fx.spec["tags"]:
+        first = fx.site.listing_url(tag["slug"])
+        assert fx.page(first).is_file(), f"missing listing page {fx.page(first)}"
+
+
+def check_pages_extract(fx: SiteFixtures) -> None:
+    for article in fx.spec["articles"]:
+        expected = json.loads(fx.expected(article["url"]).read_text(encoding="utf-8"))
+        VALIDATOR.validate(expected)
+        got = extract_article(fx.page(article["url"]).read_bytes(), article["url"], "text/html", FETCHED_AT).to_dict()
+        wrong = {key: (expected.get(key), got.get(key)) for key in expected.keys() | got.keys() if expected.get(key) != got.get(key)}
+        assert not wrong, f"{article['url']}: extracted item differs from its expected JSON in {sorted(wrong)}: {wrong}"
+
+
+def _archive_headimg(post: str) -> str | None:
+    match = re.search(r"^headimg: '(.*)'$", post, re.M)
+    return match.group(1) if match else None
+
+
+def check_posts_reproduced(fx: SiteFixtures) -> None:
+    """Every archive post is reproduced from its page in archive-date mode; the only differences allowed
+    are the site's declared `archive_differences` (each with a reason). A post of an article without
+    images is rendered with the post's own `headimg` as the placeholder-image setting."""
+    by_post = {article["post"]: article for article in fx.spec["articles"] if article.get("post") and not article.get("derive")}
+    skipped = fx.spec.get("unreproducible_posts", {})
+    posts = sorted((fx.folder / "posts").glob("*.md"))
+    assert posts, f"{fx.site.name}: no archive posts in {fx.folder / 'posts'}"
+    for post_file in posts:
+        if post_file.name in skipped:
+            assert skipped[post_file.name], f"{post_file.name}: say why it cannot be reproduced"
+            continue
+        assert post_file.name in by_post, f"{post_file.name}: no fixture page reproduces it (pages.json articles[].post)"
+        archive = post_file.read_text(encoding="utf-8")
+        expected = archive
+        for difference in fx.spec.get("archive_differences", []):
+            expected = expected.replace(difference["archive"], difference["ours"])
+        article_url = by_post[post_file.name]["url"]
+        article = extract_article(fx.page(article_url).read_bytes(), article_url, "text/html", FETCHED_AT)
+        placeholder = _archive_headimg(archive) if article.head_image is None else None
+        ours = render_post(article, "archive", placeholder)
+        assert ours == expected, f"{post_file.name} is not reproduced from {article_url}"

@@ -1,0 +1,65 @@
+"""Every registered site passes the contract (tests/site_contract.py) with nothing written for it."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import site_contract
+from conftest import FIXTURES, Server, run_crawl
+from newscrawl.sites import all_sites
+
+SITES = sorted(all_sites())
+
+
+@pytest.mark.parametrize("name", SITES)
+def test_fixtures_exist(name: str):
+    site_contract.check_fixtures_exist(site_contract.load(name, FIXTURES))
+
+
+@pytest.mark.parametrize("name", SITES)
+def test_every_fixture_page_extracts_to_its_expected_json(name: str):
+    site_contract.check_pages_extract(site_contract.load(name, FIXTURES))
+
+
+@pytest.mark.parametrize("name", SITES)
+def test_every_archive_post_is_reproduced(name: str):
+    site_contract.check_posts_reproduced(site_contract.load(name, FIXTURES))
+
+
+@pytest.mark.parametrize("name", SITES)
+def test_listings_crawl_end_to_end(name: str, tmp_path: Path):
+    fixtures = site_contract.load(name, FIXTURES)
+    server = Server([fixtures.folder / "site"])
+    try:
+        tags = ",".join(tag["slug"] for tag in fixtures.spec["tags"])
+        result = run_crawl(tmp_path, server, "-a", f"tag={tags}", spider=name)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log
+    assert sorted(item["url"] for item in result.items) == sorted(fixtures.listed_article_urls())
+    for item in result.items:
+        site_contract.VALIDATOR.validate(item)
+    assert len(result.posts) == len(result.items)
+
+
+def test_the_contract_fails_a_site_whose_expected_output_is_wrong(tmp_path: Path):
+    shutil.copytree(FIXTURES / "mydrivers", tmp_path / "mydrivers")
+    fixtures = site_contract.load("mydrivers", tmp_path)
+    site_contract.check_pages_extract(fixtures)  # the copy passes as it is
+    expected_file = fixtures.expected(fixtures.spec["articles"][0]["url"])
+    item = json.loads(expected_file.read_text(encoding="utf-8"))
+    item["editor"] = "雪花"
+    expected_file.write_text(json.dumps(item, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(AssertionError, match="differs from its expected JSON in \\['editor'\\]"):
+        site_contract.check_pages_extract(fixtures)
+
+
+def test_the_contract_fails_a_site_whose_post_is_not_reproduced(tmp_path: Path):
+    shutil.copytree(FIXTURES / "mydrivers", tmp_path / "mydrivers")
+    fixtures = site_contract.load("mydrivers", tmp_path)
+    post = tmp_path / "mydrivers/posts/seed-example.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("comments: false", "comments: true"), encoding="utf-8")
+    with pytest.raises(AssertionError, match="seed-example.md is not reproduced"):
+        site_contract.check_posts_reproduced(fixtures)
