@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
@@ -82,6 +82,14 @@ class Site(ABC):
                 if text:
                     return text
         return None
+
+    @staticmethod
+    def next_page_url(page: Selector, url: str) -> str | None:
+        """The listing's next page: a `rel=next` link, else a link reading 下一页 / 下页 / Next."""
+        link = page.css("a[rel~=next]::attr(href)").get() or page.xpath(
+            "//a[normalize-space(.)='下一页' or normalize-space(.)='下页' or normalize-space(.)='Next']/@href"
+        ).get()
+        return urljoin(url, link) if link else None
 
     @staticmethod
     def body_parts(

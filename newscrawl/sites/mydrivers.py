@@ -71,14 +71,7 @@ class MyDrivers(Site):
     def parse_listing(self, html: str, url: str) -> Listing:
         page = Selector(text=html)
         links = page.css("ul#newsleft_1 li h3 a::attr(href)").getall()
-        next_link = (
-            page.css("a[rel~=next]::attr(href)").get()
-            or page.xpath("//a[normalize-space(.)='下一页']/@href").get()
-        )
-        return Listing(
-            article_urls=[urljoin(url, link) for link in links],
-            next_url=urljoin(url, next_link) if next_link else None,
-        )
+        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = Selector(text=html)
