@@ -47,7 +47,8 @@ def test_split_byline(text, byline):
 @pytest.mark.parametrize(
     ("text", "editor"),
     [("责任编辑：拾柒", "拾柒"), ("\n  责任编辑: 上方文Q\n", "上方文Q"), ("[责任编辑：Ugmbbc]", "Ugmbbc"),
-     ("【责任编辑：雪花】", "雪花"), ("文章纠错", None), (None, None)],
+     ("【责任编辑：雪花】", "雪花"), ("[ 编辑：raymon725 ]", "raymon725"), ("文章纠错", None), ("本文编辑认为", None),
+     (None, None)],
 )
 def test_editor_from_footer(text, editor):
     assert editor_from_footer(text) == editor

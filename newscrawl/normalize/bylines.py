@@ -14,7 +14,7 @@ _IGNORED = ("人气", "评论", "阅读")
 _PART = re.compile(
     r"(责任编辑|出处|来源|作者|编辑|人气|评论|阅读)\s*[：:]\s*"
 )
-_EDITOR_LINE = re.compile(r"责任编辑\s*[：:]\s*([^\s\]】)]+)")
+_EDITOR_LINE = re.compile(r"(?:责任)?编辑\s*[：:]\s*([^\s\]】)]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def split_byline(text: str | None) -> Byline:
 
 
 def editor_from_footer(text: str | None) -> str | None:
-    """The name in `责任编辑：NAME` (also `[责任编辑：NAME]`), or None."""
+    """The name in `责任编辑：NAME` (also `[责任编辑：NAME]`, `[ 编辑：NAME ]`), or None."""
     if not text:
         return None
     match = _EDITOR_LINE.search(collapse_whitespace(text))
