@@ -1,0 +1,95 @@
+"""cnBeta (www.cnbeta.com.tw): URLs, selectors, timezone and quirks.
+
+Verified: article bodies (the archive's real posts) and the 2017 mobile article view (a real
+fragment, parsed through the fallback selectors). From public scrapers, unverified here: the desktop
+title/meta/summary/content selectors. Modelled: topic pages (`/topics/<n>.htm`), their item markup
+and pagination — fixtures/cnbeta/README.md says how, and `newscrawl/listing/empty` says when the live
+site differs.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from parsel import Selector
+
+from newscrawl.items import RawArticle
+from newscrawl.sites.base import Listing, Site
+
+_ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
+_TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")
+_EDITOR_MARK = re.compile(r"^\s*[\[【]\s*(?:责任)?编辑\s*[：:]")
+
+
+class CnBeta(Site):
+    name = "cnbeta"
+    display_name = "cnBeta"
+    hosts = ("www.cnbeta.com.tw", "cnbeta.com.tw", "www.cnbeta.com", "m.cnbeta.com.tw", "m.cnbeta.com")
+    timezone = ZoneInfo("Asia/Shanghai")
+    language = "zh-CN"
+    title_suffixes = ("_cnBeta.COM - 中文业界资讯站", "_cnBeta.COM 中文业界资讯站", "_cnBeta.COM")
+    archive_categories = ("新媒体", "cnBeta", "最新")
+    archive_author = "cnBeta"
+    archive_dates = "utc"  # the archive's `date:` values are true UTC
+
+    body_drop = (".topic", ".article-topic", ".article-global", "script", "style", "[id^=J_article]")
+
+    def article_id(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if (parts.hostname or "").lower() not in self.hosts:
+            return None
+        match = _ARTICLE.match(parts.path)
+        return match.group("id") if match else None
+
+    def canonical_url(self, url: str) -> str:
+        match = _ARTICLE.match(urlsplit(url).path) if self.article_id(url) else None
+        if match is None:
+            raise ValueError(f"not a cnBeta article URL: {url}")
+        return f"https://www.cnbeta.com.tw/articles/{match.group('section') or 'tech'}/{match.group('id')}.htm"
+
+    def listing_url(self, tag: str) -> str:
+        tag = tag.strip()
+        if tag.isdigit():
+            return f"https://www.cnbeta.com.tw/topics/{tag}.htm"
+        parts = urlsplit(tag)
+        if (parts.hostname or "") in self.hosts and _TOPIC_PATH.match(parts.path):
+            return f"https://www.cnbeta.com.tw{parts.path}"
+        raise ValueError(f"not a cnBeta topic number or topic-page URL: {tag!r} (e.g. 9)")
+
+    def parse_listing(self, html: str, url: str) -> Listing:
+        page = Selector(text=html)
+        links = page.css(".items-area .item dl dt a::attr(href)").getall()
+        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
+
+    def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
+        page = Selector(text=html)
+        canonical = self.canonical_url(url)
+        raw = RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
+        raw.title = (
+            self.first_text(page, "header.title h1", ".article-title")
+            or page.css('meta[property="og:title"]::attr(content)').get()
+            or self.first_text(page, "title")
+        )
+        # Desktop: the first span of div.meta is the date; the 2017 mobile view has span.time.
+        raw.published = self.first_text(page, "header.title div.meta > span:first-child", ".article-byline .time")
+        source = self.first_text(page, "header.title div.meta span.source", ".article-byline .source")
+        raw.byline = f"出处：{source}" if source else None
+        # "[责任编辑：NAME]" ends the desktop content; the 2017 mobile view has "[ 编辑：NAME ]" in .article-tail.
+        raw.editor_line = next(
+            (text for text in page.css(".article-tail ::text, .article-content ::text, .article-body ::text").getall()
+             if _EDITOR_MARK.match(text)), None)
+        parts = page.css(".article-summary, .article-content, .article-body")
+        if parts:
+            bodies = [self.body_parts(part.root, self.body_drop, ()) for part in parts]
+            raw.body_html = "".join(body for body, _ in bodies)
+            raw.images = [image for _, images in bodies for image in images]
+        for tag in page.css(".article-topic a, .topic a"):
+            name = "".join(tag.css("::text").getall()).strip()
+            if name:
+                raw.tags.append((name, tag.attrib.get("href")))
+        return raw
+
+
+SITE = CnBeta()
