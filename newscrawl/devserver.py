@@ -4,8 +4,10 @@
 the real host name, so `https://news.mydrivers.com/tag/x.htm` is `/news.mydrivers.com/tag/x.htm`
 here (newscrawl/offline.py does that mapping). HTML goes out as `text/html` with no charset, as the
 2026 probe of 快科技 saw; pages carry their own `<meta>` charset where they have one. A file
-`<path>.redirect` holding a URL answers `<path>` with a 301 to that URL (tests of redirects). It
-prints `serving http://127.0.0.1:PORT` once it listens.
+`<path>.redirect` holding a URL answers `<path>` with a 301 to that URL (tests of redirects). A URL
+with a query string is served from the file `<path>@<query>` when there is one (listing endpoints
+such as `list?p=2`). Files without an extension are HTML (sites with extensionless URLs). It prints
+`serving http://127.0.0.1:PORT` once it listens.
 """
 
 from __future__ import annotations
@@ -33,11 +35,14 @@ class FixtureHandler(BaseHTTPRequestHandler):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def _find(self, suffix: str = "") -> Path | None:
-        relative = unquote(urlsplit(self.path).path).lstrip("/") + suffix
+        parts = urlsplit(self.path)
+        path = unquote(parts.path).lstrip("/")
+        names = ([f"{path}@{unquote(parts.query)}{suffix}"] if parts.query else []) + [path + suffix]
         for root in self.roots:
-            candidate = (root / relative).resolve()
-            if candidate.is_relative_to(root.resolve()) and candidate.is_file():
-                return candidate
+            for name in names:
+                candidate = (root / name).resolve()
+                if candidate.is_relative_to(root.resolve()) and candidate.is_file():
+                    return candidate
         return None
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -52,7 +57,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
         if found is None:
             self._send(404, b"not found\n", "text/plain")
             return
-        kind = "text/html" if found.suffix in (".htm", ".html") else mimetypes.guess_type(found.name)[0]
+        html = found.suffix in (".htm", ".html", "") or "@" in found.name
+        kind = "text/html" if html else mimetypes.guess_type(found.name)[0]
         self._send(200, found.read_bytes(), kind or "application/octet-stream")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:

@@ -23,10 +23,15 @@ from newscrawl.normalize.images import shown_source
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """What a listing (tag) page links to: article URLs in page order, and the next page if any."""
+    """What a listing (tag) page links to: article URLs in page order, and the next page if any.
+
+    `end` is True when the page itself says the listing is over (an empty page past the last one of
+    an endpoint that pages by number): no articles is then expected, not a sign of a layout change.
+    """
 
     article_urls: list[str]
     next_url: str | None
+    end: bool = False
 
 
 class Site(ABC):

@@ -112,7 +112,7 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/decode/lossy")
             self.logger.warning("Undecodable bytes in listing page %s", response.url)
         listing = self.site.parse_listing(decoded.text, response.url)
-        if not listing.article_urls:
+        if not listing.article_urls and not listing.end:
             self.crawler.stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
         for url in listing.article_urls:
