@@ -33,8 +33,10 @@ class SiteFixtures:
     spec: dict
 
     def page(self, url: str) -> Path:
+        """The file the devserver answers `url` with (`<path>@<query>` for a URL with a query)."""
         parts = urlsplit(url)
-        return self.folder / "site" / (parts.hostname or "") / parts.path.lstrip("/")
+        name = parts.path.lstrip("/") + (f"@{parts.query}" if parts.query else "")
+        return self.folder / "site" / (parts.hostname or "") / name
 
     def expected(self, url: str) -> Path:
         page = self.page(url)

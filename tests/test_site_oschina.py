@@ -1,0 +1,63 @@
+"""开源中国-specific checks (the site contract covers the bundled pages and posts)."""
+
+import re
+
+import pytest
+import yaml
+
+from conftest import FETCHED_AT, FIXTURES
+from newscrawl.exporters.frontmatter import render_post
+from newscrawl.extract import extract_article
+from newscrawl.sites import get_site
+
+SITE = get_site("oschina")
+KISSO = FIXTURES / "oschina/site/www.oschina.net/news/155130/kisso-3-7-7-released"
+KISSO_URL = "https://www.oschina.net/news/155130/kisso-3-7-7-released"
+
+
+def test_code_blocks_survive_byte_for_byte():
+    page = KISSO.read_text(encoding="utf-8")
+    blocks = re.findall(r"<pre>.*?</pre>", page, re.S)
+    assert len(blocks) == 2 and "&lt;dependency&gt;" in blocks[0] and "\n\n// 解析票据\n" in blocks[1]
+    body = extract_article(KISSO.read_bytes(), KISSO_URL, "text/html", FETCHED_AT).body_html
+    assert re.findall(r"<pre>.*?</pre>", body, re.S) == blocks
+
+
+def test_no_image_means_no_invented_head_image():
+    article = extract_article(KISSO.read_bytes(), KISSO_URL, "text/html", FETCHED_AT)
+    assert article.images == [] and article.head_image is None
+    front = yaml.safe_load(render_post(article).split("\n---\n")[1])
+    assert "headimg" not in front and "thumbnail" not in front
+    front = yaml.safe_load(render_post(article, placeholder_image="https://example.org/fixed.png").split("\n---\n")[1])
+    assert front["headimg"] == front["thumbnail"] == "https://example.org/fixed.png"
+
+
+def test_archive_dates_are_utc():
+    article = extract_article(KISSO.read_bytes(), KISSO_URL, "text/html", FETCHED_AT)
+    assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, "archive")
+    assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, "utc")
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        (KISSO_URL, KISSO_URL),
+        ("http://oschina.net/news/155130/kisso-3-7-7-released?from=rss", KISSO_URL),
+        ("https://www.oschina.net/news/155130", "https://www.oschina.net/news/155130"),
+    ],
+)
+def test_canonical_urls(url: str, canonical: str):
+    assert SITE.article_id(url) == "155130" and SITE.canonical_url(url) == canonical
+
+
+def test_news_list_pages_by_number_and_ends_on_an_empty_page():
+    first = SITE.listing_url("news")
+    assert first == "https://www.oschina.net/news/widgets/_news_index_generic_list?p=1&type=ajax"
+    page = (FIXTURES / "oschina/site/www.oschina.net/news/widgets/_news_index_generic_list@p=1&type=ajax").read_text(encoding="utf-8")
+    listing = SITE.parse_listing(page, first)
+    assert listing.article_urls == ["https://www.oschina.net/news/155820/netty-4-1-67-final-released"]
+    assert listing.next_url == "https://www.oschina.net/news/widgets/_news_index_generic_list?p=2&type=ajax"
+    assert SITE.parse_listing("  \n", listing.next_url).end
+    assert not SITE.parse_listing("<div class='changed'><a href='/news/1/x'>x</a></div>", first).end
+    with pytest.raises(ValueError):
+        SITE.listing_url("linux")
