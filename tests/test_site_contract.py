@@ -2,12 +2,14 @@
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import site_contract
-from conftest import FIXTURES, Server, run_crawl
+from conftest import FIXTURES, REPO, Server, run_crawl
 from newscrawl.sites import all_sites
 
 SITES = sorted(all_sites())
@@ -63,3 +65,18 @@ def test_the_contract_fails_a_site_whose_post_is_not_reproduced(tmp_path: Path):
     post.write_text(post.read_text(encoding="utf-8").replace("comments: false", "comments: true"), encoding="utf-8")
     with pytest.raises(AssertionError, match="seed-example.md is not reproduced"):
         site_contract.check_posts_reproduced(fixtures)
+
+
+def test_scrapy_list_shows_every_site():
+    done = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == SITES
+
+
+@pytest.mark.parametrize("name", SITES)
+def test_scrapy_extract_picks_the_site_from_the_url(name: str):
+    fixtures = site_contract.load(name, FIXTURES)
+    article = fixtures.spec["articles"][0]
+    done = subprocess.run([sys.executable, "-m", "scrapy", "extract", str(fixtures.page(article["url"])), "--url", article["url"],
+                           "--fetched-at", site_contract.FETCHED_AT], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(fixtures.expected(article["url"]).read_text(encoding="utf-8"))
