@@ -71,6 +71,7 @@ class Article:
     head_image: str | None  # first body image as shown (its thumbnail), as the archive uses it
     body_html: str  # sanitised body HTML
     language: str
+    revision: int  # 1 when first exported; an update of the article (its content changed) has the next number
     fetched_at: str  # ISO 8601 UTC
 
     def to_dict(self) -> dict[str, Any]:

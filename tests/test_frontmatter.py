@@ -12,7 +12,7 @@ ARTICLE = Article(
     id="mydrivers:1000", site="mydrivers", article_id="1000", url="https://news.mydrivers.com/1/1/1000.htm",
     title="T", published="2022-06-04T20:42:05+08:00", published_raw="2022-06-04 20:42:05", author=None,
     editor=None, source=None, source_url=None, tags=[], images=[], head_image=None, body_html="<p>x</p>",
-    language="zh-CN", fetched_at="2026-11-25T00:00:00Z",
+    language="zh-CN", revision=1, fetched_at="2026-11-25T00:00:00Z",
 )
 
 

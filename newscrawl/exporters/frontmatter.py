@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
+from newscrawl.faults import crash_point
 from newscrawl.items import Article
 from newscrawl.sites import get_site
 
@@ -107,6 +108,7 @@ def write_atomically(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        crash_point("post-before-rename")
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -61,6 +61,7 @@ def build_article(raw: RawArticle) -> Article:
         head_image=head_image(images),
         body_html=body_html,
         language=site.language,
+        revision=1,  # the crawl state raises it for updates
         fetched_at=raw.fetched_at,
     )
 

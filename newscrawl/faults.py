@@ -1,0 +1,28 @@
+"""Crash points for the kill tests, off unless NEWSCRAWL_CRASH_AT is set in the environment.
+
+`NEWSCRAWL_CRASH_AT=journal-mid-line:3` makes the process SIGKILL itself the 3rd time it reaches the
+crash point `journal-mid-line` — a kill -9 at an exact moment, which a timer cannot aim at. The
+points are named where they are placed (journal.py, frontmatter.py, incremental.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable
+
+_ARMED = os.environ.get("NEWSCRAWL_CRASH_AT", "")
+_NAME, _, _COUNT = _ARMED.partition(":")
+_reached: Counter[str] = Counter()
+
+
+def crash_point(name: str, before_dying: Callable[[], None] | None = None) -> None:
+    """Die here (SIGKILL, no clean-up of any kind) if this is the armed point's armed occurrence."""
+    if not _ARMED or name != _NAME:
+        return
+    _reached[name] += 1
+    if _reached[name] == int(_COUNT or 1):
+        if before_dying is not None:
+            before_dying()
+        os.kill(os.getpid(), signal.SIGKILL)
