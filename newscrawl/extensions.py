@@ -1,36 +1,86 @@
-"""Run summary: the crawl's stats written as JSON when the spider closes (NEWSCRAWL_STATS_FILE)."""
+"""Run summary: one line in the log and a JSON file (NEWSCRAWL_SUMMARY_FILE) when the crawl ends.
+
+The file holds the figures an operator watches (pages fetched; articles new, updated, skipped as
+known, unchanged; drops by reason; errors; duration; the layout alarm if it fired) and, under
+"stats", all of Scrapy's stats.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 
 from newscrawl.exporters.frontmatter import write_atomically
 
+logger = logging.getLogger(__name__)
+ALARM_STAT = "newscrawl/alarm"  # set by the layout-break alarm (newscrawl.monitors); makes `scrapy crawl` exit 3
 
-class StatsFile:
-    def __init__(self, crawler: Crawler, path: str) -> None:
+
+def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, Any]:
+    """The operator's figures from Scrapy's stats."""
+    def count(key: str) -> int:
+        return int(stats.get(key, 0))
+
+    dropped = {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items()) if key.startswith("newscrawl/dropped/")}
+    if stats.get("spidermon/validation/items/dropped"):
+        dropped["schema_invalid"] = stats["spidermon/validation/items/dropped"]
+    http_errors = sum(value for key, value in stats.items() if key.startswith("httperror/response_ignored_status_count/"))
+    return {
+        "finish_reason": reason,
+        "duration_seconds": round(duration, 3),
+        "pages_fetched": count("downloader/response_count"),
+        "listing_pages": count("newscrawl/listing/pages"),
+        "articles": {
+            "new": count("newscrawl/articles/new"),
+            "updated": count("newscrawl/articles/updated"),
+            "skipped_known": count("newscrawl/articles/known"),
+            "unchanged": count("newscrawl/articles/unchanged"),
+            "exported": count("item_scraped_count"),
+        },
+        "dropped": dropped,
+        "errors": {
+            "http": http_errors,
+            "download": count("downloader/exception_count"),
+            "logged": count("log_count/ERROR"),
+        },
+        "alarm": stats.get(ALARM_STAT),
+    }
+
+
+class RunSummary:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.path = Path(path)
+        self.started = time.monotonic()
+        path = crawler.settings.get("NEWSCRAWL_SUMMARY_FILE")
+        self.path = Path(path % {"name": crawler.spidercls.name}) if path else None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StatsFile:
-        path = crawler.settings.get("NEWSCRAWL_STATS_FILE")
-        if not path:
-            raise NotConfigured
-        extension = cls(crawler, path)
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        extension = cls(crawler)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
-        stats["finish_reason"] = reason
-        text = json.dumps(stats, ensure_ascii=False, indent=1, sort_keys=True,
-                          default=lambda value: value.isoformat() if isinstance(value, datetime) else str(value))
-        write_atomically(self.path, text + "\n")
+        summary = summarize(stats, reason, time.monotonic() - self.started)
+        articles, errors = summary["articles"], summary["errors"]
+        logger.info(
+            "Run summary: %d pages fetched, %d new, %d updated, %d skipped as known, %d unchanged, %d dropped%s, "
+            "%d errors, %.1f s (%s)%s",
+            summary["pages_fetched"], articles["new"], articles["updated"], articles["skipped_known"],
+            articles["unchanged"], sum(summary["dropped"].values()),
+            f" {summary['dropped']}" if summary["dropped"] else "", sum(errors.values()), summary["duration_seconds"],
+            reason, f"; ALARM: {summary['alarm']}" if summary["alarm"] else "",
+        )
+        if self.path is not None:
+            summary["stats"] = stats
+            text = json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False,
+                              default=lambda value: value.isoformat() if isinstance(value, datetime) else str(value))
+            write_atomically(self.path, text + "\n")

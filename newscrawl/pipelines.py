@@ -1,17 +1,19 @@
-"""Item pipelines, thin on purpose: normalise (the work is in newscrawl.normalize), validate against
-the JSON Schema, write front-matter posts. Each drop is counted under `newscrawl/dropped/<reason>`."""
+"""Item pipelines, thin on purpose: normalise (the work is in newscrawl.normalize), (spidermon's
+pipeline validates against the JSON Schema,) number revisions against the crawl state, write front-matter posts, append to the
+journal and record the export (newscrawl.incremental). Each drop is counted under
+`newscrawl/dropped/<reason>`; a known article whose content did not change under
+`newscrawl/articles/unchanged`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.exporters.frontmatter import DATE_MODES, post_path, render_post, write_atomically
-from newscrawl.items import Article, RawArticle, json_schema
+from newscrawl.items import Article, RawArticle
 from newscrawl.normalize.article import Unusable, build_article
 
 
@@ -40,19 +42,32 @@ class NormalizePipeline(_CountingPipeline):
             raise self.drop(unusable.reason, str(unusable)) from None
 
 
-class SchemaPipeline(_CountingPipeline):
-    """Every Article is checked against the shipped JSON Schema before any exporter sees it."""
+class Unchanged(DropItem):
+    """A refreshed article whose content is what was exported before: nothing to emit (not an error)."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.validator = Draft202012Validator(json_schema())
+
+class RevisionPipeline(_CountingPipeline):
+    """New article → revision 1; changed known article → next revision (an update); unchanged → not emitted."""
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Article):
-            error = next(iter(self.validator.iter_errors(item.to_dict())), None)
-            if error is not None:
-                path = "/".join(str(part) for part in error.absolute_path) or "(item)"
-                raise self.drop("schema_invalid", f"schema_invalid: {item.url} ({path}: {error.message})")
+        incremental = getattr(self.crawler.spider, "incremental", None)
+        if not isinstance(item, Article) or incremental is None:
+            return item
+        revised = incremental.revise(item)
+        if revised is None:
+            self.crawler.stats.inc_value("newscrawl/articles/unchanged")
+            raise Unchanged(f"unchanged: {item.url}")
+        self.crawler.stats.inc_value("newscrawl/articles/new" if revised.revision == 1 else "newscrawl/articles/updated")
+        return revised
+
+
+class JournalPipeline(_CountingPipeline):
+    """Last: the JSONL line (fsynced), then the state's record — after the post is in place."""
+
+    def process_item(self, item: Any) -> Any:
+        incremental = getattr(self.crawler.spider, "incremental", None)
+        if isinstance(item, Article) and incremental is not None:
+            incremental.commit(item)
         return item
 
 

@@ -1,6 +1,8 @@
 """Scrapy settings for newscrawl. Every NEWSCRAWL_* setting is listed in the README; all can be
 overridden with `-s NAME=VALUE` or in a scrapyd/cron job's settings."""
 
+from pathlib import Path
+
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
@@ -30,22 +32,42 @@ DOWNLOAD_HANDLERS = {
 
 ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalizePipeline": 100,
-    "newscrawl.pipelines.SchemaPipeline": 200,
+    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 200,  # JSON Schema, drops invalid items
+    "newscrawl.pipelines.RevisionPipeline": 700,
     "newscrawl.pipelines.FrontMatterPipeline": 800,
+    "newscrawl.pipelines.JournalPipeline": 900,
 }
-EXTENSIONS = {"newscrawl.extensions.StatsFile": 500}
+EXTENSIONS = {
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    "newscrawl.extensions.RunSummary": 900,  # after spidermon: the summary carries the alarm
+}
 LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
 
-# JSONL goes through Scrapy's FEEDS: `-O out.jsonl` / `-o out.jsonl` work as usual. Without any feed
-# on the command line or in FEEDS, the spider adds NEWSCRAWL_JSONL (see SiteSpider.update_settings).
+# Scheduled runs write the crash-safe JSONL journal (NEWSCRAWL_JSONL) and keep the crawl state
+# (NEWSCRAWL_STATE). `-O out.jsonl` / `-o out.jsonl` (Scrapy's FEEDS) make a one-off export instead:
+# no journal, no state (see SiteSpider.update_settings).
 FEED_EXPORT_ENCODING = "utf-8"
 
+# The layout-break alarm (newscrawl/monitors.py), on spidermon.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("newscrawl.monitors.LayoutAlarmSuite",)
+SPIDERMON_VALIDATION_SCHEMAS = [str(Path(__file__).with_name("article.schema.json"))]
+SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS = True
+SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
+SPIDERMON_ADD_FIELD_COVERAGE = True
+SPIDERMON_FIELD_COVERAGE_SKIP_IF_NO_ITEM = True  # an incremental run with nothing new is not an alarm
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # a null field is a missing one
+
 # newscrawl's own settings.
-NEWSCRAWL_JSONL = "output/%(name)s.jsonl"  # default feed, appended run after run; empty: none
+NEWSCRAWL_JSONL = "output/%(name)s.jsonl"  # the journal: one line per new article or update, crash-safe
+NEWSCRAWL_STATE = "output/%(name)s.state.sqlite"  # what earlier runs exported; empty: every run starts afresh
+NEWSCRAWL_REFRESH_AFTER = 0  # seconds after which a known article is fetched again (0: never; or -a refresh=1)
 NEWSCRAWL_MAX_PAGES = 20  # listing pages followed per tag (guards against endless pagination)
 NEWSCRAWL_POSTS_DIR = "output/posts"  # front-matter posts go to <dir>/<site>/; empty: no posts
 NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} {title} (made file-safe)
 NEWSCRAWL_FRONTMATTER_DATES = "utc"  # "utc": true instant; "archive": site wall time labelled GMT
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
+NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site module's expected_coverage
+NEWSCRAWL_ALARM_MAX_DROP_RATE = 0.2  # share of article pages dropped for missing parts that raises the alarm
 NEWSCRAWL_OFFLINE_ROOT = None  # e.g. http://127.0.0.1:8765 to crawl the bundled site offline
-NEWSCRAWL_STATS_FILE = None  # write the run's stats as JSON here when the crawl ends
+NEWSCRAWL_SUMMARY_FILE = "output/%(name)s.summary.json"  # the run's summary (and all stats) as JSON; empty: none

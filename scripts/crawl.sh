@@ -20,5 +20,5 @@ if [ "$#" -eq 0 ]; then set -- -a tag=xiaomi12_ultra; fi
 scrapy crawl mydrivers "$@" \
     -O output/mydrivers.jsonl \
     -s NEWSCRAWL_OFFLINE_ROOT="$root" \
-    -s NEWSCRAWL_STATS_FILE=output/mydrivers-stats.json
+    -s NEWSCRAWL_SUMMARY_FILE=output/mydrivers.summary.json
 echo "wrote output/mydrivers.jsonl and output/posts/mydrivers/ ($(wc -l < output/mydrivers.jsonl) articles)" >&2

@@ -64,25 +64,38 @@ class CrawlResult:
     log: str
 
 
-def run_crawl(tmp_path: Path, server: Server, *spider_args: str, spider: str = "mydrivers",
-              settings: dict[str, str] | None = None, timeout: float = 120) -> CrawlResult:
-    """Run the real `scrapy crawl` against `server`, politeness delays off (loopback only)."""
-    out = tmp_path / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "scrapy", "crawl", spider, *spider_args,
-            "-O", str(out / "items.jsonl"),
+def crawl_command(out: Path, server: Server, *spider_args: str, spider: str = "mydrivers",
+                  settings: dict[str, str] | None = None, incremental: bool = False) -> list[str]:
+    """The real `scrapy crawl` against `server`, politeness delays off (loopback only). One-off (`-O`)
+    unless `incremental`: then the journal, the crawl state and the posts live in `out` across runs."""
+    output = (["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}"]
+              if incremental else ["-O", str(out / "items.jsonl")])
+    args = [sys.executable, "-m", "scrapy", "crawl", spider, *spider_args, *output,
             "-s", f"NEWSCRAWL_OFFLINE_ROOT={server.url}",
             "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
-            "-s", f"NEWSCRAWL_STATS_FILE={out / 'stats.json'}",
+            "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    return args
+
+
+def run_crawl(tmp_path: Path, server: Server, *spider_args: str, spider: str = "mydrivers",
+              settings: dict[str, str] | None = None, incremental: bool = False, timeout: float = 120,
+              env: dict[str, str] | None = None) -> CrawlResult:
+    """Run `crawl_command` to its end and read what it wrote."""
+    out = tmp_path / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    args = crawl_command(out, server, *spider_args, spider=spider, settings=settings, incremental=incremental)
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return read_output(out, spider, done.returncode, done.stderr)
+
+
+def read_output(out: Path, spider: str, returncode: int, log: str) -> CrawlResult:
     jsonl = out / "items.jsonl"
     items = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()] if jsonl.exists() else []
     posts_dir = out / "posts" / spider
     posts = {p.name: p.read_text(encoding="utf-8") for p in sorted(posts_dir.glob("*"))} if posts_dir.exists() else {}
-    stats_file = out / "stats.json"
-    stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
-    return CrawlResult(done.returncode, items, posts, stats, done.stderr)
+    summary_file = out / "summary.json"
+    stats = json.loads(summary_file.read_text(encoding="utf-8"))["stats"] if summary_file.exists() else {}
+    return CrawlResult(returncode, items, posts, stats, log)

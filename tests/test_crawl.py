@@ -100,7 +100,8 @@ def test_bad_pages_are_counted_drops_and_the_crawl_goes_on(tmp_path: Path, site_
     (root / "1/845/845077.htm").unlink()  # a listed article that is gone (404)
     (root / "1/847/847312.htm.redirect").write_text("https://evil.example/stolen.htm")  # off-site redirect
     result = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel")
-    assert result.returncode == 0, result.log
+    assert result.returncode == 3, result.log  # 2 of 3 article pages broken: the layout-break alarm fires
+    assert "Article layout/few article pages dropped for missing parts: 67% of article pages dropped (limit 20%): missing_date 1, missing_body 1" in result.stats["newscrawl/alarm"]
     assert ids(result) == ["809583"]
     assert result.stats["newscrawl/dropped/missing_date"] == 1
     assert result.stats["newscrawl/dropped/missing_body"] == 1
@@ -116,6 +117,8 @@ def test_layout_change_on_listing_is_noticed(tmp_path: Path, site_copy):
     listing = root / "tag/laika.htm"
     listing.write_text(listing.read_text(encoding="utf-8").replace('id="newsleft_1"', 'id="newslist"'), encoding="utf-8")
     result = run_crawl(tmp_path, server, "-a", "tag=laika")
+    assert result.returncode == 3  # the layout-break alarm
+    assert result.stats["newscrawl/alarm"] == "Listing layout/listing pages have article links: 1 listing page(s) had no article links"
     assert result.items == [] and result.stats["newscrawl/listing/empty"] == 1
     assert "Listing page has no article links (layout change?): https://news.mydrivers.com/tag/laika.htm" in result.log
 

@@ -51,6 +51,8 @@ class Site(ABC):
     # How the archive wrote `date:` for this site: "utc" (the true instant) or "wall" (the site's wall
     # time labelled GMT). NEWSCRAWL_FRONTMATTER_DATES=archive follows it.
     archive_dates: ClassVar[str] = "utc"
+    # Share of articles expected to have each field (layout-break alarm; NEWSCRAWL_COVERAGE_RULES overrides).
+    expected_coverage: ClassVar[dict[str, float]] = {"title": 1.0, "published": 1.0, "body_html": 1.0}
 
     def owns(self, url: str) -> bool:
         """True for URLs on one of the site's hosts."""

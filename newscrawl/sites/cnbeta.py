@@ -33,6 +33,7 @@ class CnBeta(Site):
     archive_categories = ("新媒体", "cnBeta", "最新")
     archive_author = "cnBeta"
     archive_dates = "utc"  # the archive's `date:` values are true UTC
+    expected_coverage = {**Site.expected_coverage, "images": 0.5, "source": 0.5}
 
     body_drop = (".topic", ".article-topic", ".article-global", "script", "style", "[id^=J_article]")
 

@@ -40,6 +40,7 @@ class MyDrivers(Site):
     archive_categories = ("新媒体", "快科技（原驱动之家）", "最新新闻")
     archive_author = "快科技（原驱动之家）"
     archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT
+    expected_coverage = {**Site.expected_coverage, "images": 0.5, "editor": 0.5, "tags": 0.3}
 
     # What public scrapers strip from the body (ads, share and navigation boxes).
     body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "#AiSummaryLink", "script", "style")

@@ -3,6 +3,10 @@
 Per run, an article is fetched and emitted once however many tags or URL variants lead to it (dedup
 by the site's article id), and a listing page is fetched once (a "next" link back to an earlier page
 ends the walk). Pagination stops at NEWSCRAWL_MAX_PAGES pages per tag.
+
+Across runs (newscrawl.incremental): articles already exported are not fetched again (unless
+`-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so), and after a clean previous walk a tag's
+pagination stops at the first page whose articles are all known. Listing pages are always fetched.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from newscrawl.extract import article_text
+from newscrawl.incremental import Incremental
 from newscrawl.items import RawArticle
 from newscrawl.normalize.article import Unusable
 from newscrawl.normalize.dates import to_utc_iso
@@ -31,13 +38,15 @@ class SiteSpider(scrapy.Spider):
 
     Arguments: `tag` slugs or tag-page URLs, comma-separated; `url` article URLs, comma-separated;
     `follow_tags=N` also crawls tags found on articles, N tag hops deep (default 0);
-    `max_pages=N` overrides NEWSCRAWL_MAX_PAGES for this run.
+    `max_pages=N` overrides NEWSCRAWL_MAX_PAGES for this run; `refresh=1` fetches known articles
+    again and emits those whose content changed as updates.
     """
 
     site: ClassVar[Site]
+    incremental: Incremental | None = None
 
     def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
-                 max_pages: str | int | None = None, **kwargs: Any) -> None:
+                 max_pages: str | int | None = None, refresh: str | int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tags = [self.site.listing_url(value) for value in _split_arg(tag)]
         self.article_urls = _split_arg(url)
@@ -48,18 +57,39 @@ class SiteSpider(scrapy.Spider):
             raise ValueError(f"nothing to crawl: pass -a tag=SLUG[,SLUG…] and/or -a url=ARTICLE_URL[,…] "
                              f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)")
         self.follow_tags = int(follow_tags)
+        self.refresh = str(refresh).lower() in ("1", "true", "yes")
         self._max_pages_arg = int(max_pages) if max_pages is not None else None
         self.allowed_domains = list(self.site.hosts)
         self._seen_articles: set[str] = set()
         self._seen_listings: set[str] = set()
+        self._walks: dict[str, bool] = {}  # first listing page of each tag walked → may the stop rule apply
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
-        """Add the default JSONL feed only when no feed was asked for (`-o`/`-O` replace it, not add to it)."""
+        """The site's coverage rules for the layout-break alarm; `-o`/`-O` (any FEEDS) make a one-off export:
+        no journal, no crawl state, unless those are set on the command line."""
         super().update_settings(settings)
-        default_feed = settings.get("NEWSCRAWL_JSONL")
-        if default_feed and not settings.getdict("FEEDS"):
-            settings.set("FEEDS", {default_feed: {"format": "jsonlines", "encoding": "utf-8"}}, priority="spider")
+        coverage = {**cls.site.expected_coverage, **settings.getdict("NEWSCRAWL_COVERAGE_RULES").get(cls.site.name, {})}
+        settings.set("SPIDERMON_FIELD_COVERAGE_RULES", {f"Article/{field}": share for field, share in coverage.items()},
+                     priority="spider")
+        if settings.getdict("FEEDS"):
+            for name in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE"):
+                if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
+                    settings.set(name, "", priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        """Open the crawl state before the first request (refusing to start if another run holds it)."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
+        return spider
+
+    def closed(self, reason: str) -> None:
+        if self.incremental is None:
+            return
+        if reason == "finished":
+            self.incremental.walks_ended_cleanly(list(self._walks))
+        self.incremental.close()
 
     @property
     def max_pages(self) -> int:
@@ -68,6 +98,9 @@ class SiteSpider(scrapy.Spider):
         return self.settings.getint("NEWSCRAWL_MAX_PAGES")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.incremental and self.incremental.recovered:
+            self.crawler.stats.set_value("newscrawl/journal/recovered_lines", self.incremental.recovered)
+            self.logger.warning("Recovered %d journal line(s) a crash left unrecorded", self.incremental.recovered)
         for listing_url in self.tags:
             if request := self._listing_request(listing_url, page=1, depth=0):
                 yield request
@@ -77,14 +110,17 @@ class SiteSpider(scrapy.Spider):
 
     # Requests ------------------------------------------------------------------------------------
 
-    def _listing_request(self, url: str, page: int, depth: int) -> scrapy.Request | None:
+    def _listing_request(self, url: str, page: int, depth: int, walk: str | None = None) -> scrapy.Request | None:
         if url in self._seen_listings:
             self.crawler.stats.inc_value("newscrawl/listing/repeated_page")
             return None
         self._seen_listings.add(url)
+        if walk is None:  # a tag's first page: a new walk
+            walk = url
+            self._walks[walk] = self.incremental.walk_started(walk) if self.incremental else False
         # Listing pages change between runs: never let a dupefilter hide them.
         return scrapy.Request(url, callback=self.parse_listing, dont_filter=True,
-                              cb_kwargs={"page": page, "depth": depth})
+                              cb_kwargs={"page": page, "depth": depth, "walk": walk})
 
     def _article_request(self, url: str, depth: int) -> scrapy.Request | None:
         article_id = self.site.article_id(url)
@@ -105,7 +141,7 @@ class SiteSpider(scrapy.Spider):
     def _content_type(response: Response) -> str | None:
         return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
-    def parse_listing(self, response: Response, page: int, depth: int) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response, page: int, depth: int, walk: str) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("newscrawl/listing/pages")
         decoded = decode_html(response.body, self._content_type(response), self.site.fallback_encoding)
         if decoded.lossy:  # links still work; say so all the same
@@ -115,14 +151,21 @@ class SiteSpider(scrapy.Spider):
         if not listing.article_urls and not listing.end:
             self.crawler.stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
-        for url in listing.article_urls:
-            if request := self._article_request(url, depth):
+        ids = [self.site.article_id(url) for url in listing.article_urls]
+        known = self.incremental.fresh([i for i in ids if i]) if self.incremental else set()
+        for url, article_id in zip(listing.article_urls, ids, strict=True):
+            if article_id in known:
+                self.crawler.stats.inc_value("newscrawl/articles/known")
+            elif request := self._article_request(url, depth):
                 yield request
         if listing.next_url:
-            if page >= self.max_pages:
+            if ids and known.issuperset(ids) and self._walks[walk]:
+                self.crawler.stats.inc_value("newscrawl/listing/stopped_at_known")
+                self.logger.info("Every article on %s is known: not following its next page", response.url)
+            elif page >= self.max_pages:
                 self.crawler.stats.inc_value("newscrawl/listing/max_pages_reached")
                 self.logger.info("Stopped at the page limit (%d) of %s", self.max_pages, response.url)
-            elif request := self._listing_request(listing.next_url, page + 1, depth):
+            elif request := self._listing_request(listing.next_url, page + 1, depth, walk):
                 yield request
 
     def parse_article(self, response: Response, depth: int) -> Iterator[RawArticle | scrapy.Request]:

@@ -1,0 +1,132 @@
+"""Incremental, crash-safe runs: the crawl's memory between runs (state + journal + lock).
+
+The invariant, in the order things happen to one article:
+1. its front-matter post is written to a temporary file and renamed into place (atomic);
+2. its JSONL line is appended to the journal and fsynced;
+3. the state records it exported (content hash, revision, journal offset) in one transaction.
+A kill between 1 and 2 leaves a post whose article is not known: the next run fetches it again and
+renames the same file name over it. A kill inside 2 leaves a torn last line: the next start cuts it.
+A kill between 2 and 3 leaves a complete line the state does not know: the next start reads the
+journal past the state's committed offset and records those lines (no second line is written).
+So every article ends up exactly once in the journal and once as a post, and the state agrees with both.
+
+Listing walks: a run marks each tag's walk "not clean" when it starts and "clean" only when the
+whole run finishes; the next run may stop at the first listing page whose articles are all known
+only after a clean walk — after a crash it walks on (fetching listing pages, not known articles).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from newscrawl.exporters.journal import Journal
+from newscrawl.faults import crash_point
+from newscrawl.items import Article
+from newscrawl.state import Known, SqliteState, StateLock
+
+
+def content_hash(article: Article) -> str:
+    """What makes a revision: everything but the fetch time and the revision number."""
+    fields = article.to_dict()
+    fields.pop("fetched_at")
+    fields.pop("revision")
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _fetch_time(article: Article | dict[str, Any]) -> float:
+    value = article.fetched_at if isinstance(article, Article) else article["fetched_at"]
+    return datetime.fromisoformat(value).timestamp()
+
+
+class Incremental:
+    """Opened by the spider before its first request; shared with the pipelines through the spider."""
+
+    def __init__(self, site: str, state_path: Path, journal_path: Path, posts_dir: Path | None,
+                 refresh: bool, refresh_after: float) -> None:
+        self.site = site
+        self.refresh = refresh
+        self.refresh_after = refresh_after
+        self.lock = StateLock(state_path)
+        self.lock.acquire()  # raises StateLocked when another run holds it
+        self.state = SqliteState(state_path)
+        self.journal = Journal(journal_path)
+        self.journal_key = str(journal_path.resolve())
+        self.recovered = self._recover()
+        self._remove_stale_temporaries(posts_dir)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings, spider_name: str, site: str, refresh: bool) -> Incremental | None:
+        """None when the run is a one-off (NEWSCRAWL_STATE or NEWSCRAWL_JSONL empty)."""
+        state, journal = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_JSONL")
+        if not state or not journal:
+            return None
+        posts = settings.get("NEWSCRAWL_POSTS_DIR")
+        return cls(site, Path(state % {"name": spider_name}), Path(journal % {"name": spider_name}),
+                   Path(posts) / site if posts else None, refresh, settings.getfloat("NEWSCRAWL_REFRESH_AFTER"))
+
+    def _recover(self) -> int:
+        """Record journal lines a crash left unrecorded (kill between journal fsync and state commit)."""
+        lines = self.journal.recover(self.state.journal_offset(self.journal_key))
+        for record, offset in lines:
+            article = Article(**record)
+            self.state.record_export(article.site, article.article_id, content_hash(article), article.revision,
+                                     _fetch_time(article), self.journal_key, offset)
+        return len(lines)
+
+    @staticmethod
+    def _remove_stale_temporaries(posts_dir: Path | None) -> None:
+        """Temporary post files a kill left behind (we hold the lock: no other run is writing)."""
+        if posts_dir is not None and posts_dir.is_dir():
+            for temporary in posts_dir.glob(".tmp-*.part"):
+                temporary.unlink(missing_ok=True)
+
+    # Questions the spider asks -------------------------------------------------------------------
+
+    def fresh(self, article_ids: list[str]) -> set[str]:
+        """The ids among `article_ids` that need no fetch: exported, and not due for a refresh."""
+        if self.refresh:
+            return set()
+        now = time.time()
+        return {article_id for article_id, known in self.state.known(self.site, article_ids).items()
+                if not self.refresh_after or now - known.fetched_at < self.refresh_after}
+
+    # What the pipelines do -----------------------------------------------------------------------
+
+    def revise(self, article: Article) -> Article | None:
+        """The article with its revision number, or None when it is a known one whose content is unchanged."""
+        known: Known | None = self.state.known(self.site, [article.article_id]).get(article.article_id)
+        if known is None:
+            return article
+        if known.content_hash == content_hash(article):
+            return None
+        return replace(article, revision=known.revision + 1)
+
+    def commit(self, article: Article) -> None:
+        """Journal line first (durable), then the state: the order the module docstring relies on."""
+        offset = self.journal.append(article.to_dict())
+        crash_point("before-state-record")
+        self.state.record_export(self.site, article.article_id, content_hash(article), article.revision,
+                                 _fetch_time(article), self.journal_key, offset)
+        crash_point("after-state-record")
+
+    def walk_started(self, listing_url: str) -> bool:
+        """Mark a tag's walk in progress; True when the previous walk ended cleanly (the stop rule may apply)."""
+        clean = self.state.walk_is_clean(self.site, listing_url)
+        self.state.walks_started(self.site, [listing_url])
+        return clean
+
+    def walks_ended_cleanly(self, listing_urls: list[str]) -> None:
+        self.state.walks_ended_cleanly(self.site, listing_urls)
+
+    def close(self) -> None:
+        self.journal.close()
+        self.state.close()
+        self.lock.release()

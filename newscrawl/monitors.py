@@ -1,0 +1,69 @@
+"""The layout-break alarm (spidermon): when a site changes its markup, the run is marked failed.
+
+Checked when the spider closes:
+- field coverage (spidermon's FieldCoverageMonitor): each site module says which share of its
+  articles has each field (`Site.expected_coverage`); NEWSCRAWL_COVERAGE_RULES overrides per site;
+- item validation against the project's JSON Schema (spidermon's ItemValidationMonitor; the
+  validation pipeline drops invalid items);
+- listing pages without article links (`newscrawl/listing/empty`) and the share of fetched article
+  pages dropped for a missing title, date or body (NEWSCRAWL_ALARM_MAX_DROP_RATE) — the two ways a
+  layout change shows when no item is left to measure coverage on.
+A failure sets the `newscrawl/alarm` stat (named fields and reasons, in the log and the run
+summary) and `scrapy crawl` exits 3 (newscrawl/commands/crawl.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.contrib.scrapy.monitors import FieldCoverageMonitor, ItemValidationMonitor
+from spidermon.core.actions import Action
+
+from newscrawl.extensions import ALARM_STAT
+
+logger = logging.getLogger(__name__)
+LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable")
+
+
+@monitors.name("Listing layout")
+class ListingLayoutMonitor(Monitor):
+    @monitors.name("listing pages have article links")
+    def test_listing_pages_have_article_links(self) -> None:
+        empty = int(self.data.stats.get("newscrawl/listing/empty", 0))
+        if empty:
+            self.fail(f"{empty} listing page(s) had no article links")
+
+
+@monitors.name("Article layout")
+class ArticleDropRateMonitor(Monitor):
+    @monitors.name("few article pages dropped for missing parts")
+    def test_drop_rate(self) -> None:
+        stats = self.data.stats
+        dropped = {reason: int(stats.get(f"newscrawl/dropped/{reason}", 0)) for reason in LAYOUT_DROP_REASONS}
+        fetched = sum(dropped.values()) + int(stats.get("item_scraped_count", 0)) + int(stats.get("newscrawl/articles/unchanged", 0))
+        if not fetched:
+            self.skipTest("no article page was parsed")
+        limit = self.data.crawler.settings.getfloat("NEWSCRAWL_ALARM_MAX_DROP_RATE")
+        rate = sum(dropped.values()) / fetched
+        if rate > limit:
+            self.fail(f"{rate:.0%} of article pages dropped (limit {limit:.0%}): "
+                      + ", ".join(f"{reason} {count}" for reason, count in dropped.items() if count))
+
+
+class RaiseLayoutAlarm(Action):
+    """Record which monitors failed and why, for the exit code, the log and the run summary."""
+
+    def run_action(self) -> None:
+        reasons = []
+        for result in self.result.monitors_failed_results:
+            text = str(result.reason or result.error or "failed").split("AssertionError:")[-1]
+            reasons.append(f"{result.monitor.name}: {' '.join(text.split())}")
+        message = "; ".join(reasons)
+        self.data.crawler.stats.set_value(ALARM_STAT, message)
+        logger.error("Layout-break alarm: %s", message)
+
+
+class LayoutAlarmSuite(MonitorSuite):
+    monitors = [FieldCoverageMonitor, ItemValidationMonitor, ListingLayoutMonitor, ArticleDropRateMonitor]
+    monitors_failed_actions = [RaiseLayoutAlarm]

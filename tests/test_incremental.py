@@ -1,0 +1,165 @@
+"""Scheduled runs: incremental, crash-safe (kill -9 at exact crash points), refusing to overlap."""
+
+import json
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, crawl_command, read_output, run_crawl
+from newscrawl.state import StateLock
+
+ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
+
+
+def article_ids(result) -> list[str]:
+    return sorted(item["article_id"] for item in result.items)
+
+
+def new_article(root: Path, article_id: str, title: str) -> None:
+    """A new article appears: a copy of 818612's page under a new id and title, first on nvidia's page 1."""
+    page = (root / "1/818/818612.htm").read_text(encoding="utf-8").replace("NVIDIA数字签名被盗", title)
+    target = root / f"1/{int(article_id) // 1000}/{article_id}.htm"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    listing = root / "tag/nvidia.htm"
+    text = listing.read_text(encoding="utf-8")
+    item = text[text.index("<li>") : text.index("</li>") + 5]
+    listing.write_text(text.replace("<li>", item.replace("818612", article_id).replace("/1/818/", f"/1/{int(article_id) // 1000}/")
+                                    .replace("NVIDIA数字签名被盗", title) + "\n<li>", 1), encoding="utf-8")
+
+
+def test_rerun_with_nothing_new_fetches_page_one_per_tag_and_emits_nothing(tmp_path: Path, site_server):
+    first = run_crawl(tmp_path, site_server, "-a", "tag=windows_11,nvidia", incremental=True)
+    assert first.returncode == 0, first.log
+    assert article_ids(first) == ["178519", "771820", "781034", "792466", "797238", "818612"]
+    assert first.stats["downloader/request_count"] == 1 + 4 + 6
+    second = run_crawl(tmp_path, site_server, "-a", "tag=windows_11,nvidia", incremental=True)
+    assert second.returncode == 0, second.log
+    assert second.stats["downloader/request_count"] == 1 + 2  # robots.txt and each tag's page 1
+    assert second.stats["newscrawl/listing/stopped_at_known"] == 2
+    assert second.items == first.items  # the journal has nothing more
+    assert "Run summary: 3 pages fetched, 0 new, 0 updated, 3 skipped as known, 0 unchanged, 0 dropped" in second.log
+
+
+def test_a_new_article_on_page_one_is_emitted_alone(tmp_path: Path, site_copy):
+    root, server = site_copy
+    run_crawl(tmp_path, server, "-a", "tag=nvidia,windows_11", incremental=True)
+    new_article(root, "851001", "NVIDIA新驱动发布")
+    again = run_crawl(tmp_path, server, "-a", "tag=nvidia,windows_11", incremental=True)
+    assert again.returncode == 0, again.log
+    assert [item["article_id"] for item in again.items][-1:] == ["851001"]
+    assert article_ids(again) == ["178519", "771820", "781034", "792466", "797238", "818612", "851001"]
+    assert again.stats["newscrawl/articles/new"] == 1 and again.items[-1]["revision"] == 1
+    assert "851001.md" in again.posts
+
+
+def test_refresh_emits_one_update_and_replaces_its_post(tmp_path: Path, site_copy):
+    root, server = site_copy
+    first = run_crawl(tmp_path, server, "-a", "tag=nvidia", incremental=True)
+    page = root / "1/818/818612.htm"
+    page.write_text(page.read_text(encoding="utf-8").replace("一定要小心。", "一定要小心。（更新：微软已吊销证书）"), encoding="utf-8")
+    refreshed = run_crawl(tmp_path, server, "-a", "tag=nvidia", "-a", "refresh=1", incremental=True)
+    assert refreshed.returncode == 0, refreshed.log
+    assert len(refreshed.items) == len(first.items) + 1
+    update = refreshed.items[-1]
+    assert (update["id"], update["revision"]) == ("mydrivers:818612", 2)
+    assert refreshed.stats["newscrawl/articles/updated"] == 1 and refreshed.stats["newscrawl/articles/unchanged"] == 1
+    assert sorted(refreshed.posts) == ["797238.md", "818612.md"]
+    assert "微软已吊销证书" in refreshed.posts["818612.md"]
+
+
+def test_refresh_after_max_age(tmp_path: Path, site_server):
+    run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
+    aged = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True, settings={"NEWSCRAWL_REFRESH_AFTER": "0.001"})
+    assert aged.stats["newscrawl/articles/unchanged"] == 1 and "newscrawl/articles/known" not in aged.stats
+
+
+def test_a_second_run_on_the_same_state_refuses(tmp_path: Path, site_server):
+    (tmp_path / "out").mkdir()
+    lock = StateLock(tmp_path / "out/state.sqlite")
+    lock.acquire()  # a run in progress
+    try:
+        refused = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
+    finally:
+        lock.release()
+    assert refused.returncode == 1
+    assert "another crawl is running on" in refused.log and "refuses to start (cron overlap)" in refused.log
+    assert refused.items == []
+    assert run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True).returncode == 0
+
+
+def test_summary_file(tmp_path: Path, site_server):
+    result = run_crawl(tmp_path, site_server, "-a", "tag=xiaomi12_ultra", incremental=True)
+    summary = json.loads((tmp_path / "out/summary.json").read_text(encoding="utf-8"))
+    assert summary["finish_reason"] == "finished" and summary["alarm"] is None
+    assert summary["articles"] == {"new": 2, "updated": 0, "skipped_known": 0, "unchanged": 0, "exported": 2}
+    assert summary["pages_fetched"] == 5 and summary["listing_pages"] == 2
+    assert summary["dropped"] == {} and summary["errors"] == {"http": 0, "download": 0, "logged": 0}
+    assert summary["duration_seconds"] > 0 and result.stats["item_scraped_count"] == 2
+
+
+def check_invariants(out: Path) -> list[str]:
+    """Each article exactly once in the journal and as a post; the state agrees with both."""
+    lines = (out / "items.jsonl").read_bytes().split(b"\n")
+    assert lines[-1] == b"", "the journal ends with a torn line"
+    items = [json.loads(line) for line in lines[:-1]]
+    ids = [item["article_id"] for item in items]
+    assert len(ids) == len(set(ids)), f"duplicated in the journal: {sorted(ids)}"
+    posts = sorted(path.name for path in (out / "posts/mydrivers").iterdir())
+    assert posts == sorted(f"{i}.md" for i in ids), "posts and journal disagree (or a temporary file was left)"
+    with sqlite3.connect(out / "state.sqlite") as db:
+        known = sorted(row[0] for row in db.execute("SELECT article_id FROM articles"))
+    assert known == sorted(ids), "the state disagrees with the journal"
+    return sorted(ids)
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    ["post-before-rename:3", "journal-mid-line:4", "before-state-record:5", "after-state-record:2",
+     "journal-mid-line:1", "post-before-rename:11"],
+)
+def test_kill_9_at_a_crash_point_then_rerun(tmp_path: Path, site_server, crash_at: str):
+    out = tmp_path / "out"
+    args = crawl_command(out, site_server, "-a", ALL_TAGS, incremental=True)
+    killed = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "NEWSCRAWL_CRASH_AT": crash_at})
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    rerun = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert len(check_invariants(out)) == 16
+    if crash_at.startswith("before-state-record"):
+        assert "Recovered 1 journal line(s) a crash left unrecorded" in rerun.stderr
+    again = read_output(out, "mydrivers", 0, "")
+    assert len(again.items) == 16
+
+
+def test_kill_9_at_random_moments(tmp_path: Path, site_server):
+    """Timed kills (the crash points above aim exactly; these land wherever the crawl is)."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    args = crawl_command(out, site_server, "-a", ALL_TAGS, incremental=True, settings={"DOWNLOAD_DELAY": "0.05"})
+    for delay in (1.2, 1.6, 2.0):
+        process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    final = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr[-3000:]
+    assert len(check_invariants(out)) == 16
+
+
+def test_state_reset_is_deleting_the_state_file(tmp_path: Path, site_server):
+    run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
+    for name in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm"):
+        (tmp_path / "out" / name).unlink(missing_ok=True)
+    shutil.rmtree(tmp_path / "out/posts")
+    (tmp_path / "out/items.jsonl").unlink()
+    fresh = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
+    assert article_ids(fresh) == ["833153"] and fresh.stats["newscrawl/articles/new"] == 1
