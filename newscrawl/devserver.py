@@ -8,19 +8,35 @@ here (newscrawl/offline.py does that mapping). HTML goes out as `text/html` with
 with a query string is served from the file `<path>@<query>` when there is one (listing endpoints
 such as `list?p=2`). Files without an extension are HTML (sites with extensionless URLs). It prints
 `serving http://127.0.0.1:PORT` once it listens.
+
+Fault injection, for the hostile-web tests: a file `<path>.fault` holding JSON makes `<path>`
+misbehave — `{"status": 503, "times": 2}` (that status, then the page), `{"status": 410}` (always),
+`{"reset": true}` (connection reset, no response), `{"stall": 5}` (silence for 5 s), `{"trickle": 0.3}`
+(the page in 10 slow pieces over 0.3 s), `{"truncate": true}` (Content-Length larger than the body),
+`{"gzip_bomb": N}` (N zero bytes, gzip-compressed), `{"size": N}` (the page padded to N bytes),
+`{"headers": {...}}` (these response headers instead of the usual ones).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import mimetypes
+import socket
+import struct
 import sys
+import threading
+import time
+from collections import Counter
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+_HITS: Counter[str] = Counter()  # requests per path, for faults that recover after N tries
+_LOCK = threading.Lock()
 
 
 def default_roots(fixtures: Path = DEFAULT_FIXTURES) -> list[Path]:
@@ -34,6 +50,12 @@ class FixtureHandler(BaseHTTPRequestHandler):
         self.roots = roots
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError:  # the client hung up (a refused 20 MB page, a timeout): not our error
+            pass
+
     def _find(self, suffix: str = "") -> Path | None:
         parts = urlsplit(self.path)
         path = unquote(parts.path).lstrip("/")
@@ -46,6 +68,9 @@ class FixtureHandler(BaseHTTPRequestHandler):
         return None
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        fault_file = self._find(".fault")
+        if fault_file is not None and self._misbehave(json.loads(fault_file.read_text(encoding="utf-8"))):
+            return
         redirect = self._find(".redirect")
         if redirect is not None:
             self.send_response(301)
@@ -61,12 +86,51 @@ class FixtureHandler(BaseHTTPRequestHandler):
         kind = "text/html" if html else mimetypes.guess_type(found.name)[0]
         self._send(200, found.read_bytes(), kind or "application/octet-stream")
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {"Content-Type": content_type, "Content-Length": str(len(body))}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+    def _misbehave(self, fault: dict) -> bool:
+        """Act out `fault`; False when the request should now be served normally."""
+        page = self._find()
+        body = page.read_bytes() if page else b""
+        if "status" in fault:
+            with _LOCK:
+                _HITS[self.path] += 1
+                hits = _HITS[self.path]
+            if hits > fault.get("times", float("inf")):
+                return False
+            self._send(fault["status"], b"fault\n", "text/plain")
+        elif fault.get("reset"):  # RST instead of a response
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif "stall" in fault:
+            time.sleep(fault["stall"])
+            self.close_connection = True
+        elif "trickle" in fault:
+            self._send(200, b"", "", {"Content-Type": "text/html", "Content-Length": str(len(body))})
+            step = max(1, len(body) // 10)
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start : start + step])
+                self.wfile.flush()
+                time.sleep(fault["trickle"] / 10)
+        elif fault.get("truncate"):
+            self._send(200, body[: len(body) // 2], "", {"Content-Type": "text/html", "Content-Length": str(len(body))})
+            self.close_connection = True
+        elif "gzip_bomb" in fault:
+            bomb = gzip.compress(b"\0" * fault["gzip_bomb"], compresslevel=9)
+            self._send(200, bomb, "", {"Content-Type": "text/html", "Content-Encoding": "gzip", "Content-Length": str(len(bomb))})
+        elif "size" in fault:
+            padded = body + b" " * max(0, fault["size"] - len(body))
+            self._send(200, padded, "text/html")
+        elif "headers" in fault:
+            self._send(200, body, "", {**fault["headers"], "Content-Length": str(len(body))})
+        else:
+            return False
+        return True
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: the crawler logs requests
         pass

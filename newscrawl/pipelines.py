@@ -82,6 +82,8 @@ class FrontMatterPipeline(_CountingPipeline):
             raise NotConfigured("NEWSCRAWL_POSTS_DIR is empty")
         self.folder = Path(folder)
         self.pattern = settings.get("NEWSCRAWL_POST_FILENAME")
+        if "{article_id}" not in self.pattern:  # two articles may share a title, never an id
+            raise ValueError(f"NEWSCRAWL_POST_FILENAME must contain {{article_id}}: {self.pattern!r}")
         self.date_mode = settings.get("NEWSCRAWL_FRONTMATTER_DATES")
         if self.date_mode not in DATE_MODES:
             raise ValueError(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {DATE_MODES}, not {self.date_mode!r}")

@@ -19,6 +19,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+# A news page is well under 1 MiB; refuse 8 MiB or more (also after decompression: gzip bombs).
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
 # Scrapy 2.19 otherwise opens a code-execution port on every crawl when aiohttp is importable.
 REMOTE_CONTROL_ENABLED = False
@@ -29,6 +32,9 @@ DOWNLOAD_HANDLERS = {
     "http": "newscrawl.offline.LoopbackDownloadHandler",
     "https": "newscrawl.offline.LoopbackDownloadHandler",
 }
+
+# Closer to the downloader than Scrapy's RedirectMiddleware (600): sees redirects first.
+DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.SafeRedirectMiddleware": 650}
 
 ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalizePipeline": 100,
@@ -64,7 +70,7 @@ NEWSCRAWL_STATE = "output/%(name)s.state.sqlite"  # what earlier runs exported; 
 NEWSCRAWL_REFRESH_AFTER = 0  # seconds after which a known article is fetched again (0: never; or -a refresh=1)
 NEWSCRAWL_MAX_PAGES = 20  # listing pages followed per tag (guards against endless pagination)
 NEWSCRAWL_POSTS_DIR = "output/posts"  # front-matter posts go to <dir>/<site>/; empty: no posts
-NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} {title} (made file-safe)
+NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} (required) {title} (made file-safe)
 NEWSCRAWL_FRONTMATTER_DATES = "utc"  # "utc": true instant; "archive": site wall time labelled GMT
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
 NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site module's expected_coverage

@@ -71,9 +71,9 @@ def test_body_layout():
               "长" * 300, "  ", "?*<>|:"],
 )
 def test_file_names_stay_in_the_folder(tmp_path: Path, title: str):
-    path = post_path(tmp_path, replace(ARTICLE, title=title), "{title}.md")
+    path = post_path(tmp_path, replace(ARTICLE, title=title), "{title}-{article_id}.md")
     assert path.parent == tmp_path.resolve()
-    assert "\x00" not in path.name and "/" not in path.name and len(path.name.encode()) <= 160
+    assert "\x00" not in path.name and "/" not in path.name and len(path.name.encode()) <= 170
     assert not path.name.upper().startswith(("CON.", "NUL."))
     write_atomically(path, "x")
     assert path.read_text() == "x"

@@ -5,7 +5,7 @@ Called by the pipeline and by `scrapy extract`, so a crawled page and a saved pa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from newscrawl.items import Article, RawArticle, Tag
 from newscrawl.normalize.bylines import editor_from_footer, split_byline
@@ -15,6 +15,10 @@ from newscrawl.normalize.images import head_image, normalize_images
 from newscrawl.normalize.titles import clean_title, collapse_whitespace
 from newscrawl.normalize.urls import absolute_url
 from newscrawl.sites import get_site
+
+
+# Before the web had Chinese tech news, a date is a placeholder (1970-01-01) or a misread.
+EARLIEST_PUBLICATION = datetime(1995, 1, 1, tzinfo=timezone.utc)
 
 
 class Unusable(ValueError):
@@ -36,9 +40,12 @@ def build_article(raw: RawArticle) -> Article:
     published_raw = collapse_whitespace(raw.published or byline.date_text or "")
     if not published_raw:
         raise Unusable("missing_date", raw.url)
-    published = parse_date(published_raw, site.timezone, datetime.fromisoformat(raw.fetched_at))
+    fetched = datetime.fromisoformat(raw.fetched_at)
+    published = parse_date(published_raw, site.timezone, fetched)
     if published is None:
         raise Unusable("invalid_date", raw.url, published_raw)
+    if not EARLIEST_PUBLICATION <= published <= fetched + timedelta(days=1):
+        raise Unusable("implausible_date", raw.url, published_raw)
     body_html = sanitize_html(raw.body_html, raw.url) if raw.body_html else ""
     if not body_html.strip():
         raise Unusable("missing_body", raw.url)

@@ -91,9 +91,15 @@ def minimal_references(serialized: str) -> str:
     return _AMP.sub(_minimal_amp, serialized.replace("&nbsp;", "\u00a0"))
 
 
+# C0 controls but tab, newline and carriage return, and the non-characters: no page means them, and
+# XML-based consumers (feeds, lxml) reject them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def sanitize_html(fragment: str, base_url: str) -> str:
     """Allow-list sanitised HTML; relative URLs made absolute against `base_url`."""
-    cleaned = nh3.clean(fragment, attribute_filter=partial(_filter_attribute, base_url), **_cleaner_options())
+    cleaned = nh3.clean(_CONTROL_CHARACTERS.sub("", fragment), attribute_filter=partial(_filter_attribute, base_url),
+                        **_cleaner_options())
     return minimal_references(cleaned)
 
 

@@ -58,6 +58,19 @@ def head_image(images: list[Image]) -> str | None:
 LAZY_SOURCE_ATTRIBUTES = ("data-original", "data-src", "data-lazy-src", "data-actualsrc")
 
 
+def is_tracking_pixel(attributes: dict[str, str]) -> bool:
+    """An `<img>` declared 1×1 (or 0×0): a beacon, not a picture."""
+    def size(*names: str) -> int | None:
+        for name in names:
+            value = (attributes.get(name) or "").strip().removesuffix("px")
+            if value.isdigit():
+                return int(value)
+        return None
+
+    width, height = size("width", "w"), size("height", "h")
+    return width is not None and height is not None and width <= 1 and height <= 1
+
+
 def shown_source(attributes: dict[str, str]) -> str | None:
     """The URL an `<img>` really shows: a lazy-load attribute wins over a placeholder `src`."""
     for name in LAZY_SOURCE_ATTRIBUTES:

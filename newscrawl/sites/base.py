@@ -18,7 +18,7 @@ from parsel import Selector
 
 from newscrawl.items import RawArticle, RawImage
 from newscrawl.normalize.html import inner_html, resolve_lazy_images
-from newscrawl.normalize.images import shown_source
+from newscrawl.normalize.images import is_tracking_pixel, shown_source
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +82,10 @@ class Site(ABC):
 
     @staticmethod
     def first_text(selector: Selector, *queries: str) -> str | None:
-        """Text of the first CSS query that finds non-blank text (all descendant text joined)."""
+        """Text of the first CSS query that finds non-blank text (descendant text joined, not scripts')."""
         for query in queries:
             for node in selector.css(query):
-                text = "".join(node.css("::text").getall()).strip()
+                text = "".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()).strip()
                 if text:
                     return text
         return None
@@ -104,12 +104,16 @@ class Site(ABC):
     ) -> tuple[str, list[RawImage]]:
         """The container's inner HTML with junk removed and lazy images resolved, and its images.
 
-        `drop_css` elements go with their content (ads, share boxes); images inside `decoration_css`
-        elements (end-of-article marks) stay in the body but are not article images.
+        `drop_css` elements go with their content (ads, share boxes), and so do tracking pixels;
+        images inside `decoration_css` elements (end-of-article marks) stay in the body but are not
+        article images.
         """
         for query in drop_css:
             for element in container.cssselect(query):
                 element.drop_tree()
+        for img in list(container.iter("img")):
+            if is_tracking_pixel(dict(img.attrib)):
+                img.drop_tree()
         resolve_lazy_images(container)
         # A set of the elements themselves: it keeps lxml's proxies alive, so identity holds.
         decorations = {img for query in decoration_css for el in container.cssselect(query) for img in el.iter("img")}

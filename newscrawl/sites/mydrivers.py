@@ -17,7 +17,7 @@ from parsel import Selector
 from newscrawl.items import RawArticle
 from newscrawl.sites.base import Listing, Site
 
-_DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?$")
+_DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")
 _TAG_PATH = re.compile(r"^/tag/[A-Za-z0-9_\-]+(?:_\d+)?\.htm$")
 _SLUG = re.compile(r"^[A-Za-z0-9_\-]+$")
