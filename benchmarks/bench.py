@@ -1,0 +1,291 @@
+"""newscrawl benchmark: the real tag crawl against a synthetic site, side by side with `scrapy bench`.
+
+    python benchmarks/bench.py [--articles 2000] [--rss-sizes 1000,5000] [--json out.json]
+
+Builds a site of N articles from the real recorded 快科技 fixture pages (same size and markup; ids,
+titles, dates and image URLs varied) with tag pages listing 20 each, serves it on 127.0.0.1 (nginx
+when installed, else the project's threaded Python server — the output says which), runs
+`scrapy bench` and the project's real crawl (real pipelines: validation, posts, journal, state) in
+the same invocation, and prints pages/s and their ratio, CPU per stage per article, peak RSS at
+several sizes, date-parsing cost per format, the incremental rerun's request share, and the
+settings used. The same figures go to a JSON file. Nothing here asserts a time: it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_PAGES = sorted((REPO / "fixtures/mydrivers/site/news.mydrivers.com/1").rglob("*.htm"))
+PER_LISTING_PAGE = 20
+BASE_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO"}
+RECOMMENDED = {**BASE_SETTINGS, "CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+               "CONCURRENT_ITEMS": "16", "LOG_LEVEL": "WARNING"}
+
+sys.path.insert(0, str(REPO))
+
+
+# The synthetic site ----------------------------------------------------------------------------
+
+def build_site(root: Path, articles: int) -> list[str]:
+    """`articles` article pages made from the real fixture pages, and tag pages `bench[_N].htm`."""
+    templates = []
+    for path in FIXTURE_PAGES:
+        raw = path.read_bytes()
+        charset = "gb18030" if b"charset=gb2312" in raw else "utf-8"
+        text = raw.decode(charset)
+        title = re.search(r'id="thread_subject">(.*?)</div>', text).group(1)
+        date = re.search(r'news_bt1_left">(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})', text).group(1)
+        templates.append((text, charset, title, date))
+    host = root / "news.mydrivers.com"
+    urls = []
+    start = datetime(2022, 1, 1)
+    for i in range(articles):
+        text, charset, title, date = templates[i % len(templates)]
+        article_id = 2_000_000 + i
+        stamp = datetime.fromtimestamp(start.timestamp() + i * 3_607).strftime("%Y-%m-%d %H:%M:%S")
+        page = (text.replace(title, f"{title}（{i}）").replace(date, stamp)
+                .replace("img1.mydrivers.com/img/", f"img1.mydrivers.com/img/b{i}/"))
+        path = host / f"1/{article_id // 1000}/{article_id}.htm"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(page.encode(charset))
+        urls.append(f"https://news.mydrivers.com/1/{article_id // 1000}/{article_id}.htm")
+    (host / "tag").mkdir(parents=True, exist_ok=True)
+    pages = [urls[i : i + PER_LISTING_PAGE] for i in range(0, len(urls), PER_LISTING_PAGE)]
+    for number, chunk in enumerate(pages, start=1):
+        items = "".join(f'<li><h3><a href="{u}">{u}</a></h3><span class="time">2022-01-01 00:00</span></li>\n' for u in chunk)
+        pager = f'<div class="pages"><a href="bench_{number + 1}.htm">下一页</a></div>' if number < len(pages) else ""
+        name = "bench.htm" if number == 1 else f"bench_{number}.htm"
+        (host / "tag" / name).write_text(f'<html><body><ul id="newsleft_1">\n{items}</ul>{pager}</body></html>', encoding="utf-8")
+    return urls
+
+
+def start_server(root: Path) -> tuple[subprocess.Popen, str, str]:
+    if shutil.which("nginx"):
+        port = _free_port()
+        conf = root.parent / "nginx.conf"
+        conf.write_text(
+            f"daemon off; worker_processes 1; pid {root.parent}/nginx.pid; error_log {root.parent}/nginx.err;\n"
+            f"events {{ worker_connections 1024; }}\nhttp {{ access_log off; default_type text/html;\n"
+            f"  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n")
+        process = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        return process, f"http://127.0.0.1:{port}", "nginx"
+    process = subprocess.Popen([sys.executable, "-m", "newscrawl.devserver", "--root", str(root)], cwd=REPO,
+                               stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    return process, line.split()[1], "Python ThreadingHTTPServer (newscrawl.devserver; nginx not installed)"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# Measured runs ---------------------------------------------------------------------------------
+
+def run_measured(args: list[str], cwd: Path) -> tuple[str, dict]:
+    """Run a child to its end; its log and its own CPU time and peak RSS (wait4, not the tree's)."""
+    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    return output, {"exit_status": os.waitstatus_to_exitcode(status), "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                    "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def scrapy_bench(seconds: int, work: Path) -> dict:
+    """Scrapy's own `scrapy bench` (outside the project, so with Scrapy's default settings)."""
+    log, usage = run_measured([sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}",
+                               "-s", "LOG_LEVEL=INFO"], work)
+    pages = int(re.search(r"'response_received_count': (\d+)", log).group(1))
+    elapsed = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))
+    return {"pages": pages, "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1), **usage}
+
+
+def crawl(server: str, out: Path, settings: dict[str, str]) -> dict:
+    args = [sys.executable, "-m", "scrapy", "crawl", "mydrivers", "-a", "tag=bench", "-a", "max_pages=100000",
+            "-s", f"NEWSCRAWL_OFFLINE_ROOT={server}", "-s", f"NEWSCRAWL_JSONL={out}/items.jsonl",
+            "-s", f"NEWSCRAWL_STATE={out}/state.sqlite", "-s", f"NEWSCRAWL_POSTS_DIR={out}/posts",
+            "-s", f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json"]
+    for name, value in settings.items():
+        args += ["-s", f"{name}={value}"]
+    log, usage = run_measured(args, REPO)
+    if usage["exit_status"] != 0:
+        raise RuntimeError(f"crawl failed ({usage['exit_status']}):\n{log[-3000:]}")
+    stats = json.loads((out / "summary.json").read_text(encoding="utf-8"))["stats"]
+    pages, elapsed = stats["response_received_count"], stats["elapsed_time_seconds"]
+    articles = stats.get("item_scraped_count", 0)
+    return {"pages": pages, "articles": articles, "requests": stats["downloader/request_count"],
+            "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1),
+            "articles_per_second": round(articles / elapsed, 1), **usage}
+
+
+# CPU per stage, in this process, on the same pages -----------------------------------------------
+
+def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
+    """µs per article for each stage the crawl runs after the download."""
+    from newscrawl.exporters.frontmatter import render_post
+    from newscrawl.exporters.journal import Journal
+    from newscrawl.incremental import content_hash
+    from newscrawl.normalize import article as normalize_article
+    from newscrawl.normalize.dates import parse_date
+    from newscrawl.normalize.encoding import decode_html
+    from newscrawl.normalize.html import sanitize_html
+    from newscrawl.sites import get_site
+
+    site = get_site("mydrivers")
+    pages = sorted((site_root / "news.mydrivers.com/1").rglob("*.htm"))[:sample]
+    bodies = [(p.read_bytes(), f"https://news.mydrivers.com/1/{p.parent.name}/{p.name}") for p in pages]
+    fetched = "2026-11-25T00:00:00Z"
+
+    def per_article(function) -> float:
+        started = time.process_time()
+        results = [function(body, url) for body, url in bodies]
+        return (time.process_time() - started) / len(bodies) * 1e6, results
+
+    decode_us, texts = per_article(lambda body, url: decode_html(body, "text/html", site.fallback_encoding).text)
+    text_by_url = {url: text for (_, url), text in zip(bodies, texts)}
+    parse_us, raws = per_article(lambda body, url: site.parse_article(text_by_url[url], url, fetched))
+    raw_by_url = {raw.url: raw for raw in raws}
+    sanitize_us, _ = per_article(lambda body, url: sanitize_html(raw_by_url[url].body_html, url))
+    build_us, articles = per_article(lambda body, url: normalize_article.build_article(raw_by_url[url]))
+    tz, when = ZoneInfo("Asia/Shanghai"), datetime(2026, 11, 25, tzinfo=timezone.utc)
+    dates_us, _ = per_article(lambda body, url: parse_date(raw_by_url[url].byline.split("  ")[0], tz, when))
+    article_by_url = {a.url: a for a in articles}
+    render_us, _ = per_article(lambda body, url: render_post(article_by_url[url], "utc"))
+    with tempfile.TemporaryDirectory() as scratch:
+        journal = Journal(Path(scratch) / "j.jsonl")
+        journal_us, _ = per_article(lambda body, url: journal.append(article_by_url[url].to_dict()))
+        journal.close()
+    hash_us, _ = per_article(lambda body, url: content_hash(article_by_url[url]))
+    return {
+        "decode": round(decode_us, 1),
+        "html_parse_and_selectors": round(parse_us, 1),
+        "normalisers_without_sanitiser": round(build_us - sanitize_us - dates_us, 1),
+        "dates": round(dates_us, 1),
+        "sanitiser": round(sanitize_us, 1),
+        "front_matter_render": round(render_us, 1),
+        "journal_append_fsync": round(journal_us, 1),
+        "content_hash": round(hash_us, 1),
+    }
+
+
+def date_costs() -> dict[str, float]:
+    """µs per call of parse_date for each format the sites use, and the dateparser fallback."""
+    from newscrawl.normalize.dates import parse_date
+
+    tz, when = ZoneInfo("Asia/Shanghai"), datetime(2026, 11, 25, tzinfo=timezone.utc)
+    samples = {"YYYY-MM-DD HH:MM:SS (快科技)": "2022-06-04 20:42:05", "YYYY年MM月DD日 HH:mm (cnBeta)": "2022年02月07日 17:05",
+               "YYYY-MM-DD HH:MM (开源中国)": "2021-08-18 14:11", "M月D日 HH:mm (no year)": "06月04日 20:42",
+               "RFC 1123": "Sat, 04 Jun 2022 12:42:05 GMT", "ISO 8601": "2022-06-04T20:42:05+08:00"}
+    costs = {}
+    for name, text in samples.items():
+        calls = 20_000
+        costs[name] = round(timeit.timeit(lambda: parse_date(text, tz, when), number=calls) / calls * 1e6, 2)
+    started = time.perf_counter()
+    parse_date("3小时前", tz, when)
+    costs["fallback, first call (dateparser import + warm-up)"] = round((time.perf_counter() - started) * 1e6, 0)
+    calls = 200
+    costs["fallback: 3小时前 (dateparser)"] = round(timeit.timeit(lambda: parse_date("3小时前", tz, when), number=calls) / calls * 1e6, 1)
+    return costs
+
+
+# Main --------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000, help="articles in the synthetic site (default 2000)")
+    parser.add_argument("--rss-sizes", default="1000,5000", help="site sizes for the peak-RSS runs (default 1000,5000)")
+    parser.add_argument("--bench-seconds", type=int, default=10, help="how long `scrapy bench` runs (default 10)")
+    parser.add_argument("--json", type=Path, default=REPO / "output/benchmark.json", help="where the figures go")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
+    report: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                "platform": platform.platform(), "when": datetime.now(timezone.utc).isoformat()},
+                    "articles": args.articles}
+    try:
+        site = work / "site"
+        build_site(site, args.articles)
+        server, url, server_kind = start_server(site)
+        report["server"] = server_kind
+        try:
+            report["scrapy_bench"] = scrapy_bench(args.bench_seconds, work)
+            report["crawl_default"] = crawl(url, work / "default", BASE_SETTINGS)
+            report["crawl_recommended"] = crawl(url, work / "recommended", RECOMMENDED)
+            rerun = crawl(url, work / "recommended", RECOMMENDED)
+            report["incremental_rerun"] = {"requests": rerun["requests"], "articles": rerun["articles"],
+                                           "share_of_first_run_requests": round(rerun["requests"] / report["crawl_recommended"]["requests"], 4)}
+            report["peak_rss_mb"] = {}
+            for size in [int(s) for s in args.rss_sizes.split(",") if s]:
+                sized = work / f"site-{size}"
+                build_site(sized, size)
+                sized_server, sized_url, _ = start_server(sized)
+                try:
+                    report["peak_rss_mb"][size] = crawl(sized_url, work / f"rss-{size}", RECOMMENDED)["peak_rss_mb"]
+                finally:
+                    sized_server.terminate()
+        finally:
+            server.terminate()
+        bench_pps = report["scrapy_bench"]["pages_per_second"]
+        for key in ("crawl_default", "crawl_recommended"):
+            report[key]["ratio_to_scrapy_bench"] = round(report[key]["pages_per_second"] / bench_pps, 2)
+        report["cpu_us_per_article"] = stage_costs(site)
+        crawl_cpu = report["crawl_recommended"]["cpu_seconds"] / max(1, report["crawl_recommended"]["articles"]) * 1e6
+        report["cpu_us_per_article"]["whole_crawl_process"] = round(crawl_cpu, 1)
+        report["cpu_us_per_article"]["download_and_framework (rest)"] = round(
+            crawl_cpu - sum(v for k, v in report["cpu_us_per_article"].items() if k != "whole_crawl_process"), 1)
+        report["date_parse_us_per_call"] = date_costs()
+        report["settings"] = {"default": BASE_SETTINGS, "recommended": RECOMMENDED,
+                              "project": {k: v for k, v in _project_settings().items()}}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print_report(report, args.json)
+    return report
+
+
+def _project_settings() -> dict:
+    from scrapy.utils.project import get_project_settings
+
+    os.chdir(REPO)
+    settings = get_project_settings()
+    return {name: settings.get(name) for name in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
+                                                   "CONCURRENT_ITEMS", "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED")}
+
+
+def print_report(report: dict, path: Path) -> None:
+    bench, default, recommended = report["scrapy_bench"], report["crawl_default"], report["crawl_recommended"]
+    print(f"newscrawl benchmark — {report['articles']} articles, server: {report['server']}, "
+          f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}")
+    print(f"  scrapy bench:            {bench['pages_per_second']:8.1f} pages/s")
+    for name, run in (("crawl, default", default), ("crawl, recommended", recommended)):
+        print(f"  {name + ':':24s} {run['pages_per_second']:8.1f} pages/s  {run['articles_per_second']:7.1f} articles/s"
+              f"  = {run['ratio_to_scrapy_bench']:.2f}× scrapy bench  (peak RSS {run['peak_rss_mb']} MB)")
+    print(f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "
+          f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's")
+    print("  peak RSS by site size:   " + ", ".join(f"{k}: {v} MB" for k, v in report["peak_rss_mb"].items()))
+    print("  CPU µs per article:      " + ", ".join(f"{k} {v}" for k, v in report["cpu_us_per_article"].items()))
+    print("  date parsing µs/call:    " + ", ".join(f"{k} {v}" for k, v in report["date_parse_us_per_call"].items()))
+    print(f"  settings: default {report['settings']['default']}; recommended {report['settings']['recommended']}")
+    print(f"  figures written to {path}")
+
+
+if __name__ == "__main__":
+    main()
