@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin
 
 from w3lib.url import safe_url_string
 
 _WEB_SCHEMES = ("http://", "https://")
+# An absolute http(s) URL made only of characters that need no escaping: returned as it is (the common
+# case, and w3lib's full treatment costs ~50 µs a URL).
+_ALREADY_SAFE = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*)?$")
 
 
 def absolute_url(value: str | None, base_url: str) -> str | None:
@@ -20,5 +24,7 @@ def absolute_url(value: str | None, base_url: str) -> str | None:
     value = value.strip()
     if not value:
         return None
+    if _ALREADY_SAFE.match(value) and "%" not in value:
+        return value
     joined = safe_url_string(urljoin(base_url, value))
     return joined if joined.lower().startswith(_WEB_SCHEMES) else None

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cache
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from newscrawl.items import RawArticle, RawImage
 from newscrawl.normalize.html import inner_html, resolve_lazy_images
 from newscrawl.normalize.images import is_tracking_pixel, shown_source
+
+
+@cache
+def _css(query: str) -> CSSSelector:
+    """A compiled CSS selector (lxml compiles one per call otherwise: ~90 µs each)."""
+    return CSSSelector(query, translator="html")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +117,14 @@ class Site(ABC):
         article images.
         """
         for query in drop_css:
-            for element in container.cssselect(query):
+            for element in _css(query)(container):
                 element.drop_tree()
         for img in list(container.iter("img")):
             if is_tracking_pixel(dict(img.attrib)):
                 img.drop_tree()
         resolve_lazy_images(container)
         # A set of the elements themselves: it keeps lxml's proxies alive, so identity holds.
-        decorations = {img for query in decoration_css for el in container.cssselect(query) for img in el.iter("img")}
+        decorations = {img for query in decoration_css for el in _css(query)(container) for img in el.iter("img")}
         images = []
         for img in container.iter("img"):
             if img in decorations:
