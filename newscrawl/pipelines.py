@@ -6,6 +6,9 @@ journal and record the export (newscrawl.incremental). Each drop is counted unde
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,18 @@ from newscrawl.normalize.article import Unusable, build_article
 class _CountingPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._writer: ThreadPoolExecutor | None = None
+
+    async def off_the_reactor(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run blocking file work (fsync) on this pipeline's own thread, one job at a time and in order,
+        so the reactor keeps downloading and parsing meanwhile. The item waits for it."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=type(self).__name__)
+        return await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
+
+    def close_spider(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
@@ -64,10 +79,10 @@ class RevisionPipeline(_CountingPipeline):
 class JournalPipeline(_CountingPipeline):
     """Last: the JSONL line (fsynced), then the state's record — after the post is in place."""
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         incremental = getattr(self.crawler.spider, "incremental", None)
         if isinstance(item, Article) and incremental is not None:
-            incremental.commit(item)
+            await self.off_the_reactor(incremental.commit, item)
         return item
 
 
@@ -89,10 +104,10 @@ class FrontMatterPipeline(_CountingPipeline):
             raise ValueError(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {DATE_MODES}, not {self.date_mode!r}")
         self.placeholder = settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             path = post_path(self.folder / item.site, item, self.pattern)
-            write_atomically(path, render_post(item, self.date_mode, self.placeholder))
+            await self.off_the_reactor(write_atomically, path, render_post(item, self.date_mode, self.placeholder))
             self.crawler.stats.inc_value("newscrawl/posts_written")
         return item
 

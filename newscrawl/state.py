@@ -15,12 +15,17 @@ What it holds:
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +91,28 @@ CREATE TABLE IF NOT EXISTS journals (path TEXT PRIMARY KEY, committed_offset INT
 """
 
 
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def wrapper(self: SqliteState, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class SqliteState:
-    """The embedded CrawlState. Every write is its own committed transaction."""
+    """The embedded CrawlState. Every write is its own committed transaction. The spider reads it on
+    the reactor thread while the journal pipeline writes from its own thread: one lock serialises them."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
 
+    @_locked
     def known(self, site: str, article_ids: list[str]) -> dict[str, Known]:
         found: dict[str, Known] = {}
         for start in range(0, len(article_ids), 500):
@@ -106,6 +123,7 @@ class SqliteState:
             found.update({row[0]: Known(row[1], row[2], row[3]) for row in rows})
         return found
 
+    @_locked
     def record_export(self, site: str, article_id: str, content_hash: str, revision: int, fetched_at: float,
                       journal: str, journal_offset: int) -> None:
         with self.db:
@@ -118,14 +136,17 @@ class SqliteState:
                 self.db.execute("INSERT INTO journals VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET "
                                 "committed_offset = excluded.committed_offset", (journal, journal_offset))
 
+    @_locked
     def journal_offset(self, journal: str) -> int:
         row = self.db.execute("SELECT committed_offset FROM journals WHERE path = ?", (journal,)).fetchone()
         return row[0] if row else 0
 
+    @_locked
     def walk_is_clean(self, site: str, listing_url: str) -> bool:
         row = self.db.execute("SELECT clean FROM walks WHERE site = ? AND listing_url = ?", (site, listing_url)).fetchone()
         return bool(row and row[0])
 
+    @_locked
     def _set_walks(self, site: str, listing_urls: list[str], clean: int) -> None:
         with self.db:
             self.db.execute("BEGIN")
@@ -138,5 +159,6 @@ class SqliteState:
     def walks_ended_cleanly(self, site: str, listing_urls: list[str]) -> None:
         self._set_walks(site, listing_urls, 1)
 
+    @_locked
     def close(self) -> None:
         self.db.close()
