@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +32,13 @@ from scrapy.settings import BaseSettings
 from newscrawl.exporters.journal import Journal
 from newscrawl.faults import crash_point
 from newscrawl.items import Article
-from newscrawl.state import Known, SqliteState, StateLock
+from newscrawl.state import CrawlState, Known, SqliteState, StateLock
+from newscrawl.state_redis import RedisState
+
+
+def worker_name(settings: BaseSettings) -> str:
+    """NEWSCRAWL_WORKER, else this machine's name: stable across restarts, so a rerun finds its journal."""
+    return settings.get("NEWSCRAWL_WORKER") or socket.gethostname()
 
 
 def content_hash(article: Article) -> str:
@@ -49,28 +57,43 @@ def _fetch_time(article: Article | dict[str, Any]) -> float:
 class Incremental:
     """Opened by the spider before its first request; shared with the pipelines through the spider."""
 
-    def __init__(self, site: str, state_path: Path, journal_path: Path, posts_dir: Path | None,
-                 refresh: bool, refresh_after: float) -> None:
+    def __init__(self, site: str, open_state: Callable[[], CrawlState], lock_path: Path, journal_path: Path,
+                 posts_dir: Path | None, worker: str, refresh: bool, refresh_after: float) -> None:
         self.site = site
+        self.worker = worker
         self.refresh = refresh
         self.refresh_after = refresh_after
-        self.lock = StateLock(state_path)
+        self.lock = StateLock(lock_path)
         self.lock.acquire()  # raises StateLocked when another run holds it
-        self.state = SqliteState(state_path)
+        self.state = open_state()
+        self.distributed = isinstance(self.state, RedisState)
+        self.released_claims = self.state.release_own_claims() if isinstance(self.state, RedisState) else 0
         self.journal = Journal(journal_path)
-        self.journal_key = str(journal_path.resolve())
+        self.journal_key = str(journal_path.resolve()) if not self.distributed else f"{worker}:{journal_path.name}"
         self.recovered = self._recover()
-        self._remove_stale_temporaries(posts_dir)
+        self._remove_stale_temporaries(posts_dir, worker)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, spider_name: str, site: str, refresh: bool) -> Incremental | None:
-        """None when the run is a one-off (NEWSCRAWL_STATE or NEWSCRAWL_JSONL empty)."""
-        state, journal = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_JSONL")
-        if not state or not journal:
+        """None when the run is a one-off (NEWSCRAWL_STATE or NEWSCRAWL_JSONL empty). With
+        NEWSCRAWL_REDIS_URL the state is on Redis and the journal is the worker's own."""
+        state, journal, redis_url = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_JSONL"), settings.get("NEWSCRAWL_REDIS_URL")
+        if not journal or not (state or redis_url):
             return None
+        worker = worker_name(settings)
+        names = {"name": spider_name, "worker": worker}
+        journal_path = Path(journal % names)
         posts = settings.get("NEWSCRAWL_POSTS_DIR")
-        return cls(site, Path(state % {"name": spider_name}), Path(journal % {"name": spider_name}),
-                   Path(posts) / site if posts else None, refresh, settings.getfloat("NEWSCRAWL_REFRESH_AFTER"))
+        posts_dir = Path(posts) / site if posts else None
+        refresh_after = settings.getfloat("NEWSCRAWL_REFRESH_AFTER")
+        if redis_url:
+            if "%(worker)s" not in journal:  # one journal per worker: `output/mydrivers.jsonl` → `output/mydrivers.w1.jsonl`
+                journal_path = journal_path.with_name(f"{journal_path.stem}.{worker}{journal_path.suffix}")
+            ttl = settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL")
+            return cls(site, lambda: RedisState(redis_url, site, worker, ttl), journal_path, journal_path, posts_dir,
+                       worker, refresh, refresh_after)
+        state_path = Path(state % names)
+        return cls(site, lambda: SqliteState(state_path), state_path, journal_path, posts_dir, worker, refresh, refresh_after)
 
     def _recover(self) -> int:
         """Record journal lines a crash left unrecorded (kill between journal fsync and state commit)."""
@@ -82,10 +105,11 @@ class Incremental:
         return len(lines)
 
     @staticmethod
-    def _remove_stale_temporaries(posts_dir: Path | None) -> None:
-        """Temporary post files a kill left behind (we hold the lock: no other run is writing)."""
+    def _remove_stale_temporaries(posts_dir: Path | None, worker: str) -> None:
+        """Temporary post files this worker's killed run left behind (we hold its lock; other workers'
+        temporaries, in a shared folder, are theirs)."""
         if posts_dir is not None and posts_dir.is_dir():
-            for temporary in posts_dir.glob(".tmp-*.part"):
+            for temporary in posts_dir.glob(f".tmp-{worker}-*.part"):
                 temporary.unlink(missing_ok=True)
 
     # Questions the spider asks -------------------------------------------------------------------
@@ -99,6 +123,10 @@ class Incremental:
                 if not self.refresh_after or now - known.fetched_at < self.refresh_after}
 
     # What the pipelines do -----------------------------------------------------------------------
+
+    def claim(self, article_id: str) -> bool:
+        """May this worker fetch the article? Always, alone; with Redis, when no other worker has it."""
+        return self.state.claim(article_id) if isinstance(self.state, RedisState) else True
 
     def revise(self, article: Article) -> Article | None:
         """The article with its revision number, or None when it is a known one whose content is unchanged."""

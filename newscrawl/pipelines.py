@@ -16,6 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.exporters.frontmatter import DATE_MODES, post_path, render_post, write_atomically
+from newscrawl.incremental import worker_name
 from newscrawl.items import Article, RawArticle
 from newscrawl.normalize.article import Unusable, build_article
 
@@ -103,11 +104,12 @@ class FrontMatterPipeline(_CountingPipeline):
         if self.date_mode not in DATE_MODES:
             raise ValueError(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {DATE_MODES}, not {self.date_mode!r}")
         self.placeholder = settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None
+        self.owner = worker_name(settings)
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             path = post_path(self.folder / item.site, item, self.pattern)
-            await self.off_the_reactor(write_atomically, path, render_post(item, self.date_mode, self.placeholder))
+            await self.off_the_reactor(write_atomically, path, render_post(item, self.date_mode, self.placeholder), self.owner)
             self.crawler.stats.inc_value("newscrawl/posts_written")
         return item
 

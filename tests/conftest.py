@@ -99,3 +99,31 @@ def read_output(out: Path, spider: str, returncode: int, log: str) -> CrawlResul
     summary_file = out / "summary.json"
     stats = json.loads(summary_file.read_text(encoding="utf-8"))["stats"] if summary_file.exists() else {}
     return CrawlResult(returncode, items, posts, stats, log)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[str]:
+    """A real redis-server on a free 127.0.0.1 port, in a temporary folder (.ci/run installs it)."""
+    import socket
+    import time
+
+    executable = shutil.which("redis-server")
+    assert executable, "redis-server is not installed (Debian: apt-get install redis-server; .ci/run does it)"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as connection:
+                connection.sendall(b"PING\r\n")
+                if connection.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)

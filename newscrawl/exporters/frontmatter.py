@@ -99,10 +99,11 @@ def post_path(folder: Path, article: Article, pattern: str) -> Path:
     return path
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and rename: readers see the old file or the new one."""
+def write_atomically(path: Path, text: str, owner: str = "local") -> None:
+    """Write via a temporary file in the same folder and rename: readers see the old file or the new one.
+    The temporary is named `.tmp-<owner>-…` so a restarted writer can tell its own leftovers."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{owner}-", suffix=".part")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)

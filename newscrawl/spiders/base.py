@@ -11,12 +11,15 @@ pagination stops at the first page whose articles are all known. Listing pages a
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 
@@ -63,6 +66,7 @@ class SiteSpider(scrapy.Spider):
         self._seen_articles: set[str] = set()
         self._seen_listings: set[str] = set()
         self._walks: dict[str, bool] = {}  # first listing page of each tag walked → may the stop rule apply
+        self._last_activity = time.monotonic()
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -76,13 +80,35 @@ class SiteSpider(scrapy.Spider):
             for name in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE"):
                 if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
                     settings.set(name, "", priority="spider")
+        if redis_url := settings.get("NEWSCRAWL_REDIS_URL"):
+            # One shared request queue and dupefilter in Redis (scrapy-redis); listing pages are
+            # dont_filter, so they are fetched again every run.
+            settings.setdict({
+                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+                "SCHEDULER_PERSIST": True,
+                "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",
+                "SCHEDULER_DUPEFILTER_KEY": "newscrawl:%(spider)s:dupefilter",
+                "REDIS_URL": redis_url,
+            }, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         """Open the crawl state before the first request (refusing to start if another run holds it)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
+        if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
+            crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
         return spider
+
+    def _wait_for_other_workers(self) -> None:
+        """Distributed: an empty queue may fill again from another worker's listing pages; a worker
+        exits only after NEWSCRAWL_REDIS_IDLE_TIMEOUT seconds with nothing to do."""
+        if time.monotonic() - self._last_activity < self.settings.getfloat("NEWSCRAWL_REDIS_IDLE_TIMEOUT"):
+            raise DontCloseSpider
+
+    def _active(self) -> None:
+        self._last_activity = time.monotonic()
 
     def closed(self, reason: str) -> None:
         if self.incremental is None:
@@ -98,6 +124,11 @@ class SiteSpider(scrapy.Spider):
         return self.settings.getint("NEWSCRAWL_MAX_PAGES")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self._active()
+        if self.incremental and self.incremental.released_claims:
+            self.crawler.stats.set_value("newscrawl/article/released_claims", self.incremental.released_claims)
+            self.logger.warning("Released %d article claim(s) this worker held when it stopped",
+                                self.incremental.released_claims)
         if self.incremental and self.incremental.recovered:
             self.crawler.stats.set_value("newscrawl/journal/recovered_lines", self.incremental.recovered)
             self.logger.warning("Recovered %d journal line(s) a crash left unrecorded", self.incremental.recovered)
@@ -132,7 +163,13 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/article/duplicate_link")
             return None
         self._seen_articles.add(article_id)
-        return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article,
+        if self.incremental and not self.incremental.claim(article_id):
+            self.crawler.stats.inc_value("newscrawl/article/claimed_by_another_worker")
+            return None
+        # Distributed, an article is deduplicated by its claim, not by scrapy-redis's persistent
+        # dupefilter (which would lose the articles a killed worker had in flight, and block refreshes).
+        distributed = bool(self.incremental and self.incremental.distributed)
+        return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article, dont_filter=distributed,
                               cb_kwargs={"depth": depth})
 
     # Callbacks -----------------------------------------------------------------------------------
@@ -142,6 +179,7 @@ class SiteSpider(scrapy.Spider):
         return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
     def parse_listing(self, response: Response, page: int, depth: int, walk: str) -> Iterator[scrapy.Request]:
+        self._active()
         self.crawler.stats.inc_value("newscrawl/listing/pages")
         decoded = decode_html(response.body, self._content_type(response), self.site.fallback_encoding)
         if decoded.lossy:  # links still work; say so all the same
@@ -169,6 +207,7 @@ class SiteSpider(scrapy.Spider):
                 yield request
 
     def parse_article(self, response: Response, depth: int) -> Iterator[RawArticle | scrapy.Request]:
+        self._active()
         fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
         try:

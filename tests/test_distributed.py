@@ -1,0 +1,58 @@
+"""Distributed crawls on scrapy-redis with a real redis-server: two worker processes, one crawl."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import redis
+
+from conftest import REPO, crawl_command
+
+ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
+
+
+def worker(out: Path, server, redis_url: str, name: str, env: dict | None = None) -> subprocess.Popen:
+    args = crawl_command(out, server, "-a", ALL_TAGS, incremental=True, settings={
+        "NEWSCRAWL_REDIS_URL": redis_url, "NEWSCRAWL_WORKER": name, "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "3",
+        "DOWNLOAD_DELAY": "0.1"})
+    log = open(out / f"{name}.log", "w")
+    return subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+
+
+def journal(out: Path, name: str) -> list[str]:
+    path = out / f"items.{name}.jsonl"
+    return [json.loads(line)["article_id"] for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def test_two_workers_share_one_crawl(tmp_path: Path, site_server, redis_server):
+    out = tmp_path / "out"
+    out.mkdir()
+    first, second = worker(out, site_server, redis_server, "w1"), worker(out, site_server, redis_server, "w2")
+    assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0  # both exit by themselves
+    one, two = journal(out, "w1"), journal(out, "w2")
+    assert sorted(one + two) == sorted(set(one + two)) and len(one + two) == 16  # every article once, across workers
+    assert one and two, f"both workers must have exported something: w1 {one}, w2 {two}"
+    posts = sorted(p.name for p in (out / "posts/mydrivers").iterdir())
+    assert posts == sorted(f"{i}.md" for i in one + two)
+    db = redis.Redis.from_url(redis_server, decode_responses=True)
+    assert db.hlen("newscrawl:mydrivers:articles") == 16 and db.hlen("newscrawl:mydrivers:claims") == 0
+    assert db.zcard("newscrawl:mydrivers:requests") == 0  # the shared queue is drained
+
+
+def test_a_killed_worker_reruns_and_nothing_is_lost_or_doubled(tmp_path: Path, site_server, redis_server):
+    out = tmp_path / "out"
+    out.mkdir()
+    doomed = worker(out, site_server, redis_server, "w1", env={"NEWSCRAWL_CRASH_AT": "before-state-record:3"})
+    survivor = worker(out, site_server, redis_server, "w2")
+    assert doomed.wait(timeout=120) == -9  # SIGKILL mid-crawl, holding claims and an unrecorded journal line
+    assert survivor.wait(timeout=120) == 0
+    rerun = worker(out, site_server, redis_server, "w1")
+    assert rerun.wait(timeout=120) == 0
+    log = (out / "w1.log").read_text()
+    assert "Recovered 1 journal line(s) a crash left unrecorded" in log
+    assert "article claim(s) this worker held when it stopped" in log
+    everything = journal(out, "w1") + journal(out, "w2")
+    assert len(everything) == 16 and len(set(everything)) == 16
+    db = redis.Redis.from_url(redis_server, decode_responses=True)
+    assert db.hlen("newscrawl:mydrivers:articles") == 16 and db.hlen("newscrawl:mydrivers:claims") == 0
