@@ -160,7 +160,7 @@ def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
         return (time.process_time() - started) / len(bodies) * 1e6, results
 
     decode_us, texts = per_article(lambda body, url: decode_html(body, "text/html", site.fallback_encoding).text)
-    text_by_url = {url: text for (_, url), text in zip(bodies, texts)}
+    text_by_url = {url: text for (_, url), text in zip(bodies, texts, strict=True)}
     parse_us, raws = per_article(lambda body, url: site.parse_article(text_by_url[url], url, fetched))
     raw_by_url = {raw.url: raw for raw in raws}
     sanitize_us, _ = per_article(lambda body, url: sanitize_html(raw_by_url[url].body_html, url))
@@ -197,7 +197,7 @@ def date_costs() -> dict[str, float]:
     costs = {}
     for name, text in samples.items():
         calls = 20_000
-        costs[name] = round(timeit.timeit(lambda: parse_date(text, tz, when), number=calls) / calls * 1e6, 2)
+        costs[name] = round(timeit.timeit(lambda text=text: parse_date(text, tz, when), number=calls) / calls * 1e6, 2)
     started = time.perf_counter()
     parse_date("3小时前", tz, when)
     costs["fallback, first call (dateparser import + warm-up)"] = round((time.perf_counter() - started) * 1e6, 0)

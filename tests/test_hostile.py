@@ -3,7 +3,6 @@ then one test per case on how it ended. The crawl finishes, every good article i
 loss is counted under a named reason and logged once with its URL."""
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
