@@ -7,6 +7,7 @@ shared and never name a site.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
@@ -87,6 +88,22 @@ class Site(ABC):
         """The raw fields of one article page (strings as seen; normalising happens later)."""
 
     # Helpers for subclasses -------------------------------------------------------------------
+
+    def path_match(self, url: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """`pattern` matched against the path of `url`, when the URL is on one of the site's hosts."""
+        parts = urlsplit(url)
+        return pattern.match(parts.path) if (parts.hostname or "").lower() in self.hosts else None
+
+    def new_article(self, url: str, fetched_at: str) -> RawArticle:
+        """An empty RawArticle for the canonical form of `url` (raises ValueError for non-article URLs)."""
+        canonical = self.canonical_url(url)
+        return RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
+
+    @classmethod
+    def title_text(cls, page: Selector, *queries: str) -> str | None:
+        """The title from the site's own title element(s), else `og:title`, else `<title>` (suffix and all)."""
+        return (cls.first_text(page, *queries) or page.css('meta[property="og:title"]::attr(content)').get()
+                or cls.first_text(page, "title"))
 
     @staticmethod
     def first_text(selector: Selector, *queries: str) -> str | None:

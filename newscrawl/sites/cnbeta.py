@@ -38,14 +38,11 @@ class CnBeta(Site):
     body_drop = (".topic", ".article-topic", ".article-global", "script", "style", "[id^=J_article]")
 
     def article_id(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if (parts.hostname or "").lower() not in self.hosts:
-            return None
-        match = _ARTICLE.match(parts.path)
+        match = self.path_match(url, _ARTICLE)
         return match.group("id") if match else None
 
     def canonical_url(self, url: str) -> str:
-        match = _ARTICLE.match(urlsplit(url).path) if self.article_id(url) else None
+        match = self.path_match(url, _ARTICLE)
         if match is None:
             raise ValueError(f"not a cnBeta article URL: {url}")
         return f"https://www.cnbeta.com.tw/articles/{match.group('section') or 'tech'}/{match.group('id')}.htm"
@@ -66,13 +63,8 @@ class CnBeta(Site):
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = Selector(text=html)
-        canonical = self.canonical_url(url)
-        raw = RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
-        raw.title = (
-            self.first_text(page, "header.title h1", ".article-title")
-            or page.css('meta[property="og:title"]::attr(content)').get()
-            or self.first_text(page, "title")
-        )
+        raw = self.new_article(url, fetched_at)
+        raw.title = self.title_text(page, "header.title h1", ".article-title")
         # Desktop: the first span of div.meta is the date; the 2017 mobile view has span.time.
         raw.published = self.first_text(page, "header.title div.meta > span:first-child", ".article-byline .time")
         source = self.first_text(page, "header.title div.meta span.source", ".article-byline .source")

@@ -48,10 +48,8 @@ class MyDrivers(Site):
     body_decorations = ("p.end",)
 
     def article_id(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        pattern = {"news.mydrivers.com": _DESKTOP_ARTICLE, "m.mydrivers.com": _MOBILE_ARTICLE}.get(host)
-        match = pattern.match(parts.path) if pattern else None
+        pattern = _MOBILE_ARTICLE if (urlsplit(url).hostname or "").lower() == "m.mydrivers.com" else _DESKTOP_ARTICLE
+        match = self.path_match(url, pattern)
         return match.group(1) if match else None
 
     def canonical_url(self, url: str) -> str:
@@ -76,13 +74,8 @@ class MyDrivers(Site):
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = Selector(text=html)
-        canonical = self.canonical_url(url)
-        raw = RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
-        raw.title = (
-            self.first_text(page, "div.news_bt", "#thread_subject", "div.news_t")
-            or page.css('meta[property="og:title"]::attr(content)').get()
-            or self.first_text(page, "title")
-        )
+        raw = self.new_article(url, fetched_at)
+        raw.title = self.title_text(page, "div.news_bt", "#thread_subject", "div.news_t")
         raw.byline = self.first_text(page, "div.news_bt1_left")
         containers = page.css("div.news_info, div.pc_info, #content")
         if not containers:

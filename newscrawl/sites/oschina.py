@@ -36,10 +36,7 @@ class OsChina(Site):
     body_drop = ("script", "style", ".ad-wrap")
 
     def article_id(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if (parts.hostname or "").lower() not in self.hosts:
-            return None
-        match = _ARTICLE.match(parts.path)
+        match = self.path_match(url, _ARTICLE)
         return match.group("id") if match else None
 
     def canonical_url(self, url: str) -> str:
@@ -77,13 +74,8 @@ class OsChina(Site):
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = Selector(text=html)
-        canonical = self.canonical_url(url)
-        raw = RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
-        raw.title = (
-            self.first_text(page, ".article-box h1", "h1")
-            or page.css('meta[property="og:title"]::attr(content)').get()
-            or self.first_text(page, "title")
-        )
+        raw = self.new_article(url, fetched_at)
+        raw.title = self.title_text(page, ".article-box h1", "h1")
         raw.published = page.css(".article-box time::attr(datetime)").get() or self.first_text(page, ".article-box time")
         author = self.first_text(page, ".article-box .author")
         raw.byline = f"作者：{author}" if author else None
