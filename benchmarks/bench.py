@@ -118,7 +118,7 @@ def scrapy_bench(seconds: int, work: Path) -> dict:
     return {"pages": pages, "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1), **usage}
 
 
-def crawl(server: str, out: Path, settings: dict[str, str]) -> dict:
+def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False) -> dict:
     args = [sys.executable, "-m", "scrapy", "crawl", "mydrivers", "-a", "tag=bench", "-a", "max_pages=100000",
             "-s", f"NEWSCRAWL_OFFLINE_ROOT={server}", "-s", f"NEWSCRAWL_JSONL={out}/items.jsonl",
             "-s", f"NEWSCRAWL_STATE={out}/state.sqlite", "-s", f"NEWSCRAWL_POSTS_DIR={out}/posts",
@@ -131,6 +131,8 @@ def crawl(server: str, out: Path, settings: dict[str, str]) -> dict:
     stats = json.loads((out / "summary.json").read_text(encoding="utf-8"))["stats"]
     pages, elapsed = stats["response_received_count"], stats["elapsed_time_seconds"]
     articles = stats.get("item_scraped_count", 0)
+    if not articles and not rerun:
+        raise RuntimeError(f"the crawl exported nothing — is the server serving the site? stats: {stats}")
     return {"pages": pages, "articles": articles, "requests": stats["downloader/request_count"],
             "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1),
             "articles_per_second": round(articles / elapsed, 1), **usage}
@@ -216,6 +218,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", type=Path, default=REPO / "output/benchmark.json", help="where the figures go")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
+    work.chmod(0o755)  # nginx's workers run as another user
     report: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                 "platform": platform.platform(), "when": datetime.now(timezone.utc).isoformat()},
                     "articles": args.articles}
@@ -228,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
             report["scrapy_bench"] = scrapy_bench(args.bench_seconds, work)
             report["crawl_default"] = crawl(url, work / "default", BASE_SETTINGS)
             report["crawl_recommended"] = crawl(url, work / "recommended", RECOMMENDED)
-            rerun = crawl(url, work / "recommended", RECOMMENDED)
+            rerun = crawl(url, work / "recommended", RECOMMENDED, rerun=True)
             report["incremental_rerun"] = {"requests": rerun["requests"], "articles": rerun["articles"],
                                            "share_of_first_run_requests": round(rerun["requests"] / report["crawl_recommended"]["requests"], 4)}
             report["peak_rss_mb"] = {}
