@@ -33,7 +33,7 @@ FIXTURE_PAGES = sorted((REPO / "fixtures/mydrivers/site/news.mydrivers.com/1").r
 PER_LISTING_PAGE = 20
 BASE_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO"}
 RECOMMENDED = {**BASE_SETTINGS, "CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
-               "CONCURRENT_ITEMS": "16", "LOG_LEVEL": "WARNING"}
+               "CONCURRENT_ITEMS": "16", "LOG_LEVEL": "WARNING", "COOKIES_ENABLED": "False"}
 
 sys.path.insert(0, str(REPO))
 

@@ -13,6 +13,7 @@ import re
 import tempfile
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from functools import lru_cache
 from pathlib import Path
 
 from newscrawl.faults import crash_point
@@ -92,11 +93,16 @@ def post_path(folder: Path, article: Article, pattern: str) -> Path:
         article_id=safe_file_stem(article.article_id),
         title=safe_file_stem(article.title),
     )
-    root = folder.resolve()
-    path = (root / name).resolve()
+    root = _resolved(folder)
+    path = Path(os.path.normpath(root / name))  # lexical: no file-system call per post
     if not path.is_relative_to(root) or path == root:
         raise ValueError(f"post file name {name!r} would leave {root}")
     return path
+
+
+@lru_cache(maxsize=64)
+def _resolved(folder: Path) -> Path:
+    return folder.resolve()
 
 
 def write_atomically(path: Path, text: str, owner: str = "local") -> None:
