@@ -71,13 +71,15 @@ class RunSummary:
         stats = dict(self.crawler.stats.get_stats())
         summary = summarize(stats, reason, time.monotonic() - self.started)
         articles, errors = summary["articles"], summary["errors"]
+        incremental = getattr(spider, "incremental", None) is not None
+        summary["mode"] = "incremental" if incremental else "one-off (no crawl state: new and updated not told apart)"
         logger.info(
-            "Run summary: %d pages fetched, %d new, %d updated, %d skipped as known, %d unchanged, %d dropped%s, "
-            "%d errors, %.1f s (%s)%s",
-            summary["pages_fetched"], articles["new"], articles["updated"], articles["skipped_known"],
+            "Run summary: %d pages fetched, %d exported (%d new, %d updated), %d skipped as known, %d unchanged, "
+            "%d dropped%s, %d errors, %.1f s (%s, %s)%s",
+            summary["pages_fetched"], articles["exported"], articles["new"], articles["updated"], articles["skipped_known"],
             articles["unchanged"], sum(summary["dropped"].values()),
             f" {summary['dropped']}" if summary["dropped"] else "", sum(errors.values()), summary["duration_seconds"],
-            reason, f"; ALARM: {summary['alarm']}" if summary["alarm"] else "",
+            reason, "incremental" if incremental else "one-off", f"; ALARM: {summary['alarm']}" if summary["alarm"] else "",
         )
         if self.path is not None:
             summary["stats"] = stats

@@ -41,7 +41,7 @@ def test_rerun_with_nothing_new_fetches_page_one_per_tag_and_emits_nothing(tmp_p
     assert second.stats["downloader/request_count"] == 1 + 2  # robots.txt and each tag's page 1
     assert second.stats["newscrawl/listing/stopped_at_known"] == 2
     assert second.items == first.items  # the journal has nothing more
-    assert "Run summary: 3 pages fetched, 0 new, 0 updated, 3 skipped as known, 0 unchanged, 0 dropped" in second.log
+    assert "Run summary: 3 pages fetched, 0 exported (0 new, 0 updated), 3 skipped as known, 0 unchanged, 0 dropped" in second.log
 
 
 def test_a_new_article_on_page_one_is_emitted_alone(tmp_path: Path, site_copy):
@@ -94,7 +94,7 @@ def test_a_second_run_on_the_same_state_refuses(tmp_path: Path, site_server):
 def test_summary_file(tmp_path: Path, site_server):
     result = run_crawl(tmp_path, site_server, "-a", "tag=xiaomi12_ultra", incremental=True)
     summary = json.loads((tmp_path / "out/summary.json").read_text(encoding="utf-8"))
-    assert summary["finish_reason"] == "finished" and summary["alarm"] is None
+    assert summary["finish_reason"] == "finished" and summary["alarm"] is None and summary["mode"] == "incremental"
     assert summary["articles"] == {"new": 2, "updated": 0, "skipped_known": 0, "unchanged": 0, "exported": 2}
     assert summary["pages_fetched"] == 5 and summary["listing_pages"] == 2
     assert summary["dropped"] == {} and summary["errors"] == {"http": 0, "download": 0, "logged": 0}
