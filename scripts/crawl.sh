@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job: set up on first use, then a real `scrapy crawl mydrivers -a tag=xiaomi12_ultra`.
 # No machine here reaches news.mydrivers.com, so the crawl runs against the bundled site, served by
-# a real HTTP server on 127.0.0.1 (NEWSCRAWL_OFFLINE_ROOT). Writes output/mydrivers.jsonl and
-# output/posts/mydrivers/*.md. Extra arguments go to `scrapy crawl` (e.g. -a tag=windows_11).
+# a real HTTP server on 127.0.0.1 (NEWSCRAWL_OFFLINE_ROOT). An incremental run, as a scheduled job
+# would do it: appends new articles to output/mydrivers.jsonl, writes output/posts/mydrivers/*.md,
+# keeps output/mydrivers.state.sqlite (run it again: nothing new, nothing written).
+# Extra arguments go to `scrapy crawl` (e.g. -a tag=windows_11).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -17,8 +19,6 @@ root=$(sed -n 's/^serving //p' "$log")
 echo "bundled site served at $root" >&2
 
 if [ "$#" -eq 0 ]; then set -- -a tag=xiaomi12_ultra; fi
-scrapy crawl mydrivers "$@" \
-    -O output/mydrivers.jsonl \
-    -s NEWSCRAWL_OFFLINE_ROOT="$root" \
-    -s NEWSCRAWL_SUMMARY_FILE=output/mydrivers.summary.json
-echo "wrote output/mydrivers.jsonl and output/posts/mydrivers/ ($(wc -l < output/mydrivers.jsonl) articles)" >&2
+scrapy crawl mydrivers "$@" -s NEWSCRAWL_OFFLINE_ROOT="$root"
+echo "output/mydrivers.jsonl now holds $(wc -l < output/mydrivers.jsonl) article(s); posts in output/posts/mydrivers/;" \
+     "summary in output/mydrivers.summary.json" >&2
