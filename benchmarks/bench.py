@@ -113,7 +113,8 @@ def scrapy_bench(seconds: int, work: Path) -> dict:
     """Scrapy's own `scrapy bench` (outside the project, so with Scrapy's default settings)."""
     log, usage = run_measured([sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}",
                                "-s", "LOG_LEVEL=INFO"], work)
-    pages = int(re.search(r"'response_received_count': (\d+)", log).group(1))
+    received = re.search(r"'response_received_count': (\d+)", log)  # absent when nothing was crawled
+    pages = int(received.group(1)) if received else 0
     elapsed = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))
     return {"pages": pages, "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1), **usage}
 

@@ -11,7 +11,7 @@ from conftest import REPO
 def test_benchmark_runs_end_to_end(tmp_path: Path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, "benchmarks/bench.py", "--articles", "50", "--rss-sizes", "30",
-                           "--bench-seconds", "1", "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+                           "--bench-seconds", "3", "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
     report = json.loads(out.read_text())
     assert report["crawl_default"]["articles"] == report["crawl_recommended"]["articles"] == 50

@@ -15,7 +15,7 @@ ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidi
 def worker(out: Path, server, redis_url: str, name: str, env: dict | None = None) -> subprocess.Popen:
     args = crawl_command(out, server, "-a", ALL_TAGS, incremental=True, settings={
         "NEWSCRAWL_REDIS_URL": redis_url, "NEWSCRAWL_WORKER": name, "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "3",
-        "DOWNLOAD_DELAY": "0.1"})
+        "DOWNLOAD_DELAY": "0.25"})  # slow enough that both workers find work
     log = open(out / f"{name}.log", "w")
     return subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
