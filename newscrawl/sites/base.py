@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
-from parsel import Selector
+from parsel import Selector, SelectorList
 
 from newscrawl.items import RawArticle, RawImage
 from newscrawl.normalize.html import inner_html, resolve_lazy_images
@@ -60,6 +60,8 @@ class Site(ABC):
     # How the archive wrote `date:` for this site: "utc" (the true instant) or "wall" (the site's wall
     # time labelled GMT). NEWSCRAWL_FRONTMATTER_DATES=archive follows it.
     archive_dates: ClassVar[str] = "utc"
+    # Where a listing page's article links are (parse_listing's default; a site may override parse_listing).
+    listing_links_css: ClassVar[str] = ""
     # Share of articles expected to have each field (layout-break alarm; NEWSCRAWL_COVERAGE_RULES overrides).
     expected_coverage: ClassVar[dict[str, float]] = {"title": 1.0, "published": 1.0, "body_html": 1.0}
 
@@ -79,9 +81,11 @@ class Site(ABC):
     def listing_url(self, tag: str) -> str:
         """The first listing page of a tag given as the site's slug or as a listing URL."""
 
-    @abstractmethod
     def parse_listing(self, html: str, url: str) -> Listing:
-        """Article links and the next page of one listing page."""
+        """Article links (`listing_links_css`) and the next page of one listing page."""
+        page = Selector(text=html)
+        links = page.css(self.listing_links_css).getall()
+        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
 
     @abstractmethod
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
@@ -98,6 +102,16 @@ class Site(ABC):
         """An empty RawArticle for the canonical form of `url` (raises ValueError for non-article URLs)."""
         canonical = self.canonical_url(url)
         return RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
+
+    @staticmethod
+    def tag_links(links: SelectorList) -> list[tuple[str, str | None]]:
+        """(name, href) of tag links, names as shown (a `#` marker is the normaliser's to drop)."""
+        found = []
+        for link in links:
+            name = "".join(link.css("::text").getall()).strip()
+            if name:
+                found.append((name, link.attrib.get("href")))
+        return found
 
     @classmethod
     def title_text(cls, page: Selector, *queries: str) -> str | None:

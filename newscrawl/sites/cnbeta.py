@@ -10,13 +10,13 @@ site differs.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Listing, Site
+from newscrawl.sites.base import Site
 
 _ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
 _TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")
@@ -36,6 +36,7 @@ class CnBeta(Site):
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "source": 0.5}
 
     body_drop = (".topic", ".article-topic", ".article-global", "script", "style", "[id^=J_article]")
+    listing_links_css = ".items-area .item dl dt a::attr(href)"  # modelled: unverified
 
     def article_id(self, url: str) -> str | None:
         match = self.path_match(url, _ARTICLE)
@@ -56,11 +57,6 @@ class CnBeta(Site):
             return f"https://www.cnbeta.com.tw{parts.path}"
         raise ValueError(f"not a cnBeta topic number or topic-page URL: {tag!r} (e.g. 9)")
 
-    def parse_listing(self, html: str, url: str) -> Listing:
-        page = Selector(text=html)
-        links = page.css(".items-area .item dl dt a::attr(href)").getall()
-        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
-
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = Selector(text=html)
         raw = self.new_article(url, fetched_at)
@@ -78,10 +74,7 @@ class CnBeta(Site):
             bodies = [self.body_parts(part.root, self.body_drop, ()) for part in parts]
             raw.body_html = "".join(body for body, _ in bodies)
             raw.images = [image for _, images in bodies for image in images]
-        for tag in page.css(".article-topic a, .topic a"):
-            name = "".join(tag.css("::text").getall()).strip()
-            if name:
-                raw.tags.append((name, tag.attrib.get("href")))
+        raw.tags = self.tag_links(page.css(".article-topic a, .topic a"))
         return raw
 
 

@@ -9,13 +9,13 @@ page's pagination is unverified (modelled as `<slug>_<N>.htm` links, followed by
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Listing, Site
+from newscrawl.sites.base import Site
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")
@@ -46,6 +46,7 @@ class MyDrivers(Site):
     body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "#AiSummaryLink", "script", "style")
     # The end-of-article mark is an image on layout B; it is chrome, not an article image.
     body_decorations = ("p.end",)
+    listing_links_css = "ul#newsleft_1 li h3 a::attr(href)"
 
     def article_id(self, url: str) -> str | None:
         pattern = _MOBILE_ARTICLE if (urlsplit(url).hostname or "").lower() == "m.mydrivers.com" else _DESKTOP_ARTICLE
@@ -67,11 +68,6 @@ class MyDrivers(Site):
             return f"https://news.mydrivers.com{parts.path}"
         raise ValueError(f"not a 快科技 tag slug or tag-page URL: {tag!r} (e.g. xiaomi12_ultra)")
 
-    def parse_listing(self, html: str, url: str) -> Listing:
-        page = Selector(text=html)
-        links = page.css("ul#newsleft_1 li h3 a::attr(href)").getall()
-        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
-
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = Selector(text=html)
         raw = self.new_article(url, fetched_at)
@@ -87,10 +83,7 @@ class MyDrivers(Site):
         source = body.xpath(".//*[contains(text(), '原文链接')]//a[@href][1]")
         if source:
             raw.source_link = ("".join(source[0].css("::text").getall()).strip(), source[0].attrib["href"])
-        for tag in body.css("p.bqian a, span.news_bq_list a") or page.css("span.news_bq_list a, div.bqian1 a"):
-            name = "".join(tag.xpath("./text() | ./*[not(self::i)]//text()").getall()).strip()
-            if name:
-                raw.tags.append((name, tag.attrib.get("href")))
+        raw.tags = self.tag_links(body.css("p.bqian a, span.news_bq_list a") or page.css("span.news_bq_list a, div.bqian1 a"))
         raw.body_html, raw.images = self.body_parts(body.root, self.body_drop, self.body_decorations)
         return raw
 

@@ -82,10 +82,7 @@ class OsChina(Site):
         container = page.css(".article-detail")
         if container:
             raw.body_html, raw.images = self.body_parts(container[0].root, self.body_drop, ())
-        for tag in page.css(".article-box .tags a"):
-            name = "".join(tag.css("::text").getall()).strip()
-            if name:
-                raw.tags.append((name, tag.attrib.get("href")))
+        raw.tags = self.tag_links(page.css(".article-box .tags a"))
         return raw
 
 
