@@ -67,7 +67,7 @@ class Incremental:
         self.lock.acquire()  # raises StateLocked when another run holds it
         self.state = open_state()
         self.distributed = isinstance(self.state, RedisState)
-        self.released_claims = self.state.release_own_claims() if isinstance(self.state, RedisState) else 0
+        self.released_claims = self.state.release_own_claims() if self.distributed else 0
         self.journal = Journal(journal_path)
         self.journal_key = str(journal_path.resolve()) if not self.distributed else f"{worker}:{journal_path.name}"
         self.recovered = self._recover()
@@ -126,7 +126,7 @@ class Incremental:
 
     def claim(self, article_id: str) -> bool:
         """May this worker fetch the article? Always, alone; with Redis, when no other worker has it."""
-        return self.state.claim(article_id) if isinstance(self.state, RedisState) else True
+        return self.state.claim(article_id) if self.distributed else True
 
     def revise(self, article: Article) -> Article | None:
         """The article with its revision number, or None when it is a known one whose content is unchanged."""

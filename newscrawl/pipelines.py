@@ -1,8 +1,8 @@
-"""Item pipelines, thin on purpose: normalise (the work is in newscrawl.normalize), (spidermon's
-pipeline validates against the JSON Schema,) number revisions against the crawl state, write front-matter posts, append to the
-journal and record the export (newscrawl.incremental). Each drop is counted under
-`newscrawl/dropped/<reason>`; a known article whose content did not change under
-`newscrawl/articles/unchanged`."""
+"""Item pipelines, thin on purpose, in this order: normalise (the work is in newscrawl.normalize);
+spidermon's pipeline validates against the JSON Schema (settings.py); number revisions against the
+crawl state; write the front-matter post; append to the journal and record the export
+(newscrawl.incremental). Each drop is counted under `newscrawl/dropped/<reason>`; a known article
+whose content did not change under `newscrawl/articles/unchanged`."""
 
 from __future__ import annotations
 
