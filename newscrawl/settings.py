@@ -38,7 +38,7 @@ DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.SafeRedirectMiddleware": 650}
 
 ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalizePipeline": 100,
-    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 200,  # JSON Schema, drops invalid items
+    "newscrawl.validation.ItemValidationPipeline": 200,  # spidermon's, compiled: JSON Schema, drops invalid items
     "newscrawl.pipelines.RevisionPipeline": 700,
     "newscrawl.pipelines.FrontMatterPipeline": 800,
     "newscrawl.pipelines.JournalPipeline": 900,

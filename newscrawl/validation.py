@@ -1,0 +1,76 @@
+"""Spidermon's item validation with a compiled JSON Schema check in front of it.
+
+Spidermon's JSONSchemaValidator builds a jsonschema validator and interprets the whole schema for
+every item: ≈0.8 ms an article, the largest single cost of the item pipeline. The schema compiled by
+fastjsonschema says "valid" in ≈40 µs; only an item it rejects goes on to spidermon's validator, so
+invalid items get spidermon's usual messages, stats and drops, and valid ones never pay for them.
+
+fastjsonschema knows drafts 4–7, and the schema declares 2020-12. The compiled check is used only
+when every keyword the schema uses means the same in draft 7 (COMPATIBLE_KEYWORDS); any other schema
+is validated by spidermon alone, and the log says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import fastjsonschema
+from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline as SpidermonValidationPipeline
+from spidermon.contrib.validation import JSONSchemaValidator
+from spidermon.contrib.validation.jsonschema.tools import get_schema_from
+
+logger = logging.getLogger(__name__)
+
+# Keywords whose meaning draft 7 and draft 2020-12 share (in 2020-12, `items` with one schema is
+# draft 7's `items` with one schema). `$schema` is dropped before compiling.
+COMPATIBLE_KEYWORDS = frozenset({
+    "$schema", "$id", "title", "description", "type", "properties", "required", "additionalProperties",
+    "items", "minLength", "maxLength", "minimum", "maximum", "pattern", "enum", "const", "minItems",
+    "maxItems",
+})
+_SCHEMA_MAPS = ("properties",)  # keywords whose value maps names to subschemas
+
+
+def schema_keywords(schema: Any) -> set[str]:
+    """Every keyword used anywhere in `schema` (property names are not keywords)."""
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        for keyword, value in schema.items():
+            found.add(keyword)
+            subschemas = value.values() if keyword in _SCHEMA_MAPS and isinstance(value, dict) else [value]
+            for subschema in subschemas:
+                found |= schema_keywords(subschema)
+    elif isinstance(schema, list):
+        for element in schema:
+            found |= schema_keywords(element)
+    return found
+
+
+class CompiledJSONSchemaValidator(JSONSchemaValidator):
+    """Spidermon's JSONSchemaValidator, asked only about items the compiled schema rejects."""
+
+    def __init__(self, schema: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self._is_valid = fastjsonschema.compile({k: v for k, v in schema.items() if k != "$schema"})
+
+    def _validate(self, data: dict[str, Any], strict: bool = False) -> None:
+        try:
+            self._is_valid(data)
+        except fastjsonschema.JsonSchemaException:
+            super()._validate(data, strict)
+
+
+class ItemValidationPipeline(SpidermonValidationPipeline):
+    """Spidermon's ItemValidationPipeline (same settings, stats and drops) with the compiled check."""
+
+    @classmethod
+    def _load_jsonschema_validator(cls, schema: Any) -> JSONSchemaValidator:
+        if isinstance(schema, str):
+            schema = get_schema_from(schema)
+        unsupported = schema_keywords(schema) - COMPATIBLE_KEYWORDS if isinstance(schema, dict) else {"?"}
+        if unsupported:
+            logger.info("Validating with spidermon's JSON Schema validator alone: the schema uses %s",
+                        ", ".join(sorted(unsupported)))
+            return super()._load_jsonschema_validator(schema)
+        return CompiledJSONSchemaValidator(schema)
