@@ -174,7 +174,7 @@ def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     render_us, _ = per_article(lambda body, url: render_post(article_by_url[url], "utc"))
     with tempfile.TemporaryDirectory() as scratch:
         journal = Journal(Path(scratch) / "j.jsonl")
-        journal_us, _ = per_article(lambda body, url: journal.append(article_by_url[url].to_dict()))
+        journal_us, _ = per_article(lambda body, url: journal.append([article_by_url[url].to_dict()]))
         journal.close()
     hash_us, _ = per_article(lambda body, url: content_hash(article_by_url[url]))
     return {

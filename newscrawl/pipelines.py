@@ -6,15 +6,13 @@ whose content did not change under `newscrawl/articles/unchanged`."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from newscrawl.batch_writer import BatchWriter
 from newscrawl.exporters.frontmatter import DATE_MODES, post_path, render_post, write_atomically
 from newscrawl.incremental import worker_name
 from newscrawl.items import Article, RawArticle
@@ -24,18 +22,6 @@ from newscrawl.normalize.article import Unusable, build_article
 class _CountingPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self._writer: ThreadPoolExecutor | None = None
-
-    async def off_the_reactor(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Run blocking file work (fsync) on this pipeline's own thread, one job at a time and in order,
-        so the reactor keeps downloading and parsing meanwhile. The item waits for it."""
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=type(self).__name__)
-        return await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
-
-    def close_spider(self) -> None:
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
@@ -78,13 +64,24 @@ class RevisionPipeline(_CountingPipeline):
 
 
 class JournalPipeline(_CountingPipeline):
-    """Last: the JSONL line (fsynced), then the state's record — after the post is in place."""
+    """Last: the JSONL line (fsynced), then the state's record — after the post is in place. Lines are
+    committed in batches on a writer thread (newscrawl.batch_writer); the item waits for its batch."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._writer: BatchWriter[Article] | None = None
 
     async def process_item(self, item: Any) -> Any:
         incremental = getattr(self.crawler.spider, "incremental", None)
         if isinstance(item, Article) and incremental is not None:
-            await self.off_the_reactor(incremental.commit, item)
+            if self._writer is None:
+                self._writer = BatchWriter(incremental.commit, "journal-writer")
+            await self._writer.submit(item)
         return item
+
+    def close_spider(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
 
 
 class FrontMatterPipeline(_CountingPipeline):
@@ -105,13 +102,28 @@ class FrontMatterPipeline(_CountingPipeline):
             raise ValueError(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {DATE_MODES}, not {self.date_mode!r}")
         self.placeholder = settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None
         self.owner = worker_name(settings)
+        self._writer: BatchWriter[tuple[Path, str]] = BatchWriter(self._write_posts, "post-writer")
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             path = post_path(self.folder / item.site, item, self.pattern)
-            await self.off_the_reactor(write_atomically, path, render_post(item, self.date_mode, self.placeholder), self.owner)
+            await self._writer.submit((path, render_post(item, self.date_mode, self.placeholder)))
             self.crawler.stats.inc_value("newscrawl/posts_written")
         return item
 
+    def _write_posts(self, posts: list[tuple[Path, str]]) -> list[BaseException | None]:
+        """On the writer thread: each post on its own, so one failure fails only its article."""
+        errors: list[BaseException | None] = []
+        for path, text in posts:
+            try:
+                write_atomically(path, text, self.owner)
+                errors.append(None)
+            except OSError as error:
+                errors.append(error)
+        return errors
+
     def open_spider(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+
+    def close_spider(self) -> None:
+        self._writer.close()

@@ -29,6 +29,16 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
+class Export:
+    """One article's record in the state, written when its journal line is on disk."""
+
+    article_id: str
+    content_hash: str
+    revision: int
+    fetched_at: float  # Unix time
+
+
+@dataclass(frozen=True, slots=True)
 class Known:
     content_hash: str
     revision: int
@@ -37,8 +47,7 @@ class Known:
 
 class CrawlState(Protocol):
     def known(self, site: str, article_ids: list[str]) -> dict[str, Known]: ...
-    def record_export(self, site: str, article_id: str, content_hash: str, revision: int, fetched_at: float,
-                      journal: str, journal_offset: int) -> None: ...
+    def record_exports(self, site: str, exports: list[Export], journal: str, journal_offset: int) -> None: ...
     def journal_offset(self, journal: str) -> int: ...
     def walk_is_clean(self, site: str, listing_url: str) -> bool: ...
     def walks_started(self, site: str, listing_urls: list[str]) -> None: ...
@@ -101,7 +110,7 @@ def _locked(method: Callable[..., T]) -> Callable[..., T]:
 
 
 class SqliteState:
-    """The embedded CrawlState. Every write is its own committed transaction. The spider reads it on
+    """The embedded CrawlState. Every write is one committed transaction. The spider reads it on
     the reactor thread while the journal pipeline writes from its own thread: one lock serialises them."""
 
     def __init__(self, path: Path) -> None:
@@ -124,14 +133,14 @@ class SqliteState:
         return found
 
     @_locked
-    def record_export(self, site: str, article_id: str, content_hash: str, revision: int, fetched_at: float,
-                      journal: str, journal_offset: int) -> None:
+    def record_exports(self, site: str, exports: list[Export], journal: str, journal_offset: int) -> None:
+        """Record a batch of exports and the journal size they end at, in one transaction."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.execute(
+            self.db.executemany(
                 "INSERT INTO articles VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, article_id) DO UPDATE SET "
                 "content_hash = excluded.content_hash, revision = excluded.revision, fetched_at = excluded.fetched_at",
-                (site, article_id, content_hash, revision, fetched_at))
+                [(site, e.article_id, e.content_hash, e.revision, e.fetched_at) for e in exports])
             if journal:
                 self.db.execute("INSERT INTO journals VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET "
                                 "committed_offset = excluded.committed_offset", (journal, journal_offset))

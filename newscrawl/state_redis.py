@@ -15,7 +15,7 @@ import time
 
 import redis
 
-from newscrawl.state import Known
+from newscrawl.state import Export, Known
 
 # Claim `id` for `worker` unless another worker holds a claim younger than the TTL.
 _CLAIM = """
@@ -49,14 +49,14 @@ class RedisState:
                 found[article_id] = Known(record["hash"], record["revision"], record["fetched_at"])
         return found
 
-    def record_export(self, site: str, article_id: str, content_hash: str, revision: int, fetched_at: float,
-                      journal: str, journal_offset: int) -> None:
-        record = json.dumps({"hash": content_hash, "revision": revision, "fetched_at": fetched_at})
+    def record_exports(self, site: str, exports: list[Export], journal: str, journal_offset: int) -> None:
+        records = {e.article_id: json.dumps({"hash": e.content_hash, "revision": e.revision, "fetched_at": e.fetched_at})
+                   for e in exports}
         with self.db.pipeline(transaction=True) as batch:  # MULTI/EXEC: all or nothing
-            batch.hset(self.prefix + "articles", article_id, record)
+            batch.hset(self.prefix + "articles", mapping=records)
             if journal:
                 batch.hset(self.prefix + "journals", journal, journal_offset)
-            batch.hdel(self.prefix + "claims", article_id)
+            batch.hdel(self.prefix + "claims", *records)
             batch.execute()
 
     def journal_offset(self, journal: str) -> int:

@@ -1,6 +1,7 @@
 """Scheduled runs: incremental, crash-safe (kill -9 at exact crash points), refusing to overlap."""
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -130,8 +131,9 @@ def test_kill_9_at_a_crash_point_then_rerun(tmp_path: Path, site_server, crash_a
     rerun = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert len(check_invariants(out)) == 16
-    if crash_at.startswith("before-state-record"):
-        assert "Recovered 1 journal line(s) a crash left unrecorded" in rerun.stderr
+    if crash_at.startswith("before-state-record"):  # the killed batch's lines, one or more
+        recovered = re.search(r"Recovered (\d+) journal line\(s\) a crash left unrecorded", rerun.stderr)
+        assert recovered and int(recovered.group(1)) >= 1, rerun.stderr[-3000:]
     again = read_output(out, "mydrivers", 0, "")
     assert len(again.items) == 16
 

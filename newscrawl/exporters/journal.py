@@ -1,4 +1,4 @@
-"""The JSONL journal: one article a line, appended and fsynced one line at a time.
+"""The JSONL journal: one article a line, appended a batch at a time and fsynced once per batch.
 
 A line is on disk (write + fsync) before the crawl state marks its article exported, so after any
 crash the journal holds every exported article, and at most a torn last line and lines the state
@@ -40,11 +40,13 @@ class Journal:
             lines.append((json.loads(raw), offset))
         return lines
 
-    def append(self, record: dict[str, Any]) -> int:
-        """Append one line, durable on return; the journal's size after it."""
-        line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
-        crash_point("journal-mid-line", lambda: (self._handle.write(line[: len(line) // 2]), self._fsync()))
-        self._handle.write(line)
+    def append(self, records: list[dict[str, Any]]) -> int:
+        """Append one line per record, all durable on return (one fsync); the journal's size after them."""
+        lines = [json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n" for record in records]
+        data = b"".join(lines)
+        torn = len(data) - len(lines[-1]) // 2 if lines else 0  # the batch up to the middle of its last line
+        crash_point("journal-mid-line", lambda: (self._handle.write(data[:torn]), self._fsync()), len(lines))
+        self._handle.write(data)
         self._fsync()
         return self._handle.tell()
 
