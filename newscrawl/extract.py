@@ -1,6 +1,7 @@
-"""One saved page to one Article, the way a crawl does it (same decoding, parser and normalisers).
+"""One article page to one Article: decode, the site module's parser, every normaliser.
 
-Used by `scrapy extract` and by the fixture tests: no spider, no network.
+The one way a page becomes an item — the crawl (on its reactor thread or in a parse worker,
+newscrawl.parse_workers), `scrapy extract` and the fixture tests all call it. No spider, no network.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from newscrawl.items import Article
 from newscrawl.normalize.article import Unusable, build_article
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.sites import Site, site_for_url
+from newscrawl.sites import Site, get_site, site_for_url
 
 
 def article_text(site: Site, body: bytes, url: str, content_type: str | None) -> str:
@@ -22,10 +23,15 @@ def article_text(site: Site, body: bytes, url: str, content_type: str | None) ->
     return decoded.text
 
 
+def page_article(site_name: str, body: bytes, url: str, content_type: str | None, fetched_at: str) -> Article:
+    """The Article of a page of site `site_name` fetched from `url`. Raises Unusable (undecodable,
+    missing title, date or body, implausible date). Takes the site by name so it can run in a worker."""
+    site = get_site(site_name)
+    return build_article(site.parse_article(article_text(site, body, url, content_type), url, fetched_at))
+
+
 def extract_article(body: bytes, url: str, content_type: str | None = None, fetched_at: str | None = None) -> Article:
-    """The Article of an article page's bytes fetched from `url`. Raises Unusable (undecodable, missing
-    title, date or body), LookupError (no site serves the URL) or ValueError (not an article URL of it)."""
+    """The Article of an article page's bytes fetched from `url`. Raises Unusable (see page_article),
+    LookupError (no site serves the URL) or ValueError (not an article URL of it)."""
     site = site_for_url(url)
-    text = article_text(site, body, url, content_type)
-    fetched_at = fetched_at or to_utc_iso(datetime.now(timezone.utc))
-    return build_article(site.parse_article(text, url, fetched_at))
+    return page_article(site.name, body, url, content_type, fetched_at or to_utc_iso(datetime.now(timezone.utc)))

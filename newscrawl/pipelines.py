@@ -1,8 +1,8 @@
-"""Item pipelines, thin on purpose, in this order: normalise (the work is in newscrawl.normalize);
-spidermon's pipeline validates against the JSON Schema (settings.py); number revisions against the
-crawl state; write the front-matter post; append to the journal and record the export
-(newscrawl.incremental). Each drop is counted under `newscrawl/dropped/<reason>`; a known article
-whose content did not change under `newscrawl/articles/unchanged`."""
+"""Item pipelines, thin on purpose, in this order: spidermon's pipeline validates against the JSON
+Schema (newscrawl.validation); number revisions against the crawl state; write the front-matter
+post; append to the journal and record the export (newscrawl.incremental). Items arrive normalised
+(newscrawl.extract); a page that cannot make one is counted under `newscrawl/dropped/<reason>` by the
+spider, a known article whose content did not change under `newscrawl/articles/unchanged`."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ from scrapy.exceptions import DropItem, NotConfigured
 from newscrawl.batch_writer import BatchWriter
 from newscrawl.exporters.frontmatter import DATE_MODES, post_path, render_post, write_atomically
 from newscrawl.incremental import worker_name
-from newscrawl.items import Article, RawArticle
-from newscrawl.normalize.article import Unusable, build_article
+from newscrawl.items import Article
 
 
-class _CountingPipeline:
+class _Pipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
@@ -27,28 +26,12 @@ class _CountingPipeline:
     def from_crawler(cls, crawler: Crawler) -> Any:
         return cls(crawler)
 
-    def drop(self, reason: str, message: str) -> DropItem:
-        self.crawler.stats.inc_value(f"newscrawl/dropped/{reason}")
-        return DropItem(message)
-
-
-class NormalizePipeline(_CountingPipeline):
-    """RawArticle → Article; an article missing its title, date or body is dropped, not crashed on."""
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, RawArticle):
-            return item
-        try:
-            return build_article(item)
-        except Unusable as unusable:
-            raise self.drop(unusable.reason, str(unusable)) from None
-
 
 class Unchanged(DropItem):
     """A refreshed article whose content is what was exported before: nothing to emit (not an error)."""
 
 
-class RevisionPipeline(_CountingPipeline):
+class RevisionPipeline(_Pipeline):
     """New article → revision 1; changed known article → next revision (an update); unchanged → not emitted."""
 
     def process_item(self, item: Any) -> Any:
@@ -63,7 +46,7 @@ class RevisionPipeline(_CountingPipeline):
         return revised
 
 
-class JournalPipeline(_CountingPipeline):
+class JournalPipeline(_Pipeline):
     """Last: the JSONL line (fsynced), then the state's record — after the post is in place. Lines are
     committed in batches on a writer thread (newscrawl.batch_writer); the item waits for its batch."""
 
@@ -84,7 +67,7 @@ class JournalPipeline(_CountingPipeline):
             self._writer.close()
 
 
-class FrontMatterPipeline(_CountingPipeline):
+class FrontMatterPipeline(_Pipeline):
     """One front-matter post per article in NEWSCRAWL_POSTS_DIR (off when that setting is empty)."""
 
     def __init__(self, crawler: Crawler) -> None:

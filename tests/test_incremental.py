@@ -182,3 +182,33 @@ def test_layout_alarm_names_the_fields_that_fell(tmp_path: Path, site_copy):
     summary = json.loads((tmp_path / "out/summary.json").read_text(encoding="utf-8"))
     assert summary["alarm"] == alarm and "Layout-break alarm: Field Coverage Monitor" in result.log
     assert len(result.items) == 6  # the articles are still exported; the run is marked failed
+
+
+def test_an_article_that_failed_for_a_passing_reason_is_fetched_by_the_next_run(tmp_path: Path, site_copy):
+    """nvidia lists 818612 on page 1 and 797238 on page 2. A 503 on 797238 leaves the walk unfinished,
+    so the next run walks on past the all-known page 1 and gets it; a 404 does not (it is gone)."""
+    root, server = site_copy
+    fault = root / "1/797/797238.htm.fault"
+    fault.write_text('{"status": 503}')
+    out = tmp_path / "out"
+    first = run_crawl(tmp_path, server, "-a", "tag=nvidia", incremental=True)
+    assert [item["article_id"] for item in first.items] == ["818612"]
+    assert first.stats["retry/max_reached"] == 1
+    fault.unlink()
+    second = read_output(out, "mydrivers", *_run(crawl_command(out, server, "-a", "tag=nvidia", incremental=True)))
+    assert [item["article_id"] for item in second.items] == ["818612", "797238"]
+    assert "newscrawl/listing/stopped_at_known" not in second.stats
+
+    gone_root = tmp_path / "gone"
+    (root / "1/797/797238.htm").rename(root / "1/797/797238.htm.away")
+    third = run_crawl(gone_root, server, "-a", "tag=nvidia", incremental=True)
+    assert third.stats["httperror/response_ignored_status_count/404"] == 1
+    fourth = read_output(gone_root / "out", "mydrivers",
+                         *_run(crawl_command(gone_root / "out", server, "-a", "tag=nvidia", incremental=True)))
+    assert fourth.stats["newscrawl/listing/stopped_at_known"] == 1
+    assert fourth.stats["downloader/request_count"] == 2  # robots.txt and page 1
+
+
+def _run(args: list[str]) -> tuple[int, str]:
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stderr

@@ -7,6 +7,9 @@ ends the walk). Pagination stops at NEWSCRAWL_MAX_PAGES pages per tag.
 Across runs (newscrawl.incremental): articles already exported are not fetched again (unless
 `-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so), and after a clean previous walk a tag's
 pagination stops at the first page whose articles are all known. Listing pages are always fetched.
+
+Article pages become Articles in newscrawl.extract, on a parse worker process (newscrawl.parse_workers)
+or inline; the spider only counts the pages that cannot (`newscrawl/dropped/<reason>`).
 """
 
 from __future__ import annotations
@@ -22,14 +25,19 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
-from newscrawl.extract import article_text
 from newscrawl.incremental import Incremental
-from newscrawl.items import RawArticle
+from newscrawl.items import Article
 from newscrawl.normalize.article import Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
+from newscrawl.parse_workers import ParseWorkers, WorkerDied, default_processes
 from newscrawl.sites import Site
+
+
+GONE = (404, 410)  # an article answering these is not coming back: no reason to walk its tag again
 
 
 def _split_arg(value: str | None) -> list[str]:
@@ -47,6 +55,7 @@ class SiteSpider(scrapy.Spider):
 
     site: ClassVar[Site]
     incremental: Incremental | None = None
+    parse_workers: ParseWorkers
 
     def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
                  max_pages: str | int | None = None, refresh: str | int = 0, **kwargs: Any) -> None:
@@ -66,6 +75,7 @@ class SiteSpider(scrapy.Spider):
         self._seen_articles: set[str] = set()
         self._seen_listings: set[str] = set()
         self._walks: dict[str, bool] = {}  # first listing page of each tag walked → may the stop rule apply
+        self._unfinished_walks: set[str] = set()  # walks with an article that failed for a reason that may pass
         self._last_activity = time.monotonic()
 
     @classmethod
@@ -97,6 +107,8 @@ class SiteSpider(scrapy.Spider):
         """Open the crawl state before the first request (refusing to start if another run holds it)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
+        processes = crawler.settings.get("NEWSCRAWL_PARSE_PROCESSES")
+        spider.parse_workers = ParseWorkers(default_processes() if processes in (None, "") else int(processes))
         if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
             crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
         return spider
@@ -111,10 +123,11 @@ class SiteSpider(scrapy.Spider):
         self._last_activity = time.monotonic()
 
     def closed(self, reason: str) -> None:
+        self.parse_workers.close()
         if self.incremental is None:
             return
         if reason == "finished":
-            self.incremental.walks_ended_cleanly(list(self._walks))
+            self.incremental.walks_ended_cleanly([walk for walk in self._walks if walk not in self._unfinished_walks])
         self.incremental.close()
 
     @property
@@ -153,7 +166,7 @@ class SiteSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse_listing, dont_filter=True,
                               cb_kwargs={"page": page, "depth": depth, "walk": walk})
 
-    def _article_request(self, url: str, depth: int) -> scrapy.Request | None:
+    def _article_request(self, url: str, depth: int, walk: str | None = None) -> scrapy.Request | None:
         article_id = self.site.article_id(url)
         if article_id is None:
             self.crawler.stats.inc_value("newscrawl/listing/non_article_link")
@@ -169,8 +182,8 @@ class SiteSpider(scrapy.Spider):
         # Distributed, an article is deduplicated by its claim, not by scrapy-redis's persistent
         # dupefilter (which would lose the articles a killed worker had in flight, and block refreshes).
         distributed = bool(self.incremental and self.incremental.distributed)
-        return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article, dont_filter=distributed,
-                              cb_kwargs={"depth": depth})
+        return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article, errback=self._article_failed,
+                              dont_filter=distributed, cb_kwargs={"depth": depth, "walk": walk})
 
     # Callbacks -----------------------------------------------------------------------------------
 
@@ -194,7 +207,7 @@ class SiteSpider(scrapy.Spider):
         for url, article_id in zip(listing.article_urls, ids, strict=True):
             if article_id in known:
                 self.crawler.stats.inc_value("newscrawl/articles/known")
-            elif request := self._article_request(url, depth):
+            elif request := self._article_request(url, depth, walk):
                 yield request
         if listing.next_url:
             if ids and known.issuperset(ids) and self._walks[walk]:
@@ -206,22 +219,42 @@ class SiteSpider(scrapy.Spider):
             elif request := self._listing_request(listing.next_url, page + 1, depth, walk):
                 yield request
 
-    def parse_article(self, response: Response, depth: int) -> Iterator[RawArticle | scrapy.Request]:
+    def _article_failed(self, failure: Failure) -> Failure:
+        """An article that failed for a reason that may pass (5xx after retries, a timeout, a reset)
+        leaves its walk unfinished, so the next run walks the whole tag again and retries it; one
+        that is gone (404, 410) does not. The failure goes on to Scrapy's own logging and stats."""
+        response = getattr(failure.value, "response", None)
+        if not (failure.check(HttpError) and response is not None and response.status in GONE):
+            self._walk_unfinished(failure.request.cb_kwargs.get("walk"))
+        return failure
+
+    def _walk_unfinished(self, walk: str | None) -> None:
+        if walk is not None:
+            self._unfinished_walks.add(walk)
+
+    async def parse_article(self, response: Response, depth: int, walk: str | None = None
+                            ) -> AsyncIterator[Article | scrapy.Request]:
         self._active()
         fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
         try:
-            text = article_text(self.site, response.body, url, self._content_type(response))
-        except Unusable as unusable:  # counted like the pipeline's drops: no item to drop yet
+            article = await self.parse_workers.article(self.site.name, response.body, url,
+                                                       self._content_type(response), fetched_at)
+        except Unusable as unusable:
             self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
             self.logger.warning("Dropped %s", unusable)
             return
-        raw = self.site.parse_article(text, url, fetched_at)
-        yield raw
+        except WorkerDied as died:  # not exported; the next run walks the tag again and fetches it
+            self.crawler.stats.inc_value("newscrawl/parse_workers/died")
+            self.logger.error("%s; the article is not exported this run", died)
+            self._walk_unfinished(walk)
+            return
+        self._active()
+        yield article
         if depth < self.follow_tags:
-            for _name, tag_url in raw.tags:
+            for tag in article.tags:
                 try:
-                    listing_url = self.site.listing_url(response.urljoin(tag_url or ""))
+                    listing_url = self.site.listing_url(tag["url"] or "")
                 except ValueError:
                     continue
                 if request := self._listing_request(listing_url, page=1, depth=depth + 1):
