@@ -1,7 +1,7 @@
 """One article page to one Article: decode, the site module's parser, every normaliser.
 
-The one way a page becomes an item — the crawl (on its reactor thread or in a parse worker,
-newscrawl.parse_workers), `scrapy extract` and the fixture tests all call it. No spider, no network.
+The one way a page becomes an item: the crawl's spider, `scrapy extract` and the fixture tests all
+call it. No spider, no network.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def article_text(site: Site, body: bytes, url: str, content_type: str | None) ->
 
 def page_article(site_name: str, body: bytes, url: str, content_type: str | None, fetched_at: str) -> Article:
     """The Article of a page of site `site_name` fetched from `url`. Raises Unusable (undecodable,
-    missing title, date or body, implausible date). Takes the site by name so it can run in a worker."""
+    missing title, date or body, implausible date)."""
     site = get_site(site_name)
     return build_article(site.parse_article(article_text(site, body, url, content_type), url, fetched_at))
 

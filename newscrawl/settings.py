@@ -78,6 +78,5 @@ NEWSCRAWL_REDIS_IDLE_TIMEOUT = 15  # seconds a distributed worker waits on an em
 NEWSCRAWL_REDIS_CLAIM_TTL = 600  # seconds after which another worker may take over an article claim
 NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site module's expected_coverage
 NEWSCRAWL_ALARM_MAX_DROP_RATE = 0.2  # share of article pages dropped for missing parts that raises the alarm
-NEWSCRAWL_PARSE_PROCESSES = None  # processes parsing article pages beside the reactor; None: 1 if 2+ CPUs, else 0 (inline)
 NEWSCRAWL_OFFLINE_ROOT = None  # e.g. http://127.0.0.1:8765 to crawl the bundled site offline
 NEWSCRAWL_SUMMARY_FILE = "output/%(name)s.summary.json"  # the run's summary (and all stats) as JSON; empty: none

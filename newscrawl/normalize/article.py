@@ -28,11 +28,6 @@ class Unusable(ValueError):
         super().__init__(f"{reason}: {url}" + (f" ({detail})" if detail else ""))
         self.reason = reason
         self.url = url
-        self.detail = detail
-
-    def __reduce__(self) -> tuple[type[Unusable], tuple[str, str, str]]:
-        """Picklable, so a parse worker process can raise it to the crawl."""
-        return Unusable, (self.reason, self.url, self.detail)
 
 
 def build_article(raw: RawArticle) -> Article:

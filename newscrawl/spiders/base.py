@@ -8,8 +8,8 @@ Across runs (newscrawl.incremental): articles already exported are not fetched a
 `-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so), and after a clean previous walk a tag's
 pagination stops at the first page whose articles are all known. Listing pages are always fetched.
 
-Article pages become Articles in newscrawl.extract, on a parse worker process (newscrawl.parse_workers)
-or inline; the spider only counts the pages that cannot (`newscrawl/dropped/<reason>`).
+Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`); the
+spider counts the pages that cannot (`newscrawl/dropped/<reason>`).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from newscrawl.extract import page_article
 from newscrawl.incremental import Incremental
 from newscrawl.items import Article
 from newscrawl.normalize.article import Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.parse_workers import ParseWorkers, WorkerDied, default_processes
 from newscrawl.sites import Site
 
 
@@ -55,7 +55,6 @@ class SiteSpider(scrapy.Spider):
 
     site: ClassVar[Site]
     incremental: Incremental | None = None
-    parse_workers: ParseWorkers
 
     def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
                  max_pages: str | int | None = None, refresh: str | int = 0, **kwargs: Any) -> None:
@@ -107,8 +106,6 @@ class SiteSpider(scrapy.Spider):
         """Open the crawl state before the first request (refusing to start if another run holds it)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
-        processes = crawler.settings.get("NEWSCRAWL_PARSE_PROCESSES")
-        spider.parse_workers = ParseWorkers(default_processes() if processes in (None, "") else int(processes))
         if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
             crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
         return spider
@@ -123,7 +120,6 @@ class SiteSpider(scrapy.Spider):
         self._last_activity = time.monotonic()
 
     def closed(self, reason: str) -> None:
-        self.parse_workers.close()
         if self.incremental is None:
             return
         if reason == "finished":
@@ -224,32 +220,23 @@ class SiteSpider(scrapy.Spider):
         leaves its walk unfinished, so the next run walks the whole tag again and retries it; one
         that is gone (404, 410) does not. The failure goes on to Scrapy's own logging and stats."""
         response = getattr(failure.value, "response", None)
-        if not (failure.check(HttpError) and response is not None and response.status in GONE):
-            self._walk_unfinished(failure.request.cb_kwargs.get("walk"))
+        walk = failure.request.cb_kwargs.get("walk")
+        gone = failure.check(HttpError) and response is not None and response.status in GONE
+        if walk is not None and not gone:
+            self._unfinished_walks.add(walk)
         return failure
 
-    def _walk_unfinished(self, walk: str | None) -> None:
-        if walk is not None:
-            self._unfinished_walks.add(walk)
-
-    async def parse_article(self, response: Response, depth: int, walk: str | None = None
-                            ) -> AsyncIterator[Article | scrapy.Request]:
+    def parse_article(self, response: Response, depth: int, walk: str | None = None  # walk: for _article_failed
+                      ) -> Iterator[Article | scrapy.Request]:
         self._active()
         fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
         try:
-            article = await self.parse_workers.article(self.site.name, response.body, url,
-                                                       self._content_type(response), fetched_at)
+            article = page_article(self.site.name, response.body, url, self._content_type(response), fetched_at)
         except Unusable as unusable:
             self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
             self.logger.warning("Dropped %s", unusable)
             return
-        except WorkerDied as died:  # not exported; the next run walks the tag again and fetches it
-            self.crawler.stats.inc_value("newscrawl/parse_workers/died")
-            self.logger.error("%s; the article is not exported this run", died)
-            self._walk_unfinished(walk)
-            return
-        self._active()
         yield article
         if depth < self.follow_tags:
             for tag in article.tags:
