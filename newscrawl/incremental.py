@@ -74,6 +74,8 @@ class Incremental:
         self.journal = Journal(journal_path)
         self.journal_key = str(journal_path.resolve()) if not self.distributed else f"{worker}:{journal_path.name}"
         self.recovered = self._recover()
+        # What the listing pages' lookups found for the articles this run fetches (not distributed).
+        self._listed: dict[str, Known | None] = {}
         self._remove_stale_temporaries(posts_dir, worker)
 
     @classmethod
@@ -118,11 +120,13 @@ class Incremental:
 
     def fresh(self, article_ids: list[str]) -> set[str]:
         """The ids among `article_ids` that need no fetch: exported, and not due for a refresh."""
-        if self.refresh:
-            return set()
+        known = self.state.known(self.site, article_ids)
         now = time.time()
-        return {article_id for article_id, known in self.state.known(self.site, article_ids).items()
-                if not self.refresh_after or now - known.fetched_at < self.refresh_after}
+        fresh = set() if self.refresh else {article_id for article_id, record in known.items()
+                                            if not self.refresh_after or now - record.fetched_at < self.refresh_after}
+        if not self.distributed:  # alone, nobody else exports: what the listing saw still holds at revise()
+            self._listed.update({article_id: known.get(article_id) for article_id in article_ids if article_id not in fresh})
+        return fresh
 
     # What the pipelines do -----------------------------------------------------------------------
 
@@ -132,7 +136,10 @@ class Incremental:
 
     def revise(self, article: Article) -> Article | None:
         """The article with its revision number, or None when it is a known one whose content is unchanged."""
-        known: Known | None = self.state.known(self.site, [article.article_id]).get(article.article_id)
+        if article.article_id in self._listed:
+            known = self._listed.pop(article.article_id)
+        else:
+            known = self.state.known(self.site, [article.article_id]).get(article.article_id)
         if known is None:
             return article
         if known.content_hash == content_hash(article):

@@ -13,6 +13,10 @@ USER_AGENT = "Mozilla/5.0 (compatible; newscrawl/0.1; tech-news tag crawler)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by default). An article page
+# yields one item and a listing page only requests: 4 does the same work for a fraction of the cost
+# (benchmarks/bench.py, README "Performance").
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

