@@ -36,4 +36,8 @@ class LoopbackDownloadHandler(HTTP11DownloadHandler):
         if not self.root:
             return await super().download_request(request)
         response = await super().download_request(request.replace(url=loopback_url(request.url, self.root)))
-        return response.replace(url=request.url, request=request)
+        # A new response of the same class rather than `response.replace()`, which would work out a
+        # text response's encoding (a scan of the body) that a live download leaves for later.
+        return type(response)(url=request.url, status=response.status, headers=response.headers, body=response.body,
+                              flags=response.flags, request=request, certificate=response.certificate,
+                              ip_address=response.ip_address, protocol=response.protocol)

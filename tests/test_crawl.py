@@ -145,3 +145,15 @@ def test_undecodable_article_is_dropped_not_written_with_replacement_characters(
     assert ids(result) == ["848601"]
     assert result.stats["newscrawl/dropped/undecodable"] == 1
     assert "Dropped undecodable: https://news.mydrivers.com/1/833/833153.htm" in result.log
+
+
+def test_no_spider_callback_is_a_generator_returning_a_value():
+    """Scrapy's per-response check (WARN_ON_GENERATOR_RETURN_VALUE, off in settings.py for speed), run once here."""
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from newscrawl.spiders.base import SiteSpider
+
+    callbacks = [getattr(SiteSpider, name) for name in dir(SiteSpider) if name.startswith("parse_")]
+    assert len(callbacks) >= 2
+    for callback in callbacks:
+        assert not is_generator_with_return_value(callback), callback.__name__
