@@ -143,6 +143,59 @@ def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False)
             "articles_per_second": round(articles / elapsed, 1), **usage}
 
 
+def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles: int) -> dict | None:
+    """The same crawl by 2 processes sharing one Redis (distributed mode): what the second core gives.
+
+    None when redis-server is not installed. Workers wait for each other before they exit, so the
+    time is taken from the first worker's start to the moment the journals hold every article."""
+    executable = shutil.which("redis-server")
+    if not executable:
+        return None
+    port = _free_port()
+    redis = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    out.mkdir(parents=True, exist_ok=True)
+    workers = []
+    try:
+        for name in ("w1", "w2"):
+            args = [sys.executable, "-m", "scrapy", "crawl", "mydrivers", "-a", "tag=bench", "-a", "max_pages=100000",
+                    "-s", f"NEWSCRAWL_OFFLINE_ROOT={server}", "-s", f"NEWSCRAWL_REDIS_URL=redis://127.0.0.1:{port}/0",
+                    "-s", f"NEWSCRAWL_WORKER={name}", "-s", f"NEWSCRAWL_JSONL={out}/items.jsonl",
+                    "-s", f"NEWSCRAWL_POSTS_DIR={out}/posts", "-s", f"NEWSCRAWL_SUMMARY_FILE={out}/summary.{name}.json",
+                    "-s", "NEWSCRAWL_REDIS_IDLE_TIMEOUT=2"]
+            for setting, value in settings.items():
+                args += ["-s", f"{setting}={value}"]
+            workers.append(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        journals = [out / "items.w1.jsonl", out / "items.w2.jsonl"]
+        done_at = None
+        while any(worker.poll() is None for worker in workers):
+            if done_at is None and sum(_lines(j) for j in journals) >= articles:
+                done_at = datetime.now(timezone.utc)
+            time.sleep(0.02)
+        done_at = done_at or datetime.now(timezone.utc)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+        redis.terminate()
+    stats = [json.loads((out / f"summary.{name}.json").read_text(encoding="utf-8"))["stats"] for name in ("w1", "w2")]
+    started = min(datetime.fromisoformat(s["start_time"]) for s in stats)
+    elapsed = (done_at - started).total_seconds()
+    pages = sum(s["response_received_count"] for s in stats)
+    exported = sum(_lines(j) for j in journals)
+    return {"workers": 2, "pages": pages, "articles": exported, "seconds": round(elapsed, 2),
+            "pages_per_second": round(pages / elapsed, 1), "articles_per_second": round(exported / elapsed, 1),
+            "articles_by_worker": [_lines(j) for j in journals]}
+
+
+def _lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
 # CPU per stage, in this process, on the same pages -----------------------------------------------
 
 def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
@@ -241,6 +294,9 @@ def main(argv: list[str] | None = None) -> dict:
                 runs["crawl_recommended"].append(crawl(url, work / f"recommended-{attempt}", RECOMMENDED))
             for key, measured in runs.items():
                 report[key] = _median_run(measured)
+            two = crawl_two_workers(url, work / "two-workers", RECOMMENDED, args.articles)
+            if two is not None:
+                report["crawl_two_workers"] = two
             rerun = crawl(url, work / "recommended-0", RECOMMENDED, rerun=True)
             report["incremental_rerun"] = {"requests": rerun["requests"], "articles": rerun["articles"],
                                            "share_of_first_run_requests": round(rerun["requests"] / report["crawl_recommended"]["requests"], 4)}
@@ -256,8 +312,9 @@ def main(argv: list[str] | None = None) -> dict:
         finally:
             server.terminate()
         bench_pps = report["scrapy_bench"]["pages_per_second"]
-        for key in ("crawl_default", "crawl_recommended"):
-            report[key]["ratio_to_scrapy_bench"] = round(report[key]["pages_per_second"] / bench_pps, 2)
+        for key in ("crawl_default", "crawl_recommended", "crawl_two_workers"):
+            if key in report:
+                report[key]["ratio_to_scrapy_bench"] = round(report[key]["pages_per_second"] / bench_pps, 2)
         report["cpu_us_per_article"] = stage_costs(site)
         crawl_cpu = report["crawl_recommended"]["cpu_seconds"] / max(1, report["crawl_recommended"]["articles"]) * 1e6
         report["cpu_us_per_article"]["whole_crawl_process"] = round(crawl_cpu, 1)
@@ -299,6 +356,12 @@ def print_report(report: dict, path: Path) -> None:
         print(f"  {name + ':':24s} {run['pages_per_second']:8.1f} pages/s  {run['articles_per_second']:7.1f} articles/s"
               f"  = {run['ratio_to_scrapy_bench']:.2f}× scrapy bench  (runs: {run['pages_per_second_each_run']}; "
               f"peak RSS {run['peak_rss_mb']} MB)")
+    if two := report.get("crawl_two_workers"):
+        print(f"  2 workers (Redis), rec.: {two['pages_per_second']:8.1f} pages/s  {two['articles_per_second']:7.1f} articles/s"
+              f"  = {two['ratio_to_scrapy_bench']:.2f}× scrapy bench  (articles by worker: {two['articles_by_worker']}; "
+              f"listing pages are fetched by both)")
+    else:
+        print("  2 workers (Redis):       not measured (redis-server is not installed)")
     print(f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "
           f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's")
     print("  peak RSS by site size:   " + ", ".join(f"{k}: {v} MB" for k, v in report["peak_rss_mb"].items()))
