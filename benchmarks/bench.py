@@ -182,7 +182,7 @@ def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles
     stats = [json.loads((out / f"summary.{name}.json").read_text(encoding="utf-8"))["stats"] for name in ("w1", "w2")]
     started = min(datetime.fromisoformat(s["start_time"]) for s in stats)
     elapsed = (done_at - started).total_seconds()
-    pages = sum(s["response_received_count"] for s in stats)
+    pages = sum(s.get("response_received_count", 0) for s in stats)  # a worker may get no request at all
     exported = sum(_lines(j) for j in journals)
     return {"workers": 2, "pages": pages, "articles": exported, "seconds": round(elapsed, 2),
             "pages_per_second": round(pages / elapsed, 1), "articles_per_second": round(exported / elapsed, 1),

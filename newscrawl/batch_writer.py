@@ -37,7 +37,9 @@ class BatchWriter(Generic[Job]):
     async def submit(self, job: Job) -> None:
         if self._thread is None:
             self._loop = asyncio.get_running_loop()
-            self._thread = threading.Thread(target=self._run, name=self._name)
+            # A daemon: a crawl stopped without closing its pipelines must still exit. What the thread
+            # had not written is then lost as in a kill, which the journal's recovery already covers.
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
         future: asyncio.Future[None] = self._loop.create_future()
         self._jobs.put((job, future))

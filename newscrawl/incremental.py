@@ -134,6 +134,11 @@ class Incremental:
         """May this worker fetch the article? Always, alone; with Redis, when no other worker has it."""
         return self.state.claim(article_id) if self.distributed else True
 
+    def downloading(self, article_id: str) -> None:
+        """This worker starts downloading the article (distributed: it now holds the claim)."""
+        if self.distributed:
+            self.state.take_over_claim(article_id)
+
     def revise(self, article: Article) -> Article | None:
         """The article with its revision number, or None when it is a known one whose content is unchanged."""
         if article.article_id in self._listed:

@@ -1,9 +1,11 @@
 """The crawl state on Redis, for several workers on several machines (NEWSCRAWL_REDIS_URL).
 
 Same `CrawlState` protocol as the SQLite backend, plus claims: before a worker fetches an article it
-claims the article's id (HSETNX), so an article is fetched and exported by one worker only. A claim
-ends when the article is recorded as exported; a worker that was killed releases its own claims when
-it starts again, and any claim older than NEWSCRAWL_REDIS_CLAIM_TTL seconds may be taken over. Keys,
+claims the article's id (HSETNX), so an article is fetched and exported by one worker only. The
+request goes to the shared queue, and whichever worker pops it takes the claim over as it starts the
+download. A claim ends when the article is recorded as exported; a worker that was killed releases
+its own claims when it starts again, and any claim older than NEWSCRAWL_REDIS_CLAIM_TTL seconds may
+be taken over. Keys,
 all under `newscrawl:<site>:`: `articles` (hash id → hash/revision/fetch time), `claims` (hash id →
 worker|time), `journals` (hash journal → committed offset), `walks:<worker>` (hash listing URL → clean).
 """
@@ -29,6 +31,16 @@ return 1
 """
 
 
+# The worker about to download `id` becomes its claim's holder, if the claim still stands.
+_TAKE_OVER = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+    return 1
+end
+return 0
+"""
+
+
 class RedisState:
     def __init__(self, url: str, site: str, worker: str, claim_ttl: float) -> None:
         self.db = redis.Redis.from_url(url, decode_responses=True)
@@ -37,6 +49,7 @@ class RedisState:
         self.worker = worker
         self.claim_ttl = claim_ttl
         self._claim = self.db.register_script(_CLAIM)
+        self._take_over = self.db.register_script(_TAKE_OVER)
 
     def known(self, site: str, article_ids: list[str]) -> dict[str, Known]:
         if not article_ids:
@@ -76,6 +89,11 @@ class RedisState:
     def claim(self, article_id: str) -> bool:
         """True when this worker may fetch the article (nobody else is on it)."""
         return bool(self._claim(keys=[self.prefix + "claims"], args=[article_id, self.worker, time.time(), self.claim_ttl]))
+
+    def take_over_claim(self, article_id: str) -> None:
+        """This worker downloads the article another worker claimed and queued: the claim follows the
+        request, so if this worker dies with it, its restart releases the claim (not a 600 s TTL)."""
+        self._take_over(keys=[self.prefix + "claims"], args=[article_id, self.worker, time.time()])
 
     def release_own_claims(self) -> int:
         """Claims this worker held when it last died: their articles were never exported."""

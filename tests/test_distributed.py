@@ -56,3 +56,17 @@ def test_a_killed_worker_reruns_and_nothing_is_lost_or_doubled(tmp_path: Path, s
     assert len(everything) == 16 and len(set(everything)) == 16
     db = redis.Redis.from_url(redis_server, decode_responses=True)
     assert db.hlen("newscrawl:mydrivers:articles") == 16 and db.hlen("newscrawl:mydrivers:claims") == 0
+
+
+def test_a_claim_follows_its_request_to_the_worker_that_downloads_it(redis_server):
+    """w2 claims and queues an article, w1 pops it and dies: w1's restart must free the claim, or the
+    article waits for the claim TTL (600 s) while w2 may be long gone."""
+    from newscrawl.state_redis import RedisState
+
+    w1, w2 = RedisState(redis_server, "mydrivers", "w1", 600), RedisState(redis_server, "mydrivers", "w2", 600)
+    assert w2.claim("781034")
+    w1.take_over_claim("781034")  # w1 starts the download
+    assert RedisState(redis_server, "mydrivers", "w1", 600).release_own_claims() == 1  # w1 restarts
+    assert RedisState(redis_server, "mydrivers", "w3", 600).claim("781034")  # free again
+    w1.take_over_claim("833153")  # nobody claims it (exported, say): taking over creates no claim
+    assert redis.Redis.from_url(redis_server).hexists("newscrawl:mydrivers:claims", "833153") == 0

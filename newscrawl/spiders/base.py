@@ -108,6 +108,7 @@ class SiteSpider(scrapy.Spider):
         spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
         if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
             crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
+            crawler.signals.connect(spider._downloading, signal=signals.request_reached_downloader)
         return spider
 
     def _wait_for_other_workers(self) -> None:
@@ -115,6 +116,11 @@ class SiteSpider(scrapy.Spider):
         exits only after NEWSCRAWL_REDIS_IDLE_TIMEOUT seconds with nothing to do."""
         if time.monotonic() - self._last_activity < self.settings.getfloat("NEWSCRAWL_REDIS_IDLE_TIMEOUT"):
             raise DontCloseSpider
+
+    def _downloading(self, request: scrapy.Request) -> None:
+        """Distributed: an article request popped from the shared queue may be another worker's."""
+        if self.incremental and request.callback == self.parse_article and (article_id := self.site.article_id(request.url)):
+            self.incremental.downloading(article_id)
 
     def _active(self) -> None:
         self._last_activity = time.monotonic()
