@@ -1,6 +1,7 @@
 """From a site's raw fields to the one schema: every normaliser applied, in one place.
 
-Called by the pipeline and by `scrapy extract`, so a crawled page and a saved page give the same item.
+Called by newscrawl.extract.page_article, which the crawl and `scrapy extract` share, so a crawled
+page and a saved page give the same item.
 """
 
 from __future__ import annotations
