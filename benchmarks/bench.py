@@ -123,14 +123,19 @@ def scrapy_bench(seconds: int, work: Path) -> dict:
     return {"pages": pages, "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1), **usage}
 
 
-def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False) -> dict:
+def crawl_command(server: str, settings: dict[str, str]) -> list[str]:
+    """`scrapy crawl` of the synthetic tag `bench` from `server`, with `settings` (`-s` each)."""
     args = [sys.executable, "-m", "scrapy", "crawl", "mydrivers", "-a", "tag=bench", "-a", "max_pages=100000",
-            "-s", f"NEWSCRAWL_OFFLINE_ROOT={server}", "-s", f"NEWSCRAWL_JSONL={out}/items.jsonl",
-            "-s", f"NEWSCRAWL_STATE={out}/state.sqlite", "-s", f"NEWSCRAWL_POSTS_DIR={out}/posts",
-            "-s", f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json"]
+            "-s", f"NEWSCRAWL_OFFLINE_ROOT={server}"]
     for name, value in settings.items():
         args += ["-s", f"{name}={value}"]
-    log, usage = run_measured(args, REPO)
+    return args
+
+
+def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False) -> dict:
+    files = {"NEWSCRAWL_JSONL": f"{out}/items.jsonl", "NEWSCRAWL_STATE": f"{out}/state.sqlite",
+             "NEWSCRAWL_POSTS_DIR": f"{out}/posts", "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary.json"}
+    log, usage = run_measured(crawl_command(server, {**files, **settings}), REPO)
     if usage["exit_status"] != 0:
         raise RuntimeError(f"crawl failed ({usage['exit_status']}):\n{log[-3000:]}")
     stats = json.loads((out / "summary.json").read_text(encoding="utf-8"))["stats"]
@@ -159,14 +164,11 @@ def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles
     workers = []
     try:
         for name in ("w1", "w2"):
-            args = [sys.executable, "-m", "scrapy", "crawl", "mydrivers", "-a", "tag=bench", "-a", "max_pages=100000",
-                    "-s", f"NEWSCRAWL_OFFLINE_ROOT={server}", "-s", f"NEWSCRAWL_REDIS_URL=redis://127.0.0.1:{port}/0",
-                    "-s", f"NEWSCRAWL_WORKER={name}", "-s", f"NEWSCRAWL_JSONL={out}/items.jsonl",
-                    "-s", f"NEWSCRAWL_POSTS_DIR={out}/posts", "-s", f"NEWSCRAWL_SUMMARY_FILE={out}/summary.{name}.json",
-                    "-s", "NEWSCRAWL_REDIS_IDLE_TIMEOUT=2"]
-            for setting, value in settings.items():
-                args += ["-s", f"{setting}={value}"]
-            workers.append(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            distributed = {"NEWSCRAWL_REDIS_URL": f"redis://127.0.0.1:{port}/0", "NEWSCRAWL_WORKER": name,
+                           "NEWSCRAWL_JSONL": f"{out}/items.jsonl", "NEWSCRAWL_POSTS_DIR": f"{out}/posts",
+                           "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary.{name}.json", "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "2"}
+            workers.append(subprocess.Popen(crawl_command(server, {**distributed, **settings}), cwd=REPO,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         journals = [out / "items.w1.jsonl", out / "items.w2.jsonl"]
         done_at = None
         while any(worker.poll() is None for worker in workers):

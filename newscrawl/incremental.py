@@ -14,9 +14,9 @@ So every article ends up exactly once in the journal and once as a post, and the
 
 Listing walks: a run marks each tag's walk "not clean" when it starts and "clean" only when the
 whole run finishes and none of the walk's articles failed for a reason that may pass (a 5xx after
-retries, a network error; a 404 or 410 does not count); the next run may stop
-at the first listing page whose articles are all known only after a clean walk — after a crash or a
-failed article it walks on (fetching listing pages, not known articles), and fetches what failed.
+retries, a network error; a 404 or 410 does not count); the next run may stop at the first listing
+page whose articles are all known only after a clean walk — after a crash or a failed article it
+walks on (fetching listing pages, not known articles), and fetches what failed.
 """
 
 from __future__ import annotations

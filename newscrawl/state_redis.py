@@ -5,9 +5,9 @@ claims the article's id (HSETNX), so an article is fetched and exported by one w
 request goes to the shared queue, and whichever worker pops it takes the claim over as it starts the
 download. A claim ends when the article is recorded as exported; a worker that was killed releases
 its own claims when it starts again, and any claim older than NEWSCRAWL_REDIS_CLAIM_TTL seconds may
-be taken over. Keys,
-all under `newscrawl:<site>:`: `articles` (hash id → hash/revision/fetch time), `claims` (hash id →
-worker|time), `journals` (hash journal → committed offset), `walks:<worker>` (hash listing URL → clean).
+be taken over. Keys, all under `newscrawl:<site>:`: `articles` (hash id → hash/revision/fetch time),
+`claims` (hash id → worker|time), `journals` (hash journal → committed offset), `walks:<worker>`
+(hash listing URL → clean).
 """
 
 from __future__ import annotations

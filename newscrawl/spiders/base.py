@@ -184,8 +184,9 @@ class SiteSpider(scrapy.Spider):
         # Distributed, an article is deduplicated by its claim, not by scrapy-redis's persistent
         # dupefilter (which would lose the articles a killed worker had in flight, and block refreshes).
         distributed = bool(self.incremental and self.incremental.distributed)
+        # The walk rides in meta: only the errback reads it (an unfinished walk), not the callback.
         return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article, errback=self._article_failed,
-                              dont_filter=distributed, cb_kwargs={"depth": depth, "walk": walk})
+                              dont_filter=distributed, cb_kwargs={"depth": depth}, meta={"newscrawl_walk": walk})
 
     # Callbacks -----------------------------------------------------------------------------------
 
@@ -226,14 +227,13 @@ class SiteSpider(scrapy.Spider):
         leaves its walk unfinished, so the next run walks the whole tag again and retries it; one
         that is gone (404, 410) does not. The failure goes on to Scrapy's own logging and stats."""
         response = getattr(failure.value, "response", None)
-        walk = failure.request.cb_kwargs.get("walk")
+        walk = failure.request.meta.get("newscrawl_walk")
         gone = failure.check(HttpError) and response is not None and response.status in GONE
         if walk is not None and not gone:
             self._unfinished_walks.add(walk)
         return failure
 
-    def parse_article(self, response: Response, depth: int, walk: str | None = None  # walk: for _article_failed
-                      ) -> Iterator[Article | scrapy.Request]:
+    def parse_article(self, response: Response, depth: int) -> Iterator[Article | scrapy.Request]:
         self._active()
         fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
