@@ -3,7 +3,8 @@ handler fetches `https://news.mydrivers.com/tag/x.htm` from `<root>/news.mydrive
 instead (the bundled site, served on 127.0.0.1) and hands back a response carrying the real URL.
 
 It sits below every middleware, so robots.txt, redirects, retries, offsite filtering and stats run
-exactly as they do live; only the socket goes to the loopback server.
+exactly as they do live; only the socket goes to the loopback server. Live crawls use the same
+handler, which keeps more connections alive than Scrapy's (see `LoopbackDownloadHandler.__init__`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,18 @@ def loopback_url(url: str, root: str) -> str:
 
 
 class LoopbackDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's own HTTP/1.1 handler, pointed at the bundled site when NEWSCRAWL_OFFLINE_ROOT is set."""
+    """Scrapy's own HTTP/1.1 handler, pointed at the bundled site when NEWSCRAWL_OFFLINE_ROOT is set.
+
+    It is the handler of live crawls too, where it keeps connections alive that Scrapy's would close."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        # Twisted's pool closes a connection coming back when as many idle ones as maxPersistentPerHost
+        # are cached, and Scrapy sizes it to CONCURRENT_REQUESTS_PER_DOMAIN. A slot starts its next
+        # request before the last ones' connections are back, so at full speed 917 connections were
+        # opened for 2,101 requests in the benchmark (11 with this). The pool never opens more than
+        # the crawl needs at once; the cap only decides how many of them are closed on their return.
+        self._pool.maxPersistentPerHost = 4 * crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         self.root = crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None
         if self.root and urlsplit(self.root).hostname not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError(f"NEWSCRAWL_OFFLINE_ROOT must be a loopback address, not {self.root}")
