@@ -1,6 +1,7 @@
 """Scrapy settings for newscrawl. Every NEWSCRAWL_* setting is listed in the README; all can be
 overridden with `-s NAME=VALUE` or in a scrapyd/cron job's settings."""
 
+import os
 from pathlib import Path
 
 BOT_NAME = "newscrawl"
@@ -80,6 +81,9 @@ NEWSCRAWL_POSTS_DIR = "output/posts"  # front-matter posts go to <dir>/<site>/; 
 NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} (required) {title} (made file-safe)
 NEWSCRAWL_FRONTMATTER_DATES = "utc"  # "utc": true instant; "archive": site wall time labelled GMT
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
+# Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
+# reactor thread is what bounds its speed. On by default where there is a second CPU.
+NEWSCRAWL_PARSE_PROCESS = (os.cpu_count() or 1) > 1
 NEWSCRAWL_REDIS_URL = None  # e.g. redis://host:6379/0: distributed crawl on scrapy-redis (README)
 NEWSCRAWL_WORKER = None  # this worker's stable name (default: the host name); names its journal
 NEWSCRAWL_REDIS_IDLE_TIMEOUT = 15  # seconds a distributed worker waits on an empty queue before exiting

@@ -29,6 +29,7 @@ class Unusable(ValueError):
         super().__init__(f"{reason}: {url}" + (f" ({detail})" if detail else ""))
         self.reason = reason
         self.url = url
+        self.detail = detail
 
 
 def build_article(raw: RawArticle) -> Article:

@@ -8,8 +8,9 @@ Across runs (newscrawl.incremental): articles already exported are not fetched a
 `-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so), and after a clean previous walk a tag's
 pagination stops at the first page whose articles are all known. Listing pages are always fetched.
 
-Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`); the
-spider counts the pages that cannot (`newscrawl/dropped/<reason>`).
+Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`), in a
+child process when NEWSCRAWL_PARSE_PROCESS is on (newscrawl.parse_process); the spider counts the
+pages that cannot (`newscrawl/dropped/<reason>`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.asyncio import is_asyncio_available
 from twisted.python.failure import Failure
 
 from newscrawl.extract import page_article
@@ -34,6 +36,7 @@ from newscrawl.items import Article
 from newscrawl.normalize.article import Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
+from newscrawl.parse_process import ParseProcess, ParseProcessGone
 from newscrawl.sites import Site
 
 
@@ -55,6 +58,7 @@ class SiteSpider(scrapy.Spider):
 
     site: ClassVar[Site]
     incremental: Incremental | None = None
+    parse_process: ParseProcess | None = None
 
     def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
                  max_pages: str | int | None = None, refresh: str | int = 0, **kwargs: Any) -> None:
@@ -106,6 +110,9 @@ class SiteSpider(scrapy.Spider):
         """Open the crawl state before the first request (refusing to start if another run holds it)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
+        if crawler.settings.getbool("NEWSCRAWL_PARSE_PROCESS") and is_asyncio_available():
+            spider.parse_process = ParseProcess()
+            crawler.signals.connect(spider.parse_process.close, signal=signals.spider_closed)
         if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
             crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
             crawler.signals.connect(spider._downloading, signal=signals.request_reached_downloader)
@@ -222,6 +229,17 @@ class SiteSpider(scrapy.Spider):
             elif request := self._listing_request(listing.next_url, page + 1, depth, walk):
                 yield request
 
+    async def _page_article(self, *page: Any) -> Article:
+        """`extract.page_article(*page)`, in the parse process when there is one that still runs."""
+        if self.parse_process is not None:
+            try:
+                return await self.parse_process.page_article(*page)
+            except ParseProcessGone as gone:
+                if not self.crawler.stats.get_value("newscrawl/parse_process/gone"):
+                    self.logger.error("%s: parsing article pages in the crawl process from now on", gone)
+                self.crawler.stats.inc_value("newscrawl/parse_process/gone")  # pages parsed inline since
+        return page_article(*page)
+
     def _article_failed(self, failure: Failure) -> Failure:
         """An article that failed for a reason that may pass (5xx after retries, a timeout, a reset)
         leaves its walk unfinished, so the next run walks the whole tag again and retries it; one
@@ -233,12 +251,13 @@ class SiteSpider(scrapy.Spider):
             self._unfinished_walks.add(walk)
         return failure
 
-    def parse_article(self, response: Response, depth: int) -> Iterator[Article | scrapy.Request]:
+    async def parse_article(self, response: Response, depth: int) -> AsyncIterator[Article | scrapy.Request]:
         self._active()
         fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
+        page = (self.site.name, response.body, url, self._content_type(response), fetched_at)
         try:
-            article = page_article(self.site.name, response.body, url, self._content_type(response), fetched_at)
+            article = await self._page_article(*page)
         except Unusable as unusable:
             self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
             self.logger.warning("Dropped %s", unusable)

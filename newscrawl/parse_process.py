@@ -1,0 +1,132 @@
+"""Article pages made into Articles in a child process, so the crawl's reactor thread only crawls.
+
+A crawl is bound by its one reactor thread (README "Performance"), and making an Article
+(`extract.page_article`: decode, lxml, selectors, nh3, normalisers) is about a quarter of its work.
+With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.parse_process`, on another core:
+pages go to the child's stdin and Articles come back on its stdout, both driven by the asyncio loop
+Scrapy runs on. No helper thread takes the GIL from the reactor, which is what made a
+ProcessPoolExecutor slower than parsing inline.
+
+The child handles one page at a time, so results come back in the order pages went in. Frames are
+a 4-byte length and a pickle; both ends are this module. If the child dies, every page waiting on it
+and every later one raise `ParseProcessGone`, and the spider parses those inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import struct
+import sys
+import traceback
+from collections import deque
+from typing import Any
+
+from newscrawl.extract import page_article
+from newscrawl.faults import crash_point
+from newscrawl.items import Article
+from newscrawl.normalize.article import Unusable
+
+_HEADER = struct.Struct("!I")
+
+
+class ParseProcessGone(RuntimeError):
+    """The child process ended (killed, crashed): the page must be parsed inline."""
+
+
+class ParseProcess:
+    """`page_article` in a child process, awaited from the asyncio loop. Started on first use."""
+
+    def __init__(self) -> None:
+        self._spawning: asyncio.Task[asyncio.subprocess.Process] | None = None
+        self._waiting: deque[asyncio.Future[tuple[Any, ...]]] = deque()
+        self._gone = False
+
+    async def page_article(self, site_name: str, body: bytes, url: str, content_type: str | None,
+                           fetched_at: str) -> Article:
+        """What `extract.page_article` returns or raises (Unusable) for the page, worked out in the child."""
+        if self._gone:
+            raise ParseProcessGone("the parse process has ended")
+        if self._spawning is None:
+            self._spawning = asyncio.ensure_future(self._spawn())
+        process = await self._spawning
+        if self._gone or process.stdin is None:
+            raise ParseProcessGone("the parse process has ended")
+        result: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(result)  # before the write: the order of `_waiting` is the order of pages
+        frame = pickle.dumps((site_name, body, url, content_type, fetched_at), protocol=pickle.HIGHEST_PROTOCOL)
+        process.stdin.write(_HEADER.pack(len(frame)) + frame)
+        try:
+            await process.stdin.drain()  # waits while the child is behind: back-pressure on the crawl
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the reader sees the end and fails `result`
+        kind, *payload = await result
+        if kind == "article":
+            return payload[0]
+        if kind == "unusable":
+            raise Unusable(*payload)
+        raise RuntimeError(f"parsing {url} failed in the parse process:\n{payload[0]}")
+
+    async def close(self) -> None:
+        """End the child (it exits when its stdin closes) and wait for it."""
+        if self._spawning is None:
+            return
+        process = await self._spawning
+        if process.stdin is not None:
+            process.stdin.close()
+        await process.wait()
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "newscrawl.parse_process", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE)
+        asyncio.ensure_future(self._read_results(process))
+        return process
+
+    async def _read_results(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        try:
+            while True:
+                (size,) = _HEADER.unpack(await process.stdout.readexactly(_HEADER.size))
+                result = pickle.loads(await process.stdout.readexactly(size))
+                self._waiting.popleft().set_result(result)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._gone = True
+            while self._waiting:
+                self._waiting.popleft().set_exception(
+                    ParseProcessGone(f"the parse process ended (exit status {process.returncode})"))
+
+
+def serve(source: Any, sink: Any) -> None:
+    """The child's loop: a page in, its result out, until `source` ends."""
+    while header := source.read(_HEADER.size):
+        (size,) = _HEADER.unpack(header)
+        site_name, body, url, content_type, fetched_at = pickle.loads(source.read(size))
+        crash_point("parse-process")
+        try:
+            result: tuple[Any, ...] = ("article", page_article(site_name, body, url, content_type, fetched_at))
+        except Unusable as unusable:
+            result = ("unusable", unusable.reason, unusable.url, unusable.detail)
+        except Exception:  # noqa: BLE001 (reported to the crawl, which logs it as a spider error)
+            result = ("error", traceback.format_exc())
+        frame = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        sink.write(_HEADER.pack(len(frame)) + frame)
+        sink.flush()
+
+
+def main() -> None:
+    # Ctrl-C reaches the whole process group: stopping is the crawl's decision, and the child ends
+    # when the crawl closes its stdin (or dies: the pipe closes with it).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Results go to a private copy of stdout; anything a library prints goes to stderr instead.
+    sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, sink)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Article pages parsed in the child process (NEWSCRAWL_PARSE_PROCESS) give what parsing inline gives,
+and a crawl whose child dies loses nothing: the spider parses inline from then on."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from conftest import FETCHED_AT, MYDRIVERS_SITE, run_crawl
+from newscrawl.extract import page_article
+from newscrawl.normalize.article import Unusable
+from newscrawl.parse_process import ParseProcess, ParseProcessGone
+
+PAGES = sorted((MYDRIVERS_SITE / "news.mydrivers.com/1").rglob("*.htm"))
+
+
+def url_of(path) -> str:
+    return f"https://news.mydrivers.com/1/{path.parent.name}/{path.name}"
+
+
+def test_the_child_makes_the_same_articles_and_drops_as_inline():
+    broken = (b"<html><body><p>no title, no date</p></body></html>", "https://news.mydrivers.com/1/1/1000.htm")
+
+    async def in_child():
+        process = ParseProcess()
+        try:
+            articles = await asyncio.gather(*(process.page_article("mydrivers", path.read_bytes(), url_of(path),
+                                                                   "text/html", FETCHED_AT) for path in PAGES))
+            with pytest.raises(Unusable) as dropped:
+                await process.page_article("mydrivers", *broken, "text/html", FETCHED_AT)
+        finally:
+            await process.close()
+        return articles, dropped.value
+
+    articles, dropped = asyncio.run(in_child())
+    assert len(PAGES) >= 10
+    for path, article in zip(PAGES, articles, strict=True):
+        inline = page_article("mydrivers", path.read_bytes(), url_of(path), "text/html", FETCHED_AT)
+        assert dataclasses.asdict(article) == dataclasses.asdict(inline)
+    with pytest.raises(Unusable) as inline_drop:
+        page_article("mydrivers", *broken, "text/html", FETCHED_AT)
+    assert (dropped.reason, dropped.url, str(dropped)) == (inline_drop.value.reason, inline_drop.value.url, str(inline_drop.value))
+
+
+def test_pages_waiting_on_a_dead_child_raise_gone(monkeypatch):
+    monkeypatch.setenv("NEWSCRAWL_CRASH_AT", "parse-process:2")  # the child SIGKILLs itself on its 2nd page
+
+    async def in_child():
+        process = ParseProcess()
+        outcomes = await asyncio.gather(*(process.page_article("mydrivers", path.read_bytes(), url_of(path),
+                                                               "text/html", FETCHED_AT) for path in PAGES[:4]),
+                                        return_exceptions=True)
+        with pytest.raises(ParseProcessGone):  # and every page after
+            await process.page_article("mydrivers", PAGES[0].read_bytes(), url_of(PAGES[0]), "text/html", FETCHED_AT)
+        await process.close()
+        return outcomes
+
+    outcomes = asyncio.run(in_child())
+    assert outcomes[0].article_id == PAGES[0].stem
+    assert all(isinstance(outcome, ParseProcessGone) for outcome in outcomes[1:])
+
+
+def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_server):
+    def crawl(name: str, enabled: bool, env: dict[str, str] | None = None):
+        result = run_crawl(tmp_path / name, site_server, "-a", "tag=xiaomi12_ultra,windows_11",
+                           settings={"NEWSCRAWL_PARSE_PROCESS": str(enabled)}, env=env)
+        assert result.returncode == 0, result.log[-3000:]
+        return result
+
+    inline = crawl("inline", False)
+    child = crawl("child", True)
+    killed = crawl("killed", True, env={"NEWSCRAWL_CRASH_AT": "parse-process:3"})
+
+    def content(result):
+        return sorted((item["article_id"], {k: v for k, v in item.items() if k != "fetched_at"}) for item in result.items)
+
+    assert len(inline.items) >= 5
+    assert content(child) == content(inline) == content(killed)
+    assert child.posts.keys() == inline.posts.keys() == killed.posts.keys()
+    assert "newscrawl/parse_process/gone" not in child.stats
+    assert killed.stats["newscrawl/parse_process/gone"] >= len(inline.items) - 2
+    assert "parsing article pages in the crawl process from now on" in killed.log
