@@ -4,7 +4,9 @@ instead (the bundled site, served on 127.0.0.1) and hands back a response carryi
 
 It sits below every middleware, so robots.txt, redirects, retries, offsite filtering and stats run
 exactly as they do live; only the socket goes to the loopback server. Live crawls use the same
-handler, which keeps more connections alive than Scrapy's (see `LoopbackDownloadHandler.__init__`).
+handler: it wraps the HTTP client NEWSCRAWL_HTTP_HANDLER names (Scrapy's Twisted one by default, whose
+pool it lets keep more connections alive; or Scrapy's aiohttp one, faster and marked experimental by
+Scrapy), so offline and live crawls download through the same client.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.utils.misc import build_from_crawler, load_object
 
 
 def loopback_url(url: str, root: str) -> str:
@@ -24,29 +28,36 @@ def loopback_url(url: str, root: str) -> str:
     return f"{root.rstrip('/')}/{parts.hostname}{parts.path or '/'}{query}"
 
 
-class LoopbackDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's own HTTP/1.1 handler, pointed at the bundled site when NEWSCRAWL_OFFLINE_ROOT is set.
+class LoopbackDownloadHandler(BaseDownloadHandler):
+    """The HTTP client (NEWSCRAWL_HTTP_HANDLER: Scrapy's own by default), pointed at the bundled site
+    when NEWSCRAWL_OFFLINE_ROOT is set. It is the handler of live crawls too."""
 
-    It is the handler of live crawls too, where it keeps connections alive that Scrapy's would close."""
+    lazy = False
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        # Twisted's pool closes a connection coming back when as many idle ones as maxPersistentPerHost
-        # are cached, and Scrapy sizes it to CONCURRENT_REQUESTS_PER_DOMAIN. A slot starts its next
-        # request before the last ones' connections are back, so at full speed 917 connections were
-        # opened for 2,101 requests in the benchmark (11 with this). The pool never opens more than
-        # the crawl needs at once; the cap only decides how many of them are closed on their return.
-        self._pool.maxPersistentPerHost = 4 * crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.client = build_from_crawler(load_object(crawler.settings.get("NEWSCRAWL_HTTP_HANDLER")), crawler)
+        if isinstance(self.client, HTTP11DownloadHandler):
+            # Twisted's pool closes a connection coming back when as many idle ones as
+            # maxPersistentPerHost are cached, and Scrapy sizes it to CONCURRENT_REQUESTS_PER_DOMAIN. A
+            # slot starts its next request before the last ones' connections are back, so at full speed
+            # 917 connections were opened for 2,101 requests in the benchmark (11 with this). The pool
+            # never opens more than the crawl needs at once; the cap only decides how many of them are
+            # closed on their return.
+            self.client._pool.maxPersistentPerHost = 4 * crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         self.root = crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None
         if self.root and urlsplit(self.root).hostname not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError(f"NEWSCRAWL_OFFLINE_ROOT must be a loopback address, not {self.root}")
 
     async def download_request(self, request: Request) -> Response:
         if not self.root:
-            return await super().download_request(request)
-        response = await super().download_request(request.replace(url=loopback_url(request.url, self.root)))
+            return await self.client.download_request(request)
+        response = await self.client.download_request(request.replace(url=loopback_url(request.url, self.root)))
         # A new response of the same class rather than `response.replace()`, which would work out a
         # text response's encoding (a scan of the body) that a live download leaves for later.
         return type(response)(url=request.url, status=response.status, headers=response.headers, body=response.body,
                               flags=response.flags, request=request, certificate=response.certificate,
                               ip_address=response.ip_address, protocol=response.protocol)
+
+    async def close(self) -> None:
+        await self.client.close()

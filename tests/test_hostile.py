@@ -1,6 +1,7 @@
 """The hostile web: one real crawl of a hostile copy of the site (faults injected by the devserver),
 then one test per case on how it ended. The crawl finishes, every good article is exported, every
-loss is counted under a named reason and logged once with its URL."""
+loss is counted under a named reason and logged once with its URL. All of it with each HTTP client
+NEWSCRAWL_HTTP_HANDLER may name: Scrapy's Twisted one (the default) and its aiohttp one."""
 
 import json
 
@@ -13,18 +14,24 @@ from conftest import Server, run_crawl
 from hostile_site import CASES, url
 
 
-@pytest.fixture(scope="module")
-def crawl(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
+HTTP_CLIENTS = {"twisted": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+                "aiohttp": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"}
+
+
+@pytest.fixture(scope="module", params=sorted(HTTP_CLIENTS))
+def crawl(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"hostile-{request.param}")
     hostile_site.build(root / "site")
     server = Server([root / "site"])
     try:
         # Short timeouts keep the stall case quick; the drop-rate alarm is off: this site is meant to be broken.
         result = run_crawl(root, server, "-a", "tag=hostile", settings={
-            "DOWNLOAD_TIMEOUT": "2", "NEWSCRAWL_POST_FILENAME": "{title}-{article_id}.md", "NEWSCRAWL_ALARM_MAX_DROP_RATE": "1"})
+            "DOWNLOAD_TIMEOUT": "2", "NEWSCRAWL_POST_FILENAME": "{title}-{article_id}.md", "NEWSCRAWL_ALARM_MAX_DROP_RATE": "1",
+            "NEWSCRAWL_HTTP_HANDLER": HTTP_CLIENTS[request.param]})
     finally:
         server.stop()
     result.folder = root / "out"
+    result.client = request.param
     return result
 
 
@@ -38,6 +45,10 @@ def test_the_crawl_finishes_and_exports_exactly_the_good_articles(crawl):
     assert sorted(items_by_id(crawl)) == sorted(i for i, (_, outcome) in CASES.items() if outcome == "exported")
     assert len(crawl.items) == len(items_by_id(crawl))  # none twice
     assert len(crawl.posts) == len(crawl.items)
+
+
+def test_the_named_http_client_did_the_downloads(crawl):
+    assert ("AiohttpDownloadHandler is experimental" in crawl.log) == (crawl.client == "aiohttp")
 
 
 @pytest.mark.parametrize("article_id", [i for i, (_, outcome) in CASES.items() if outcome == "exported"])
