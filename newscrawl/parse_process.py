@@ -37,7 +37,8 @@ class ParseProcessGone(RuntimeError):
 
 
 class ParseProcess:
-    """`page_article` in a child process, awaited from the asyncio loop. Started on first use."""
+    """`page_article` in a child process, awaited from the asyncio loop. Started by `start()` or on
+    first use."""
 
     def __init__(self) -> None:
         self._spawning: asyncio.Task[asyncio.subprocess.Process] | None = None
@@ -49,9 +50,7 @@ class ParseProcess:
         """What `extract.page_article` returns or raises (Unusable) for the page, worked out in the child."""
         if self._gone:
             raise ParseProcessGone("the parse process has ended")
-        if self._spawning is None:
-            self._spawning = asyncio.ensure_future(self._spawn())
-        process = await self._spawning
+        process = await self.start()
         if self._gone or process.stdin is None:
             raise ParseProcessGone("the parse process has ended")
         result: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
@@ -68,6 +67,13 @@ class ParseProcess:
         if kind == "unusable":
             raise Unusable(*payload)
         raise RuntimeError(f"parsing {url} failed in the parse process:\n{payload[0]}")
+
+    def start(self) -> asyncio.Future[asyncio.subprocess.Process]:
+        """Start the child if it is not running yet (it takes ≈0.3 s to import what it needs: start it
+        while the first listing pages download)."""
+        if self._spawning is None:
+            self._spawning = asyncio.ensure_future(self._spawn())
+        return self._spawning
 
     async def close(self) -> None:
         """End the child (it exits when its stdin closes) and wait for it."""

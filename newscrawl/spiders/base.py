@@ -112,6 +112,7 @@ class SiteSpider(scrapy.Spider):
         spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
         if crawler.settings.getbool("NEWSCRAWL_PARSE_PROCESS") and is_asyncio_available():
             spider.parse_process = ParseProcess()
+            crawler.signals.connect(spider.parse_process.start, signal=signals.spider_opened)
             crawler.signals.connect(spider.parse_process.close, signal=signals.spider_closed)
         if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
             crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
