@@ -77,7 +77,7 @@ class ParseProcess:
 
     async def close(self) -> None:
         """End the child (it exits when its stdin closes) and wait for it."""
-        if self._spawning is None:
+        if self._spawning is None or (self._spawning.done() and self._spawning.exception()):
             return
         process = await self._spawning
         if process.stdin is not None:
@@ -85,9 +85,13 @@ class ParseProcess:
         await process.wait()
 
     async def _spawn(self) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "newscrawl.parse_process", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "newscrawl.parse_process", stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE)
+        except OSError as error:  # no fork, no executable: parse inline
+            self._gone = True
+            raise ParseProcessGone(f"the parse process could not start ({error})") from error
         asyncio.ensure_future(self._read_results(process))
         return process
 

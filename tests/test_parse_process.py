@@ -82,3 +82,17 @@ def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_serv
     assert "newscrawl/parse_process/gone" not in child.stats
     assert killed.stats["newscrawl/parse_process/gone"] >= len(inline.items) - 2
     assert "parsing article pages in the crawl process from now on" in killed.log
+
+
+def test_a_child_that_cannot_start_means_gone(monkeypatch, tmp_path):
+    monkeypatch.setattr("sys.executable", str(tmp_path / "no-such-python"))
+
+    async def in_child():
+        process = ParseProcess()
+        with pytest.raises(ParseProcessGone, match="could not start"):
+            await process.page_article("mydrivers", PAGES[0].read_bytes(), url_of(PAGES[0]), "text/html", FETCHED_AT)
+        with pytest.raises(ParseProcessGone):
+            await process.page_article("mydrivers", PAGES[0].read_bytes(), url_of(PAGES[0]), "text/html", FETCHED_AT)
+        await process.close()
+
+    asyncio.run(in_child())
