@@ -75,14 +75,15 @@ def parse_date(raw: str | None, tz: ZoneInfo, fetched_at: datetime) -> datetime 
             return iso.astimezone(tz) if iso.tzinfo else iso.replace(tzinfo=tz)
         if _ISO_OFFSET.match(text):
             return datetime.fromisoformat(text.replace(" ", "T", 1)).astimezone(tz)
-        if (gmt := _RFC1123_GMT.match(text)) and gmt.group(2) in _MONTHS:
-            day, month, year, hh, mm, ss = gmt.groups()
-            return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss or 0), tzinfo=timezone.utc).astimezone(tz)
-        if _RFC1123.match(text):
-            return parsedate_to_datetime(text).astimezone(tz)
+        if "A" <= text[0] <= "Z":  # RFC 1123 starts with its weekday
+            if (gmt := _RFC1123_GMT.match(text)) and gmt.group(2) in _MONTHS:
+                day, month, year, hh, mm, ss = gmt.groups()
+                return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss or 0), tzinfo=timezone.utc).astimezone(tz)
+            if _RFC1123.match(text):
+                return parsedate_to_datetime(text).astimezone(tz)
         if match := _YMD.search(text):
-            g = match.group
-            return _wall(tz, int(g("y")), int(g("m")), int(g("d")), g("H"), g("M"), g("S"))
+            year, month, day, hh, mm, ss = match.groups()
+            return _wall(tz, int(year), int(month), int(day), hh, mm, ss)
         if match := _MD.search(text):
             return _nearest_year_before(tz, match, fetched_at)
     except ValueError:
