@@ -88,7 +88,10 @@ class ParseProcess:
         try:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "newscrawl.parse_process", stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE)
+                stdout=asyncio.subprocess.PIPE,
+                # The crawl's own import path, so the child finds newscrawl wherever the crawl did
+                # (a scrapyd egg, a checkout not installed in the environment).
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)})
         except OSError as error:  # no fork, no executable: parse inline
             self._gone = True
             raise ParseProcessGone(f"the parse process could not start ({error})") from error

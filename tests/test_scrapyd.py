@@ -83,7 +83,8 @@ def wait_finished(url: str, job: str, timeout: float = 90) -> dict:
 def job_settings(out: Path, server: Server) -> str:
     return "|".join([f"NEWSCRAWL_OFFLINE_ROOT={server.url}", f"NEWSCRAWL_JSONL={out}/items.jsonl",
                      f"NEWSCRAWL_STATE={out}/state.sqlite", f"NEWSCRAWL_POSTS_DIR={out}/posts",
-                     f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False"])
+                     f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False",
+                     "NEWSCRAWL_PARSE_PROCESS=True"])
 
 
 def test_scheduled_tag_crawl_and_a_failed_job_on_altered_markup(scrapyd, site_server, site_copy):
@@ -95,7 +96,9 @@ def test_scheduled_tag_crawl_and_a_failed_job_on_altered_markup(scrapyd, site_se
     wait_finished(url, good)
     items = [json.loads(line) for line in (root / "good/items.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(item["article_id"] for item in items) == ["833153", "848601"]
-    assert json.loads((root / "good/summary.json").read_text())["articles"]["new"] == 2
+    good_summary = json.loads((root / "good/summary.json").read_text())
+    assert good_summary["articles"]["new"] == 2
+    assert "newscrawl/parse_process/gone" not in good_summary["stats"]  # the job's parse process ran
 
     # The same job again, as cron would: nothing new, nothing emitted.
     again = schedule(url, "mydrivers", tag="xiaomi12_ultra", settings=job_settings(root / "good", site_server))
