@@ -40,16 +40,16 @@ def _wall(tz: ZoneInfo, y: int, m: int, d: int, hh: str | None, mm: str | None, 
 
 def _nearest_year_before(tz: ZoneInfo, match: re.Match[str], fetched: datetime) -> datetime | None:
     """A year-less date takes the year that puts it nearest before (or at) the fetch time."""
-    local_fetch = fetched.astimezone(tz)
+    local_fetch = fetched.astimezone(tz).replace(tzinfo=None)  # wall times compare without zone lookups
     latest = local_fetch + _SLACK
-    month, day, hh, mm, ss = int(match["m"]), int(match["d"]), match["H"], match["M"], match["S"]
+    month, day, hh, mm, ss = match.groups()
     for year in range(local_fetch.year, local_fetch.year - 8, -1):  # 8 years always hold a 02-29
         try:
-            candidate = _wall(tz, year, month, day, hh, mm, ss)
+            candidate = datetime(year, int(month), int(day), int(hh or 0), int(mm or 0), int(ss or 0))
         except ValueError:  # 02-29 in a non-leap year, 13月…
             continue
         if candidate <= latest:
-            return candidate
+            return candidate.replace(tzinfo=tz)
     return None
 
 
