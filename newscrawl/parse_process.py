@@ -1,7 +1,7 @@
 """Article pages made into Articles in a child process, so the crawl's reactor thread only crawls.
 
 A crawl is bound by its one reactor thread (README "Performance"), and making an Article
-(`extract.page_article`: decode, lxml, selectors, nh3, normalisers) is about a quarter of its work.
+(`extract.page_article`: decode, lxml, selectors, nh3, normalisers) was ≈39 % of its work.
 With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.parse_process`, on another core:
 pages go to the child's stdin and Articles come back on its stdout, both driven by the asyncio loop
 Scrapy runs on. No helper thread takes the GIL from the reactor, which is what made a
@@ -53,9 +53,9 @@ class ParseProcess:
         process = await self.start()
         if self._gone or process.stdin is None:
             raise ParseProcessGone("the parse process has ended")
-        result: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
-        self._waiting.append(result)  # before the write: the order of `_waiting` is the order of pages
         frame = pickle.dumps((site_name, body, url, content_type, fetched_at), protocol=pickle.HIGHEST_PROTOCOL)
+        result: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(result)  # with the write, no await between: `_waiting` is in page order
         process.stdin.write(_HEADER.pack(len(frame)) + frame)
         try:
             await process.stdin.drain()  # waits while the child is behind: back-pressure on the crawl

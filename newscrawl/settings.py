@@ -91,7 +91,7 @@ NEWSCRAWL_REDIS_CLAIM_TTL = 600  # seconds after which another worker may take o
 NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site module's expected_coverage
 NEWSCRAWL_ALARM_MAX_DROP_RATE = 0.2  # share of article pages dropped for missing parts that raises the alarm
 # The HTTP client under newscrawl.offline's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
-# ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": ≈8 % faster here, and marked
+# ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": ≈10 % faster here, and marked
 # experimental by Scrapy 2.19; README "Performance").
 NEWSCRAWL_HTTP_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 NEWSCRAWL_OFFLINE_ROOT = None  # e.g. http://127.0.0.1:8765 to crawl the bundled site offline
