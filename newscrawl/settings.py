@@ -82,8 +82,8 @@ NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} (requ
 NEWSCRAWL_FRONTMATTER_DATES = "utc"  # "utc": true instant; "archive": site wall time labelled GMT
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
 # Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
-# reactor thread is what bounds its speed. On by default where there is a second CPU.
-NEWSCRAWL_PARSE_PROCESS = (os.cpu_count() or 1) > 1
+# reactor thread is what bounds its speed. On by default where this process may use a second CPU.
+NEWSCRAWL_PARSE_PROCESS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
 NEWSCRAWL_REDIS_URL = None  # e.g. redis://host:6379/0: distributed crawl on scrapy-redis (README)
 NEWSCRAWL_WORKER = None  # this worker's stable name (default: the host name); names its journal
 NEWSCRAWL_REDIS_IDLE_TIMEOUT = 15  # seconds a distributed worker waits on an empty queue before exiting
