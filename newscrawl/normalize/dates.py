@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 _YMD = re.compile(
@@ -38,9 +38,16 @@ def _wall(tz: ZoneInfo, y: int, m: int, d: int, hh: str | None, mm: str | None, 
     return datetime(y, m, d, int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=tz)
 
 
+@lru_cache(maxsize=64)
+def _wall_time(moment: datetime, tz: ZoneInfo) -> datetime:
+    """`moment` as naive wall time in `tz`: candidates compare without zone lookups. Cached: a crawl's
+    pages share their fetch second, and the conversion is most of a year-less date's cost."""
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
 def _nearest_year_before(tz: ZoneInfo, match: re.Match[str], fetched: datetime) -> datetime | None:
     """A year-less date takes the year that puts it nearest before (or at) the fetch time."""
-    local_fetch = fetched.astimezone(tz).replace(tzinfo=None)  # wall times compare without zone lookups
+    local_fetch = _wall_time(fetched, tz)
     latest = local_fetch + _SLACK
     month, day, hh, mm, ss = match.groups()
     for year in range(local_fetch.year, local_fetch.year - 8, -1):  # 8 years always hold a 02-29
