@@ -53,10 +53,10 @@ class ParseProcess:
         process = await self.start()
         if self._gone or process.stdin is None:
             raise ParseProcessGone("the parse process has ended")
-        frame = pickle.dumps((site_name, body, url, content_type, fetched_at), protocol=pickle.HIGHEST_PROTOCOL)
+        frame = _frame((site_name, body, url, content_type, fetched_at))
         result: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
         self._waiting.append(result)  # with the write, no await between: `_waiting` is in page order
-        process.stdin.write(_HEADER.pack(len(frame)) + frame)
+        process.stdin.write(frame)
         try:
             await process.stdin.drain()  # waits while the child is behind: back-pressure on the crawl
         except (BrokenPipeError, ConnectionResetError):
@@ -114,6 +114,12 @@ class ParseProcess:
                     ParseProcessGone(f"the parse process ended (exit status {process.returncode})"))
 
 
+def _frame(message: tuple[Any, ...]) -> bytes:
+    """One message on the pipe, either way: its pickle's length, then the pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
 def serve(source: Any, sink: Any) -> None:
     """The child's loop: a page in, its result out, until `source` ends."""
     while header := source.read(_HEADER.size):
@@ -126,8 +132,7 @@ def serve(source: Any, sink: Any) -> None:
             result = ("unusable", unusable.reason, unusable.url, unusable.detail)
         except Exception:  # noqa: BLE001 (reported to the crawl, which logs it as a spider error)
             result = ("error", traceback.format_exc())
-        frame = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(_HEADER.pack(len(frame)) + frame)
+        sink.write(_frame(result))
         sink.flush()
 
 
