@@ -209,7 +209,7 @@ def _lines(path: Path) -> int:
 def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     """µs per article for each stage the crawl runs after the download."""
     from newscrawl.exporters.frontmatter import render_post
-    from newscrawl.exporters.journal import Journal
+    from newscrawl.state.journal import Journal
     from newscrawl.incremental import content_hash
     from newscrawl.normalize import article as normalize_article
     from newscrawl.normalize.dates import parse_date

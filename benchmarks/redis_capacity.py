@@ -64,8 +64,8 @@ def article_round_trips(url: str, articles: int) -> dict:
     from scrapy import Request, Spider
     from scrapy_redis.queue import PriorityQueue
 
-    from newscrawl.state import Export
-    from newscrawl.state_redis import RedisState
+    from newscrawl.state import Export, JournalMark
+    from newscrawl.state.redis import RedisState
 
     db = redis.Redis.from_url(url)
     db.flushdb()
@@ -80,12 +80,12 @@ def article_round_trips(url: str, articles: int) -> dict:
     for i in range(articles):
         article_id = str(2_000_000 + i)
         url_i = f"https://news.mydrivers.com/1/{int(article_id) // 1000}/{article_id}.htm"
-        state.known("mydrivers", [article_id])  # the listing page's known-check (batched per page in reality)
+        state.known([article_id])  # the listing page's known-check (batched per page in reality)
         state.claim(article_id)
         queue.push(Request(url_i, dont_filter=True))
         queue.pop()
         # one article a batch: the worst case (a busy worker's journal batches hold several)
-        state.record_exports("mydrivers", [Export(article_id, "h" * 64, 1, time.time())], "bench:journal", i * 5000)
+        state.record_exports([Export(article_id, "h" * 64, 1, time.time())], "bench:journal", JournalMark(i * 5000, 1, 1))
     elapsed = time.perf_counter() - started
     calls = sum(v["calls"] for v in db.info("commandstats").values()) - sum(v["calls"] for v in monitor.values())
     state_bytes = db.memory_usage("newscrawl:mydrivers:articles") / articles

@@ -17,10 +17,11 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from newscrawl.exporters.frontmatter import write_atomically
+from newscrawl.incremental import Incremental
+from newscrawl.outcome import ALARM_STAT, ATTENTION_REASONS, exit_code, needs_attention
+from newscrawl.state.files import write_atomically
 
 logger = logging.getLogger(__name__)
-ALARM_STAT = "newscrawl/alarm"  # set by the layout-break alarm (newscrawl.monitors); makes `scrapy crawl` exit 3
 
 
 def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, Any]:
@@ -51,6 +52,9 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
             "logged": count("log_count/ERROR"),
         },
         "alarm": stats.get(ALARM_STAT),
+        "needs_attention": {reason: ATTENTION_REASONS.get(reason, reason) for reason in needs_attention(stats)},
+        "pending": {"listing_pages": count("newscrawl/pending/listing_pages"), "articles": count("newscrawl/pending/articles")},
+        "exit_code": exit_code(stats),
     }
 
 
@@ -67,11 +71,11 @@ class RunSummary:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def spider_closed(self, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
         summary = summarize(stats, reason, time.monotonic() - self.started)
         articles, errors = summary["articles"], summary["errors"]
-        incremental = getattr(spider, "incremental", None) is not None
+        incremental = self.crawler.get_extension(Incremental) is not None
         summary["mode"] = "incremental" if incremental else "one-off (no crawl state: new and updated not told apart)"
         logger.info(
             "Run summary: %d pages fetched, %d exported (%d new, %d updated), %d skipped as known, %d unchanged, "
@@ -81,6 +85,8 @@ class RunSummary:
             f" {summary['dropped']}" if summary["dropped"] else "", sum(errors.values()), summary["duration_seconds"],
             reason, "incremental" if incremental else "one-off", f"; ALARM: {summary['alarm']}" if summary["alarm"] else "",
         )
+        for attention_reason, meaning in summary["needs_attention"].items():
+            logger.error("Needs attention (exit 2): %s — %s", attention_reason, meaning)
         if self.path is not None:
             summary["stats"] = stats
             text = json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from newscrawl.items import Article
-from newscrawl.normalize.article import Unusable, build_article
+from newscrawl.items import Article, Unusable
+from newscrawl.normalize.article import build_article
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site, get_site, site_for_url

@@ -1,42 +1,52 @@
-"""Incremental, crash-safe runs: the crawl's memory between runs (state + journal + lock).
+"""Incremental, crash-safe runs: the crawl state as a crawler component (a Scrapy extension).
+
+Built when the crawler starts (before the first request) and reached by the spider, the pipelines and
+the run summary through `crawler.get_extension(Incremental)`; None in a one-off run (no journal or no
+state configured). It holds the state's lock, the journal, and the run's questions to them.
 
 The invariant, in the order things happen to one article:
-1. its front-matter post is written to a temporary file and renamed into place (atomic);
-2. its JSONL line is appended to the journal and fsynced;
-3. the state records it exported (content hash, revision, journal offset) in one transaction.
-Steps 2 and 3 are done for a batch of articles at once (group commit: one fsync and one transaction
-for every article that reached the journal pipeline meanwhile); each article's step 1 came first.
-A kill between 1 and 2 leaves a post whose article is not known: the next run fetches it again and
-renames the same file name over it. A kill inside 2 leaves a torn last line: the next start cuts it.
-A kill between 2 and 3 leaves a complete line the state does not know: the next start reads the
-journal past the state's committed offset and records those lines (no second line is written).
-So every article ends up exactly once in the journal and once as a post, and the state agrees with both.
-
-Listing walks: a run marks each tag's walk "not clean" when it starts and "clean" only when the
-whole run finishes and none of the walk's articles failed for a reason that may pass (a 5xx after
-retries, a network error; a 404 or 410 does not count); the next run may stop at the first listing
-page whose articles are all known only after a clean walk — after a crash or a failed article it
-walks on (fetching listing pages, not known articles), and fetches what failed.
+1. a listing page that shows it records it as pending work, in the transaction that marks the page
+   done and the pages after it pending (the walk's frontier);
+2. its front-matter post is written to a temporary file and renamed into place (atomic);
+3. its JSONL line is appended to the journal and fsynced;
+4. the state records it exported (content hash, revision, journal mark) and no longer pending, in one
+   transaction.
+Steps 3 and 4 are done for a batch of articles at once (group commit). A kill anywhere leaves work
+the next run finds: pending pages and articles are requested again; a post renamed before its line
+is simply written again under the same name; a torn last line is cut; complete lines the state has
+not recorded (a kill or a failed commit between 3 and 4) are recorded when the next run starts, so
+no line is ever written twice. What is transient (a 5xx, a reset, a full disk) stays pending; what is
+permanent (404/410, an unusable page) is settled and counted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.settings import BaseSettings
 
-from newscrawl.exporters.journal import Journal
 from newscrawl.faults import crash_point
-from newscrawl.items import Article
-from newscrawl.state import CrawlState, Export, Known, SqliteState, StateLock
-from newscrawl.state_redis import RedisState
+from newscrawl.items import Article, ExportFailed
+from newscrawl.outcome import CannotStart, attention
+from newscrawl.state import CrawlState, Export, Journal, JournalError, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.files import remove_stale_temporaries
+from newscrawl.state.redis import RedisState
+from newscrawl.state.sqlite import SqliteState
+
+logger = logging.getLogger(__name__)
+ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
 
 
 def worker_name(settings: BaseSettings) -> str:
@@ -57,94 +67,137 @@ def _export(article: Article) -> Export:
                   datetime.fromisoformat(article.fetched_at).timestamp())
 
 
-class Incremental:
-    """Opened by the spider before its first request; shared with the pipelines through the spider."""
+def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
+    pattern = settings.get("NEWSCRAWL_JSONL")
+    path = Path(pattern % {"name": spider_name, "worker": worker})
+    if distributed and "%(worker)s" not in pattern:  # one journal per worker: `mydrivers.jsonl` → `mydrivers.w1.jsonl`
+        path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
+    return path
 
-    def __init__(self, site: str, open_state: Callable[[], CrawlState], lock_path: Path, journal_path: Path,
-                 posts_dir: Path | None, worker: str, refresh: bool, refresh_after: float) -> None:
-        self.site = site
-        self.worker = worker
-        self.refresh = refresh
-        self.refresh_after = refresh_after
-        self.lock = StateLock(lock_path)
-        self.lock.acquire()  # raises StateLocked when another run holds it
-        self.state = open_state()
-        self.distributed = isinstance(self.state, RedisState)
-        self.released_claims = self.state.release_own_claims() if self.distributed else 0
-        self.journal = Journal(journal_path)
-        self.journal_key = str(journal_path.resolve()) if not self.distributed else f"{worker}:{journal_path.name}"
-        self.recovered = self._recover()
-        # What the listing pages' lookups found for the articles this run fetches (not distributed).
+
+class Incremental:
+    """The crawl's memory between runs, for the crawler's spider (one site)."""
+
+    def __init__(self, crawler: Crawler, state: CrawlState, journal: Journal, journal_key: str) -> None:
+        self.crawler = crawler
+        self.state = state
+        self.journal = journal
+        self.journal_key = journal_key
+        settings = crawler.settings
+        self.refresh = bool(getattr(crawler.spider, "refresh", False))
+        self.refresh_after = settings.getfloat("NEWSCRAWL_REFRESH_AFTER")
+        # What the listing pages' lookups found for the articles this run fetches (alone on the state only:
+        # with other workers, what a listing saw may be stale by the time the article arrives).
         self._listed: dict[str, Known | None] = {}
-        self._remove_stale_temporaries(posts_dir, worker)
+        self.released_claims = state.release_own_claims()
+        self.recovered = self._recover()
+        posts = settings.get("NEWSCRAWL_POSTS_DIR")
+        self.stale_temporaries = remove_stale_temporaries(
+            Path(posts) / crawler.spidercls.site.name, 0 if state.exclusive else settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
+        ) if posts else 0
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings, spider_name: str, site: str, refresh: bool) -> Incremental | None:
-        """None when the run is a one-off (NEWSCRAWL_STATE or NEWSCRAWL_JSONL empty). With
-        NEWSCRAWL_REDIS_URL the state is on Redis and the journal is the worker's own."""
-        state, journal, redis_url = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_JSONL"), settings.get("NEWSCRAWL_REDIS_URL")
-        if not journal or not (state or redis_url):
-            return None
+    def from_crawler(cls, crawler: Crawler) -> Incremental:
+        """Open the state and the journal (refusing to start when another run holds them)."""
+        settings = crawler.settings
+        state_path, redis_url = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_REDIS_URL")
+        if not settings.get("NEWSCRAWL_JSONL") or not (state_path or redis_url):
+            raise NotConfigured("a one-off run: no journal or no crawl state")
+        spider_name, site = crawler.spidercls.name, crawler.spidercls.site.name
         worker = worker_name(settings)
-        names = {"name": spider_name, "worker": worker}
-        journal_path = Path(journal % names)
-        posts = settings.get("NEWSCRAWL_POSTS_DIR")
-        posts_dir = Path(posts) / site if posts else None
-        refresh_after = settings.getfloat("NEWSCRAWL_REFRESH_AFTER")
-        if redis_url:
-            if "%(worker)s" not in journal:  # one journal per worker: `output/mydrivers.jsonl` → `output/mydrivers.w1.jsonl`
-                journal_path = journal_path.with_name(f"{journal_path.stem}.{worker}{journal_path.suffix}")
-            ttl = settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL")
-            return cls(site, lambda: RedisState(redis_url, site, worker, ttl), journal_path, journal_path, posts_dir,
-                       worker, refresh, refresh_after)
-        state_path = Path(state % names)
-        return cls(site, lambda: SqliteState(state_path), state_path, journal_path, posts_dir, worker, refresh, refresh_after)
+        journal_path = _journal_path(settings, spider_name, bool(redis_url), worker)
+        state: CrawlState | None = None
+        try:
+            if redis_url:
+                state = RedisState(redis_url, site, worker, settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
+                key = f"{worker}:{journal_path.name}"
+            else:
+                state = SqliteState(Path(state_path % {"name": spider_name, "worker": worker}), site,
+                                    settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"))
+                key = str(journal_path.resolve())
+            component = cls(crawler, state, Journal(journal_path), key)
+        except (StateUnusable, JournalError) as error:
+            if state is not None:
+                state.close()
+            raise CannotStart(str(error)) from None
+        crawler.signals.connect(component.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(component.item_dropped, signal=signals.item_dropped)
+        return component
 
     def _recover(self) -> int:
-        """Record journal lines a crash left unrecorded (kill between journal fsync and state commit)."""
-        lines = self.journal.recover(self.state.journal_offset(self.journal_key))
-        if lines:
-            self.state.record_exports(self.site, [_export(Article(**record)) for record, _ in lines],
-                                      self.journal_key, lines[-1][1])
-        return len(lines)
-
-    @staticmethod
-    def _remove_stale_temporaries(posts_dir: Path | None, worker: str) -> None:
-        """Temporary post files this worker's killed run left behind (we hold its lock; other workers'
-        temporaries, in a shared folder, are theirs)."""
-        if posts_dir is not None and posts_dir.is_dir():
-            for temporary in posts_dir.glob(f".tmp-{worker}-*.part"):
-                temporary.unlink(missing_ok=True)
+        """Record the journal lines a crash or a failed commit left unrecorded; say what was repaired."""
+        recovery = self.journal.recover(self.state.journal_mark(self.journal_key), self.crawler.spidercls.site.name)
+        for note in recovery.notes:
+            logger.warning("Journal: %s", note)
+        self.state.record_exports([_export(Article(**line)) for line in recovery.lines], self.journal_key, recovery.mark)
+        return len(recovery.lines)
 
     # Questions the spider asks -------------------------------------------------------------------
 
     def fresh(self, article_ids: list[str]) -> set[str]:
         """The ids among `article_ids` that need no fetch: exported, and not due for a refresh."""
-        known = self.state.known(self.site, article_ids)
+        known = self.state.known(article_ids)
         now = time.time()
         fresh = set() if self.refresh else {article_id for article_id, record in known.items()
                                             if not self.refresh_after or now - record.fetched_at < self.refresh_after}
-        if not self.distributed:  # alone, nobody else exports: what the listing saw still holds at revise()
+        if self.state.exclusive:  # alone, nobody else exports: what the listing saw still holds at revise()
             self._listed.update({article_id: known.get(article_id) for article_id in article_ids if article_id not in fresh})
         return fresh
 
-    # What the pipelines do -----------------------------------------------------------------------
-
     def claim(self, article_id: str) -> bool:
-        """May this worker fetch the article? Always, alone; with Redis, when no other worker has it."""
-        return self.state.claim(article_id) if self.distributed else True
+        """May this run queue the article? Always, alone; with other workers, when none of them has it."""
+        return self.state.claim(article_id)
 
-    def downloading(self, article_id: str) -> None:
-        """This worker starts downloading the article (distributed: it now holds the claim)."""
-        if self.distributed:
-            self.state.take_over_claim(article_id)
+    def downloading(self, article_id: str) -> bool:
+        """This worker starts downloading the article: it takes the claim over. False when the article was
+        exported meanwhile by another worker (and no refresh is asked for): the download is not needed."""
+        if self.state.exclusive:
+            return True
+        if not self.refresh and not self.refresh_after and self.state.known([article_id]):
+            self.state.articles_settled([article_id])
+            return False
+        self.state.take_over_claim(article_id)
+        return True
+
+    def pending(self) -> tuple[list[ListingPage], list[PendingArticle]]:
+        """Work earlier runs found and did not finish: listing pages, then articles."""
+        return self.state.pending_listings(), self.state.pending_articles()
+
+    def _write(self, what: str, write: Any, *args: Any) -> bool:
+        """A state write on the spider's behalf; a failure is counted and logged, never raised: what it
+        would have recorded is found again by the next run (the page stays pending)."""
+        try:
+            write(*args)
+            return True
+        except Exception as error:  # sqlite3.Error, redis.RedisError, OSError: the backend's own
+            attention(self.crawler, "state_write_failed")
+            logger.error("Could not record %s in the crawl state: %s", what, error)
+            return False
+
+    def listing_fetched(self, page: ListingPage, articles: list[PendingArticle], next_pages: list[ListingPage]) -> bool:
+        return self._write(f"listing page {page.url}", self.state.listing_fetched, page, articles, next_pages)
+
+    def listings_pending(self, pages: list[ListingPage]) -> bool:
+        return self._write("pages left for the next run", self.state.listings_pending, pages)
+
+    def articles_pending(self, articles: list[PendingArticle]) -> bool:
+        """Articles asked for by URL: pending until exported, like those found on listing pages."""
+        return self._write("requested articles", self.state.listing_fetched, None, articles, [])
+
+    def listing_gone(self, url: str) -> bool:
+        return self._write(f"listing page {url} as gone", self.state.listing_gone, url)
+
+    def settled(self, article_ids: list[str]) -> bool:
+        return self._write("articles as settled", self.state.articles_settled, article_ids)
+
+    # What the pipelines do -----------------------------------------------------------------------
 
     def revise(self, article: Article) -> Article | None:
         """The article with its revision number, or None when it is a known one whose content is unchanged."""
         if article.article_id in self._listed:
             known = self._listed.pop(article.article_id)
         else:
-            known = self.state.known(self.site, [article.article_id]).get(article.article_id)
+            known = self.state.known([article.article_id]).get(article.article_id)
         if known is None:
             return article
         if known.content_hash == content_hash(article):
@@ -152,24 +205,55 @@ class Incremental:
         return replace(article, revision=known.revision + 1)
 
     def commit(self, articles: list[Article]) -> None:
-        """Journal lines first (durable), then the state: the order the module docstring relies on."""
+        """Journal lines first (durable), then the state: the order the module docstring relies on. A
+        failed state commit leaves the lines for the next start to record, and stops the journal."""
         if not articles:
             return
-        offset = self.journal.append([article.to_dict() for article in articles])
+        mark = self.journal.append([article.to_dict() for article in articles])
         crash_point("before-state-record", articles=len(articles))
-        self.state.record_exports(self.site, [_export(article) for article in articles], self.journal_key, offset)
+        try:
+            self.state.record_exports([_export(article) for article in articles], self.journal_key, mark)
+        except BaseException:
+            self.journal.refuse_appends()
+            raise
         crash_point("after-state-record", articles=len(articles))
 
-    def walk_started(self, listing_url: str) -> bool:
-        """Mark a tag's walk in progress; True when the previous walk ended cleanly (the stop rule may apply)."""
-        clean = self.state.walk_is_clean(self.site, listing_url)
-        self.state.walks_started(self.site, [listing_url])
-        return clean
+    def item_dropped(self, item: Any, exception: BaseException) -> None:
+        """A dropped article is settled (unchanged, or invalid: fetching it again would not help), unless
+        its export failed: then it stays pending."""
+        if isinstance(item, Article) and not isinstance(exception, ExportFailed):
+            self.settled([item.article_id])
 
-    def walks_ended_cleanly(self, listing_urls: list[str]) -> None:
-        self.state.walks_ended_cleanly(self.site, listing_urls)
-
-    def close(self) -> None:
+    def spider_closed(self) -> None:
+        """Count the work left for the next run, then let go of the journal, the state and its lock."""
+        stats = self.crawler.stats
+        try:
+            listings, articles = self.pending()
+            stats.set_value("newscrawl/pending/listing_pages", len(listings))
+            stats.set_value("newscrawl/pending/articles", len(articles))
+        except Exception as error:
+            logger.error("Could not count the pending work: %s", error)
         self.journal.close()
         self.state.close()
-        self.lock.release()
+
+
+class DownloadClaims:
+    """Downloader middleware, distributed crawls only: the worker that pops an article request from the
+    shared queue takes its claim over, or drops it when another worker exported the article meanwhile."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        incremental = crawler.get_extension(Incremental)
+        if incremental is None or incremental.state.exclusive:
+            raise NotConfigured("not a distributed crawl")
+        self.crawler = crawler
+        self.incremental = incremental
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DownloadClaims:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        article_id = request.meta.get(ARTICLE_ID)
+        if article_id is not None and not self.incremental.downloading(article_id):
+            self.crawler.stats.inc_value("newscrawl/article/exported_elsewhere")
+            raise IgnoreRequest(f"exported by another worker meanwhile: {request.url}")

@@ -12,6 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, TypedDict
 
+from scrapy.exceptions import DropItem
+
 
 class Tag(TypedDict):
     name: str
@@ -77,6 +79,24 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         """A plain dict in schema field order (what one JSONL line holds)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class Unusable(ValueError):
+    """An article page that cannot make an Article; `reason` is the stat name it is counted under."""
+
+    def __init__(self, reason: str, url: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {url}" + (f" ({detail})" if detail else ""))
+        self.reason = reason
+        self.url = url
+        self.detail = detail
+
+
+class Unchanged(DropItem):
+    """A refreshed article whose content is what was exported before: nothing to emit (not an error)."""
+
+
+class ExportFailed(DropItem):
+    """An article whose post or journal line could not be written: it stays pending for the next run."""
 
 
 @cache

@@ -8,12 +8,13 @@ from typing import Any
 
 from scrapy import logformatter
 
-from newscrawl.pipelines import Unchanged  # a refresh that found nothing new is not a warning
+from newscrawl.items import ExportFailed, Unchanged
 
 
 class NewscrawlLogFormatter(logformatter.LogFormatter):
     def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any = None) -> Any:
-        level = logging.DEBUG if isinstance(exception, Unchanged) else logging.WARNING
+        """A refresh that found nothing new is not a warning; an export that failed is an error."""
+        level = {Unchanged: logging.DEBUG, ExportFailed: logging.ERROR}.get(type(exception), logging.WARNING)
         return {"level": level, "msg": "Dropped %(exception)s", "args": {"exception": exception}}
 
     def scraped(self, item: Any, response: Any, spider: Any = None) -> Any:

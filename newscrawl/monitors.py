@@ -20,7 +20,7 @@ from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors import FieldCoverageMonitor, ItemValidationMonitor
 from spidermon.core.actions import Action
 
-from newscrawl.extensions import ALARM_STAT
+from newscrawl.outcome import ALARM_STAT
 
 logger = logging.getLogger(__name__)
 LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable")

@@ -45,9 +45,7 @@ class LoopbackDownloadHandler(BaseDownloadHandler):
             # never opens more than the crawl needs at once; the cap only decides how many of them are
             # closed on their return.
             self.client._pool.maxPersistentPerHost = 4 * crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
-        self.root = crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None
-        if self.root and urlsplit(self.root).hostname not in ("127.0.0.1", "::1", "localhost"):
-            raise ValueError(f"NEWSCRAWL_OFFLINE_ROOT must be a loopback address, not {self.root}")
+        self.root = crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None  # a loopback URL (checked by newscrawl.addon)
 
     async def download_request(self, request: Request) -> Response:
         if not self.root:

@@ -26,8 +26,7 @@ from typing import Any
 
 from newscrawl.extract import page_article
 from newscrawl.faults import crash_point
-from newscrawl.items import Article
-from newscrawl.normalize.article import Unusable
+from newscrawl.items import Article, Unusable
 
 _HEADER = struct.Struct("!I")
 

@@ -2,43 +2,53 @@
 Schema (newscrawl.validation); number revisions against the crawl state; write the front-matter
 post; append to the journal and record the export (newscrawl.incremental). Items arrive normalised
 (newscrawl.extract); a page that cannot make one is counted under `newscrawl/dropped/<reason>` by the
-spider, a known article whose content did not change under `newscrawl/articles/unchanged`."""
+spider, a known article whose content did not change under `newscrawl/articles/unchanged`.
+
+A post or journal line that cannot be written (a full disk) drops its article as `ExportFailed`:
+counted under `newscrawl/attention/export_failed` (exit 2), logged once, and left pending in the
+crawl state, so the next run fetches and exports it.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from newscrawl.batch_writer import BatchWriter
-from newscrawl.exporters.frontmatter import DATE_MODES, post_path, render_post, write_atomically
-from newscrawl.incremental import worker_name
-from newscrawl.items import Article
+from newscrawl.exporters.frontmatter import post_path, render_post
+from newscrawl.incremental import Incremental
+from newscrawl.items import Article, ExportFailed, Unchanged
+from newscrawl.outcome import attention
+from newscrawl.state.files import write_atomically
+
+logger = logging.getLogger(__name__)
 
 
 class _Pipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.incremental = crawler.get_extension(Incremental)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         return cls(crawler)
 
-
-class Unchanged(DropItem):
-    """A refreshed article whose content is what was exported before: nothing to emit (not an error)."""
+    def _failed(self, item: Article, what: str, error: BaseException) -> ExportFailed:
+        attention(self.crawler, "export_failed")
+        return ExportFailed(f"{what} of {item.url} not written ({error}); retried next run")
 
 
 class RevisionPipeline(_Pipeline):
     """New article → revision 1; changed known article → next revision (an update); unchanged → not emitted."""
 
     def process_item(self, item: Any) -> Any:
-        incremental = getattr(self.crawler.spider, "incremental", None)
-        if not isinstance(item, Article) or incremental is None:
+        if not isinstance(item, Article) or self.incremental is None:
             return item
-        revised = incremental.revise(item)
+        revised = self.incremental.revise(item)
         if revised is None:
             self.crawler.stats.inc_value("newscrawl/articles/unchanged")
             raise Unchanged(f"unchanged: {item.url}")
@@ -52,19 +62,20 @@ class JournalPipeline(_Pipeline):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._writer: BatchWriter[Article] | None = None
+        if self.incremental is None:
+            raise NotConfigured("a one-off run: Scrapy's FEEDS write the items")
+        self._writer: BatchWriter[Article] = BatchWriter(self.incremental.commit, "journal-writer")
 
     async def process_item(self, item: Any) -> Any:
-        incremental = getattr(self.crawler.spider, "incremental", None)
-        if isinstance(item, Article) and incremental is not None:
-            if self._writer is None:
-                self._writer = BatchWriter(incremental.commit, "journal-writer")
-            await self._writer.submit(item)
+        if isinstance(item, Article):
+            try:
+                await self._writer.submit(item)
+            except Exception as error:  # OSError (disk), the state backend's own errors
+                raise self._failed(item, "journal line", error) from None
         return item
 
     def close_spider(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        self._writer.close()
 
 
 class FrontMatterPipeline(_Pipeline):
@@ -77,29 +88,28 @@ class FrontMatterPipeline(_Pipeline):
         if not folder:
             raise NotConfigured("NEWSCRAWL_POSTS_DIR is empty")
         self.folder = Path(folder)
-        self.pattern = settings.get("NEWSCRAWL_POST_FILENAME")
-        if "{article_id}" not in self.pattern:  # two articles may share a title, never an id
-            raise ValueError(f"NEWSCRAWL_POST_FILENAME must contain {{article_id}}: {self.pattern!r}")
+        self.pattern = settings.get("NEWSCRAWL_POST_FILENAME")  # checked at start (newscrawl.addon)
         self.date_mode = settings.get("NEWSCRAWL_FRONTMATTER_DATES")
-        if self.date_mode not in DATE_MODES:
-            raise ValueError(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {DATE_MODES}, not {self.date_mode!r}")
         self.placeholder = settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None
-        self.owner = worker_name(settings)
         self._writer: BatchWriter[tuple[Path, str]] = BatchWriter(self._write_posts, "post-writer")
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             path = post_path(self.folder / item.site, item, self.pattern)
-            await self._writer.submit((path, render_post(item, self.date_mode, self.placeholder)))
+            try:
+                await self._writer.submit((path, render_post(item, self.date_mode, self.placeholder)))
+            except OSError as error:
+                raise self._failed(item, "post", error) from None
             self.crawler.stats.inc_value("newscrawl/posts_written")
         return item
 
-    def _write_posts(self, posts: list[tuple[Path, str]]) -> list[BaseException | None]:
+    @staticmethod
+    def _write_posts(posts: list[tuple[Path, str]]) -> list[BaseException | None]:
         """On the writer thread: each post on its own, so one failure fails only its article."""
         errors: list[BaseException | None] = []
         for path, text in posts:
             try:
-                write_atomically(path, text, self.owner)
+                write_atomically(path, text)
                 errors.append(None)
             except OSError as error:
                 errors.append(error)

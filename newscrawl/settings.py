@@ -38,8 +38,13 @@ DOWNLOAD_HANDLERS = {
     "https": "newscrawl.offline.LoopbackDownloadHandler",
 }
 
-# Closer to the downloader than Scrapy's RedirectMiddleware (600): sees redirects first.
-DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.SafeRedirectMiddleware": 650}
+# Checks settings, makes `-o`/`-O` runs one-off, switches on scrapy-redis (newscrawl/addon.py).
+ADDONS = {"newscrawl.addon.Newscrawl": 0}
+
+DOWNLOADER_MIDDLEWARES = {
+    "newscrawl.incremental.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
+    "newscrawl.middlewares.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
+}
 
 ITEM_PIPELINES = {
     "newscrawl.validation.ItemValidationPipeline": 200,  # spidermon's, compiled: JSON Schema, drops invalid items
@@ -48,6 +53,7 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.JournalPipeline": 900,
 }
 EXTENSIONS = {
+    "newscrawl.incremental.Incremental": 100,  # the crawl state; closes first, after counting what is pending
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     "newscrawl.extensions.RunSummary": 900,  # after spidermon: the summary carries the alarm
 }
@@ -59,7 +65,7 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Scheduled runs write the crash-safe JSONL journal (NEWSCRAWL_JSONL) and keep the crawl state
 # (NEWSCRAWL_STATE). `-O out.jsonl` / `-o out.jsonl` (Scrapy's FEEDS) make a one-off export instead:
-# no journal, no state (see SiteSpider.update_settings).
+# no journal, no state, no posts, no summary unless set on the command line (newscrawl/addon.py).
 FEED_EXPORT_ENCODING = "utf-8"
 
 # The layout-break alarm (newscrawl/monitors.py), on spidermon.
@@ -75,8 +81,10 @@ SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # a null field is a missing one
 # newscrawl's own settings.
 NEWSCRAWL_JSONL = "output/%(name)s.jsonl"  # the journal: one line per new article or update, crash-safe
 NEWSCRAWL_STATE = "output/%(name)s.state.sqlite"  # what earlier runs exported; empty: every run starts afresh
+NEWSCRAWL_STATE_BUSY_TIMEOUT = 60  # seconds a state write waits for another process's lock on the file
 NEWSCRAWL_REFRESH_AFTER = 0  # seconds after which a known article is fetched again (0: never; or -a refresh=1)
-NEWSCRAWL_MAX_PAGES = 20  # listing pages followed per tag (guards against endless pagination)
+NEWSCRAWL_MAX_PAGES = 20  # listing pages per tag per run (≥ 1); the next run goes on where it stopped
+NEWSCRAWL_MAX_LINKS_PER_PAGE = 500  # article links taken from one listing page (counted when hit)
 NEWSCRAWL_POSTS_DIR = "output/posts"  # front-matter posts go to <dir>/<site>/; empty: no posts
 NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} (required) {title} (made file-safe)
 NEWSCRAWL_FRONTMATTER_DATES = "utc"  # "utc": true instant; "archive": site wall time labelled GMT

@@ -124,6 +124,9 @@ def redis_server(tmp_path: Path) -> Iterator[str]:
                     break
         except OSError:
             time.sleep(0.05)
+    else:
+        process.kill()
+        raise RuntimeError(f"redis-server did not answer on 127.0.0.1:{port}")
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)

@@ -61,7 +61,7 @@ def test_a_killed_worker_reruns_and_nothing_is_lost_or_doubled(tmp_path: Path, s
 def test_a_claim_follows_its_request_to_the_worker_that_downloads_it(redis_server):
     """w2 claims and queues an article, w1 pops it and dies: w1's restart must free the claim, or the
     article waits for the claim TTL (600 s) while w2 may be long gone."""
-    from newscrawl.state_redis import RedisState
+    from newscrawl.state.redis import RedisState
 
     w1, w2 = RedisState(redis_server, "mydrivers", "w1", 600), RedisState(redis_server, "mydrivers", "w2", 600)
     assert w2.claim("781034")

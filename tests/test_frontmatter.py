@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newscrawl.exporters.frontmatter import (archive_title, post_date, post_path, render_post, safe_file_stem,
-                                             write_atomically, yaml_quoted)
+from newscrawl.exporters.frontmatter import archive_title, post_date, post_path, render_post, safe_file_stem, yaml_quoted
 from newscrawl.items import Article
+from newscrawl.state.files import write_atomically
 
 ARTICLE = Article(
     id="mydrivers:1000", site="mydrivers", article_id="1000", url="https://news.mydrivers.com/1/1/1000.htm",

@@ -3,14 +3,14 @@
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, crawl_command, read_output, run_crawl
-from newscrawl.state import StateLock
+from faults import check_invariants, journal_lines, wait_for
+from newscrawl.state.sqlite import StateLock
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 
@@ -102,21 +102,6 @@ def test_summary_file(tmp_path: Path, site_server):
     assert summary["duration_seconds"] > 0 and result.stats["item_scraped_count"] == 2
 
 
-def check_invariants(out: Path) -> list[str]:
-    """Each article exactly once in the journal and as a post; the state agrees with both."""
-    lines = (out / "items.jsonl").read_bytes().split(b"\n")
-    assert lines[-1] == b"", "the journal ends with a torn line"
-    items = [json.loads(line) for line in lines[:-1]]
-    ids = [item["article_id"] for item in items]
-    assert len(ids) == len(set(ids)), f"duplicated in the journal: {sorted(ids)}"
-    posts = sorted(path.name for path in (out / "posts/mydrivers").iterdir())
-    assert posts == sorted(f"{i}.md" for i in ids), "posts and journal disagree (or a temporary file was left)"
-    with sqlite3.connect(out / "state.sqlite") as db:
-        known = sorted(row[0] for row in db.execute("SELECT article_id FROM articles"))
-    assert known == sorted(ids), "the state disagrees with the journal"
-    return sorted(ids)
-
-
 @pytest.mark.parametrize(
     "crash_at",
     ["post-before-rename:3", "journal-mid-line:4", "before-state-record:5", "after-state-record:2",
@@ -138,20 +123,16 @@ def test_kill_9_at_a_crash_point_then_rerun(tmp_path: Path, site_server, crash_a
     assert len(again.items) == 16
 
 
-def test_kill_9_at_random_moments(tmp_path: Path, site_server):
-    """Timed kills (the crash points above aim exactly; these land wherever the crawl is)."""
-    import os
-    import signal
-    import time
-
+def test_kill_9_when_the_journal_shows_progress(tmp_path: Path, site_server):
+    """Kills wherever the crawl happens to be once the journal holds 1, 6 and 11 lines (the crash points
+    above aim at exact moments); each kill must land while the crawl runs."""
     out = tmp_path / "out"
     args = crawl_command(out, site_server, "-a", ALL_TAGS, incremental=True, settings={"DOWNLOAD_DELAY": "0.05"})
-    for delay in (1.2, 1.6, 2.0):
+    for lines in (1, 6, 11):
         process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
+        landed = wait_for(lambda: journal_lines(out / "items.jsonl") >= lines, process) and process.poll() is None
+        process.kill()
+        assert process.wait(timeout=60) == -9 and landed, f"the kill at {lines} line(s) came after the crawl ended"
     final = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr[-3000:]
     assert len(check_invariants(out)) == 16
@@ -185,24 +166,27 @@ def test_layout_alarm_names_the_fields_that_fell(tmp_path: Path, site_copy):
 
 
 def test_an_article_that_failed_for_a_passing_reason_is_fetched_by_the_next_run(tmp_path: Path, site_copy):
-    """nvidia lists 818612 on page 1 and 797238 on page 2. A 503 on 797238 leaves the walk unfinished,
-    so the next run walks on past the all-known page 1 and gets it; a 404 does not (it is gone)."""
+    """nvidia lists 818612 on page 1 and 797238 on page 2. A 503 on 797238 leaves it pending, so the next
+    run fetches it straight away (page 1 being all known, the walk stops there); a 404 settles it."""
     root, server = site_copy
     fault = root / "1/797/797238.htm.fault"
     fault.write_text('{"status": 503}')
     out = tmp_path / "out"
     first = run_crawl(tmp_path, server, "-a", "tag=nvidia", incremental=True)
     assert [item["article_id"] for item in first.items] == ["818612"]
-    assert first.stats["retry/max_reached"] == 1
+    assert first.stats["retry/max_reached"] == 1 and first.stats["newscrawl/pending/articles"] == 1
     fault.unlink()
     second = read_output(out, "mydrivers", *_run(crawl_command(out, server, "-a", "tag=nvidia", incremental=True)))
     assert [item["article_id"] for item in second.items] == ["818612", "797238"]
-    assert "newscrawl/listing/stopped_at_known" not in second.stats
+    assert "Resuming 0 listing page(s) and 1 article(s)" in second.log
+    assert second.stats["downloader/request_count"] == 3  # robots.txt, page 1, the pending article
+    assert second.stats["newscrawl/pending/articles"] == 0
 
     gone_root = tmp_path / "gone"
     (root / "1/797/797238.htm").rename(root / "1/797/797238.htm.away")
     third = run_crawl(gone_root, server, "-a", "tag=nvidia", incremental=True)
     assert third.stats["httperror/response_ignored_status_count/404"] == 1
+    assert third.stats["newscrawl/pending/articles"] == 0  # gone: not pending
     fourth = read_output(gone_root / "out", "mydrivers",
                          *_run(crawl_command(gone_root / "out", server, "-a", "tag=nvidia", incremental=True)))
     assert fourth.stats["newscrawl/listing/stopped_at_known"] == 1

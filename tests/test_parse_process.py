@@ -10,7 +10,7 @@ import pytest
 
 from conftest import FETCHED_AT, MYDRIVERS_SITE, run_crawl
 from newscrawl.extract import page_article
-from newscrawl.normalize.article import Unusable
+from newscrawl.items import Unusable
 from newscrawl.parse_process import ParseProcess, ParseProcessGone
 
 PAGES = sorted((MYDRIVERS_SITE / "news.mydrivers.com/1").rglob("*.htm"))

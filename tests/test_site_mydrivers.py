@@ -9,7 +9,7 @@ import pytest
 from conftest import FETCHED_AT, FIXTURES, MYDRIVERS_SITE
 from newscrawl.exporters.frontmatter import render_post
 from newscrawl.extract import extract_article
-from newscrawl.normalize.article import Unusable
+from newscrawl.items import Unusable
 from newscrawl.sites import get_site, site_for_url
 
 SITE = get_site("mydrivers")
@@ -37,8 +37,9 @@ def test_seed_in_default_mode_differs_only_by_the_true_utc_date():
 
 def test_seed_reference_copy_is_the_shared_reference():
     shared = FIXTURES.parent.parent / "shared/reference/seed-example.md"
-    if shared.exists():  # beside the repository on developer machines and CI
-        assert shared.read_bytes() == (FIXTURES / "mydrivers/posts/seed-example.md").read_bytes()
+    if not shared.exists():  # a clone on its own: the copy in fixtures/ is all there is to compare with
+        pytest.skip(f"no shared reference beside this clone ({shared})")
+    assert shared.read_bytes() == (FIXTURES / "mydrivers/posts/seed-example.md").read_bytes()
 
 
 @pytest.mark.parametrize(("article_id", "charset"), [("762514", "gb18030"), ("850166", "utf-8")])

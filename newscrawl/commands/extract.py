@@ -12,7 +12,7 @@ from scrapy.exceptions import UsageError
 
 from newscrawl.exporters.frontmatter import render_post
 from newscrawl.extract import extract_article
-from newscrawl.normalize.article import Unusable
+from newscrawl.items import Unusable
 
 
 class Command(ScrapyCommand):

@@ -3,24 +3,24 @@
 This is the one place that knows the archive's conventions (see ../shared/reference/seed-example.md):
 key order, `categories: ` with its trailing space, quoting, `_` for characters the archive's generator
 could not hold in a title, `{`/`}` as `&#123;`/`&#125;` in the whole file, the body wrapper, and the
-date convention. Posts are written atomically, one file per article, under a stable name.
+date convention, and where a post goes (one file per article, under a stable name; newscrawl.state.files
+writes it atomically).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
 
-from newscrawl.faults import crash_point
 from newscrawl.items import Article
 from newscrawl.sites import get_site
 
 DATE_MODES = ("utc", "archive")
+POST_FILENAME_FIELDS = ("site", "article_id", "title")  # what NEWSCRAWL_POST_FILENAME may use
 
 # Characters the archive's generator replaced with `_` in titles (see MARKUP.md and the posts).
 _ARCHIVE_TITLE_UNSAFE = re.compile(r'[:/\\?*<>|\[\]\u201c\u201d]')
@@ -73,7 +73,9 @@ def render_post(article: Article, date_mode: str = "utc", placeholder_image: str
 
 # Names Windows reserves whatever the extension; a post named after a title must not be one.
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
-_FILENAME_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+# Separators, controls, characters Windows refuses, and bidi embedding/override/isolate controls (a
+# U+202E makes `gpj.exe` show as `exe.jpg`).
+_FILENAME_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u202a-\u202e\u2066-\u2069]+')
 
 
 def safe_file_stem(text: str, max_bytes: int = 150) -> str:
@@ -103,20 +105,3 @@ def post_path(folder: Path, article: Article, pattern: str) -> Path:
 @lru_cache(maxsize=64)
 def _resolved(folder: Path) -> Path:
     return folder.resolve()
-
-
-def write_atomically(path: Path, text: str, owner: str = "local") -> None:
-    """Write via a temporary file in the same folder and rename: readers see the old file or the new one.
-    The temporary is named `.tmp-<owner>-…` so a restarted writer can tell its own leftovers."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{owner}-", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        crash_point("post-before-rename")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from newscrawl.items import Article, RawArticle, Tag
+from newscrawl.items import Article, RawArticle, Tag, Unusable
 from newscrawl.normalize.bylines import editor_from_footer, split_byline
 from newscrawl.normalize.dates import parse_date
 from newscrawl.normalize.html import sanitize_html
@@ -20,16 +20,6 @@ from newscrawl.sites import get_site
 
 # Before the web had Chinese tech news, a date is a placeholder (1970-01-01) or a misread.
 EARLIEST_PUBLICATION = datetime(1995, 1, 1, tzinfo=timezone.utc)
-
-
-class Unusable(ValueError):
-    """An article that cannot be exported; `reason` is the stat name it is counted under."""
-
-    def __init__(self, reason: str, url: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {url}" + (f" ({detail})" if detail else ""))
-        self.reason = reason
-        self.url = url
-        self.detail = detail
 
 
 def build_article(raw: RawArticle) -> Article:

@@ -8,8 +8,9 @@ import re
 # Any run of white space, the ideographic space (U+3000) and no-break spaces included.
 _WHITESPACE = re.compile(r"[\s\u00a0\u2000-\u200b\u3000\ufeff]+")
 # C0/C1 control characters, NUL and the non-characters U+FFFE/U+FFFF: never part of a real title, and
-# not allowed in YAML.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# not allowed in YAML; bidi embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069),
+# which reorder how the rest of a title (and a file name made from it) is shown.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 
 
 def collapse_whitespace(text: str) -> str:

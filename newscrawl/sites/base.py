@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 from parsel import Selector, SelectorList
 
-from newscrawl.items import RawArticle, RawImage
+from newscrawl.items import RawArticle, RawImage, Unusable
 from newscrawl.normalize.html import inner_html, resolve_lazy_images
 from newscrawl.normalize.images import is_tracking_pixel, shown_source
 
@@ -28,6 +28,15 @@ from newscrawl.normalize.images import is_tracking_pixel, shown_source
 def _css(query: str) -> CSSSelector:
     """A compiled CSS selector (lxml compiles one per call otherwise: ~90 µs each)."""
     return CSSSelector(query, translator="html")
+
+
+def parse_page(html: str, url: str) -> Selector:
+    """The page's tree. libxml2 stops at 2,048 nested elements even with huge_tree and keeps what came
+    before: such a page is refused (Unusable "too_deep"), never passed on with its rest silently gone."""
+    page = Selector(text=html)
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in page.root.getroottree().parser.error_log):
+        raise Unusable("too_deep", url, "nested deeper than the HTML parser's limit")
+    return page
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +92,7 @@ class Site(ABC):
 
     def parse_listing(self, html: str, url: str) -> Listing:
         """Article links (`listing_links_css`) and the next page of one listing page."""
-        page = Selector(text=html)
+        page = parse_page(html, url)
         links = page.css(self.listing_links_css).getall()
         return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
 

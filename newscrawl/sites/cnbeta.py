@@ -13,10 +13,9 @@ import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from parsel import Selector
 
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Site
+from newscrawl.sites.base import Site, parse_page
 
 _ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
 _TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")
@@ -58,7 +57,7 @@ class CnBeta(Site):
         raise ValueError(f"not a cnBeta topic number or topic-page URL: {tag!r} (e.g. 9)")
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
-        page = Selector(text=html)
+        page = parse_page(html, url)
         raw = self.new_article(url, fetched_at)
         raw.title = self.title_text(page, "header.title h1", ".article-title")
         # Desktop: the first span of div.meta is the date; the 2017 mobile view has span.time.

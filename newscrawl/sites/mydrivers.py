@@ -12,10 +12,9 @@ import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from parsel import Selector
 
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Site
+from newscrawl.sites.base import Site, parse_page
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")
@@ -69,7 +68,7 @@ class MyDrivers(Site):
         raise ValueError(f"not a 快科技 tag slug or tag-page URL: {tag!r} (e.g. xiaomi12_ultra)")
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
-        page = Selector(text=html)
+        page = parse_page(html, url)
         raw = self.new_article(url, fetched_at)
         raw.title = self.title_text(page, "div.news_bt", "#thread_subject", "div.news_t")
         raw.byline = self.first_text(page, "div.news_bt1_left")

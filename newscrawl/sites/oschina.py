@@ -12,10 +12,9 @@ import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from parsel import Selector
 
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Listing, Site
+from newscrawl.sites.base import Listing, Site, parse_page
 
 _ARTICLE = re.compile(r"^/news/(?P<id>\d+)(?:/[^/]*)?/?$")
 _LIST_PATH = "/news/widgets/_news_index_generic_list"
@@ -68,12 +67,12 @@ class OsChina(Site):
         """The list pages by number; a page with no markup at all is past the last one."""
         if not html.strip():
             return Listing(article_urls=[], next_url=None, end=True)
-        links = Selector(text=html).css("div.content h3 > a::attr(href)").getall()
+        links = parse_page(html, url).css("div.content h3 > a::attr(href)").getall()
         next_url = self._list_page(self._page_number(url) + 1) if links else None
         return Listing(article_urls=[urljoin(url, link) for link in links], next_url=next_url)
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
-        page = Selector(text=html)
+        page = parse_page(html, url)
         raw = self.new_article(url, fetched_at)
         raw.title = self.title_text(page, ".article-box h1", "h1")
         raw.published = page.css(".article-box time::attr(datetime)").get() or self.first_text(page, ".article-box time")

@@ -2,11 +2,14 @@
 
 Per run, an article is fetched and emitted once however many tags or URL variants lead to it (dedup
 by the site's article id), and a listing page is fetched once (a "next" link back to an earlier page
-ends the walk). Pagination stops at NEWSCRAWL_MAX_PAGES pages per tag.
+ends the walk). A tag's walk fetches at most NEWSCRAWL_MAX_PAGES listing pages per run (`-a max_pages`).
 
-Across runs (newscrawl.incremental): articles already exported are not fetched again (unless
-`-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so), and after a clean previous walk a tag's
-pagination stops at the first page whose articles are all known. Listing pages are always fetched.
+Across runs (newscrawl.incremental, reached through the crawler): articles already exported are not
+fetched again (unless `-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so); the walk's frontier is kept
+in the crawl state — every listing page found and not yet fetched, every article found and not yet
+exported — and each run starts with it, so a page cap, a 5xx, a reset or a kill only delays work. A
+tag's pagination stops at the first page whose articles are all known: what lies beyond was walked
+before or is in the frontier. Page 1 of every tag is fetched every run.
 
 Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`), in a
 child process when NEWSCRAWL_PARSE_PROCESS is on (newscrawl.parse_process); the spider counts the
@@ -23,37 +26,58 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
-from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.asyncio import is_asyncio_available
 from twisted.python.failure import Failure
 
 from newscrawl.extract import page_article
-from newscrawl.incremental import Incremental
-from newscrawl.items import Article
-from newscrawl.normalize.article import Unusable
+from newscrawl.incremental import ARTICLE_ID, Incremental
+from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
+from newscrawl.outcome import CannotStart, attention
 from newscrawl.parse_process import ParseProcess, ParseProcessGone
 from newscrawl.sites import Site
+from newscrawl.state import ListingPage, PendingArticle
 
-
-GONE = (404, 410)  # an article answering these is not coming back: no reason to walk its tag again
+GONE = (404, 410)  # a page answering these is not coming back
+ARGUMENTS = {
+    "tag": "tag slugs or tag-page URLs, comma-separated",
+    "url": "article URLs, comma-separated",
+    "follow_tags": "also crawl the tags found on articles, N hops deep (default 0)",
+    "max_pages": "listing pages per tag this run, ≥ 1 (default NEWSCRAWL_MAX_PAGES); later runs go on from there",
+    "refresh": "1: fetch known articles again and emit those whose content changed as updates",
+}
 
 
 def _split_arg(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+def _whole_number(name: str, value: str | int, minimum: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = minimum - 1
+    if number < minimum:
+        raise CannotStart(f"-a {name}= must be a whole number ≥ {minimum}, not {value!r}")
+    return number
+
+
+def _permanent(failure: Failure) -> bool:
+    """A failure the next run would meet again: 404/410, or a request refused on purpose (robots.txt,
+    offsite, a bad redirect, exported by another worker). Anything else (5xx, resets, timeouts, DNS) may pass."""
+    if failure.check(HttpError):
+        return failure.value.response.status in GONE
+    return bool(failure.check(IgnoreRequest))
+
+
 class SiteSpider(scrapy.Spider):
     """Crawl a site's tag pages (`-a tag=a,b`) and/or single articles (`-a url=…`).
 
-    Arguments: `tag` slugs or tag-page URLs, comma-separated; `url` article URLs, comma-separated;
-    `follow_tags=N` also crawls tags found on articles, N tag hops deep (default 0);
-    `max_pages=N` overrides NEWSCRAWL_MAX_PAGES for this run; `refresh=1` fetches known articles
-    again and emits those whose content changed as updates.
+    Arguments (-a NAME=VALUE): """ + "; ".join(f"`{name}`: {meaning}" for name, meaning in ARGUMENTS.items()) + """.
     """
 
     site: ClassVar[Site]
@@ -62,61 +86,41 @@ class SiteSpider(scrapy.Spider):
 
     def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
                  max_pages: str | int | None = None, refresh: str | int = 0, **kwargs: Any) -> None:
+        unknown = sorted(name for name in kwargs if name not in ("name", "_job"))  # scrapyd passes _job
+        if unknown:
+            raise CannotStart(f"unknown spider argument(s) {', '.join(unknown)}; known: "
+                              + "; ".join(f"{name} ({meaning})" for name, meaning in ARGUMENTS.items()))
         super().__init__(**kwargs)
-        self.tags = [self.site.listing_url(value) for value in _split_arg(tag)]
+        try:
+            self.tags = [self.site.listing_url(value) for value in _split_arg(tag)]
+        except ValueError as error:
+            raise CannotStart(f"-a tag=: {error}") from None
         self.article_urls = _split_arg(url)
         for article_url in self.article_urls:
             if self.site.article_id(article_url) is None:
-                raise ValueError(f"not a {self.site.display_name} article URL: {article_url}")
+                raise CannotStart(f"-a url=: not a {self.site.display_name} article URL: {article_url}")
         if not self.tags and not self.article_urls:
-            raise ValueError(f"nothing to crawl: pass -a tag=SLUG[,SLUG…] and/or -a url=ARTICLE_URL[,…] "
-                             f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)")
-        self.follow_tags = int(follow_tags)
+            raise CannotStart(f"nothing to crawl: pass -a tag=SLUG[,SLUG…] and/or -a url=ARTICLE_URL[,…] "
+                              f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)")
+        self.follow_tags = _whole_number("follow_tags", follow_tags, 0)
         self.refresh = str(refresh).lower() in ("1", "true", "yes")
-        self._max_pages_arg = int(max_pages) if max_pages is not None else None
+        self._max_pages_arg = _whole_number("max_pages", max_pages, 1) if max_pages is not None else None
         self.allowed_domains = list(self.site.hosts)
         self._seen_articles: set[str] = set()
         self._seen_listings: set[str] = set()
-        self._walks: dict[str, bool] = {}  # first listing page of each tag walked → may the stop rule apply
-        self._unfinished_walks: set[str] = set()  # walks with an article that failed for a reason that may pass
+        self._walk_pages: dict[str, int] = {}  # listing pages requested this run, per walk
+        self._rewalks: set[str] = set()  # walks to follow to their end, past known pages (a pending first page)
         self._last_activity = time.monotonic()
 
     @classmethod
-    def update_settings(cls, settings: Any) -> None:
-        """The site's coverage rules for the layout-break alarm; `-o`/`-O` (any FEEDS) make a one-off export:
-        no journal, no crawl state, unless those are set on the command line."""
-        super().update_settings(settings)
-        coverage = {**cls.site.expected_coverage, **settings.getdict("NEWSCRAWL_COVERAGE_RULES").get(cls.site.name, {})}
-        settings.set("SPIDERMON_FIELD_COVERAGE_RULES", {f"Article/{field}": share for field, share in coverage.items()},
-                     priority="spider")
-        if settings.getdict("FEEDS"):
-            for name in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE"):
-                if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
-                    settings.set(name, "", priority="spider")
-        if redis_url := settings.get("NEWSCRAWL_REDIS_URL"):
-            # One shared request queue and dupefilter in Redis (scrapy-redis); listing pages are
-            # dont_filter, so they are fetched again every run.
-            settings.setdict({
-                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-                "SCHEDULER_PERSIST": True,
-                "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",
-                "SCHEDULER_DUPEFILTER_KEY": "newscrawl:%(spider)s:dupefilter",
-                "REDIS_URL": redis_url,
-            }, priority="spider")
-
-    @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
-        """Open the crawl state before the first request (refusing to start if another run holds it)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.incremental = Incremental.from_settings(crawler.settings, spider.name, spider.site.name, spider.refresh)
         if crawler.settings.getbool("NEWSCRAWL_PARSE_PROCESS") and is_asyncio_available():
             spider.parse_process = ParseProcess()
             crawler.signals.connect(spider.parse_process.start, signal=signals.spider_opened)
             crawler.signals.connect(spider.parse_process.close, signal=signals.spider_closed)
         if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
             crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
-            crawler.signals.connect(spider._downloading, signal=signals.request_reached_downloader)
         return spider
 
     def _wait_for_other_workers(self) -> None:
@@ -125,20 +129,8 @@ class SiteSpider(scrapy.Spider):
         if time.monotonic() - self._last_activity < self.settings.getfloat("NEWSCRAWL_REDIS_IDLE_TIMEOUT"):
             raise DontCloseSpider
 
-    def _downloading(self, request: scrapy.Request) -> None:
-        """Distributed: an article request popped from the shared queue may be another worker's."""
-        if self.incremental and request.callback == self.parse_article and (article_id := self.site.article_id(request.url)):
-            self.incremental.downloading(article_id)
-
     def _active(self) -> None:
         self._last_activity = time.monotonic()
-
-    def closed(self, reason: str) -> None:
-        if self.incremental is None:
-            return
-        if reason == "finished":
-            self.incremental.walks_ended_cleanly([walk for walk in self._walks if walk not in self._unfinished_walks])
-        self.incremental.close()
 
     @property
     def max_pages(self) -> int:
@@ -148,35 +140,58 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._active()
-        if self.incremental and self.incremental.released_claims:
-            self.crawler.stats.set_value("newscrawl/article/released_claims", self.incremental.released_claims)
-            self.logger.warning("Released %d article claim(s) this worker held when it stopped",
-                                self.incremental.released_claims)
-        if self.incremental and self.incremental.recovered:
-            self.crawler.stats.set_value("newscrawl/journal/recovered_lines", self.incremental.recovered)
-            self.logger.warning("Recovered %d journal line(s) a crash left unrecorded", self.incremental.recovered)
-        for listing_url in self.tags:
-            if request := self._listing_request(listing_url, page=1, depth=0):
+        self.incremental = self.crawler.get_extension(Incremental)
+        walks = {tag: ListingPage(tag, tag, 1, 0) for tag in self.tags}
+        articles = [PendingArticle(article_id, url, 0) for url in self.article_urls
+                    if (article_id := self.site.article_id(url)) is not None]
+        if self.incremental is not None:
+            self._report_repairs(self.incremental)
+            listings, pending_articles = self.incremental.pending()
+            for page in listings:
+                if page.page == 1 and page.walk in walks:
+                    self._rewalks.add(page.walk)
+                elif page.walk in walks or 0 < page.depth <= self.follow_tags:
+                    walks.setdefault(page.url, page)
+            fresh = self.incremental.fresh([article.article_id for article in articles])
+            articles = [article for article in articles if article.article_id not in fresh]
+            self.incremental.articles_pending(articles)
+            articles += pending_articles
+            if listings or pending_articles:
+                self.logger.info("Resuming %d listing page(s) and %d article(s) earlier runs left pending",
+                                 len(listings), len(pending_articles))
+        for page in walks.values():
+            if request := self._listing_request(page):
                 yield request
-        for article_url in self.article_urls:
-            if request := self._article_request(article_url, depth=0):
+        for article in articles:
+            if request := self._article_request(article.url, article.depth):
                 yield request
+
+    def _report_repairs(self, incremental: Incremental) -> None:
+        for stat, count, message in (
+            ("newscrawl/article/released_claims", incremental.released_claims,
+             "Released %d article claim(s) this worker held when it stopped"),
+            ("newscrawl/journal/recovered_lines", incremental.recovered, "Recovered %d journal line(s) a crash left unrecorded"),
+            ("newscrawl/posts/stale_temporaries", incremental.stale_temporaries,
+             "Removed %d temporary post file(s) a killed run left"),
+        ):
+            if count:
+                self.crawler.stats.set_value(stat, count)
+                self.logger.warning(message, count)
 
     # Requests ------------------------------------------------------------------------------------
 
-    def _listing_request(self, url: str, page: int, depth: int, walk: str | None = None) -> scrapy.Request | None:
-        if url in self._seen_listings:
+    def _listing_request(self, page: ListingPage) -> scrapy.Request | None:
+        if page.url in self._seen_listings:
             self.crawler.stats.inc_value("newscrawl/listing/repeated_page")
             return None
-        self._seen_listings.add(url)
-        if walk is None:  # a tag's first page: a new walk
-            walk = url
-            self._walks[walk] = self.incremental.walk_started(walk) if self.incremental else False
+        self._seen_listings.add(page.url)
+        self._walk_pages[page.walk] = self._walk_pages.get(page.walk, 0) + 1
+        self.crawler.stats.inc_value("newscrawl/listing/requested")
         # Listing pages change between runs: never let a dupefilter hide them.
-        return scrapy.Request(url, callback=self.parse_listing, dont_filter=True,
-                              cb_kwargs={"page": page, "depth": depth, "walk": walk})
+        return scrapy.Request(page.url, callback=self.parse_listing, errback=self._listing_failed, dont_filter=True,
+                              cb_kwargs={"listing": page})
 
-    def _article_request(self, url: str, depth: int, walk: str | None = None) -> scrapy.Request | None:
+    def _article_request(self, url: str, depth: int) -> scrapy.Request | None:
         article_id = self.site.article_id(url)
         if article_id is None:
             self.crawler.stats.inc_value("newscrawl/listing/non_article_link")
@@ -186,15 +201,15 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/article/duplicate_link")
             return None
         self._seen_articles.add(article_id)
-        if self.incremental and not self.incremental.claim(article_id):
+        if self.incremental is not None and not self.incremental.claim(article_id):
             self.crawler.stats.inc_value("newscrawl/article/claimed_by_another_worker")
             return None
+        self.crawler.stats.inc_value("newscrawl/article/requested")
         # Distributed, an article is deduplicated by its claim, not by scrapy-redis's persistent
         # dupefilter (which would lose the articles a killed worker had in flight, and block refreshes).
-        distributed = bool(self.incremental and self.incremental.distributed)
-        # The walk rides in meta: only the errback reads it (an unfinished walk), not the callback.
+        distributed = self.incremental is not None and not self.incremental.state.exclusive
         return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article, errback=self._article_failed,
-                              dont_filter=distributed, cb_kwargs={"depth": depth}, meta={"newscrawl_walk": walk})
+                              dont_filter=distributed, cb_kwargs={"depth": depth}, meta={ARTICLE_ID: article_id})
 
     # Callbacks -----------------------------------------------------------------------------------
 
@@ -202,33 +217,88 @@ class SiteSpider(scrapy.Spider):
     def _content_type(response: Response) -> str | None:
         return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
-    def parse_listing(self, response: Response, page: int, depth: int, walk: str) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response, listing: ListingPage) -> Iterator[scrapy.Request]:
         self._active()
-        self.crawler.stats.inc_value("newscrawl/listing/pages")
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/listing/pages")
         decoded = decode_html(response.body, self._content_type(response), self.site.fallback_encoding)
         if decoded.lossy:  # links still work; say so all the same
-            self.crawler.stats.inc_value("newscrawl/decode/lossy")
+            stats.inc_value("newscrawl/decode/lossy")
             self.logger.warning("Undecodable bytes in listing page %s", response.url)
-        listing = self.site.parse_listing(decoded.text, response.url)
-        if not listing.article_urls and not listing.end:
-            self.crawler.stats.inc_value("newscrawl/listing/empty")
+        try:
+            found = self.site.parse_listing(decoded.text, response.url)
+        except Unusable as unusable:  # too deep to parse whole: its links would be a silent part of them
+            stats.inc_value(f"newscrawl/listing/dropped/{unusable.reason}")
+            self.logger.error("Dropped listing page %s", unusable)
+            return
+        if not found.article_urls and not found.end:
+            stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
-        ids = [self.site.article_id(url) for url in listing.article_urls]
+        urls = found.article_urls
+        limit = self.settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE")
+        if len(urls) > limit:
+            stats.inc_value("newscrawl/listing/links_capped")
+            self.logger.warning("Listing page %s has %d article links: only the first %d (NEWSCRAWL_MAX_LINKS_PER_PAGE) "
+                                "are followed", response.url, len(urls), limit)
+            urls = urls[:limit]
+        ids = [self.site.article_id(url) for url in urls]
         known = self.incremental.fresh([i for i in ids if i]) if self.incremental else set()
-        for url, article_id in zip(listing.article_urls, ids, strict=True):
-            if article_id in known:
-                self.crawler.stats.inc_value("newscrawl/articles/known")
-            elif request := self._article_request(url, depth, walk):
+        if known:
+            stats.inc_value("newscrawl/articles/known", sum(1 for i in ids if i in known))
+        wanted = {i: url for url, i in zip(urls, ids, strict=True) if i and i not in known}
+        next_pages = self._next_pages(found.next_url, listing, all_known=bool(ids) and known.issuperset(ids))
+        if self.incremental is not None:
+            self.incremental.listing_fetched(listing, [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
+                                             next_pages)
+        for url, article_id in zip(urls, ids, strict=True):
+            if article_id not in known and (request := self._article_request(url, listing.depth)):
                 yield request
-        if listing.next_url:
-            if ids and known.issuperset(ids) and self._walks[walk]:
-                self.crawler.stats.inc_value("newscrawl/listing/stopped_at_known")
-                self.logger.info("Every article on %s is known: not following its next page", response.url)
-            elif page >= self.max_pages:
-                self.crawler.stats.inc_value("newscrawl/listing/max_pages_reached")
-                self.logger.info("Stopped at the page limit (%d) of %s", self.max_pages, response.url)
-            elif request := self._listing_request(listing.next_url, page + 1, depth, walk):
-                yield request
+        for page in next_pages:
+            if self._walk_pages[page.walk] < self.max_pages:
+                if request := self._listing_request(page):
+                    yield request
+            else:
+                stats.inc_value("newscrawl/listing/max_pages_reached")
+                self.logger.info("Stopped %s at this run's page limit (%d); the next run goes on from %s",
+                                 listing.walk, self.max_pages, page.url)
+
+    def _next_pages(self, next_url: str | None, listing: ListingPage, all_known: bool) -> list[ListingPage]:
+        """The page after `listing` to walk to (now or in a later run), unless the walk ends here."""
+        if not next_url:
+            return []
+        if next_url in self._seen_listings:  # a link back to an earlier page: the walk has come round
+            self.crawler.stats.inc_value("newscrawl/listing/repeated_page")
+            return []
+        if all_known and listing.walk not in self._rewalks:
+            self.crawler.stats.inc_value("newscrawl/listing/stopped_at_known")
+            self.logger.info("Every article on %s is known: not following its next page", listing.url)
+            return []
+        return [ListingPage(next_url, listing.walk, listing.page + 1, listing.depth)]
+
+    def _listing_failed(self, failure: Failure) -> Failure:
+        """A listing page that failed for a reason that may pass stays pending (its walk goes on from it
+        next run); one that is gone is settled. A tag whose first page is gone needs a person."""
+        listing: ListingPage = failure.request.cb_kwargs["listing"]
+        if not _permanent(failure):
+            self.crawler.stats.inc_value("newscrawl/listing/failed")
+            self.logger.warning("Listing page %s failed (%s): the next run tries it again", listing.url,
+                                failure.getErrorMessage())
+        elif listing.page == 1 and listing.depth == 0:
+            attention(self.crawler, "first_page_gone")
+            self.logger.error("The first page of tag %s is gone (%s): is the tag right?", listing.url,
+                              failure.getErrorMessage())
+        elif self.incremental is not None:
+            self.incremental.listing_gone(listing.url)
+        return failure
+
+    def _article_failed(self, failure: Failure) -> Failure:
+        """An article that failed for a reason that may pass stays pending, so the next run fetches it;
+        one that is gone (404, 410) or refused is settled. The failure goes on to Scrapy's own logging."""
+        if not _permanent(failure):
+            self.crawler.stats.inc_value("newscrawl/article/failed")
+        elif self.incremental is not None:
+            self.incremental.settled([failure.request.meta[ARTICLE_ID]])
+        return failure
 
     async def _page_article(self, *page: Any) -> Article:
         """`extract.page_article(*page)`, in the parse process when there is one that still runs."""
@@ -241,19 +311,9 @@ class SiteSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newscrawl/parse_process/gone")  # pages parsed inline since
         return page_article(*page)
 
-    def _article_failed(self, failure: Failure) -> Failure:
-        """An article that failed for a reason that may pass (5xx after retries, a timeout, a reset)
-        leaves its walk unfinished, so the next run walks the whole tag again and retries it; one
-        that is gone (404, 410) does not. The failure goes on to Scrapy's own logging and stats."""
-        response = getattr(failure.value, "response", None)
-        walk = failure.request.meta.get("newscrawl_walk")
-        gone = failure.check(HttpError) and response is not None and response.status in GONE
-        if walk is not None and not gone:
-            self._unfinished_walks.add(walk)
-        return failure
-
     async def parse_article(self, response: Response, depth: int) -> AsyncIterator[Article | scrapy.Request]:
         self._active()
+        self.crawler.stats.inc_value("newscrawl/article/pages")
         fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
         page = (self.site.name, response.body, url, self._content_type(response), fetched_at)
@@ -262,6 +322,8 @@ class SiteSpider(scrapy.Spider):
         except Unusable as unusable:
             self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
             self.logger.warning("Dropped %s", unusable)
+            if self.incremental is not None:  # the page will not improve by fetching it again
+                self.incremental.settled([response.meta[ARTICLE_ID]])
             return
         yield article
         if depth < self.follow_tags:
@@ -270,5 +332,5 @@ class SiteSpider(scrapy.Spider):
                     listing_url = self.site.listing_url(tag["url"] or "")
                 except ValueError:
                     continue
-                if request := self._listing_request(listing_url, page=1, depth=depth + 1):
+                if request := self._listing_request(ListingPage(listing_url, listing_url, 1, depth + 1)):
                     yield request

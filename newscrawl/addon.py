@@ -1,0 +1,110 @@
+"""The newscrawl add-on (Scrapy ADDONS): settings that follow from other settings, checked at start.
+
+What it sets overrides the project's settings (spider priority), as these follow from the run's own
+arguments; the command line still wins.
+
+- A one-off export (`-o`/`-O`, any FEEDS) touches none of a scheduled job's files: no journal, no
+  crawl state, no posts and no run summary, unless those are set on the command line.
+- NEWSCRAWL_REDIS_URL switches the scheduler and dupefilter to scrapy-redis.
+- The site's coverage rules become spidermon's field-coverage rules.
+- Every NEWSCRAWL_* value a run depends on is checked before anything is fetched: a bad one stops the
+  run with one line naming it (exit 1), not an error per item later.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.crawler import Crawler
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+
+from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS
+from newscrawl.outcome import CannotStart
+
+ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE")
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _number(settings: BaseSettings, name: str, minimum: float, integer: bool = False) -> None:
+    value = settings.get(name)
+    try:
+        number = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number < minimum:
+        kind = "a whole number" if integer else "a number"
+        raise CannotStart(f"{name} must be {kind} ≥ {minimum:g}, not {value!r}")
+
+
+def check_settings(settings: BaseSettings) -> None:
+    """Raise CannotStart naming the first NEWSCRAWL_* setting a run cannot work with."""
+    pattern = settings.get("NEWSCRAWL_POST_FILENAME") or ""
+    try:
+        name = pattern.format(**{field: "x" for field in POST_FILENAME_FIELDS})
+    except (KeyError, IndexError, ValueError) as error:
+        raise CannotStart(f"NEWSCRAWL_POST_FILENAME {pattern!r} is not a pattern of {{{'}, {'.join(POST_FILENAME_FIELDS)}}} "
+                          f"({error})") from None
+    if "{article_id}" not in pattern or not name.strip():  # two articles may share a title, never an id
+        raise CannotStart(f"NEWSCRAWL_POST_FILENAME must contain {{article_id}}: {pattern!r}")
+    if settings.get("NEWSCRAWL_FRONTMATTER_DATES") not in DATE_MODES:
+        raise CannotStart(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
+                          f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}")
+    root = settings.get("NEWSCRAWL_OFFLINE_ROOT")
+    if root and (urlsplit(root).scheme != "http" or not _is_loopback(root)):
+        raise CannotStart(f"NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address "
+                          f"(http://127.0.0.1:PORT), not {root!r}")
+    _number(settings, "NEWSCRAWL_MAX_PAGES", 1, integer=True)
+    _number(settings, "NEWSCRAWL_MAX_LINKS_PER_PAGE", 1, integer=True)
+    _number(settings, "NEWSCRAWL_REFRESH_AFTER", 0)
+    for path_setting in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE"):
+        value = settings.get(path_setting)
+        try:
+            value and value % {"name": "spider", "worker": "worker"}
+        except (KeyError, TypeError, ValueError) as error:
+            raise CannotStart(f"{path_setting} {value!r} may use %(name)s and %(worker)s only ({error})") from None
+
+
+class Newscrawl:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Newscrawl:
+        return cls(crawler)
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        site = self.crawler.spidercls.site
+        coverage = {**site.expected_coverage, **settings.getdict("NEWSCRAWL_COVERAGE_RULES").get(site.name, {})}
+        settings.set("SPIDERMON_FIELD_COVERAGE_RULES", {f"Article/{field}": share for field, share in coverage.items()},
+                     priority="spider")
+        if settings.getdict("FEEDS"):
+            for name in ONE_OFF_BLANKED:
+                if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
+                    settings.set(name, "", priority="spider")
+        if redis_url := settings.get("NEWSCRAWL_REDIS_URL"):
+            # One shared request queue and dupefilter in Redis (scrapy-redis); listing pages are
+            # dont_filter, so they are fetched again every run.
+            settings.setdict(_scrapy_redis(redis_url), priority="spider")
+        check_settings(settings)
+
+
+def _scrapy_redis(redis_url: str) -> dict[str, Any]:
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",
+        "SCHEDULER_DUPEFILTER_KEY": "newscrawl:%(spider)s:dupefilter",
+        "REDIS_URL": redis_url,
+    }

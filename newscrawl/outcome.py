@@ -1,0 +1,56 @@
+"""How a run ended, for the scheduler: the exit code and the reasons a person must look.
+
+| code | meaning |
+| 0 | done; transient failures were counted, logged, and are retried by the next run |
+| 1 | could not start: arguments, settings, overlap, unusable state (one line names the problem) |
+| 2 | ran, but a person must look: nothing could be fetched, a tag's first page is gone, a write failed |
+| 3 | the layout-break alarm fired (and nothing above) |
+
+Components that see a reason to look count it under `newscrawl/attention/<reason>`; the crawl command
+and the run summary read the stats through `needs_attention` and `exit_code`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+ATTENTION = "newscrawl/attention/"
+ALARM_STAT = "newscrawl/alarm"  # set by the layout-break alarm (newscrawl.monitors)
+ATTENTION_REASONS = {
+    "nothing_fetched": "no listing or article page could be fetched at all (site down, DNS, every tag wrong)",
+    "first_page_gone": "a tag's first listing page answered 404/410 (a mistyped or removed tag)",
+    "export_failed": "a post or journal line could not be written (disk full? permissions?); retried next run",
+    "state_write_failed": "the crawl state could not be written; the work it would have remembered is redone next run",
+}
+
+DONE, CANNOT_START, ATTENTION_NEEDED, ALARM = 0, 1, 2, 3
+
+
+class CannotStart(RuntimeError):
+    """The run must not start; the message is the one line the operator reads (no traceback)."""
+
+
+def attention(crawler: Crawler, reason: str) -> None:
+    """Count a reason for a person to look (one of ATTENTION_REASONS)."""
+    crawler.stats.inc_value(ATTENTION + reason)
+
+
+def needs_attention(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The reasons counted in `stats`, by name, with the nothing-fetched one worked out here."""
+    found = {key[len(ATTENTION):]: int(value) for key, value in stats.items() if key.startswith(ATTENTION) and value}
+    fetched = int(stats.get("newscrawl/listing/pages", 0)) + int(stats.get("newscrawl/article/pages", 0))
+    tried = int(stats.get("newscrawl/listing/requested", 0)) + int(stats.get("newscrawl/article/requested", 0))
+    if tried and not fetched:
+        found["nothing_fetched"] = tried
+    return found
+
+
+def exit_code(stats: Mapping[str, Any]) -> int:
+    if needs_attention(stats):
+        return ATTENTION_NEEDED
+    if stats.get(ALARM_STAT):
+        return ALARM
+    return DONE

@@ -1,0 +1,74 @@
+"""What every crawl-state backend holds and answers: the one interface the crawl talks to.
+
+A backend is built for one site (and, on Redis, one worker) and answers for it alone. Claims are
+part of the interface: the embedded backend grants every claim (one run is alone on its state), the
+Redis one arbitrates between workers — so no caller asks which backend it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from newscrawl.state.journal import JournalMark
+
+
+class StateUnusable(RuntimeError):
+    """The crawl state cannot be opened (held by another run, a newer schema, not a state): the run
+    must not start. The message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """One article's record in the state, written when its journal line is on disk."""
+
+    article_id: str
+    content_hash: str
+    revision: int
+    fetched_at: float  # Unix time
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    content_hash: str
+    revision: int
+    fetched_at: float  # Unix time of the fetch that produced the exported revision
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """A listing page of a tag's walk. `walk` is the walk's first page; `depth` its follow_tags hop."""
+
+    url: str
+    walk: str
+    page: int
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingArticle:
+    """An article found on a listing page and not yet exported, gone or dropped."""
+
+    article_id: str
+    url: str
+    depth: int
+
+
+class CrawlState(Protocol):
+    # True when this run is the only writer of the site's posts and journal (no leftover temporary
+    # file can be another live writer's).
+    exclusive: bool
+
+    def known(self, article_ids: list[str]) -> dict[str, Known]: ...
+    def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None: ...
+    def journal_mark(self, journal: str) -> JournalMark | None: ...
+    def pending_listings(self) -> list[ListingPage]: ...
+    def pending_articles(self) -> list[PendingArticle]: ...
+    def listing_fetched(self, page: ListingPage | None, articles: list[PendingArticle], next_pages: list[ListingPage]) -> None: ...
+    def listings_pending(self, pages: list[ListingPage]) -> None: ...
+    def listing_gone(self, url: str) -> None: ...
+    def articles_settled(self, article_ids: list[str]) -> None: ...
+    def claim(self, article_id: str) -> bool: ...
+    def take_over_claim(self, article_id: str) -> None: ...
+    def release_own_claims(self) -> int: ...
+    def close(self) -> None: ...

@@ -1,0 +1,71 @@
+"""Files readers may open at any moment: written whole or not at all, with the permissions the umask says.
+
+Posts and the run summary are written to a temporary `.tmp-*.part` file in the same folder and
+renamed over the target, so a reader sees the old file or the new one. `mkstemp` creates files 0600;
+they are set to what a plain `open()` would give (0666 less the umask) before the rename, so a blog
+builder or web server running as another user can read them. A killed writer leaves its temporary
+behind; `remove_stale_temporaries` finds them by their prefix, whatever machine or process made them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from newscrawl.faults import crash_point
+
+TEMPORARY_PREFIX = ".tmp-"
+TEMPORARY_SUFFIX = ".part"
+
+
+def _read_umask() -> int:
+    """The process umask, without changing it where the kernel reports it (`os.umask` sets it to read it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+FILE_MODE = 0o666 & ~_read_umask()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temporary file and a rename, fsynced, mode 0666 less the umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
+    try:
+        os.fchmod(handle, FILE_MODE)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        crash_point("post-before-rename")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temporaries(folder: Path, older_than: float) -> int:
+    """Delete temporaries in `folder` last written more than `older_than` seconds ago (0: all of them,
+    for a writer that knows it is alone). Returns how many were removed."""
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    cutoff = time.time() - older_than
+    for temporary in folder.glob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
+        try:
+            if older_than <= 0 or temporary.stat().st_mtime < cutoff:
+                temporary.unlink()
+                removed += 1
+        except FileNotFoundError:  # another worker removed or renamed it meanwhile
+            continue
+    return removed

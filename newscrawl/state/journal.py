@@ -1,0 +1,176 @@
+"""The JSONL journal: the crawl state's write-ahead log, and the file data consumers read.
+
+One article a line, appended a batch at a time and fsynced once per batch, before the crawl state
+records the batch (with the journal's size after it and the file's identity, a `JournalMark`). So
+after any crash the journal holds every exported article, plus at most a torn last line and complete
+lines the state has not recorded yet; `recover` repairs both when the next run starts:
+
+- the same file, at least as long as the mark: its tail past the mark is read;
+- the same file, shorter than the mark (truncated in place): read from the start;
+- another file (the old one was rotated with `mv`, or removed): the old file is looked for beside it
+  by its identity and its tail repaired there, then the new file is read from the start.
+
+Recording a line again is harmless (the state keeps the highest revision), so reading too much is
+safe and reading too little is what the marks prevent. An append that fails (a full disk) is cut back
+to where it started; if even that fails, the journal refuses every later append of the run, so no
+later commit can move the mark past lines the state does not have. The file is locked (`flock`) for
+as long as a run holds it: two crawls never share one journal.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newscrawl.faults import crash_point
+
+
+@dataclass(frozen=True, slots=True)
+class JournalMark:
+    """How far the state has recorded a journal: its size then, and which file it was."""
+
+    offset: int
+    device: int
+    inode: int
+
+
+class JournalError(RuntimeError):
+    """The journal cannot be used as it is; the message says why and what to do."""
+
+
+class JournalBroken(OSError):
+    """An earlier append failed and could not be undone: nothing more is appended this run."""
+
+
+@dataclass(slots=True)
+class Recovery:
+    lines: list[dict[str, Any]]  # complete lines the state may not have, oldest first
+    mark: JournalMark  # the mark once they are recorded
+    notes: list[str]  # what the operator should hear about (rotation, truncation, a torn line cut)
+
+
+def _scan(path: Path, start: int, site: str) -> tuple[list[dict[str, Any]], int, bool]:
+    """Complete lines of `path` from `start`; cuts a torn last line. Returns (lines, end, torn)."""
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        tail = stream.read()
+    complete = tail.rfind(b"\n") + 1
+    torn = complete < len(tail)
+    if torn:  # a line a crash or a full disk cut short: nobody may read it
+        os.truncate(path, start + complete)
+        with open(path, "rb") as stream:
+            os.fsync(stream.fileno())
+    lines = []
+    for number, raw in enumerate(tail[:complete].splitlines(), start=1):
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not JSON; "
+                               "move the journal aside and start a new one") from None
+        if record.get("site") != site:
+            raise JournalError(f"{path} holds lines of site {record.get('site')!r}, not {site!r}: every spider needs "
+                               "its own journal (the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)")
+        lines.append(record)
+    return lines, start + complete, torn
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._handle = open(path, "ab", buffering=0)
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.close()
+            raise JournalError(f"another crawl is writing the journal {path}: every spider needs its own "
+                               "(the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)") from None
+        self.broken = False
+
+    def mark(self) -> JournalMark:
+        status = os.fstat(self._handle.fileno())
+        return JournalMark(status.st_size, status.st_dev, status.st_ino)
+
+    def recover(self, recorded: JournalMark | None, site: str) -> Recovery:
+        """The lines past what the state recorded (`recorded`), torn tails cut; see the module docstring."""
+        current = self.mark()
+        notes: list[str] = []
+        lines: list[dict[str, Any]] = []
+        start = 0
+        if recorded is not None and (recorded.device, recorded.inode) == (current.device, current.inode):
+            if current.offset >= recorded.offset:
+                start = recorded.offset
+            else:
+                notes.append(f"the journal {self.path} is shorter than the state recorded ({current.offset} < "
+                             f"{recorded.offset} bytes): it was truncated; read again from its start")
+        elif recorded is not None:
+            old = self._find_rotated(recorded)
+            if old is not None:
+                rotated, _, torn = _scan(old, recorded.offset, site)
+                lines += rotated
+                notes.append(f"the journal was rotated to {old.name}: its last {len(rotated)} unrecorded line(s) "
+                             f"recorded{', a torn last line cut' if torn else ''}; a new journal starts")
+            elif recorded.offset:
+                notes.append(f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
+                             "beside it (removed, or rotated and compressed): a new journal starts; articles exported "
+                             "before are not written again (delete the state too to export everything again)")
+        found, end, torn = _scan(self.path, start, site)
+        if torn:
+            notes.append(f"a torn last line of {self.path} cut (a crash or a full disk mid-write)")
+        lines += found
+        return Recovery(lines, JournalMark(end, current.device, current.inode), notes)
+
+    def _find_rotated(self, recorded: JournalMark) -> Path | None:
+        """The file the mark was taken on, if it is still in the journal's folder under another name."""
+        for candidate in self.path.parent.iterdir():
+            try:
+                status = candidate.stat()
+            except OSError:
+                continue
+            if (status.st_dev, status.st_ino) == (recorded.device, recorded.inode) and candidate.is_file():
+                return candidate
+        return None
+
+    def append(self, records: list[dict[str, Any]]) -> JournalMark:
+        """Append one line per record, all durable on return (one fsync); the mark after them.
+        On failure nothing of the batch stays (or, when that cannot be ensured, the journal is broken)."""
+        if self.broken:
+            raise JournalBroken(f"the journal {self.path} refuses appends after a failed one this run")
+        lines = [json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n" for record in records]
+        data = b"".join(lines)
+        start = os.fstat(self._handle.fileno()).st_size
+        middle = len(data) - len(lines[-1]) // 2 if lines else 0  # up to the middle of the batch's last line
+        try:
+            self._write(data[:middle])
+            crash_point("journal-mid-line", articles=len(lines))
+            self._write(data[middle:])
+            os.fsync(self._handle.fileno())
+        except OSError:
+            self._undo(start)
+            raise
+        return self.mark()
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = self._handle.write(view)
+            view = view[written:]
+
+    def _undo(self, size: int) -> None:
+        try:
+            os.ftruncate(self._handle.fileno(), size)
+            os.fsync(self._handle.fileno())
+        except OSError:
+            self.broken = True
+
+    def refuse_appends(self) -> None:
+        """After a failed state commit: the lines just written stay for the next start to record; no later
+        batch may be appended (a later commit would move the state's mark past them)."""
+        self.broken = True
+
+    def close(self) -> None:
+        self._handle.close()

@@ -1,0 +1,246 @@
+"""The embedded crawl state: SQLite from the standard library (WAL, synchronous=FULL), one file per
+crawl (NEWSCRAWL_STATE), held by one run at a time through an `flock` on `<state>.lock`.
+
+Tables (schema version in `PRAGMA user_version`):
+- articles: every article exported — content hash, revision, fetch time;
+- journals: per journal, the mark the state has recorded up to (size, device, inode);
+- pending_listings / pending_articles: work found and not done yet (the walks' frontier).
+
+A state file of schema 0 (newscrawl before pending work was kept) is migrated when opened; a file of
+a newer schema, or one that is not a crawl state, is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from newscrawl.state.base import Export, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.journal import JournalMark
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+
+
+class StateLock:
+    """An exclusive `flock` on `<state>.lock`, released by the kernel however the holder ends (kill -9 too)."""
+
+    def __init__(self, state_path: Path) -> None:
+        self.path = state_path.with_name(state_path.name + ".lock")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise StateUnusable(f"another crawl is running on {self.path.with_suffix('')} ({holder}); "
+                                "this run refuses to start (cron overlap). It retries at the next scheduled time.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S%z')}\n")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    site TEXT NOT NULL, article_id TEXT NOT NULL, content_hash TEXT NOT NULL, revision INTEGER NOT NULL,
+    fetched_at REAL NOT NULL, PRIMARY KEY (site, article_id));
+CREATE TABLE IF NOT EXISTS journals (
+    path TEXT PRIMARY KEY, committed_offset INTEGER NOT NULL, device INTEGER NOT NULL, inode INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_listings (
+    site TEXT NOT NULL, url TEXT NOT NULL, walk TEXT NOT NULL, page INTEGER NOT NULL, depth INTEGER NOT NULL,
+    PRIMARY KEY (site, url));
+CREATE TABLE IF NOT EXISTS pending_articles (
+    site TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL,
+    PRIMARY KEY (site, article_id));
+"""
+
+
+def _migrate_from_0(db: sqlite3.Connection) -> None:
+    """Schema 0 kept a clean/unclean flag per walk and a bare journal offset. An unclean walk becomes a
+    pending first page (walked to its end again, as schema 0 promised); the journal's identity is
+    taken from the file at its path."""
+    db.execute("ALTER TABLE journals ADD COLUMN device INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE journals ADD COLUMN inode INTEGER NOT NULL DEFAULT 0")
+    for path, in db.execute("SELECT path FROM journals").fetchall():
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue
+        db.execute("UPDATE journals SET device = ?, inode = ? WHERE path = ?", (status.st_dev, status.st_ino, path))
+    db.executescript(_SCHEMA)
+    db.execute("INSERT OR IGNORE INTO pending_listings SELECT site, listing_url, listing_url, 1, 0 FROM walks WHERE clean = 0")
+    db.execute("DROP TABLE walks")
+
+
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def wrapper(self: SqliteState, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class SqliteState:
+    """The embedded CrawlState, for one site. Every write is one committed transaction. The spider reads
+    it on the reactor thread while the journal's writer thread records exports: one lock serialises them."""
+
+    exclusive = True  # under its lock, this run is the only writer of the posts and the journal
+
+    def __init__(self, path: Path, site: str, busy_timeout: float) -> None:
+        """`busy_timeout`: seconds a write waits for another process's lock on the file (a backup, a
+        sqlite3 shell) before it fails."""
+        self.site = site
+        self.lock = StateLock(path)
+        self.lock.acquire()
+        self._lock = threading.Lock()
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
+            self._open(path)
+        except sqlite3.DatabaseError as error:
+            self.lock.release()
+            raise StateUnusable(f"{path} is not a usable crawl state ({error}); move it aside to start afresh") from None
+        except StateUnusable:
+            self.lock.release()
+            raise
+
+    def _open(self, path: Path) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if version > SCHEMA_VERSION:
+            raise StateUnusable(f"{path} was written by a newer newscrawl (state schema {version}, this one reads "
+                                f"up to {SCHEMA_VERSION}); run that version, or move the file aside to start afresh")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            if version == 0 and "walks" in tables:
+                _migrate_from_0(self.db)
+            elif version == 0 and tables:
+                raise StateUnusable(f"{path} is a SQLite file but not a crawl state (tables: {', '.join(sorted(tables))}); "
+                                    "give NEWSCRAWL_STATE another path")
+            else:
+                self.db.executescript(_SCHEMA)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # Exports -------------------------------------------------------------------------------------
+
+    @_locked
+    def known(self, article_ids: list[str]) -> dict[str, Known]:
+        found: dict[str, Known] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT article_id, content_hash, revision, fetched_at FROM articles WHERE site = ? "
+                f"AND article_id IN ({','.join('?' * len(chunk))})", [self.site, *chunk])
+            found.update({row[0]: Known(row[1], row[2], row[3]) for row in rows})
+        return found
+
+    @_locked
+    def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
+        """Record exports and the journal mark they end at, in one transaction; their work is done.
+        A revision never goes down (a journal read again from its start holds older lines too)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, article_id) DO UPDATE SET "
+                "content_hash = excluded.content_hash, revision = excluded.revision, fetched_at = excluded.fetched_at "
+                "WHERE excluded.revision >= articles.revision",
+                [(self.site, e.article_id, e.content_hash, e.revision, e.fetched_at) for e in exports])
+            self._settle(e.article_id for e in exports)
+            self.db.execute("INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+                            "committed_offset = excluded.committed_offset, device = excluded.device, inode = excluded.inode",
+                            (journal, mark.offset, mark.device, mark.inode))
+
+    @_locked
+    def journal_mark(self, journal: str) -> JournalMark | None:
+        row = self.db.execute("SELECT committed_offset, device, inode FROM journals WHERE path = ?", (journal,)).fetchone()
+        return JournalMark(*row) if row else None
+
+    # Pending work --------------------------------------------------------------------------------
+
+    @_locked
+    def pending_listings(self) -> list[ListingPage]:
+        rows = self.db.execute("SELECT url, walk, page, depth FROM pending_listings WHERE site = ? ORDER BY walk, page",
+                               (self.site,))
+        return [ListingPage(*row) for row in rows]
+
+    @_locked
+    def pending_articles(self) -> list[PendingArticle]:
+        rows = self.db.execute("SELECT article_id, url, depth FROM pending_articles WHERE site = ? ORDER BY rowid",
+                               (self.site,))
+        return [PendingArticle(*row) for row in rows]
+
+    @_locked
+    def listing_fetched(self, page: ListingPage | None, articles: list[PendingArticle], next_pages: list[ListingPage]) -> None:
+        """One transaction: `page` is done (None: articles asked for by URL), its articles and the pages
+        after it are pending."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            if page is not None:
+                self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, page.url))
+            self._add_listings(next_pages)
+            self.db.executemany("INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
+                                [(self.site, a.article_id, a.url, a.depth) for a in articles])
+
+    @_locked
+    def listings_pending(self, pages: list[ListingPage]) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._add_listings(pages)
+
+    @_locked
+    def listing_gone(self, url: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, url))
+
+    @_locked
+    def articles_settled(self, article_ids: list[str]) -> None:
+        """Nothing more to do for these (gone, unusable, unchanged)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._settle(article_ids)
+
+    def _add_listings(self, pages: list[ListingPage]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO pending_listings VALUES (?, ?, ?, ?, ?)",
+                            [(self.site, p.url, p.walk, p.page, p.depth) for p in pages])
+
+    def _settle(self, article_ids: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM pending_articles WHERE site = ? AND article_id = ?",
+                            [(self.site, article_id) for article_id in article_ids])
+
+    # Claims: alone on the state, every article is this run's ------------------------------------
+
+    def claim(self, article_id: str) -> bool:
+        return True
+
+    def take_over_claim(self, article_id: str) -> None:
+        return None
+
+    def release_own_claims(self) -> int:
+        return 0
+
+    @_locked
+    def close(self) -> None:
+        self.db.close()
+        self.lock.release()

@@ -1,0 +1,184 @@
+"""A seeded, randomised fault campaign: "nothing lost, nothing twice" under schedules nobody picked.
+
+Each schedule (one seed) runs the scheduled crawl of every bundled 快科技 tag a few times with faults,
+then without faults until a run has nothing left to do, and checks the invariants (every article
+exactly once in the journal and as a post, no torn line, no temporary file, the state agreeing, nothing
+pending). Faults per faulty run, each drawn at random:
+- listing and article pages answering 503 (more times than the retries) or resetting the connection;
+- SIGKILL at a crash point (a post before its rename, mid journal line, before or after the state
+  commit, in the parse process) for the n-th article;
+- the disk (a tmpfs holding journal, state and posts) filled once the journal has k lines;
+- the state file write-locked by another process once the journal has k lines (busy timeout 0.5 s).
+
+    python tests/fault_campaign.py --schedules 200 --seed 1     # the large campaign (figures in the README)
+
+tests/test_fault_campaign.py runs a few schedules of it in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
+from faults import Watcher, can_mount_tmpfs, check_invariants, fill_disk, hold_write_lock, tmpfs  # noqa: E402
+
+TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
+ARTICLES = 16
+CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record", "after-state-record", "parse-process")
+CLEAN_RUNS = 4  # runs without faults allowed to finish the work
+
+
+@dataclass
+class Outcome:
+    seed: int
+    runs: int = 0
+    faults: Counter = field(default_factory=Counter)  # fault kind → times it landed
+    articles: int = 0
+    error: str | None = None
+
+
+def _page_faults(rng: random.Random, host: Path) -> list[Path]:
+    """.fault files on random listing and article pages; returns them for removal after the run."""
+    pages = sorted(host.glob("tag/*.htm")) + sorted(host.glob("1/*/*.htm"))
+    placed = []
+    for page in rng.sample(pages, rng.randint(1, 4)):
+        fault = rng.choice([{"status": 503, "times": 3}, {"status": 502, "times": 3}, {"reset": True}])
+        fault_file = page.with_name(page.name + ".fault")
+        fault_file.write_text(json.dumps(fault))
+        placed.append(fault_file)
+    return placed
+
+
+def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
+    rng = random.Random(seed)
+    outcome = Outcome(seed)
+    site = scratch / f"site-{seed}"
+    shutil.copytree(MYDRIVERS_SITE, site)
+    host = site / "news.mydrivers.com"
+    server = Server([site])
+    disk = scratch / f"disk-{seed}"
+    disk.mkdir()
+    try:
+        with tmpfs(disk, 2048) if use_tmpfs else _nothing(disk):
+            out = disk / "out"
+            out.mkdir()
+            base = {"DOWNLOAD_DELAY": "0.02", "NEWSCRAWL_STATE_BUSY_TIMEOUT": "0.5", "RETRY_TIMES": "1"}
+            for _ in range(rng.randint(2, 4)):
+                _faulty_run(rng, out, host, server, disk, base, use_tmpfs, outcome)
+            for _ in range(CLEAN_RUNS):
+                args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=base)
+                done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
+                outcome.runs += 1
+                summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
+                if done.returncode == 0 and summary.get("pending") == {"listing_pages": 0, "articles": 0}:
+                    break
+            else:
+                raise AssertionError(f"not done after {CLEAN_RUNS} runs without faults: {done.stderr[-2000:]}")
+            outcome.articles = len(check_invariants(out))
+            if outcome.articles != ARTICLES:
+                raise AssertionError(f"{outcome.articles} articles, expected {ARTICLES}")
+    except AssertionError as error:
+        outcome.error = str(error)
+    finally:
+        server.stop()
+        shutil.rmtree(site, ignore_errors=True)
+    return outcome
+
+
+class _nothing:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> Path:
+        return self.folder
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _faulty_run(rng: random.Random, out: Path, host: Path, server: Server, disk: Path, base: dict[str, str],
+                use_tmpfs: bool, outcome: Outcome) -> None:
+    placed = _page_faults(rng, host) if rng.random() < 0.7 else []
+    env = dict(os.environ)
+    crash = rng.choice(CRASH_POINTS) if rng.random() < 0.5 else None
+    if crash:
+        env["NEWSCRAWL_CRASH_AT"] = f"{crash}:{rng.randint(1, ARTICLES)}"
+    other = rng.choice(["disk", "lock", None, None]) if not crash or rng.random() < 0.3 else None
+    if other == "disk" and not use_tmpfs:
+        other = None
+    settings = {**base, "NEWSCRAWL_PARSE_PROCESS": str(crash == "parse-process" or rng.random() < 0.5)}
+    args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=settings)
+    process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    fillers: list[Path] = []
+    holder = threading.Thread(target=hold_write_lock, args=(out / "state.sqlite", rng.uniform(0.6, 2.0)))
+    watcher = None
+    if other == "disk":
+        watcher = Watcher(process, out / "items.jsonl", rng.randint(0, 10), lambda: fillers.append(fill_disk(disk)))
+    elif other == "lock":
+        watcher = Watcher(process, out / "items.jsonl", rng.randint(0, 10), holder.start)
+    if watcher is not None:
+        watcher.start()
+    log = process.communicate(timeout=180)[1]
+    if watcher is not None:
+        watcher.join()
+    if holder.is_alive():
+        holder.join()
+    outcome.runs += 1
+    if crash and (process.returncode == -9 or "in the crawl process from now on" in log):
+        outcome.faults[f"kill:{crash}"] += 1
+    if other == "disk" and watcher.landed and "No space left on device" in log:
+        outcome.faults["disk_full"] += 1
+    if other == "lock" and watcher.landed and "database is locked" in log:
+        outcome.faults["state_locked"] += 1
+    if placed and ("Gave up retrying" in log or "Error downloading" in log):
+        outcome.faults["page_faults"] += 1
+    if process.returncode not in (0, 2, -9):
+        raise AssertionError(f"a faulty run exited {process.returncode}: {log[-2000:]}")
+    for fault_file in placed:
+        fault_file.unlink()
+    for filler in fillers:
+        filler.unlink()
+
+
+def campaign(seeds: list[int], scratch: Path) -> list[Outcome]:
+    use_tmpfs = can_mount_tmpfs(scratch)
+    return [run_schedule(seed, scratch, use_tmpfs) for seed in seeds]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--schedules", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1, help="first seed; schedule i uses seed + i")
+    args = parser.parse_args()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as scratch:
+        outcomes = []
+        for i in range(args.schedules):
+            outcomes += campaign([args.seed + i], Path(scratch))
+            last = outcomes[-1]
+            print(f"seed {last.seed}: {last.runs} runs, faults {dict(last.faults)}, "
+                  f"{last.articles} articles{', FAILED: ' + last.error if last.error else ''}", flush=True)
+    faults = sum((o.faults for o in outcomes), Counter())
+    failed = [o for o in outcomes if o.error]
+    print(f"\n{len(outcomes)} schedules, {sum(o.runs for o in outcomes)} runs, {sum(faults.values())} faults landed "
+          f"({dict(sorted(faults.items()))}), {len(failed)} failed; {time.monotonic() - started:.0f} s")
+    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

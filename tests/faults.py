@@ -1,0 +1,122 @@
+"""Real faults for the scheduled-run tests and the fault campaign: a small disk that fills, a state file
+another process holds locked, a kill when the crawl shows progress — each triggered by what the crawl
+has visibly done (journal lines on disk), never by a timer, and each reporting whether it landed."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def journal_lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def wait_for(condition, process: subprocess.Popen | None, timeout: float = 60) -> bool:
+    """Poll `condition` until it holds (True) or the process ends or time runs out (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if process is not None and process.poll() is not None:
+            return bool(condition())
+        time.sleep(0.005)
+    return False
+
+
+@contextmanager
+def tmpfs(folder: Path, size_kib: int) -> Iterator[Path]:
+    """A real tmpfs of `size_kib` mounted at `folder` (needs root; CI runs as root)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(folder)], check=True,
+                   capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False, capture_output=True)
+
+
+def can_mount_tmpfs(scratch: Path) -> bool:
+    probe = scratch / "tmpfs-probe"
+    try:
+        with tmpfs(probe, 64):
+            return True
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return False
+
+
+def fill_disk(folder: Path) -> Path:
+    """Write a filler file in `folder` until the file system is full, down to the last byte; returns it
+    (delete it to free the space)."""
+    filler = folder / "filler.bin"
+    with open(filler, "wb", buffering=0) as stream:
+        for size in (1 << 20, 1 << 16, 4096, 512, 64, 1):
+            try:
+                while True:
+                    stream.write(b"\0" * size)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
+    return filler
+
+
+class Watcher(threading.Thread):
+    """Does `act()` once `journal` holds at least `lines` lines, while `process` runs. `landed` says
+    whether the action happened while the crawl was still running."""
+
+    def __init__(self, process: subprocess.Popen, journal: Path, lines: int, act) -> None:
+        super().__init__(daemon=True)
+        self.process, self.journal, self.lines, self.act = process, journal, lines, act
+        self.landed = False
+
+    def run(self) -> None:
+        if wait_for(lambda: journal_lines(self.journal) >= self.lines, self.process) and self.process.poll() is None:
+            self.act()
+            self.landed = True
+
+
+def hold_write_lock(state: Path, seconds: float) -> None:
+    """Another process's write transaction on the state file for `seconds` (a backup, a sqlite3 shell)."""
+    db = sqlite3.connect(state, timeout=10, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    time.sleep(seconds)
+    db.execute("ROLLBACK")
+    db.close()
+
+
+def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | None = None) -> list[str]:
+    """Each article exactly once across the journal(s) and as a post, no torn line, no temporary file,
+    the state agreeing with both, nothing pending. Returns the article ids."""
+    ids: list[str] = []
+    for journal in journals or [out / "items.jsonl"]:
+        data = journal.read_bytes() if journal.exists() else b""
+        assert not data or data.endswith(b"\n"), f"{journal.name} ends with a torn line"
+        for number, line in enumerate(data.splitlines(), start=1):
+            try:
+                ids.append(json.loads(line)["article_id"])
+            except ValueError:
+                raise AssertionError(f"{journal.name} line {number} is not JSON: {line[:80]!r}") from None
+    assert len(ids) == len(set(ids)), f"duplicated in the journal: {sorted(i for i in ids if ids.count(i) > 1)}"
+    posts = sorted(path.name for path in (out / "posts" / site).iterdir())
+    assert posts == sorted(f"{i}.md" for i in ids), f"posts and journal disagree (or a temporary was left): {posts}"
+    with sqlite3.connect(out / "state.sqlite") as db:
+        known = sorted(row[0] for row in db.execute("SELECT article_id FROM articles"))
+        pending = db.execute("SELECT count(*) FROM pending_articles").fetchone()[0] + \
+            db.execute("SELECT count(*) FROM pending_listings").fetchone()[0]
+    assert known == sorted(ids), "the state disagrees with the journal"
+    assert pending == 0, f"{pending} pending entries left after the runs without faults"
+    return sorted(ids)
+
+
+def mode(path: Path) -> int:
+    return os.stat(path).st_mode & 0o777
