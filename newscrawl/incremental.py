@@ -25,15 +25,16 @@ import hashlib
 import json
 import logging
 import socket
+import sqlite3
 import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scrapy import signals
+import redis
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.settings import BaseSettings
 
@@ -120,6 +121,11 @@ class Incremental:
             if state is not None:
                 state.close()
             raise CannotStart(str(error)) from None
+        except (OSError, sqlite3.Error, redis.RedisError) as error:  # a full disk or a lost connection at start
+            if state is not None:
+                state.close()
+            raise CannotStart(f"cannot open the crawl state or the journal ({error}); nothing was fetched, "
+                              "the next run tries again") from None
         crawler.signals.connect(component.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(component.item_dropped, signal=signals.item_dropped)
         return component

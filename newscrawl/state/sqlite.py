@@ -47,11 +47,14 @@ class StateLock:
             handle.close()
             raise StateUnusable(f"another crawl is running on {self.path.with_suffix('')} ({holder}); "
                                 "this run refuses to start (cron overlap). It retries at the next scheduled time.") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S%z')}\n")
-        handle.flush()
         self._file = handle
+        try:  # who holds it, for the message of a run refused; the lock itself is the flock
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S%z')}\n")
+            handle.flush()
+        except OSError:  # a full disk: the state's own writes will say so
+            pass
 
     def release(self) -> None:
         if self._file is not None:
@@ -117,6 +120,10 @@ class SqliteState:
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
             self._open(path)
+        except sqlite3.OperationalError as error:  # locked by another process, a full disk, an I/O error
+            self.lock.release()
+            raise StateUnusable(f"cannot open the crawl state {path} ({error}); nothing was fetched, "
+                                "the next run tries again") from None
         except sqlite3.DatabaseError as error:
             self.lock.release()
             raise StateUnusable(f"{path} is not a usable crawl state ({error}); move it aside to start afresh") from None
