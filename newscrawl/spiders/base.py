@@ -152,6 +152,11 @@ class SiteSpider(scrapy.Spider):
                     self._rewalks.add(page.walk)
                 elif page.walk in walks or 0 < page.depth <= self.follow_tags:
                     walks.setdefault(page.url, page)
+            # Each walk's first page is pending until it has been processed: a run that ends before (a kill,
+            # or a failed write of what page 1 showed) makes the next run walk the tag to its end again.
+            if not self.incremental.listings_pending([walks[tag] for tag in self.tags]):
+                self.logger.error("Not crawling: the crawl state cannot record this run's walks")
+                return
             fresh = self.incremental.fresh([article.article_id for article in articles])
             articles = [article for article in articles if article.article_id not in fresh]
             self.incremental.articles_pending(articles)
@@ -283,12 +288,13 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/listing/failed")
             self.logger.warning("Listing page %s failed (%s): the next run tries it again", listing.url,
                                 failure.getErrorMessage())
-        elif listing.page == 1 and listing.depth == 0:
-            attention(self.crawler, "first_page_gone")
-            self.logger.error("The first page of tag %s is gone (%s): is the tag right?", listing.url,
-                              failure.getErrorMessage())
-        elif self.incremental is not None:
-            self.incremental.listing_gone(listing.url)
+        else:
+            if listing.page == 1 and listing.depth == 0:
+                attention(self.crawler, "first_page_gone")
+                self.logger.error("The first page of tag %s is gone (%s): is the tag right?", listing.url,
+                                  failure.getErrorMessage())
+            if self.incremental is not None:
+                self.incremental.listing_gone(listing.url)
         return failure
 
     def _article_failed(self, failure: Failure) -> Failure:
