@@ -203,7 +203,8 @@ def test_a_removed_journal_is_said_and_nothing_is_written_twice(tmp_path: Path, 
     (out / "items.jsonl").unlink()
     again = run(tmp_path, site_server, "-a", "tag=nvidia")
     assert again.returncode == 0 and again.items == []
-    assert "is no longer at" in again.log and "delete the state too" in again.log
+    # A new file may get the old one's inode back: then it reads as shorter than recorded; either way it is said.
+    assert ("is no longer at" in again.log and "delete the state too" in again.log) or "removed and made anew" in again.log
 
 
 def test_a_journal_truncated_in_place_is_read_from_its_start(tmp_path: Path, site_server):
@@ -214,7 +215,7 @@ def test_a_journal_truncated_in_place_is_read_from_its_start(tmp_path: Path, sit
     journal.write_bytes(b"".join(lines[:2]) + lines[2][:40])  # truncated, with a torn line
     again = run(tmp_path, site_server, "-a", "tag=nvidia,windows_11")
     assert again.returncode == 0
-    assert "was truncated" in again.log
+    assert "shorter than the state recorded" in again.log
     assert journal.read_bytes() == b"".join(lines[:2])  # the torn line is cut, nothing appended twice
 
 

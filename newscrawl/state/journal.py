@@ -106,7 +106,8 @@ class Journal:
                 start = recorded.offset
             else:
                 notes.append(f"the journal {self.path} is shorter than the state recorded ({current.offset} < "
-                             f"{recorded.offset} bytes): it was truncated; read again from its start")
+                             f"{recorded.offset} bytes): truncated, or removed and made anew on the same inode; "
+                             "read again from its start")
         elif recorded is not None:
             old = self._find_rotated(recorded)
             if old is not None:
