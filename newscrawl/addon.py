@@ -69,8 +69,10 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_REFRESH_AFTER", 0)
     for path_setting in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE"):
         value = settings.get(path_setting)
+        if not value:
+            continue
         try:
-            value and value % {"name": "spider", "worker": "worker"}
+            value % {"name": "spider", "worker": "worker"}
         except (KeyError, TypeError, ValueError) as error:
             raise CannotStart(f"{path_setting} {value!r} may use %(name)s and %(worker)s only ({error})") from None
 

@@ -180,15 +180,10 @@ class Incremental:
             logger.error("Could not record %s in the crawl state: %s", what, error)
             return False
 
-    def listing_fetched(self, page: ListingPage, articles: list[PendingArticle], next_pages: list[ListingPage]) -> bool:
-        return self._write(f"listing page {page.url}", self.state.listing_fetched, page, articles, next_pages)
-
-    def listings_pending(self, pages: list[ListingPage]) -> bool:
-        return self._write("pages left for the next run", self.state.listings_pending, pages)
-
-    def articles_pending(self, articles: list[PendingArticle]) -> bool:
-        """Articles asked for by URL: pending until exported, like those found on listing pages."""
-        return self._write("requested articles", self.state.listing_fetched, None, articles, [])
+    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage]) -> bool:
+        """In one write: the listing page `done` is done (None: no page), `articles` and `pages` are pending."""
+        what = f"listing page {done.url}" if done is not None else "this run's walks and requested articles"
+        return self._write(what, self.state.record_pending, done, articles, pages)
 
     def listing_gone(self, url: str) -> bool:
         return self._write(f"listing page {url} as gone", self.state.listing_gone, url)

@@ -16,6 +16,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def crawl_killed_at(args: list[str], crash_at: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the crawl `args` with the crash point `crash_at` armed (newscrawl.faults); asserts the kill landed."""
+    killed = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "NEWSCRAWL_CRASH_AT": crash_at})
+    assert killed.returncode == -9, f"no SIGKILL at {crash_at}: {killed.stderr[-2000:]}"
+    return killed
+
+
+def crawl_to_the_end(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run the crawl `args` without faults; asserts it ended well (exit 0)."""
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 def journal_lines(path: Path) -> int:
     try:
         return path.read_bytes().count(b"\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, crawl_command, read_output, run_crawl
-from faults import check_invariants, journal_lines, wait_for
+from faults import check_invariants, crawl_killed_at, crawl_to_the_end, journal_lines, wait_for
 from newscrawl.state.sqlite import StateLock
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
@@ -110,11 +110,8 @@ def test_summary_file(tmp_path: Path, site_server):
 def test_kill_9_at_a_crash_point_then_rerun(tmp_path: Path, site_server, crash_at: str):
     out = tmp_path / "out"
     args = crawl_command(out, site_server, "-a", ALL_TAGS, incremental=True)
-    killed = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120,
-                            env={**__import__("os").environ, "NEWSCRAWL_CRASH_AT": crash_at})
-    assert killed.returncode == -9, killed.stderr[-2000:]
-    rerun = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    crawl_killed_at(args, crash_at, REPO)
+    rerun = crawl_to_the_end(args, REPO)
     assert len(check_invariants(out)) == 16
     if crash_at.startswith("before-state-record"):  # the killed batch's lines, one or more
         recovered = re.search(r"Recovered (\d+) journal line\(s\) a crash left unrecorded", rerun.stderr)

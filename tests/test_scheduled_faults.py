@@ -17,7 +17,8 @@ import pytest
 import redis
 
 from conftest import FIXTURES, REPO, Server, crawl_command, read_output, run_crawl
-from faults import Watcher, can_mount_tmpfs, check_invariants, fill_disk, hold_write_lock, journal_lines, mode, tmpfs
+from faults import (Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, hold_write_lock,
+                    journal_lines, mode, tmpfs)
 
 WINDOWS_11 = ["178519", "771820", "781034", "792466"]  # page 1: 178519, 792466; page 2: 781034, 771820
 
@@ -174,26 +175,19 @@ def test_rotation_then_a_crash_mid_line_leaves_no_torn_line(tmp_path: Path, site
     assert len(first.items) == 2
     (out / "items.jsonl").rename(out / "items.jsonl.1")
     args = crawl_command(out, site_server, "-a", "tag=nvidia,windows_11,intel", incremental=True)
-    killed = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "NEWSCRAWL_CRASH_AT": "journal-mid-line:2"})
-    assert killed.returncode == -9 and "rotated to items.jsonl.1" in killed.stderr
+    killed = crawl_killed_at(args, "journal-mid-line:2", REPO)
+    assert "rotated to items.jsonl.1" in killed.stderr
     assert not (out / "items.jsonl").read_bytes().endswith(b"\n")  # the kill tore a line
-    rerun = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert "torn last line" in rerun.stderr
+    assert "torn last line" in crawl_to_the_end(args, REPO).stderr
     assert len(check_invariants(out, journals=[out / "items.jsonl.1", out / "items.jsonl"])) == 9
 
 
 def test_a_crash_then_rotation_recovers_the_rotated_file(tmp_path: Path, site_server):
     out = tmp_path / "out"
     args = crawl_command(out, site_server, "-a", "tag=nvidia,windows_11,intel", incremental=True)
-    killed = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "NEWSCRAWL_CRASH_AT": "before-state-record:3"})
-    assert killed.returncode == -9
+    crawl_killed_at(args, "before-state-record:3", REPO)
     (out / "items.jsonl").rename(out / "items.jsonl.1")  # rotated before the next run could reconcile
-    rerun = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert "rotated to items.jsonl.1" in rerun.stderr
+    assert "rotated to items.jsonl.1" in crawl_to_the_end(args, REPO).stderr
     assert len(check_invariants(out, journals=[out / "items.jsonl.1", out / "items.jsonl"])) == 9
 
 

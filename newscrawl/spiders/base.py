@@ -152,14 +152,14 @@ class SiteSpider(scrapy.Spider):
                     self._rewalks.add(page.walk)
                 elif page.walk in walks or 0 < page.depth <= self.follow_tags:
                     walks.setdefault(page.url, page)
-            # Each walk's first page is pending until it has been processed: a run that ends before (a kill,
-            # or a failed write of what page 1 showed) makes the next run walk the tag to its end again.
-            if not self.incremental.listings_pending([walks[tag] for tag in self.tags]):
-                self.logger.error("Not crawling: the crawl state cannot record this run's walks")
-                return
             fresh = self.incremental.fresh([article.article_id for article in articles])
             articles = [article for article in articles if article.article_id not in fresh]
-            self.incremental.articles_pending(articles)
+            # Each walk's first page is pending until it has been processed: a run that ends before (a kill,
+            # or a failed write of what page 1 showed) makes the next run walk the tag to its end again.
+            # Articles asked for by URL are pending until exported, like those found on listing pages.
+            if not self.incremental.record_pending(None, articles, [walks[tag] for tag in self.tags]):
+                self.logger.error("Not crawling: the crawl state cannot record this run's walks")
+                return
             articles += pending_articles
             if listings or pending_articles:
                 self.logger.info("Resuming %d listing page(s) and %d article(s) earlier runs left pending",
@@ -253,8 +253,8 @@ class SiteSpider(scrapy.Spider):
         wanted = {i: url for url, i in zip(urls, ids, strict=True) if i and i not in known}
         next_pages = self._next_pages(found.next_url, listing, all_known=bool(ids) and known.issuperset(ids))
         if self.incremental is not None:
-            self.incremental.listing_fetched(listing, [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
-                                             next_pages)
+            self.incremental.record_pending(listing, [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
+                                            next_pages)
         for url, article_id in zip(urls, ids, strict=True):
             if article_id not in known and (request := self._article_request(url, listing.depth)):
                 yield request

@@ -106,23 +106,15 @@ class RedisState:
         return [PendingArticle(article_id, *json.loads(value))
                 for article_id, value in self.db.hscan_iter(self.prefix + "pending:articles")]
 
-    def listing_fetched(self, page: ListingPage | None, articles: list[PendingArticle], next_pages: list[ListingPage]) -> None:
-        with self.db.pipeline(transaction=True) as batch:
-            if page is not None:
-                batch.hdel(self._listings, page.url)
-            self._add(batch, articles, next_pages)
+    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage]) -> None:
+        with self.db.pipeline(transaction=True) as batch:  # MULTI/EXEC: all or nothing
+            if done is not None:
+                batch.hdel(self._listings, done.url)
+            for page in pages:
+                batch.hsetnx(self._listings, page.url, json.dumps([page.walk, page.page, page.depth]))
+            for article in articles:
+                batch.hsetnx(self.prefix + "pending:articles", article.article_id, json.dumps([article.url, article.depth]))
             batch.execute()
-
-    def listings_pending(self, pages: list[ListingPage]) -> None:
-        with self.db.pipeline(transaction=True) as batch:
-            self._add(batch, [], pages)
-            batch.execute()
-
-    def _add(self, batch: redis.client.Pipeline, articles: list[PendingArticle], pages: list[ListingPage]) -> None:
-        for page in pages:
-            batch.hsetnx(self._listings, page.url, json.dumps([page.walk, page.page, page.depth]))
-        for article in articles:
-            batch.hsetnx(self.prefix + "pending:articles", article.article_id, json.dumps([article.url, article.depth]))
 
     def listing_gone(self, url: str) -> None:
         self.db.hdel(self._listings, url)

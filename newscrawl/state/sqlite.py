@@ -199,22 +199,16 @@ class SqliteState:
         return [PendingArticle(*row) for row in rows]
 
     @_locked
-    def listing_fetched(self, page: ListingPage | None, articles: list[PendingArticle], next_pages: list[ListingPage]) -> None:
-        """One transaction: `page` is done (None: articles asked for by URL), its articles and the pages
-        after it are pending."""
+    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage]) -> None:
+        """One transaction: the listing page `done` (if any) is done; `articles` and `pages` are pending."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            if page is not None:
-                self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, page.url))
-            self._add_listings(next_pages)
+            if done is not None:
+                self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, done.url))
+            self.db.executemany("INSERT OR IGNORE INTO pending_listings VALUES (?, ?, ?, ?, ?)",
+                                [(self.site, p.url, p.walk, p.page, p.depth) for p in pages])
             self.db.executemany("INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
                                 [(self.site, a.article_id, a.url, a.depth) for a in articles])
-
-    @_locked
-    def listings_pending(self, pages: list[ListingPage]) -> None:
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self._add_listings(pages)
 
     @_locked
     def listing_gone(self, url: str) -> None:
@@ -227,10 +221,6 @@ class SqliteState:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self._settle(article_ids)
-
-    def _add_listings(self, pages: list[ListingPage]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO pending_listings VALUES (?, ?, ?, ?, ?)",
-                            [(self.site, p.url, p.walk, p.page, p.depth) for p in pages])
 
     def _settle(self, article_ids: Iterable[str]) -> None:
         self.db.executemany("DELETE FROM pending_articles WHERE site = ? AND article_id = ?",
