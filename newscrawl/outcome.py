@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 ATTENTION = "newscrawl/attention/"
 ALARM_STAT = "newscrawl/alarm"  # set by the layout-break alarm (newscrawl.monitors)
 ATTENTION_REASONS = {
-    "nothing_fetched": "no listing or article page could be fetched at all (site down, DNS, every tag wrong)",
+    "nothing_fetched": "no listing or article page could be fetched at all (site down, DNS, blocked)",
     "first_page_gone": "a tag's first listing page answered 404/410 (a mistyped or removed tag)",
     "export_failed": "a post or journal line could not be written (disk full? permissions?); retried next run",
     "state_write_failed": "the crawl state could not be written; the work it would have remembered is redone next run",
@@ -39,11 +39,12 @@ def attention(crawler: Crawler, reason: str) -> None:
 
 
 def needs_attention(stats: Mapping[str, Any]) -> dict[str, int]:
-    """The reasons counted in `stats`, by name, with the nothing-fetched one worked out here."""
+    """The reasons counted in `stats`, by name, with the nothing-fetched one worked out here (only when no
+    other reason explains it: every tag's first page gone is not a site that is down)."""
     found = {key[len(ATTENTION):]: int(value) for key, value in stats.items() if key.startswith(ATTENTION) and value}
     fetched = int(stats.get("newscrawl/listing/pages", 0)) + int(stats.get("newscrawl/article/pages", 0))
     tried = int(stats.get("newscrawl/listing/requested", 0)) + int(stats.get("newscrawl/article/requested", 0))
-    if tried and not fetched:
+    if tried and not fetched and not found:
         found["nothing_fetched"] = tried
     return found
 

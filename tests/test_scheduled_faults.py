@@ -240,6 +240,7 @@ def test_every_tag_404_exits_2(tmp_path: Path, site_server):
     assert result.returncode == 2
     assert result.stats["newscrawl/attention/first_page_gone"] == 2
     assert "The first page of tag https://news.mydrivers.com/tag/windwos_11.htm is gone" in result.log
+    assert "nothing_fetched" not in result.log  # the site answered: the tags are wrong, not the site down
 
 
 def test_an_unreachable_site_exits_2(tmp_path: Path):
