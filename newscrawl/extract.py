@@ -7,6 +7,7 @@ call it. No spider, no network.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.article import build_article
@@ -23,15 +24,25 @@ def article_text(site: Site, body: bytes, url: str, content_type: str | None) ->
     return decoded.text
 
 
-def page_article(site_name: str, body: bytes, url: str, content_type: str | None, fetched_at: str) -> Article:
-    """The Article of a page of site `site_name` fetched from `url`. Raises Unusable (undecodable,
-    missing title, date or body, implausible date)."""
-    site = get_site(site_name)
-    return build_article(site.parse_article(article_text(site, body, url, content_type), url, fetched_at))
+class Page(NamedTuple):
+    """A fetched article page, as the crawl hands it to `page_article` (in this process or the parse process)."""
+
+    site: str  # the site module's name
+    url: str  # the article URL it was fetched from (after redirects, when that is still an article URL)
+    body: bytes
+    content_type: str | None  # the Content-Type header, for the charset
+    fetched_at: str  # ISO 8601 UTC
+
+
+def page_article(page: Page) -> Article:
+    """The Article of `page`. Raises Unusable (undecodable, missing title, date or body, implausible date)."""
+    site = get_site(page.site)
+    text = article_text(site, page.body, page.url, page.content_type)
+    return build_article(site.parse_article(text, page.url, page.fetched_at), site)
 
 
 def extract_article(body: bytes, url: str, content_type: str | None = None, fetched_at: str | None = None) -> Article:
     """The Article of an article page's bytes fetched from `url`. Raises Unusable (see page_article),
     LookupError (no site serves the URL) or ValueError (not an article URL of it)."""
     site = site_for_url(url)
-    return page_article(site.name, body, url, content_type, fetched_at or to_utc_iso(datetime.now(timezone.utc)))
+    return page_article(Page(site.name, url, body, content_type, fetched_at or to_utc_iso(datetime.now(timezone.utc))))

@@ -35,7 +35,7 @@ from typing import Any
 import redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.settings import BaseSettings
 
 from newscrawl.faults import crash_point
@@ -90,6 +90,7 @@ class Incremental:
         # What the listing pages' lookups found for the articles this run fetches (alone on the state only:
         # with other workers, what a listing saw may be stale by the time the article arrives).
         self._listed: dict[str, Known | None] = {}
+        self._last_activity = time.monotonic()
         self.released_claims = state.release_own_claims()
         self.recovered = self._recover()
         posts = settings.get("NEWSCRAWL_POSTS_DIR")
@@ -128,6 +129,10 @@ class Incremental:
                               "the next run tries again") from None
         crawler.signals.connect(component.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(component.item_dropped, signal=signals.item_dropped)
+        if not state.exclusive:
+            crawler.signals.connect(component.active, signal=signals.spider_opened)
+            crawler.signals.connect(component.active, signal=signals.response_received)
+            crawler.signals.connect(component.wait_for_other_workers, signal=signals.spider_idle)
         return component
 
     def _recover(self) -> int:
@@ -224,6 +229,16 @@ class Incremental:
         its export failed: then it stays pending."""
         if isinstance(item, Article) and not isinstance(exception, ExportFailed):
             self.settled([item.article_id])
+
+    def active(self) -> None:
+        """Distributed: a response arrived (or the run started), so the queue may still fill."""
+        self._last_activity = time.monotonic()
+
+    def wait_for_other_workers(self) -> None:
+        """Distributed: an empty queue may fill again from another worker's listing pages; a worker
+        exits only after NEWSCRAWL_REDIS_IDLE_TIMEOUT seconds without a response."""
+        if time.monotonic() - self._last_activity < self.crawler.settings.getfloat("NEWSCRAWL_REDIS_IDLE_TIMEOUT"):
+            raise DontCloseSpider
 
     def spider_closed(self) -> None:
         """Count the work left for the next run, then let go of the journal, the state and its lock."""

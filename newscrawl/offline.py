@@ -11,6 +11,7 @@ Scrapy), so offline and live crawls download through the same client.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -20,12 +21,34 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.misc import build_from_crawler, load_object
 
+logger = logging.getLogger(__name__)
+
 
 def loopback_url(url: str, root: str) -> str:
     """`https://host/path?q` → `<root>/host/path?q`."""
     parts = urlsplit(url)
     query = f"?{parts.query}" if parts.query else ""
     return f"{root.rstrip('/')}/{parts.hostname}{parts.path or '/'}{query}"
+
+
+def keep_more_connections_alive(client: HTTP11DownloadHandler, per_host: int) -> bool:
+    """Let the Twisted client's connection pool keep `per_host` idle connections per host.
+
+    Twisted's pool closes a connection coming back when as many idle ones as maxPersistentPerHost are
+    cached, and Scrapy sizes it to CONCURRENT_REQUESTS_PER_DOMAIN. A slot starts its next request
+    before the last ones' connections are back, so at full speed most connections were closed on
+    their return and new ones opened (README, "Performance"). The pool never opens more than the crawl
+    needs at once; the cap only decides how many are closed on their return.
+
+    Scrapy has no public setting for it: this is the one place newscrawl uses a private attribute of
+    Scrapy's (`HTTP11DownloadHandler._pool`), and tests/test_connections.py fails when it goes away.
+    Returns False (and Scrapy's own sizing stays) when this Scrapy has no such pool.
+    """
+    pool = getattr(client, "_pool", None)
+    if pool is None or not hasattr(pool, "maxPersistentPerHost"):
+        return False
+    pool.maxPersistentPerHost = per_host
+    return True
 
 
 class LoopbackDownloadHandler(BaseDownloadHandler):
@@ -38,13 +61,10 @@ class LoopbackDownloadHandler(BaseDownloadHandler):
         super().__init__(crawler)
         self.client = build_from_crawler(load_object(crawler.settings.get("NEWSCRAWL_HTTP_HANDLER")), crawler)
         if isinstance(self.client, HTTP11DownloadHandler):
-            # Twisted's pool closes a connection coming back when as many idle ones as
-            # maxPersistentPerHost are cached, and Scrapy sizes it to CONCURRENT_REQUESTS_PER_DOMAIN. A
-            # slot starts its next request before the last ones' connections are back, so at full speed
-            # 917 connections were opened for 2,101 requests in the benchmark (11 with this). The pool
-            # never opens more than the crawl needs at once; the cap only decides how many of them are
-            # closed on their return.
-            self.client._pool.maxPersistentPerHost = 4 * crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+            per_host = 4 * crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+            if not keep_more_connections_alive(self.client, per_host):
+                logger.warning("This Scrapy's HTTP client has no connection pool newscrawl knows how to size: "
+                               "connections are closed as Scrapy decides (slower, not wrong)")
         self.root = crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None  # a loopback URL (checked by newscrawl.addon)
 
     async def download_request(self, request: Request) -> Response:

@@ -7,9 +7,14 @@ pages go to the child's stdin and Articles come back on its stdout, both driven 
 Scrapy runs on. No helper thread takes the GIL from the reactor, which is what made a
 ProcessPoolExecutor slower than parsing inline.
 
+`ParseProcess` is a Scrapy extension (EXTENSIONS): built with the crawler when the setting is on and
+the asyncio reactor runs, started on spider_opened and ended on spider_closed; the spider reaches it
+through `crawler.get_extension(ParseProcess)` and calls `article(page)`.
+
 The child handles one page at a time, so results come back in the order pages went in. Frames are
 a 4-byte length and a pickle; both ends are this module. If the child dies, every page waiting on it
-and every later one raise `ParseProcessGone`, and the spider parses those inline.
+and every later one raise `ParseProcessGone`; `article()` then parses them inline, counted under
+`newscrawl/parse_process/gone`.
 """
 
 from __future__ import annotations
@@ -21,12 +26,20 @@ import signal
 import struct
 import sys
 import traceback
+import logging
 from collections import deque
 from typing import Any
 
-from newscrawl.extract import page_article
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import is_asyncio_available
+
+from newscrawl.extract import Page, page_article
 from newscrawl.faults import crash_point
 from newscrawl.items import Article, Unusable
+
+logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!I")
 
@@ -39,20 +52,43 @@ class ParseProcess:
     """`page_article` in a child process, awaited from the asyncio loop. Started by `start()` or on
     first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
         self._spawning: asyncio.Task[asyncio.subprocess.Process] | None = None
         self._waiting: deque[asyncio.Future[tuple[Any, ...]]] = deque()
         self._gone = False
 
-    async def page_article(self, site_name: str, body: bytes, url: str, content_type: str | None,
-                           fetched_at: str) -> Article:
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ParseProcess:
+        if not crawler.settings.getbool("NEWSCRAWL_PARSE_PROCESS"):
+            raise NotConfigured("NEWSCRAWL_PARSE_PROCESS is off")
+        if not is_asyncio_available():
+            raise NotConfigured("the parse process is driven by the asyncio loop, and the reactor is not asyncio's")
+        process = cls(crawler)
+        crawler.signals.connect(process.start, signal=signals.spider_opened)
+        crawler.signals.connect(process.close, signal=signals.spider_closed)
+        return process
+
+    async def article(self, page: Page) -> Article:
+        """`page_article(page)`, in the child while it runs, else inline (counted, the first time logged)."""
+        try:
+            return await self.page_article(page)
+        except ParseProcessGone as gone:
+            stats = self.crawler.stats if self.crawler is not None and self.crawler.stats is not None else None
+            if stats is not None:
+                if not stats.get_value("newscrawl/parse_process/gone"):
+                    logger.error("%s: parsing article pages in the crawl process from now on", gone)
+                stats.inc_value("newscrawl/parse_process/gone")  # pages parsed inline since
+            return page_article(page)
+
+    async def page_article(self, page: Page) -> Article:
         """What `extract.page_article` returns or raises (Unusable) for the page, worked out in the child."""
         if self._gone:
             raise ParseProcessGone("the parse process has ended")
         process = await self.start()
         if self._gone or process.stdin is None:
             raise ParseProcessGone("the parse process has ended")
-        frame = _frame((site_name, body, url, content_type, fetched_at))
+        frame = _frame(tuple(page))
         result: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
         self._waiting.append(result)  # with the write, no await between: `_waiting` is in page order
         process.stdin.write(frame)
@@ -65,7 +101,7 @@ class ParseProcess:
             return payload[0]
         if kind == "unusable":
             raise Unusable(*payload)
-        raise RuntimeError(f"parsing {url} failed in the parse process:\n{payload[0]}")
+        raise RuntimeError(f"parsing {page.url} failed in the parse process:\n{payload[0]}")
 
     def start(self) -> asyncio.Future[asyncio.subprocess.Process]:
         """Start the child if it is not running yet (it takes ≈0.3 s to import what it needs: start it
@@ -123,10 +159,10 @@ def serve(source: Any, sink: Any) -> None:
     """The child's loop: a page in, its result out, until `source` ends."""
     while header := source.read(_HEADER.size):
         (size,) = _HEADER.unpack(header)
-        site_name, body, url, content_type, fetched_at = pickle.loads(source.read(size))
+        page = Page(*pickle.loads(source.read(size)))
         crash_point("parse-process")
         try:
-            result: tuple[Any, ...] = ("article", page_article(site_name, body, url, content_type, fetched_at))
+            result: tuple[Any, ...] = ("article", page_article(page))
         except Unusable as unusable:
             result = ("unusable", unusable.reason, unusable.url, unusable.detail)
         except Exception:  # noqa: BLE001 (reported to the crawl, which logs it as a spider error)

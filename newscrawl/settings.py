@@ -54,6 +54,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "newscrawl.incremental.Incremental": 100,  # the crawl state; closes first, after counting what is pending
+    "newscrawl.parse_process.ParseProcess": 110,  # off unless NEWSCRAWL_PARSE_PROCESS (and the asyncio reactor)
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     "newscrawl.extensions.RunSummary": 900,  # after spidermon: the summary carries the alarm
 }
@@ -87,7 +88,9 @@ NEWSCRAWL_MAX_PAGES = 20  # listing pages per tag per run (≥ 1); the next run 
 NEWSCRAWL_MAX_LINKS_PER_PAGE = 500  # article links taken from one listing page (counted when hit)
 NEWSCRAWL_POSTS_DIR = "output/posts"  # front-matter posts go to <dir>/<site>/; empty: no posts
 NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} (required) {title} (made file-safe)
-NEWSCRAWL_FRONTMATTER_DATES = "utc"  # "utc": true instant; "archive": site wall time labelled GMT
+# `date:` in posts. "utc": the true instant; "local": the site's wall time, no zone (for Hexo sites whose
+# `timezone` is the site's zone); "archive": as the archive wrote it (docs/hexo.md)
+NEWSCRAWL_FRONTMATTER_DATES = "utc"
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
 # Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.

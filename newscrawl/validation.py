@@ -8,6 +8,10 @@ invalid items get spidermon's usual messages, stats and drops, and valid ones ne
 fastjsonschema knows drafts 4–7, and the schema declares 2020-12. The compiled check is used only
 when every keyword the schema uses means the same in draft 7 (COMPATIBLE_KEYWORDS); any other schema
 is validated by spidermon alone, and the log says so.
+
+Keeping spidermon's behaviour means calling four of its private steps (SPIDERMON_STEPS). A spidermon
+without them gets its own `process_item` for every item (slower, same result), and
+tests/test_validation.py fails so the change is seen.
 """
 
 from __future__ import annotations
@@ -33,6 +37,16 @@ COMPATIBLE_KEYWORDS = frozenset({
     "maxItems",
 })
 _SCHEMA_MAPS = ("properties",)  # keywords whose value maps names to subschemas
+# spidermon's private steps that ItemValidationPipeline calls or overrides.
+SPIDERMON_STEPS = ("_add_error_stats", "_add_errors_to_item", "_drop_item", "_load_jsonschema_validator")
+
+
+def spidermon_steps_available() -> bool:
+    """Does this spidermon still have every private step the fast path relies on?"""
+    return all(callable(getattr(SpidermonValidationPipeline, step, None)) for step in SPIDERMON_STEPS)
+
+
+_FAST_PATH = spidermon_steps_available()
 
 
 def schema_keywords(schema: Any) -> set[str]:
@@ -72,7 +86,7 @@ class ItemValidationPipeline(SpidermonValidationPipeline):
     spidermon's own, in spidermon's order. Other items go through spidermon's code unchanged."""
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        if not isinstance(item, Article):
+        if not isinstance(item, Article) or not _FAST_PATH:
             return super().process_item(item, spider)
         data = item.to_dict()
         self.stats.add_item()

@@ -7,6 +7,7 @@ counts the connections the crawl opens.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 from functools import partial
@@ -49,3 +50,24 @@ def test_a_fast_crawl_reuses_its_connections(tmp_path: Path):
     requests = result.stats["downloader/request_count"]
     # Room for 4 × 4 kept-alive connections: 11–16 were opened; Scrapy's own pool of 4 opened ~150.
     assert len(KeepAliveHandler.connections) <= 32, f"{len(KeepAliveHandler.connections)} connections for {requests} requests"
+
+
+
+POOL_CHECK = """
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+from newscrawl.offline import keep_more_connections_alive
+client = build_from_crawler(HTTP11DownloadHandler, get_crawler(settings_dict={"TWISTED_REACTOR_ENABLED": True}))
+print(keep_more_connections_alive(client, 37), client._pool.maxPersistentPerHost, keep_more_connections_alive(object(), 37))
+"""
+
+
+def test_the_pool_newscrawl_sizes_is_still_in_scrapy():
+    """The one private Scrapy attribute newscrawl touches (offline.keep_more_connections_alive): fails
+    loudly when a Scrapy upgrade removes it, rather than silently opening a connection per request.
+    In a child process: the handler needs an installed reactor, which this test process must not get."""
+    checked = subprocess.run([sys.executable, "-c", POOL_CHECK], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert checked.stdout.split() == ["True", "37", "False"], checked.stderr[-2000:]

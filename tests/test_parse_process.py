@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from conftest import FETCHED_AT, MYDRIVERS_SITE, run_crawl
-from newscrawl.extract import page_article
+from newscrawl.extract import Page, page_article
 from newscrawl.items import Unusable
 from newscrawl.parse_process import ParseProcess, ParseProcessGone
 
@@ -20,16 +20,20 @@ def url_of(path) -> str:
     return f"https://news.mydrivers.com/1/{path.parent.name}/{path.name}"
 
 
+def page_of(path) -> Page:
+    return Page("mydrivers", url_of(path), path.read_bytes(), "text/html", FETCHED_AT)
+
+
 def test_the_child_makes_the_same_articles_and_drops_as_inline():
-    broken = (b"<html><body><p>no title, no date</p></body></html>", "https://news.mydrivers.com/1/1/1000.htm")
+    broken = Page("mydrivers", "https://news.mydrivers.com/1/1/1000.htm", b"<html><body><p>no title, no date</p></body></html>",
+                  "text/html", FETCHED_AT)
 
     async def in_child():
         process = ParseProcess()
         try:
-            articles = await asyncio.gather(*(process.page_article("mydrivers", path.read_bytes(), url_of(path),
-                                                                   "text/html", FETCHED_AT) for path in PAGES))
+            articles = await asyncio.gather(*(process.page_article(page_of(path)) for path in PAGES))
             with pytest.raises(Unusable) as dropped:
-                await process.page_article("mydrivers", *broken, "text/html", FETCHED_AT)
+                await process.page_article(broken)
         finally:
             await process.close()
         return articles, dropped.value
@@ -37,10 +41,10 @@ def test_the_child_makes_the_same_articles_and_drops_as_inline():
     articles, dropped = asyncio.run(in_child())
     assert len(PAGES) >= 10
     for path, article in zip(PAGES, articles, strict=True):
-        inline = page_article("mydrivers", path.read_bytes(), url_of(path), "text/html", FETCHED_AT)
+        inline = page_article(page_of(path))
         assert dataclasses.asdict(article) == dataclasses.asdict(inline)
     with pytest.raises(Unusable) as inline_drop:
-        page_article("mydrivers", *broken, "text/html", FETCHED_AT)
+        page_article(broken)
     assert (dropped.reason, dropped.url, str(dropped)) == (inline_drop.value.reason, inline_drop.value.url, str(inline_drop.value))
 
 
@@ -49,11 +53,10 @@ def test_pages_waiting_on_a_dead_child_raise_gone(monkeypatch):
 
     async def in_child():
         process = ParseProcess()
-        outcomes = await asyncio.gather(*(process.page_article("mydrivers", path.read_bytes(), url_of(path),
-                                                               "text/html", FETCHED_AT) for path in PAGES[:4]),
+        outcomes = await asyncio.gather(*(process.page_article(page_of(path)) for path in PAGES[:4]),
                                         return_exceptions=True)
         with pytest.raises(ParseProcessGone):  # and every page after
-            await process.page_article("mydrivers", PAGES[0].read_bytes(), url_of(PAGES[0]), "text/html", FETCHED_AT)
+            await process.page_article(page_of(PAGES[0]))
         await process.close()
         return outcomes
 
@@ -79,6 +82,9 @@ def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_serv
     assert len(inline.items) >= 5
     assert content(child) == content(inline) == content(killed)
     assert child.posts.keys() == inline.posts.keys() == killed.posts.keys()
+    enabled = "'newscrawl.parse_process.ParseProcess'"  # as Scrapy lists the enabled extensions
+    assert enabled in child.log and enabled not in inline.log
+    assert "Disabled newscrawl.parse_process.ParseProcess: NEWSCRAWL_PARSE_PROCESS is off" in inline.log
     assert "newscrawl/parse_process/gone" not in child.stats
     assert killed.stats["newscrawl/parse_process/gone"] >= len(inline.items) - 2
     assert "parsing article pages in the crawl process from now on" in killed.log
@@ -90,9 +96,9 @@ def test_a_child_that_cannot_start_means_gone(monkeypatch, tmp_path):
     async def in_child():
         process = ParseProcess()
         with pytest.raises(ParseProcessGone, match="could not start"):
-            await process.page_article("mydrivers", PAGES[0].read_bytes(), url_of(PAGES[0]), "text/html", FETCHED_AT)
+            await process.page_article(page_of(PAGES[0]))
         with pytest.raises(ParseProcessGone):
-            await process.page_article("mydrivers", PAGES[0].read_bytes(), url_of(PAGES[0]), "text/html", FETCHED_AT)
+            await process.page_article(page_of(PAGES[0]))
         await process.close()
 
     asyncio.run(in_child())

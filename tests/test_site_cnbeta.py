@@ -13,7 +13,7 @@ FRAGMENT = FIXTURES / "cnbeta/real/touch-article-587662-fragment.html"
 def test_the_real_2017_mobile_fragment():
     """The one real cnBeta page on record; every value below was read off the fragment by eye."""
     raw = SITE.parse_article(FRAGMENT.read_text(encoding="utf-8"), "https://www.cnbeta.com.tw/articles/tech/587662.htm", FETCHED_AT)
-    article = build_article(raw)
+    article = build_article(raw, SITE)
     assert article.title == "代码缺陷导致 CloudFlare 泄露大量客户站点的密码等私密信息"
     assert article.published == "2017-02-24T15:25:43+08:00"
     assert (article.source, article.editor, article.author) == ("cnBeta.COM", "raymon725", None)
@@ -33,7 +33,7 @@ def test_the_real_2017_mobile_fragment():
 def test_editor_line_at_the_end_of_the_desktop_content():
     page = (FIXTURES / "cnbeta/site/www.cnbeta.com.tw/articles/tech/1233391.htm").read_text(encoding="utf-8")
     page = page.replace("Firefox Telemetry数据。</p> </div>", "Firefox Telemetry数据。</p><p>[责任编辑：ugmbbc]</p> </div>")
-    article = build_article(SITE.parse_article(page, "https://www.cnbeta.com.tw/articles/tech/1233391.htm", FETCHED_AT))
+    article = build_article(SITE.parse_article(page, "https://www.cnbeta.com.tw/articles/tech/1233391.htm", FETCHED_AT), SITE)
     assert article.editor == "ugmbbc"
 
 

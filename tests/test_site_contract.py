@@ -80,3 +80,46 @@ def test_scrapy_extract_picks_the_site_from_the_url(name: str):
                            "--fetched-at", site_contract.FETCHED_AT], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == json.loads(fixtures.expected(article["url"]).read_text(encoding="utf-8"))
+
+
+def _site_class(**attributes):
+    """A site class defined on the spot, with the required attributes unless `attributes` overrides them."""
+    from zoneinfo import ZoneInfo
+
+    from newscrawl.sites import Site
+
+    body = {"name": "example", "display_name": "Example", "hosts": ("example.org",), "timezone": ZoneInfo("UTC"),
+            "language": "en", "archive_categories": ("News",), "archive_author": "Example",
+            "article_id": lambda self, url: None, "canonical_url": lambda self, url: url,
+            "listing_url": lambda self, tag: tag, "parse_article": lambda self, html, url, fetched_at: None}
+    body.update(attributes)
+    body["__module__"] = __name__
+    return type("ExampleSite", (Site,), {key: value for key, value in body.items() if value is not ...})
+
+
+def test_a_complete_site_class_is_accepted_with_the_declared_defaults():
+    site = _site_class()()
+    assert (site.body_drop, site.body_decorations, site.archive_dates, site.title_suffixes) == (("script", "style"), (), "utc", ())
+
+
+@pytest.mark.parametrize(("attributes", "message"), [
+    ({"archive_author": ...}, "archive_author must be a non-empty string (not set)"),
+    ({"archive_categories": ["News"]}, "archive_categories must be a non-empty tuple of strings"),
+    ({"hosts": ("Example.org",)}, "hosts must be a non-empty tuple of lower-case host names"),
+    ({"timezone": "Asia/Shanghai"}, "timezone must be a zoneinfo.ZoneInfo"),
+    ({"name": "My Site"}, "name must be a lower-case identifier"),
+    ({"archive_dates": "local"}, "archive_dates must be one of ('utc', 'wall'), not 'local'"),
+    ({"body_drop": ".ad"}, "body_drop must be a tuple of strings"),
+])
+def test_a_site_class_breaking_the_contract_fails_when_defined_naming_it(attributes, message):
+    from newscrawl.sites import SiteDefinitionError
+
+    with pytest.raises(SiteDefinitionError, match="site class test_site_contract.ExampleSite: ") as failure:
+        _site_class(**attributes)
+    assert message in str(failure.value)
+
+
+def test_an_intermediate_base_with_abstract_methods_is_not_checked():
+    base = _site_class(name=..., parse_article=..., archive_author=...)  # no error: still abstract
+    with pytest.raises(TypeError):
+        base()

@@ -119,3 +119,11 @@ def test_a_schema_with_keywords_draft_7_reads_differently_falls_back_to_spidermo
     assert not isinstance(validator, CompiledJSONSchemaValidator)
     # Property names are not keywords.
     assert schema_keywords({"properties": {"prefixItems": {"type": "string"}}}) == {"properties", "type"}
+
+
+def test_spidermon_still_has_the_steps_the_fast_path_calls():
+    """newscrawl.validation calls spidermon's private steps; an upgrade without them must be seen here
+    (the pipeline would fall back to spidermon's own, slower process_item)."""
+    from newscrawl.validation import spidermon_steps_available
+
+    assert spidermon_steps_available()

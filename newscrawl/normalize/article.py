@@ -1,12 +1,15 @@
 """From a site's raw fields to the one schema: every normaliser applied, in one place.
 
 Called by newscrawl.extract.page_article, which the crawl and `scrapy extract` share, so a crawled
-page and a saved page give the same item.
+page and a saved page give the same item. The site's conventions come in as an argument
+(`SiteConventions`, which every `newscrawl.sites.Site` is): normalisers never look sites up.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from newscrawl.items import Article, RawArticle, Tag, Unusable
 from newscrawl.normalize.bylines import editor_from_footer, split_byline
@@ -15,16 +18,24 @@ from newscrawl.normalize.html import sanitize_html
 from newscrawl.normalize.images import head_image, normalize_images
 from newscrawl.normalize.titles import clean_title, collapse_whitespace
 from newscrawl.normalize.urls import absolute_url
-from newscrawl.sites import get_site
 
 
 # Before the web had Chinese tech news, a date is a placeholder (1970-01-01) or a misread.
 EARLIEST_PUBLICATION = datetime(1995, 1, 1, tzinfo=timezone.utc)
 
 
-def build_article(raw: RawArticle) -> Article:
-    """The normalised Article for `raw`; raises Unusable naming what is missing or unreadable."""
-    site = get_site(raw.site)
+class SiteConventions(Protocol):
+    """What normalising reads of the site an article comes from."""
+
+    name: str
+    timezone: ZoneInfo
+    language: str
+    title_suffixes: tuple[str, ...]
+    thumbnail_prefixes: tuple[str, ...]
+
+
+def build_article(raw: RawArticle, site: SiteConventions) -> Article:
+    """The normalised Article for `raw`, a page of `site`; raises Unusable naming what is missing or unreadable."""
     title = clean_title(raw.title, site.title_suffixes)
     if not title:
         raise Unusable("missing_title", raw.url)

@@ -6,9 +6,9 @@ import importlib
 import pkgutil
 from functools import cache
 
-from newscrawl.sites.base import Listing, Site
+from newscrawl.sites.base import Listing, Site, SiteDefinitionError
 
-__all__ = ["Listing", "Site", "all_sites", "get_site", "site_for_url"]
+__all__ = ["Listing", "Site", "SiteDefinitionError", "all_sites", "get_site", "site_for_url"]
 
 
 @cache
@@ -19,11 +19,15 @@ def all_sites() -> dict[str, Site]:
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         site = getattr(module, "SITE", None)
         if isinstance(site, Site):
+            if site.name in sites:
+                raise SiteDefinitionError(f"two site modules are named {site.name!r}: {module.__name__} and "
+                                          f"{type(sites[site.name]).__module__}")
             sites[site.name] = site
     return dict(sorted(sites.items()))
 
 
 def get_site(name: str) -> Site:
+    """The site called `name` (KeyError listing the known ones otherwise)."""
     try:
         return all_sites()[name]
     except KeyError:

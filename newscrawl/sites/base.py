@@ -3,12 +3,17 @@
 A site module subclasses `Site`, fills in the class attributes and the four URL/parse methods, and
 sets a module-level `SITE = MySite()`. The registry finds it; spiders, pipelines and exporters are
 shared and never name a site.
+
+The contract is checked when the subclass is defined (`Site.__init_subclass__`): every attribute in
+`REQUIRED_ATTRIBUTES` must be set, with the right kind of value, or the import fails with a
+`SiteDefinitionError` naming the site and what is wrong. Everything else has a declared default.
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar
@@ -52,27 +57,73 @@ class Listing:
     end: bool = False
 
 
+class SiteDefinitionError(TypeError):
+    """A site module breaks the Site contract (raised when its class is defined, i.e. on import)."""
+
+
+def _is_str_tuple(value: object) -> bool:
+    return isinstance(value, tuple) and all(isinstance(part, str) and part for part in value)
+
+
+_SITE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# What every site must set, and what its value must look like.
+REQUIRED_ATTRIBUTES: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "name": ("a lower-case identifier", lambda v: isinstance(v, str) and bool(_SITE_NAME.match(v))),
+    "display_name": ("a non-empty string", lambda v: isinstance(v, str) and bool(v)),
+    "hosts": ("a non-empty tuple of lower-case host names",
+              lambda v: _is_str_tuple(v) and bool(v) and all(h == h.lower() for h in v)),  # type: ignore[union-attr]
+    "timezone": ("a zoneinfo.ZoneInfo", lambda v: isinstance(v, ZoneInfo)),
+    "language": ("a language tag such as 'zh-CN'", lambda v: isinstance(v, str) and bool(v)),
+    "archive_categories": ("a non-empty tuple of strings", lambda v: _is_str_tuple(v) and bool(v)),
+    "archive_author": ("a non-empty string", lambda v: isinstance(v, str) and bool(v)),
+}
+ARCHIVE_DATE_STYLES = ("utc", "wall")
+
+
 class Site(ABC):
     """One news site: its URLs, selectors, timezone and archive conventions, as data and pure parsers."""
 
+    # Required (REQUIRED_ATTRIBUTES) -------------------------------------------------------------
     name: ClassVar[str]  # spider name and the `site` field, e.g. "mydrivers"
     display_name: ClassVar[str]
     hosts: ClassVar[tuple[str, ...]]  # every host the site serves pages from
     timezone: ClassVar[ZoneInfo]  # wall time of dates shown on its pages
     language: ClassVar[str]
-    title_suffixes: ClassVar[tuple[str, ...]] = ()
-    thumbnail_prefixes: ClassVar[tuple[str, ...]] = ()
-    fallback_encoding: ClassVar[str] = "utf-8"  # for bytes that are not UTF-8 and declare nothing usable
     # The front-matter archive's conventions for this site.
     archive_categories: ClassVar[tuple[str, ...]]
     archive_author: ClassVar[str]
+
+    # Optional, with their defaults --------------------------------------------------------------
+    title_suffixes: ClassVar[tuple[str, ...]] = ()  # what the site appends to titles in <title>
+    thumbnail_prefixes: ClassVar[tuple[str, ...]] = ()  # file-name prefixes of thumbnail copies of images
+    fallback_encoding: ClassVar[str] = "utf-8"  # for bytes that are not UTF-8 and declare nothing usable
     # How the archive wrote `date:` for this site: "utc" (the true instant) or "wall" (the site's wall
     # time labelled GMT). NEWSCRAWL_FRONTMATTER_DATES=archive follows it.
     archive_dates: ClassVar[str] = "utc"
     # Where a listing page's article links are (parse_listing's default; a site may override parse_listing).
     listing_links_css: ClassVar[str] = ""
+    # For body_parts: elements removed from the body with their content (ads, share boxes), and
+    # elements whose images stay in the body but are not article images (end-of-article marks).
+    body_drop: ClassVar[tuple[str, ...]] = ("script", "style")
+    body_decorations: ClassVar[tuple[str, ...]] = ()
     # Share of articles expected to have each field (layout-break alarm; NEWSCRAWL_COVERAGE_RULES overrides).
     expected_coverage: ClassVar[dict[str, float]] = {"title": 1.0, "published": 1.0, "body_html": 1.0}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Check the contract of every site class that can be instantiated (no abstract method left)."""
+        super().__init_subclass__(**kwargs)
+        if any(getattr(getattr(cls, attribute, None), "__isabstractmethod__", False) for attribute in dir(cls)):
+            return  # an intermediate base, not a site
+        problems = [f"{attribute} must be {meaning}" + ("" if hasattr(cls, attribute) else " (not set)")
+                    for attribute, (meaning, valid) in REQUIRED_ATTRIBUTES.items()
+                    if not (hasattr(cls, attribute) and valid(getattr(cls, attribute)))]
+        if cls.archive_dates not in ARCHIVE_DATE_STYLES:
+            problems.append(f"archive_dates must be one of {ARCHIVE_DATE_STYLES}, not {cls.archive_dates!r}")
+        for attribute in ("title_suffixes", "thumbnail_prefixes", "body_drop", "body_decorations"):
+            if not isinstance(getattr(cls, attribute), tuple):
+                problems.append(f"{attribute} must be a tuple of strings")
+        if problems:
+            raise SiteDefinitionError(f"site class {cls.__module__}.{cls.__qualname__}: " + "; ".join(problems))
 
     def owns(self, url: str) -> bool:
         """True for URLs on one of the site's hosts."""
@@ -146,17 +197,14 @@ class Site(ABC):
         ).get()
         return urljoin(url, link) if link else None
 
-    @staticmethod
-    def body_parts(
-        container: lxml_html.HtmlElement, drop_css: tuple[str, ...], decoration_css: tuple[str, ...]
-    ) -> tuple[str, list[RawImage]]:
+    def body_parts(self, container: lxml_html.HtmlElement) -> tuple[str, list[RawImage]]:
         """The container's inner HTML with junk removed and lazy images resolved, and its images.
 
-        `drop_css` elements go with their content (ads, share boxes), and so do tracking pixels;
-        images inside `decoration_css` elements (end-of-article marks) stay in the body but are not
+        `body_drop` elements go with their content (ads, share boxes), and so do tracking pixels;
+        images inside `body_decorations` elements (end-of-article marks) stay in the body but are not
         article images.
         """
-        for query in drop_css:
+        for query in self.body_drop:
             for element in _css(query)(container):
                 element.drop_tree()
         for img in list(container.iter("img")):
@@ -164,7 +212,7 @@ class Site(ABC):
                 img.drop_tree()
         resolve_lazy_images(container)
         # A set of the elements themselves: it keeps lxml's proxies alive, so identity holds.
-        decorations = {img for query in decoration_css for el in _css(query)(container) for img in el.iter("img")}
+        decorations = {img for query in self.body_decorations for el in _css(query)(container) for img in el.iter("img")}
         images = []
         for img in container.iter("img"):
             if img in decorations:

@@ -70,7 +70,7 @@ class CnBeta(Site):
              if _EDITOR_MARK.match(text)), None)
         parts = page.css(".article-summary, .article-content, .article-body")
         if parts:
-            bodies = [self.body_parts(part.root, self.body_drop, ()) for part in parts]
+            bodies = [self.body_parts(part.root) for part in parts]
             raw.body_html = "".join(body for body, _ in bodies)
             raw.images = [image for _, images in bodies for image in images]
         raw.tags = self.tag_links(page.css(".article-topic a, .topic a"))

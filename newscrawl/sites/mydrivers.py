@@ -83,7 +83,7 @@ class MyDrivers(Site):
         if source:
             raw.source_link = ("".join(source[0].css("::text").getall()).strip(), source[0].attrib["href"])
         raw.tags = self.tag_links(body.css("p.bqian a, span.news_bq_list a") or page.css("span.news_bq_list a, div.bqian1 a"))
-        raw.body_html, raw.images = self.body_parts(body.root, self.body_drop, self.body_decorations)
+        raw.body_html, raw.images = self.body_parts(body.root)
         return raw
 
 

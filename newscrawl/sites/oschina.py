@@ -80,7 +80,7 @@ class OsChina(Site):
         raw.byline = f"作者：{author}" if author else None
         container = page.css(".article-detail")
         if container:
-            raw.body_html, raw.images = self.body_parts(container[0].root, self.body_drop, ())
+            raw.body_html, raw.images = self.body_parts(container[0].root)
         raw.tags = self.tag_links(page.css(".article-box .tags a"))
         return raw
 

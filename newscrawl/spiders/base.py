@@ -11,34 +11,31 @@ exported — and each run starts with it, so a page cap, a 5xx, a reset or a kil
 tag's pagination stops at the first page whose articles are all known: what lies beyond was walked
 before or is in the frontier. Page 1 of every tag is fetched every run.
 
-Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`), in a
-child process when NEWSCRAWL_PARSE_PROCESS is on (newscrawl.parse_process); the spider counts the
-pages that cannot (`newscrawl/dropped/<reason>`).
+Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`), handed
+over as one `extract.Page`, in a child process when NEWSCRAWL_PARSE_PROCESS is on (the
+newscrawl.parse_process extension); the spider counts the pages that cannot (`newscrawl/dropped/<reason>`).
+The components the spider uses (crawl state, parse process) are reached through the crawler.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy import signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.asyncio import is_asyncio_available
 from twisted.python.failure import Failure
 
-from newscrawl.extract import page_article
+from newscrawl.extract import Page, page_article
 from newscrawl.incremental import ARTICLE_ID, Incremental
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.outcome import CannotStart, attention
-from newscrawl.parse_process import ParseProcess, ParseProcessGone
+from newscrawl.parse_process import ParseProcess
 from newscrawl.sites import Site
 from newscrawl.state import ListingPage, PendingArticle
 
@@ -81,7 +78,7 @@ class SiteSpider(scrapy.Spider):
     """
 
     site: ClassVar[Site]
-    incremental: Incremental | None = None
+    incremental: Incremental | None = None  # crawler components, looked up when the run starts
     parse_process: ParseProcess | None = None
 
     def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
@@ -110,27 +107,6 @@ class SiteSpider(scrapy.Spider):
         self._seen_listings: set[str] = set()
         self._walk_pages: dict[str, int] = {}  # listing pages requested this run, per walk
         self._rewalks: set[str] = set()  # walks to follow to their end, past known pages (a pending first page)
-        self._last_activity = time.monotonic()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        if crawler.settings.getbool("NEWSCRAWL_PARSE_PROCESS") and is_asyncio_available():
-            spider.parse_process = ParseProcess()
-            crawler.signals.connect(spider.parse_process.start, signal=signals.spider_opened)
-            crawler.signals.connect(spider.parse_process.close, signal=signals.spider_closed)
-        if crawler.settings.get("NEWSCRAWL_REDIS_URL"):
-            crawler.signals.connect(spider._wait_for_other_workers, signal=signals.spider_idle)
-        return spider
-
-    def _wait_for_other_workers(self) -> None:
-        """Distributed: an empty queue may fill again from another worker's listing pages; a worker
-        exits only after NEWSCRAWL_REDIS_IDLE_TIMEOUT seconds with nothing to do."""
-        if time.monotonic() - self._last_activity < self.settings.getfloat("NEWSCRAWL_REDIS_IDLE_TIMEOUT"):
-            raise DontCloseSpider
-
-    def _active(self) -> None:
-        self._last_activity = time.monotonic()
 
     @property
     def max_pages(self) -> int:
@@ -139,8 +115,8 @@ class SiteSpider(scrapy.Spider):
         return self.settings.getint("NEWSCRAWL_MAX_PAGES")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self._active()
         self.incremental = self.crawler.get_extension(Incremental)
+        self.parse_process = self.crawler.get_extension(ParseProcess)
         walks = {tag: ListingPage(tag, tag, 1, 0) for tag in self.tags}
         articles = [PendingArticle(article_id, url, 0) for url in self.article_urls
                     if (article_id := self.site.article_id(url)) is not None]
@@ -223,7 +199,6 @@ class SiteSpider(scrapy.Spider):
         return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
     def parse_listing(self, response: Response, listing: ListingPage) -> Iterator[scrapy.Request]:
-        self._active()
         stats = self.crawler.stats
         stats.inc_value("newscrawl/listing/pages")
         decoded = decode_html(response.body, self._content_type(response), self.site.fallback_encoding)
@@ -306,25 +281,12 @@ class SiteSpider(scrapy.Spider):
             self.incremental.settled([failure.request.meta[ARTICLE_ID]])
         return failure
 
-    async def _page_article(self, *page: Any) -> Article:
-        """`extract.page_article(*page)`, in the parse process when there is one that still runs."""
-        if self.parse_process is not None:
-            try:
-                return await self.parse_process.page_article(*page)
-            except ParseProcessGone as gone:
-                if not self.crawler.stats.get_value("newscrawl/parse_process/gone"):
-                    self.logger.error("%s: parsing article pages in the crawl process from now on", gone)
-                self.crawler.stats.inc_value("newscrawl/parse_process/gone")  # pages parsed inline since
-        return page_article(*page)
-
     async def parse_article(self, response: Response, depth: int) -> AsyncIterator[Article | scrapy.Request]:
-        self._active()
         self.crawler.stats.inc_value("newscrawl/article/pages")
-        fetched_at = to_utc_iso(datetime.now(timezone.utc))
         url = response.url if self.site.article_id(response.url) else response.request.url
-        page = (self.site.name, response.body, url, self._content_type(response), fetched_at)
+        page = Page(self.site.name, url, response.body, self._content_type(response), to_utc_iso(datetime.now(timezone.utc)))
         try:
-            article = await self._page_article(*page)
+            article = await self.parse_process.article(page) if self.parse_process is not None else page_article(page)
         except Unusable as unusable:
             self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
             self.logger.warning("Dropped %s", unusable)
