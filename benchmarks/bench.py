@@ -208,7 +208,7 @@ def _lines(path: Path) -> int:
 
 def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     """µs per article for each stage the crawl runs after the download."""
-    from newscrawl.exporters.frontmatter import render_post
+    from newscrawl.exporters.frontmatter import PostStyle, render_post
     from newscrawl.state.journal import Journal
     from newscrawl.incremental import content_hash
     from newscrawl.normalize import article as normalize_article
@@ -232,11 +232,12 @@ def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     parse_us, raws = per_article(lambda body, url: site.parse_article(text_by_url[url], url, fetched))
     raw_by_url = {raw.url: raw for raw in raws}
     sanitize_us, _ = per_article(lambda body, url: sanitize_html(raw_by_url[url].body_html, url))
-    build_us, articles = per_article(lambda body, url: normalize_article.build_article(raw_by_url[url]))
+    build_us, articles = per_article(lambda body, url: normalize_article.build_article(raw_by_url[url], site))
     tz, when = ZoneInfo("Asia/Shanghai"), datetime(2026, 11, 25, tzinfo=timezone.utc)
     dates_us, _ = per_article(lambda body, url: parse_date(raw_by_url[url].byline.split("  ")[0], tz, when))
     article_by_url = {a.url: a for a in articles}
-    render_us, _ = per_article(lambda body, url: render_post(article_by_url[url], "utc"))
+    style = PostStyle.of(site)
+    render_us, _ = per_article(lambda body, url: render_post(article_by_url[url], style, "utc"))
     with tempfile.TemporaryDirectory() as scratch:
         journal = Journal(Path(scratch) / "j.jsonl")
         journal_us, _ = per_article(lambda body, url: journal.append([article_by_url[url].to_dict()]))

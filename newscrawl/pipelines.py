@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newscrawl.batch_writer import BatchWriter
-from newscrawl.exporters.frontmatter import post_path, render_post
+from newscrawl.exporters.frontmatter import PostStyle, post_path, render_post
 from newscrawl.incremental import Incremental
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.outcome import attention
@@ -91,13 +91,14 @@ class FrontMatterPipeline(_Pipeline):
         self.pattern = settings.get("NEWSCRAWL_POST_FILENAME")  # checked at start (newscrawl.addon)
         self.date_mode = settings.get("NEWSCRAWL_FRONTMATTER_DATES")
         self.placeholder = settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None
+        self.style = PostStyle.of(crawler.spidercls.site)  # the crawler's one site
         self._writer: BatchWriter[tuple[Path, str]] = BatchWriter(self._write_posts, "post-writer")
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             path = post_path(self.folder / item.site, item, self.pattern)
             try:
-                await self._writer.submit((path, render_post(item, self.date_mode, self.placeholder)))
+                await self._writer.submit((path, render_post(item, self.style, self.date_mode, self.placeholder)))
             except OSError as error:
                 raise self._failed(item, "post", error) from None
             self.crawler.stats.inc_value("newscrawl/posts_written")

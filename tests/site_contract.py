@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from newscrawl.exporters.frontmatter import render_post
+from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.items import json_schema
 from newscrawl.sites import Site, get_site
@@ -104,5 +104,5 @@ def check_posts_reproduced(fx: SiteFixtures) -> None:
         article_url = by_post[post_file.name]["url"]
         article = extract_article(fx.page(article_url).read_bytes(), article_url, "text/html", FETCHED_AT)
         placeholder = _archive_headimg(archive) if article.head_image is None else None
-        ours = render_post(article, "archive", placeholder)
+        ours = render_post(article, PostStyle.of(fx.site), "archive", placeholder)
         assert ours == expected, f"{post_file.name} is not reproduced from {article_url}"

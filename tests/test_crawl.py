@@ -8,8 +8,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conftest import run_crawl
-from newscrawl.exporters.frontmatter import render_post
+from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.items import Article, json_schema
+from newscrawl.sites import get_site
 
 ALL_TAGS = "xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 VALIDATOR = Draft202012Validator(json_schema())
@@ -27,7 +28,7 @@ def test_main_job_xiaomi12_ultra(tmp_path: Path, site_server):
         VALIDATOR.validate(item)
         assert item["url"].startswith("https://news.mydrivers.com/1/")  # the real URL, never the loopback one
         assert "127.0.0.1" not in json.dumps(item)
-        assert result.posts[f"{item['article_id']}.md"] == render_post(Article(**item), "utc")
+        assert result.posts[f"{item['article_id']}.md"] == render_post(Article(**item), PostStyle.of(get_site(item["site"])), "utc")
     assert list(result.items[0]) == list(json_schema()["properties"])  # stable field order
     assert result.stats["newscrawl/listing/pages"] == 2
     assert result.stats["robotstxt/request_count"] == 1

@@ -2,13 +2,14 @@
 
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from newscrawl.exporters.frontmatter import archive_title, post_path, render_post
+from newscrawl.exporters.frontmatter import PostStyle, archive_title, post_path, render_post
 from newscrawl.items import Article
 from newscrawl.normalize.html import sanitize_html
 from newscrawl.normalize.titles import clean_title
@@ -88,7 +89,7 @@ def test_sanitiser_lets_nothing_unsafe_through(fragment: str):
 @given(st.text(max_size=300))
 def test_front_matter_is_yaml_with_the_title_back_and_files_stay_in_the_folder(raw_title: str):
     title = clean_title(raw_title) or "x"
-    post = render_post(replace(ARTICLE, title=title))
+    post = render_post(replace(ARTICLE, title=title), PostStyle(("c",), "a", ZoneInfo("UTC")))
     front = yaml.safe_load(post.split("\n---\n")[1])
     assert front["title"] == archive_title(title).replace("{", "&#123;").replace("}", "&#125;")
     folder = Path("/tmp/newscrawl-property-posts")

@@ -304,7 +304,7 @@ def test_a_newer_state_schema_is_refused(tmp_path: Path, site_server):
     ("NEWSCRAWL_OFFLINE_ROOT", "http://192.0.2.1:80", "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address"),
     ("NEWSCRAWL_POST_FILENAME", "{title}.md", "NEWSCRAWL_POST_FILENAME must contain {article_id}"),
     ("NEWSCRAWL_POST_FILENAME", "{nope}-{article_id}.md", "NEWSCRAWL_POST_FILENAME '{nope}-{article_id}.md' is not a pattern"),
-    ("NEWSCRAWL_FRONTMATTER_DATES", "local-ish", "NEWSCRAWL_FRONTMATTER_DATES must be one of utc, archive"),
+    ("NEWSCRAWL_FRONTMATTER_DATES", "local-ish", "NEWSCRAWL_FRONTMATTER_DATES must be one of utc, local, archive"),
     ("NEWSCRAWL_JSONL", "out/%(nmae)s.jsonl", "NEWSCRAWL_JSONL 'out/%(nmae)s.jsonl' may use %(name)s and %(worker)s only"),
 ])
 def test_bad_settings_are_refused_at_start(tmp_path: Path, site_server, setting, value, message):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FETCHED_AT, FIXTURES, MYDRIVERS_SITE
-from newscrawl.exporters.frontmatter import render_post
+from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.items import Unusable
 from newscrawl.sites import get_site, site_for_url
@@ -24,15 +24,18 @@ def extract(article_id: str, body: bytes | None = None):
                            f"https://news.mydrivers.com/1/{int(article_id) // 1000}/{article_id}.htm", "text/html", FETCHED_AT)
 
 
-def test_seed_in_default_mode_differs_only_by_the_true_utc_date():
+def test_seed_in_default_mode_differs_only_by_the_true_utc_date_and_hexo_safe_blank_lines():
     seed = (FIXTURES / "mydrivers/posts/seed-example.md").read_text(encoding="utf-8")
-    ours = render_post(extract("833153"), "utc")
+    ours = render_post(extract("833153"), PostStyle.of(SITE), "utc")
     differing = [(a, b) for a, b in zip(seed.split("\n"), ours.split("\n"), strict=True) if a != b]
-    assert differing == [
+    blank_lines = [(a, b) for a, b in differing if not a.strip()]
+    assert [(a, b) for a, b in differing if a.strip()] == [
         ("date: Sat, 04 Jun 2022 20:42:05 GMT", "date: Sat, 04 Jun 2022 12:42:05 GMT"),
         ('          <p class="url"><span style="color:#666">责任编辑：拾柒</span><a href="javascript:;" class="jiucuo" id="leftjiucuo">文章纠错</a></p>',
          '          <p class="url"><span style="color:#666">责任编辑：拾柒</span><a class="jiucuo" id="leftjiucuo">文章纠错</a></p>'),
     ]
+    # The body's blank lines, written as empty comments so Hexo's Markdown keeps the body one HTML block.
+    assert len(blank_lines) == 4 and all(b == a + "<!---->" for a, b in blank_lines)
 
 
 def test_seed_reference_copy_is_the_shared_reference():

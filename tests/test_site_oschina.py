@@ -6,11 +6,12 @@ import pytest
 import yaml
 
 from conftest import FETCHED_AT, FIXTURES
-from newscrawl.exporters.frontmatter import render_post
+from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.sites import get_site
 
 SITE = get_site("oschina")
+STYLE = PostStyle.of(SITE)
 KISSO = FIXTURES / "oschina/site/www.oschina.net/news/155130/kisso-3-7-7-released"
 KISSO_URL = "https://www.oschina.net/news/155130/kisso-3-7-7-released"
 
@@ -26,16 +27,16 @@ def test_code_blocks_survive_byte_for_byte():
 def test_no_image_means_no_invented_head_image():
     article = extract_article(KISSO.read_bytes(), KISSO_URL, "text/html", FETCHED_AT)
     assert article.images == [] and article.head_image is None
-    front = yaml.safe_load(render_post(article).split("\n---\n")[1])
+    front = yaml.safe_load(render_post(article, STYLE).split("\n---\n")[1])
     assert "headimg" not in front and "thumbnail" not in front
-    front = yaml.safe_load(render_post(article, placeholder_image="https://example.org/fixed.png").split("\n---\n")[1])
+    front = yaml.safe_load(render_post(article, STYLE, placeholder_image="https://example.org/fixed.png").split("\n---\n")[1])
     assert front["headimg"] == front["thumbnail"] == "https://example.org/fixed.png"
 
 
 def test_archive_dates_are_utc():
     article = extract_article(KISSO.read_bytes(), KISSO_URL, "text/html", FETCHED_AT)
-    assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, "archive")
-    assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, "utc")
+    assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, STYLE, "archive")
+    assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, STYLE, "utc")
 
 
 @pytest.mark.parametrize(

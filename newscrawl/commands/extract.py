@@ -10,9 +10,10 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.exporters.frontmatter import render_post
+from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.items import Unusable
+from newscrawl.sites import get_site
 
 
 class Command(ScrapyCommand):
@@ -58,5 +59,6 @@ class Command(ScrapyCommand):
         else:
             settings = self.settings
             assert settings is not None
-            sys.stdout.write(render_post(article, settings.get("NEWSCRAWL_FRONTMATTER_DATES"),
+            style = PostStyle.of(get_site(article.site))
+            sys.stdout.write(render_post(article, style, settings.get("NEWSCRAWL_FRONTMATTER_DATES"),
                                          settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None))

@@ -4,26 +4,55 @@ This is the one place that knows the archive's conventions (see ../shared/refere
 key order, `categories: ` with its trailing space, quoting, `_` for characters the archive's generator
 could not hold in a title, `{`/`}` as `&#123;`/`&#125;` in the whole file, the body wrapper, and the
 date convention, and where a post goes (one file per article, under a stable name; newscrawl.state.files
-writes it atomically).
+writes it atomically). What differs by site (categories, author, date convention) comes in as a
+`PostStyle`, made from the site module by `PostStyle.of(site)`: the exporter never looks sites up.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from newscrawl.items import Article
-from newscrawl.sites import get_site
 
-DATE_MODES = ("utc", "archive")
+# NEWSCRAWL_FRONTMATTER_DATES: how `date:` is written (post_date; docs/hexo.md says which to pick).
+DATE_MODES = ("utc", "local", "archive")
 POST_FILENAME_FIELDS = ("site", "article_id", "title")  # what NEWSCRAWL_POST_FILENAME may use
 
 # Characters the archive's generator replaced with `_` in titles (see MARKUP.md and the posts).
 _ARCHIVE_TITLE_UNSAFE = re.compile(r'[:/\\?*<>|\[\]\u201c\u201d]')
+
+
+class ArchiveConventions(Protocol):
+    """What a post's style is made from (every newscrawl.sites.Site has these)."""
+
+    archive_categories: tuple[str, ...]
+    archive_author: str
+    archive_dates: str
+    timezone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class PostStyle:
+    """How one site's posts are written: the archive's categories and author, the site's wall clock
+    (for the `local` date mode), and how the archive wrote `date:` ("utc": the true instant; "wall":
+    the site's wall time labelled GMT) for the `archive` date mode."""
+
+    categories: tuple[str, ...]
+    author: str
+    timezone: ZoneInfo
+    archive_dates: str = "utc"
+
+    @classmethod
+    def of(cls, site: ArchiveConventions) -> PostStyle:
+        return cls(tuple(site.archive_categories), site.archive_author, site.timezone, site.archive_dates)
 
 
 def archive_title(title: str) -> str:
@@ -39,15 +68,24 @@ def yaml_quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
-def post_date(published: str, mode: str, archive_dates: str = "utc") -> str:
-    """The `date:` value in RFC 1123. "utc": the true instant (`Sat, 04 Jun 2022 12:42:05 GMT`).
-    "archive": as the archive wrote it for the site — for `archive_dates == "wall"` (快科技) the site's
-    wall time labelled GMT (`Sat, 04 Jun 2022 20:42:05 GMT` for 20:42:05 Beijing time)."""
+def post_date(published: str, mode: str, style: PostStyle) -> str:
+    """The `date:` value for an article published at `published` (ISO 8601 with offset).
+
+    "utc": the true instant in RFC 1123 (`Sat, 04 Jun 2022 12:42:05 GMT`) — what a Hexo site with the
+    default `timezone: ''` reads right. "local": the site's wall time without a zone
+    (`2022-06-04 20:42:05`) — what a Hexo site whose `timezone` is the site's zone reads right, on a
+    build machine in any zone. "archive": as the archive wrote it for the site — for
+    `archive_dates == "wall"` (快科技) the site's wall time labelled GMT (`Sat, 04 Jun 2022 20:42:05 GMT`
+    for 20:42:05 Beijing time), else as "utc".
+    """
     if mode not in DATE_MODES:
         raise ValueError(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {DATE_MODES}, not {mode!r}")
     moment = datetime.fromisoformat(published)
-    if mode == "archive" and archive_dates == "wall":
-        return format_datetime(moment.replace(tzinfo=timezone.utc), usegmt=True)
+    if mode == "local":
+        return moment.astimezone(style.timezone).strftime("%Y-%m-%d %H:%M:%S")
+    if mode == "archive" and style.archive_dates == "wall":
+        wall = moment.astimezone(style.timezone).replace(tzinfo=timezone.utc)
+        return format_datetime(wall, usegmt=True)
     return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
@@ -55,19 +93,30 @@ def _escape_braces(text: str) -> str:
     return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
-def render_post(article: Article, date_mode: str = "utc", placeholder_image: str | None = None) -> str:
-    """The whole post file for `article`. Without a head image (and no placeholder set), `headimg:`
-    and `thumbnail:` are left out rather than invented."""
-    site = get_site(article.site)
+def one_html_block(html: str) -> str:
+    """`html` with each blank line inside it written as an empty comment (`<!---->`), which no browser
+    shows. Markdown renderers (Hexo's marked) end an HTML block at a blank line and read what follows as
+    Markdown: an indented line becomes a code block showing the markup, `_x_` becomes emphasis. Without
+    blank lines the body stays one HTML block and reaches the page as written."""
+    *inner, last = html.split("\n")
+    return "\n".join([line + "<!---->" if not line.strip(" \t") else line for line in inner] + [last])
+
+
+def render_post(article: Article, style: PostStyle, date_mode: str = "utc", placeholder_image: str | None = None) -> str:
+    """The whole post file for `article` in its site's `style`. Without a head image (and no placeholder
+    set), `headimg:` and `thumbnail:` are left out rather than invented. The body's blank lines are kept
+    as they are only in the "archive" date mode (a byte-exact reproduction of the archive); otherwise
+    they are written as comments (`one_html_block`), so Hexo renders the body as HTML."""
     image = article.head_image or placeholder_image
     lines = ["", "---", f"title: {yaml_quoted(archive_title(article.title))}", "categories: "]
-    lines += [f" - {category}" for category in site.archive_categories]
+    lines += [f" - {category}" for category in style.categories]
     if image:
         lines.append(f"headimg: {yaml_quoted(image)}")
-    lines += [f"author: {site.archive_author}", "comments: false", f"date: {post_date(article.published, date_mode, site.archive_dates)}"]
+    lines += [f"author: {style.author}", "comments: false", f"date: {post_date(article.published, date_mode, style)}"]
     if image:
         lines.append(f"thumbnail: {yaml_quoted(image)}")
-    lines += ["---", "", "<div>   ", article.body_html + "  ", "</div>", " " * 12]
+    body = article.body_html if date_mode == "archive" else one_html_block(article.body_html)
+    lines += ["---", "", "<div>   ", body + "  ", "</div>", " " * 12]
     return _escape_braces("\n".join(lines))
 
 
