@@ -33,10 +33,14 @@ def test_no_image_means_no_invented_head_image():
     assert front["headimg"] == front["thumbnail"] == "https://example.org/fixed.png"
 
 
-def test_archive_dates_are_utc():
+def test_archive_dates_are_beijing_wall_time_labelled_gmt():
+    """The page shows 2021-08-09 18:18 Beijing time; the archive wrote that wall time as GMT, the true
+    instant is 10:18 UTC (evidence: fixtures/oschina/README.md)."""
     article = extract_article(KISSO.read_bytes(), KISSO_URL, "text/html", FETCHED_AT)
+    assert article.published == "2021-08-09T18:18:00+08:00"
     assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, STYLE, "archive")
-    assert "date: Mon, 09 Aug 2021 18:18:00 GMT" in render_post(article, STYLE, "utc")
+    assert "date: Mon, 09 Aug 2021 10:18:00 GMT" in render_post(article, STYLE, "utc")
+    assert "date: 2021-08-09 18:18:00" in render_post(article, STYLE, "local")
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ class OsChina(Site):
     title_suffixes = (" - OSCHINA - 中文开源技术交流社区", " - 开源中国", "_开源中国")
     archive_categories = ("编程", "开源中国", "资讯")
     archive_author = "开源中国"
-    archive_dates = "utc"  # assumed, not verified: see fixtures/oschina/README.md
+    archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT (fixtures/oschina/README.md)
 
     body_drop = ("script", "style", ".ad-wrap")
 
