@@ -1,4 +1,4 @@
-"""One article page to one Article: decode, the site module's parser, every normaliser.
+"""One article page to one Article: decode, the site module's parser, its fallbacks, every normaliser.
 
 The one way a page becomes an item: the crawl's spider, `scrapy extract` and the fixture tests all
 call it. No spider, no network.
@@ -14,6 +14,8 @@ from newscrawl.normalize.article import build_article
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site, get_site, site_for_url
+from newscrawl.sites.base import parse_page
+from newscrawl.sites.generic import fill_gaps, incomplete
 
 
 def article_text(site: Site, body: bytes, url: str, content_type: str | None) -> str:
@@ -38,7 +40,10 @@ def page_article(page: Page) -> Article:
     """The Article of `page`. Raises Unusable (undecodable, missing title, date or body, implausible date)."""
     site = get_site(page.site)
     text = article_text(site, page.body, page.url, page.content_type)
-    return build_article(site.parse_article(text, page.url, page.fetched_at), site)
+    raw = site.parse_article(text, page.url, page.fetched_at)
+    if incomplete(raw):  # the site's selectors missed a required field: the page may still carry it
+        raw = fill_gaps(raw, parse_page(text, page.url), site.timezone)
+    return build_article(raw, site)
 
 
 def extract_article(body: bytes, url: str, content_type: str | None = None, fetched_at: str | None = None) -> Article:

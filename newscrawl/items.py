@@ -51,6 +51,9 @@ class RawArticle:
     tags: list[tuple[str, str | None]] = field(default_factory=list)
     images: list[RawImage] = field(default_factory=list)
     body_html: str | None = None  # the body container's inner HTML, unsanitised
+    # Fields the site module's selectors did not find, filled from what the page carries elsewhere
+    # (newscrawl.sites.generic): field name → where the value came from, e.g. {"title": "og:title"}.
+    fallbacks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -75,6 +78,9 @@ class Article:
     language: str
     revision: int  # 1 when first exported; an update of the article (its content changed) has the next number
     fetched_at: str  # ISO 8601 UTC
+    # Fields that came from a fallback, not the site module's own selectors: field → source
+    # ({} when the site module read the page whole). Lines written before the field existed lack it.
+    fallbacks: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict in schema field order (what one JSONL line holds)."""

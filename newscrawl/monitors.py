@@ -7,7 +7,10 @@ Checked when the spider closes:
   validation pipeline drops invalid items);
 - listing pages without article links (`newscrawl/listing/empty`) and the share of fetched article
   pages dropped for a missing title, date or body (NEWSCRAWL_ALARM_MAX_DROP_RATE) — the two ways a
-  layout change shows when no item is left to measure coverage on.
+  layout change shows when no item is left to measure coverage on;
+- fields the site module's selectors missed and a fallback filled (`newscrawl/fallback/<field>`,
+  newscrawl.sites.generic), and listing pages whose links came from the listing fallback
+  (`newscrawl/listing/fallback`): the data keeps flowing, and the alarm names what to fix.
 A failure sets the `newscrawl/alarm` stat (named fields and reasons, in the log and the run
 summary) and `scrapy crawl` exits 3 (newscrawl/commands/crawl.py).
 """
@@ -23,7 +26,9 @@ from spidermon.core.actions import Action
 from newscrawl.outcome import ALARM_STAT
 
 logger = logging.getLogger(__name__)
-LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable")
+LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable",
+                       "fallback_dates_disagree")
+FALLBACK_PREFIX = "newscrawl/fallback/"
 
 
 @monitors.name("Listing layout")
@@ -33,6 +38,23 @@ class ListingLayoutMonitor(Monitor):
         empty = int(self.data.stats.get("newscrawl/listing/empty", 0))
         if empty:
             self.fail(f"{empty} listing page(s) had no article links")
+
+    @monitors.name("listing links come from the site's selectors")
+    def test_listing_links_without_fallback(self) -> None:
+        fallback = int(self.data.stats.get("newscrawl/listing/fallback", 0))
+        if fallback:
+            self.fail(f"{fallback} listing page(s) had their article links found only by the listing fallback")
+
+
+@monitors.name("Article fields")
+class FallbackMonitor(Monitor):
+    @monitors.name("every field comes from the site's selectors")
+    def test_no_field_from_a_fallback(self) -> None:
+        counts = {name[len(FALLBACK_PREFIX):]: int(value) for name, value in self.data.stats.items()
+                  if name.startswith(FALLBACK_PREFIX) and name.count("/") == 2 and value}
+        if counts:
+            self.fail("fields found only by fallbacks (the site's markup changed?): "
+                      + ", ".join(f"{field} in {count} article(s)" for field, count in sorted(counts.items())))
 
 
 @monitors.name("Article layout")
@@ -65,5 +87,5 @@ class RaiseLayoutAlarm(Action):
 
 
 class LayoutAlarmSuite(MonitorSuite):
-    monitors = [FieldCoverageMonitor, ItemValidationMonitor, ListingLayoutMonitor, ArticleDropRateMonitor]
+    monitors = [FieldCoverageMonitor, ItemValidationMonitor, ListingLayoutMonitor, ArticleDropRateMonitor, FallbackMonitor]
     monitors_failed_actions = [RaiseLayoutAlarm]

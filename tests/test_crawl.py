@@ -2,6 +2,7 @@
 bundled site served on 127.0.0.1."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ VALIDATOR = Draft202012Validator(json_schema())
 
 def ids(result) -> list[str]:
     return sorted(item["article_id"] for item in result.items)
+
+
+def items_by_id(result) -> dict[str, dict]:
+    return {item["article_id"]: item for item in result.items}
 
 
 def test_main_job_xiaomi12_ultra(tmp_path: Path, site_server):
@@ -96,32 +101,44 @@ def test_bad_pages_are_counted_drops_and_the_crawl_goes_on(tmp_path: Path, site_
     root, server = site_copy
     seed = root / "1/833/833153.htm"
     seed.write_text(seed.read_text(encoding="utf-8").replace("2022-06-04 20:42:05  出处", "出处"), encoding="utf-8")
-    no_body = root / "1/848/848601.htm"
-    no_body.write_text(no_body.read_text(encoding="utf-8").replace('class="news_info"', 'class="x"'), encoding="utf-8")
+    renamed_body = root / "1/848/848601.htm"
+    renamed_body.write_text(renamed_body.read_text(encoding="utf-8").replace('class="news_info"', 'class="x"'), encoding="utf-8")
     (root / "1/845/845077.htm").unlink()  # a listed article that is gone (404)
     (root / "1/847/847312.htm.redirect").write_text("https://evil.example/stolen.htm")  # off-site redirect
     result = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel")
-    assert result.returncode == 3, result.log  # 2 of 3 article pages broken: the layout-break alarm fires
-    assert "Article layout/few article pages dropped for missing parts: 67% of article pages dropped (limit 20%): missing_date 1, missing_body 1" in result.stats["newscrawl/alarm"]
-    assert ids(result) == ["809583"]
+    assert result.returncode == 3, result.log  # 1 of 3 article pages dropped, 1 read by a fallback: the alarm fires
+    alarm = result.stats["newscrawl/alarm"]
+    assert "Article layout/few article pages dropped for missing parts: 33% of article pages dropped (limit 20%): missing_date 1" in alarm
+    assert "fields found only by fallbacks (the site's markup changed?): body_html in 1 article(s)" in alarm
+    assert ids(result) == ["809583", "848601"]
+    assert items_by_id(result)["848601"]["fallbacks"] == {"body_html": "trafilatura", "images": "trafilatura"}
     assert result.stats["newscrawl/dropped/missing_date"] == 1
-    assert result.stats["newscrawl/dropped/missing_body"] == 1
     assert result.stats["httperror/response_ignored_status_count/404"] == 1
     assert result.stats["offsite/filtered"] == 1
     assert result.log.count("Dropped missing_date: https://news.mydrivers.com/1/833/833153.htm") == 1
-    assert result.log.count("Dropped missing_body: https://news.mydrivers.com/1/848/848601.htm") == 1
-    assert sorted(result.posts) == ["809583.md"]
+    assert sorted(result.posts) == ["809583.md", "848601.md"]
 
 
-def test_layout_change_on_listing_is_noticed(tmp_path: Path, site_copy):
+def test_layout_change_on_listing_is_noticed_and_the_listing_fallback_reads_it(tmp_path: Path, site_copy, site_server):
     root, server = site_copy
     listing = root / "tag/laika.htm"
-    listing.write_text(listing.read_text(encoding="utf-8").replace('id="newsleft_1"', 'id="newslist"'), encoding="utf-8")
-    result = run_crawl(tmp_path, server, "-a", "tag=laika")
+    original = listing.read_text(encoding="utf-8")
+    listing.write_text(original.replace('id="newsleft_1"', 'id="newslist"'), encoding="utf-8")
+    result = run_crawl(tmp_path / "renamed", server, "-a", "tag=laika")
     assert result.returncode == 3  # the layout-break alarm
-    assert result.stats["newscrawl/alarm"] == "Listing layout/listing pages have article links: 1 listing page(s) had no article links"
-    assert result.items == [] and result.stats["newscrawl/listing/empty"] == 1
-    assert "Listing page has no article links (layout change?): https://news.mydrivers.com/tag/laika.htm" in result.log
+    assert result.stats["newscrawl/alarm"] == ("Listing layout/listing links come from the site's selectors: 1 listing "
+                                               "page(s) had their article links found only by the listing fallback")
+    assert "the site's selectors found no article links" in result.log
+    exact = run_crawl(tmp_path / "exact", site_server, "-a", "tag=laika")
+    assert exact.returncode == 0 and exact.items
+    assert ids(result) == ids(exact)  # the same articles, found without the site's selectors
+
+    listing.write_text(re.sub(r'<ul id="newsleft_1">.*?</ul>', "", original, flags=re.S), encoding="utf-8")
+    empty = run_crawl(tmp_path / "empty", server, "-a", "tag=laika")
+    assert empty.returncode == 3
+    assert empty.stats["newscrawl/alarm"] == "Listing layout/listing pages have article links: 1 listing page(s) had no article links"
+    assert empty.items == [] and empty.stats["newscrawl/listing/empty"] == 1
+    assert "Listing page has no article links (layout change?): https://news.mydrivers.com/tag/laika.htm" in empty.log
 
 
 @pytest.mark.parametrize(

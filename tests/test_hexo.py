@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import replace
 from datetime import datetime, timezone
 from html import unescape
 from pathlib import Path

@@ -26,6 +26,11 @@ def test_every_fixture_page_extracts_to_its_expected_json(name: str):
 
 
 @pytest.mark.parametrize("name", SITES)
+def test_every_article_page_redesigned_is_read_by_the_fallbacks(name: str):
+    site_contract.check_fallbacks(site_contract.load(name, FIXTURES))
+
+
+@pytest.mark.parametrize("name", SITES)
 def test_every_archive_post_is_reproduced(name: str):
     site_contract.check_posts_reproduced(site_contract.load(name, FIXTURES))
 

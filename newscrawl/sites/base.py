@@ -25,6 +25,7 @@ from lxml.cssselect import CSSSelector
 from parsel import Selector, SelectorList
 
 from newscrawl.items import RawArticle, RawImage, Unusable
+from newscrawl.sites import generic
 from newscrawl.normalize.html import inner_html, resolve_lazy_images
 from newscrawl.normalize.images import is_tracking_pixel, shown_source
 
@@ -55,6 +56,7 @@ class Listing:
     article_urls: list[str]
     next_url: str | None
     end: bool = False
+    fallback: bool = False  # the links came from the generic listing fallback, not the site's selectors
 
 
 class SiteDefinitionError(TypeError):
@@ -141,6 +143,18 @@ class Site(ABC):
     def listing_url(self, tag: str) -> str:
         """The first listing page of a tag given as the site's slug or as a listing URL."""
 
+    def read_listing(self, html: str, url: str) -> Listing:
+        """`parse_listing`, and when its selectors find no article links on a page that is not the
+        listing's end, the links the generic fallback finds (`Listing.fallback` says so)."""
+        found = self.parse_listing(html, url)
+        if found.article_urls or found.end:
+            return found
+        page = parse_page(html, url)
+        links = generic.article_links(page, url, self.article_id)
+        if not links:
+            return found
+        return Listing(article_urls=links, next_url=found.next_url or self.next_page_url(page, url), fallback=True)
+
     def parse_listing(self, html: str, url: str) -> Listing:
         """Article links (`listing_links_css`) and the next page of one listing page."""
         page = parse_page(html, url)
@@ -175,9 +189,9 @@ class Site(ABC):
 
     @classmethod
     def title_text(cls, page: Selector, *queries: str) -> str | None:
-        """The title from the site's own title element(s), else `og:title`, else `<title>` (suffix and all)."""
-        return (cls.first_text(page, *queries) or page.css('meta[property="og:title"]::attr(content)').get()
-                or cls.first_text(page, "title"))
+        """The title from the site's own title element(s); None leaves it to the generic fallbacks
+        (newscrawl.sites.generic: JSON-LD, og:title, h1, <title>), which say so in the item."""
+        return cls.first_text(page, *queries)
 
     @staticmethod
     def first_text(selector: Selector, *queries: str) -> str | None:

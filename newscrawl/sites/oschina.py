@@ -74,7 +74,9 @@ class OsChina(Site):
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = parse_page(html, url)
         raw = self.new_article(url, fetched_at)
-        raw.title = self.title_text(page, ".article-box h1", "h1")
+        # Only the article box's heading: a bare `h1` would take a heading inside the body (kisso's has one);
+        # without the box, the generic fallbacks look (og:title, a page's only <h1>) and say so.
+        raw.title = self.title_text(page, ".article-box h1")
         raw.published = page.css(".article-box time::attr(datetime)").get() or self.first_text(page, ".article-box time")
         author = self.first_text(page, ".article-box .author")
         raw.byline = f"作者：{author}" if author else None

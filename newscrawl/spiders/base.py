@@ -206,11 +206,15 @@ class SiteSpider(scrapy.Spider):
             stats.inc_value("newscrawl/decode/lossy")
             self.logger.warning("Undecodable bytes in listing page %s", response.url)
         try:
-            found = self.site.parse_listing(decoded.text, response.url)
+            found = self.site.read_listing(decoded.text, response.url)
         except Unusable as unusable:  # too deep to parse whole: its links would be a silent part of them
             stats.inc_value(f"newscrawl/listing/dropped/{unusable.reason}")
             self.logger.error("Dropped listing page %s", unusable)
             return
+        if found.fallback:
+            stats.inc_value("newscrawl/listing/fallback")
+            self.logger.warning("Listing page %s: the site's selectors found no article links; %d found by the "
+                                "listing fallback (layout change?)", response.url, len(found.article_urls))
         if not found.article_urls and not found.end:
             stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
@@ -293,6 +297,9 @@ class SiteSpider(scrapy.Spider):
             if self.incremental is not None:  # the page will not improve by fetching it again
                 self.incremental.settled([response.meta[ARTICLE_ID]])
             return
+        for name, source in article.fallbacks.items():  # the layout-break alarm names these (newscrawl.monitors)
+            self.crawler.stats.inc_value(f"newscrawl/fallback/{name}")
+            self.crawler.stats.inc_value(f"newscrawl/fallback/{name}/{source}")
         yield article
         if depth < self.follow_tags:
             for tag in article.tags:
