@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from conftest import FETCHED_AT, FIXTURES, MYDRIVERS_SITE
+from conftest import FETCHED_AT, FIXTURES, MYDRIVERS_SITE, run_crawl
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.items import Unusable
@@ -161,3 +161,50 @@ def test_raw_article_has_no_normalised_values():
     raw = SITE.parse_article(text, "https://news.mydrivers.com/1/833/833153.htm", FETCHED_AT)
     assert asdict(raw)["byline"].startswith("2022-06-04 20:42:05  出处：快科技  作者：拾柒")
     assert raw.editor_line == "责任编辑：拾柒"
+
+
+# 2026 markup (modelled: fixtures/mydrivers/README.md) ------------------------------------------------
+
+def test_a_2026_tag_page_with_protocol_relative_links_is_read_by_the_selectors():
+    listing = SITE.read_listing((MYDRIVERS_SITE / "news.mydrivers.com/tag/biyadi.htm").read_text(encoding="utf-8"),
+                                "https://news.mydrivers.com/tag/biyadi.htm")
+    assert len(listing.article_urls) == 12 and not listing.fallback
+    assert all(url.startswith("https://news.mydrivers.com/1/") for url in listing.article_urls)
+
+
+def test_a_column_page_url_is_a_tag_argument():
+    assert SITE.listing_url("https://news.mydrivers.com/zhangjiyouxi.html") == "https://news.mydrivers.com/zhangjiyouxi.html"
+    with pytest.raises(ValueError):
+        SITE.listing_url("https://news.mydrivers.com/1/833/833153.htm")
+
+
+JSONP_URL = "https://blog.mydrivers.com/news/getdatelist_search.aspx?ac=55&timeks=&timeend=&page=4&minid=900&callback=NewsList"
+ITEM = '<li><div class="news_right"><h3><a href="//news.mydrivers.com/1/833/833153.htm">t</a></h3></div></li>'
+
+
+@pytest.mark.parametrize(("answer", "links", "next_page", "end"), [
+    (f'NewsList({{"data": [{{"html": {json.dumps(ITEM)}, "minid": 833153, "datalist": 20}}]}})', 1, "page=5&minid=833153", False),
+    (f'NewsList({{"html": {json.dumps(ITEM)}, "minid": 833153, "datalist": 20}});', 1, "page=5&minid=833153", False),
+    (f'NewsList({{"data": [{{"html": {json.dumps(ITEM)}, "minid": 833153, "datalist": -1}}]}})', 1, None, False),
+    ('NewsList({"data": [{"html": "", "minid": 0, "datalist": -2}]})', 0, None, True),
+])
+def test_jsonp_answers(answer: str, links: int, next_page: str | None, end: bool):
+    listing = SITE.read_listing(answer, JSONP_URL)
+    assert len(listing.article_urls) == links and listing.end == end and not listing.fallback
+    assert (listing.next_url is None) if next_page is None else listing.next_url.endswith(f"{next_page}&callback=NewsList")
+
+
+@pytest.mark.parametrize("answer", ["<html>blocked</html>", "NewsList({not json})", 'NewsList(["x"])'])
+def test_a_jsonp_answer_that_is_not_one_is_a_counted_drop(answer: str):
+    with pytest.raises(Unusable) as dropped:
+        SITE.read_listing(answer, JSONP_URL)
+    assert dropped.value.reason == "bad_jsonp"
+
+
+def test_a_column_is_walked_through_its_jsonp_pages_to_the_end(tmp_path, site_server):
+    result = run_crawl(tmp_path, site_server, "-a", "tag=https://news.mydrivers.com/zhangjiyouxi.html")
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(item["article_id"] for item in result.items) == sorted(
+        ["850190", "850166", "848601", "847312", "845077", "833153"])
+    assert result.stats["newscrawl/listing/pages"] == 3  # the column page, then two JSONP answers
+    assert "newscrawl/listing/empty" not in result.stats and "newscrawl/listing/fallback" not in result.stats

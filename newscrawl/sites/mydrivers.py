@@ -8,24 +8,37 @@ page's pagination is unverified (modelled as `<slug>_<N>.htm` links, followed by
 
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import urlsplit
+from dataclasses import replace
+from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-
-from newscrawl.items import RawArticle
-from newscrawl.sites.base import Site, parse_page
+from newscrawl.items import RawArticle, Unusable
+from newscrawl.sites.base import Listing, Site, parse_page
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")
 _TAG_PATH = re.compile(r"^/tag/[A-Za-z0-9_\-]+(?:_\d+)?\.htm$")
+_COLUMN_PATH = re.compile(r"^/[a-z0-9_]+\.html$")  # a column page, e.g. /zhangjiyouxi.html
 _SLUG = re.compile(r"^[A-Za-z0-9_\-]+$")
+_ARTICLE_HOSTS = ("news.mydrivers.com", "m.mydrivers.com")
+# Column pages load further items from this JSONP endpoint (MARKUP.md); `ac` is the column's number.
+_JSONP_HOST, _JSONP_PATH = "blog.mydrivers.com", "/news/getdatelist_search.aspx"
+_JSONP_DECLARED = re.compile(r"getdatelist_search\.aspx\?ac=(\d+)")
+_JSONP_ANSWER = re.compile(r"^\s*[\w$.]+\((.*)\)\s*;?\s*$", re.S)
+
+
+def jsonp_url(ac: str, page: int, minid: int | str) -> str:
+    """The column's JSONP page `page`, after the items down to `minid` (0 for the first, page 2)."""
+    return (f"https://{_JSONP_HOST}{_JSONP_PATH}?ac={ac}&timeks=&timeend=&page={page}&minid={minid}"
+            "&callback=NewsList")
 
 
 class MyDrivers(Site):
     name = "mydrivers"
     display_name = "快科技"
-    hosts = ("news.mydrivers.com", "m.mydrivers.com")
+    hosts = ("news.mydrivers.com", "m.mydrivers.com", _JSONP_HOST)
     timezone = ZoneInfo("Asia/Shanghai")
     language = "zh-CN"
     title_suffixes = (
@@ -45,11 +58,14 @@ class MyDrivers(Site):
     body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "#AiSummaryLink", "script", "style")
     # The end-of-article mark is an image on layout B; it is chrome, not an article image.
     body_decorations = ("p.end",)
-    listing_links_css = "ul#newsleft_1 li h3 a::attr(href)"
+    # Tag pages (absolute links until 2022, protocol-relative in 2026) and 2026 column pages.
+    listing_links_css = "ul#newsleft_1 li h3 a::attr(href), li div.news_right h3 a::attr(href)"
 
     def article_id(self, url: str) -> str | None:
-        pattern = _MOBILE_ARTICLE if (urlsplit(url).hostname or "").lower() == "m.mydrivers.com" else _DESKTOP_ARTICLE
-        match = self.path_match(url, pattern)
+        host = (urlsplit(url).hostname or "").lower()
+        if host not in _ARTICLE_HOSTS:
+            return None
+        match = self.path_match(url, _MOBILE_ARTICLE if host == "m.mydrivers.com" else _DESKTOP_ARTICLE)
         return match.group(1) if match else None
 
     def canonical_url(self, url: str) -> str:
@@ -63,9 +79,41 @@ class MyDrivers(Site):
         if _SLUG.match(tag):
             return f"https://news.mydrivers.com/tag/{tag}.htm"
         parts = urlsplit(tag)
-        if parts.hostname == "news.mydrivers.com" and _TAG_PATH.match(parts.path):
+        if parts.hostname == "news.mydrivers.com" and (_TAG_PATH.match(parts.path) or _COLUMN_PATH.match(parts.path)):
             return f"https://news.mydrivers.com{parts.path}"
-        raise ValueError(f"not a 快科技 tag slug or tag-page URL: {tag!r} (e.g. xiaomi12_ultra)")
+        raise ValueError(f"not a 快科技 tag slug or tag-page URL: {tag!r} (e.g. xiaomi12_ultra, or a column page "
+                         "such as https://news.mydrivers.com/zhangjiyouxi.html)")
+
+    def parse_listing(self, html: str, url: str) -> Listing:
+        """A tag or column page; a column page that declares its JSONP "more" endpoint goes on to it."""
+        parts = urlsplit(url)
+        if parts.hostname == _JSONP_HOST and parts.path == _JSONP_PATH:
+            return self._parse_jsonp(html, url)
+        listing = super().parse_listing(html, url)
+        if listing.next_url is None and (declared := _JSONP_DECLARED.search(html)):
+            return replace(listing, next_url=jsonp_url(declared.group(1), 2, 0))
+        return listing
+
+    @staticmethod
+    def _parse_jsonp(text: str, url: str) -> Listing:
+        """`NewsList({...})`: `html` holds the items, `minid` where the next page starts, `datalist` -1 or
+        -2 at the end (MARKUP.md; the answer's fields may sit in `data[0]`)."""
+        wrapped = _JSONP_ANSWER.match(text)
+        try:
+            answer = json.loads(wrapped.group(1)) if wrapped else None
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and isinstance(answer.get("data"), list):
+            answer = answer["data"][0] if answer["data"] else {}
+        if not isinstance(answer, dict):
+            raise Unusable("bad_jsonp", url, "not a NewsList(…) answer")
+        items = answer.get("html") or ""
+        links = [urljoin(url, href) for href in parse_page(f"<ul>{items}</ul>", url).css("li h3 a::attr(href)").getall()]
+        ended = str(answer.get("datalist")) in ("-1", "-2")
+        query = parse_qs(urlsplit(url).query)
+        page = int(query.get("page", ["2"])[0]) if query.get("page", [""])[0].isdigit() else 2
+        next_url = None if ended or not links else jsonp_url(query.get("ac", ["0"])[0], page + 1, answer.get("minid", 0))
+        return Listing(article_urls=links, next_url=next_url, end=ended and not links)
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = parse_page(html, url)
