@@ -58,6 +58,17 @@ def test_archive_markup_is_kept_byte_for_byte():
     assert sanitize_html(body, BASE) == body.replace(' w="593">', ' w="593" referrerpolicy="no-referrer">')
 
 
+@pytest.mark.parametrize(("body", "kept"), [
+    ('<a href="https://x.org/a" _src="https://x.org/a" target="_blank">x</a>',
+     '<a href="https://x.org/a" _src="https://x.org/a" target="_blank">x</a>'),
+    ('<img src="https://x.org/a.png" _src="https://x.org/a.png">',
+     '<img src="https://x.org/a.png" _src="https://x.org/a.png" referrerpolicy="no-referrer">'),
+    ('<a href="https://x.org/a" _onclick="alert(1)" onclick="alert(1)" _src2="x">x</a>', '<a href="https://x.org/a">x</a>'),
+])
+def test_inert_url_copies_editors_leave_are_kept_and_nothing_else_new(body, kept):
+    assert sanitize_html(body, BASE) == kept
+
+
 def test_javascript_link_loses_href_and_keeps_the_rest():
     body = '<a href="javascript:;" class="jiucuo" id="leftjiucuo">文章纠错</a>'
     assert sanitize_html(body, BASE) == '<a class="jiucuo" id="leftjiucuo">文章纠错</a>'

@@ -2,7 +2,8 @@
 
 Removed: script, style, iframe, object, embed, svg, forms, event handlers, and `javascript:` /
 `data:` / `vbscript:` URLs (a link loses its href and keeps the rest). Kept: what the archive keeps
-(inline `style`, `align`, `w`/`h`, `target`, classes, ids). Every `<img>` gets
+(inline `style`, `align`, `w`/`h`, `target`, classes, ids, and the inert `_src`/`_href` copies of a
+URL that the sites' editors leave on links and images: no browser loads or runs them). Every `<img>` gets
 `referrerpolicy="no-referrer"`. Character references are written back minimally, so the output is
 byte-faithful to the archive where the archive is safe (`&&` stays `&&`, a no-break space stays a
 character).
@@ -31,10 +32,11 @@ ALLOWED_TAGS = frozenset(
     }
 )
 _GENERIC_ATTRIBUTES = {"class", "id", "style", "align", "lang", "title", "dir"}
+_INERT_URL_COPIES = {"_src", "_href"}  # left by the sites' editors; nothing reads them
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": _GENERIC_ATTRIBUTES,
-    "a": {"href", "target", "name"},
-    "img": {"src", "alt", "w", "h", "width", "height", "border"},
+    "a": {"href", "target", "name"} | _INERT_URL_COPIES,
+    "img": {"src", "alt", "w", "h", "width", "height", "border"} | _INERT_URL_COPIES,
     "td": {"colspan", "rowspan", "valign", "width"},
     "th": {"colspan", "rowspan", "valign", "width"},
     "table": {"border", "cellpadding", "cellspacing", "width"},
