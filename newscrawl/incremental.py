@@ -60,6 +60,7 @@ def content_hash(article: Article) -> str:
     fields = article.to_dict()
     fields.pop("fetched_at")
     fields.pop("revision")
+    fields.pop("layout")  # how the page was read, not what it says
     if not fields["fallbacks"]:  # as before the field existed: known articles keep their hashes
         fields.pop("fallbacks")
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()

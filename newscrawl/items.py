@@ -54,6 +54,7 @@ class RawArticle:
     # Fields the site module's selectors did not find, filled from what the page carries elsewhere
     # (newscrawl.sites.generic): field name → where the value came from, e.g. {"title": "og:title"}.
     fallbacks: dict[str, str] = field(default_factory=dict)
+    layout: str | None = None  # the name of the site's Layout the page was read with (None: no known one)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,9 @@ class Article:
     language: str
     revision: int  # 1 when first exported; an update of the article (its content changed) has the next number
     fetched_at: str  # ISO 8601 UTC
+    # The site layout the page was read with (newscrawl.sites.base.Layout), null when none of the known
+    # ones held the page. Lines written before the field existed lack it.
+    layout: str | None = None
     # Fields that came from a fallback, not the site module's own selectors: field → source
     # ({} when the site module read the page whole). Lines written before the field existed lack it.
     fallbacks: dict[str, str] = field(default_factory=dict)

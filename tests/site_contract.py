@@ -81,6 +81,22 @@ def check_pages_extract(fx: SiteFixtures) -> None:
         assert not wrong, f"{article['url']}: extracted item differs from its expected JSON in {sorted(wrong)}: {wrong}"
 
 
+def check_layouts(fx: SiteFixtures) -> None:
+    """Every layout the site declares reads its own fixture page, and is picked for it; every bundled
+    article page says which known layout read it."""
+    for layout in fx.site.layouts:
+        path, url = layout.fixture
+        page = fx.folder / path
+        assert page.is_file(), f"{fx.site.name}: layout {layout.name}'s fixture {page} is missing"
+        article = extract_article(page.read_bytes(), url, "text/html", FETCHED_AT)
+        assert article.layout == layout.name, f"{page} is read as {article.layout}, not {layout.name}"
+        assert article.fallbacks == {}, f"{page}: layout {layout.name} leaves {sorted(article.fallbacks)} to fallbacks"
+    names = {layout.name for layout in fx.site.layouts}
+    for article in fx.spec["articles"]:
+        expected = json.loads(fx.expected(article["url"]).read_text(encoding="utf-8"))
+        assert expected["layout"] in names, f"{article['url']}: layout {expected['layout']!r} is not one of {sorted(names)}"
+
+
 def redesigned_article(expected: dict) -> bytes:
     """The article of `expected` in markup no site module knows: metadata only in og:title and
     article:published_time, the body in a <main> between navigation and a footer."""

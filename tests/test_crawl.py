@@ -37,6 +37,9 @@ def test_main_job_xiaomi12_ultra(tmp_path: Path, site_server):
     assert list(result.items[0]) == list(json_schema()["properties"])  # stable field order
     assert result.stats["newscrawl/listing/pages"] == 2
     assert result.stats["robotstxt/request_count"] == 1
+    # Which known layout read each page, counted: 833153 ends with the end image, 848601 with none.
+    assert (result.stats["newscrawl/layout/footer-b"], result.stats["newscrawl/layout/footer-c"]) == (1, 1)
+    assert "newscrawl/layout/none" not in result.stats
 
 
 def test_every_tag_every_article_once(tmp_path: Path, site_server):

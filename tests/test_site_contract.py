@@ -26,6 +26,11 @@ def test_every_fixture_page_extracts_to_its_expected_json(name: str):
 
 
 @pytest.mark.parametrize("name", SITES)
+def test_every_layout_reads_its_fixture(name: str):
+    site_contract.check_layouts(site_contract.load(name, FIXTURES))
+
+
+@pytest.mark.parametrize("name", SITES)
 def test_every_article_page_redesigned_is_read_by_the_fallbacks(name: str):
     site_contract.check_fallbacks(site_contract.load(name, FIXTURES))
 
@@ -93,8 +98,11 @@ def _site_class(**attributes):
 
     from newscrawl.sites import Site
 
+    from newscrawl.sites.base import Layout
+
+    layout = type("Plain", (Layout,), {"name": "plain", "seen": "always", "fixture": ("site/x.htm", "https://example.org/x.htm")})
     body = {"name": "example", "display_name": "Example", "hosts": ("example.org",), "timezone": ZoneInfo("UTC"),
-            "language": "en", "archive_categories": ("News",), "archive_author": "Example",
+            "language": "en", "archive_categories": ("News",), "archive_author": "Example", "layouts": (layout,),
             "article_id": lambda self, url: None, "canonical_url": lambda self, url: url,
             "listing_url": lambda self, tag: tag, "parse_article": lambda self, html, url, fetched_at: None}
     body.update(attributes)
@@ -115,6 +123,8 @@ def test_a_complete_site_class_is_accepted_with_the_declared_defaults():
     ({"name": "My Site"}, "name must be a lower-case identifier"),
     ({"archive_dates": "local"}, "archive_dates must be one of ('utc', 'wall'), not 'local'"),
     ({"body_drop": ".ad"}, "body_drop must be a tuple of strings"),
+    ({"layouts": ()}, "layouts must be a non-empty tuple of Layout subclasses"),
+    ({"layouts": (str,)}, "layouts must be a non-empty tuple of Layout subclasses"),
 ])
 def test_a_site_class_breaking_the_contract_fails_when_defined_naming_it(attributes, message):
     from newscrawl.sites import SiteDefinitionError

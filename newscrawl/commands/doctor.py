@@ -153,6 +153,7 @@ def field_report(article: Article) -> dict[str, tuple[str, str]]:
         else:
             shown = str(value or "")[:60]
         report[name] = (who, shown)
+    report["layout"] = ("site", article.layout or "")
     return report
 
 
@@ -181,6 +182,7 @@ def print_report(site: Site, findings: Findings, out: Any) -> None:
             continue
         healthy = all(fields[name][0] == "site" for name in REQUIRED)
         print(f"{'ok  ' if healthy else 'FIX '} article {url}", file=out)
+        print(f"       {'layout':<10} {fields.pop('layout')[1] or 'none of the known layouts'}", file=out)
         for name, (who, shown) in fields.items():
             print(f"       {name:<10} {who:<28} {shown}", file=out)
 

@@ -73,6 +73,7 @@ def build_article(raw: RawArticle, site: SiteConventions) -> Article:
         language=site.language,
         revision=1,  # the crawl state raises it for updates
         fetched_at=raw.fetched_at,
+        layout=raw.layout,
         fallbacks=dict(raw.fallbacks),
     )
 

@@ -7,6 +7,10 @@ shared and never name a site.
 The contract is checked when the subclass is defined (`Site.__init_subclass__`): every attribute in
 `REQUIRED_ATTRIBUTES` must be set, with the right kind of value, or the import fails with a
 `SiteDefinitionError` naming the site and what is wrong. Everything else has a declared default.
+
+Each known layout of a site's article pages is a `Layout` subclass with its provenance (Fundus keeps a
+publisher's parser as `V1`, `V1_1(V1)`); the site lists them, and a page is read with the first whose
+`holds(page)` says the page is of it — chosen by what the page holds, not by its date.
 """
 
 from __future__ import annotations
@@ -63,6 +67,35 @@ class SiteDefinitionError(TypeError):
     """A site module breaks the Site contract (raised when its class is defined, i.e. on import)."""
 
 
+class Layout:
+    """One known layout of a site's article pages: what a page of it holds, when it was seen, the
+    fixture page that proves it, and what it overrides of the site's parsing.
+
+    A new layout is a new subclass — of the layout it changes, when it changes one — never an edit
+    of an old one: old pages keep being read as before. The item says which layout read it (`layout`).
+    """
+
+    name: ClassVar[str]  # short and stable: it is written in every item read with this layout
+    seen: ClassVar[str]  # when and where it was seen, e.g. "2022-02 → 2022-08, the archive's posts"
+    fixture: ClassVar[tuple[str, str]]  # (path under fixtures/<site>/, the URL that page stands for)
+    body_drop: ClassVar[tuple[str, ...] | None] = None  # None: the site's own
+    body_decorations: ClassVar[tuple[str, ...] | None] = None
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        """Is `page` of this layout? (Checked newest layout first; the first that holds is used.)"""
+        raise NotImplementedError
+
+
+def _are_layouts(value: object) -> bool:
+    if not (isinstance(value, tuple) and value and all(isinstance(v, type) and issubclass(v, Layout) for v in value)):
+        return False
+    names = [getattr(layout, "name", None) for layout in value]  # type: ignore[union-attr]
+    return (len(set(names)) == len(names) and all(isinstance(name, str) and name for name in names)
+            and all(isinstance(getattr(layout, "seen", None), str) and isinstance(getattr(layout, "fixture", None), tuple)
+                    for layout in value))  # type: ignore[union-attr]
+
+
 def _is_str_tuple(value: object) -> bool:
     return isinstance(value, tuple) and all(isinstance(part, str) and part for part in value)
 
@@ -78,6 +111,8 @@ REQUIRED_ATTRIBUTES: dict[str, tuple[str, Callable[[object], bool]]] = {
     "language": ("a language tag such as 'zh-CN'", lambda v: isinstance(v, str) and bool(v)),
     "archive_categories": ("a non-empty tuple of strings", lambda v: _is_str_tuple(v) and bool(v)),
     "archive_author": ("a non-empty string", lambda v: isinstance(v, str) and bool(v)),
+    "layouts": ("a non-empty tuple of Layout subclasses, newest first, each with a unique name, seen and fixture",
+                _are_layouts),
 }
 ARCHIVE_DATE_STYLES = ("utc", "wall")
 
@@ -94,6 +129,8 @@ class Site(ABC):
     # The front-matter archive's conventions for this site.
     archive_categories: ClassVar[tuple[str, ...]]
     archive_author: ClassVar[str]
+    # The known layouts of its article pages, newest first.
+    layouts: ClassVar[tuple[type[Layout], ...]]
 
     # Optional, with their defaults --------------------------------------------------------------
     title_suffixes: ClassVar[tuple[str, ...]] = ()  # what the site appends to titles in <title>
@@ -211,14 +248,22 @@ class Site(ABC):
         ).get()
         return urljoin(url, link) if link else None
 
-    def body_parts(self, container: lxml_html.HtmlElement) -> tuple[str, list[RawImage]]:
+    def layout_of(self, page: Selector) -> type[Layout] | None:
+        """The first of the site's layouts (newest first) that holds `page`; None: no known layout."""
+        return next((layout for layout in self.layouts if layout.holds(page)), None)
+
+    def body_parts(self, container: lxml_html.HtmlElement,
+                   layout: type[Layout] | None = None) -> tuple[str, list[RawImage]]:
         """The container's inner HTML with junk removed and lazy images resolved, and its images.
 
         `body_drop` elements go with their content (ads, share boxes), and so do tracking pixels;
         images inside `body_decorations` elements (end-of-article marks) stay in the body but are not
-        article images.
+        article images. A layout's own lists replace the site's.
         """
-        for query in self.body_drop:
+        drop = layout.body_drop if layout is not None and layout.body_drop is not None else self.body_drop
+        decoration_css = (layout.body_decorations if layout is not None and layout.body_decorations is not None
+                          else self.body_decorations)
+        for query in drop:
             for element in _css(query)(container):
                 element.drop_tree()
         for img in list(container.iter("img")):
@@ -226,7 +271,7 @@ class Site(ABC):
                 img.drop_tree()
         resolve_lazy_images(container)
         # A set of the elements themselves: it keeps lxml's proxies alive, so identity holds.
-        decorations = {img for query in self.body_decorations for el in _css(query)(container) for img in el.iter("img")}
+        decorations = {img for query in decoration_css for el in _css(query)(container) for img in el.iter("img")}
         images = []
         for img in container.iter("img"):
             if img in decorations:

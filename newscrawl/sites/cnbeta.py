@@ -14,12 +14,40 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 
+from parsel import Selector
+
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Site, parse_page
+from newscrawl.sites.base import Layout, Site, parse_page
 
 _ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
 _TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")
 _EDITOR_MARK = re.compile(r"^\s*[\[【]\s*(?:责任)?编辑\s*[：:]")
+
+
+class Desktop(Layout):
+    """The desktop article: `header.title` (h1, div.meta with the date and span.source), the summary
+    in .article-summary and the text in .article-content."""
+
+    name = "desktop"
+    seen = "desktop pages as public scrapers read them (selectors unverified here; bodies real: the archive)"
+    fixture = ("site/www.cnbeta.com.tw/articles/tech/1233391.htm", "https://www.cnbeta.com.tw/articles/tech/1233391.htm")
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return bool(page.css("header.title"))
+
+
+class Mobile2017(Layout):
+    """The 2017 mobile ("touch") view: .article-title, .article-byline with .time and .source, the text
+    in .article-body, the editor in .article-tail."""
+
+    name = "mobile-2017"
+    seen = "2017-02, the one real cnBeta page on record (real/SOURCES.md)"
+    fixture = ("real/touch-article-587662-fragment.html", "https://www.cnbeta.com.tw/articles/tech/587662.htm")
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return bool(page.css(".article-byline"))
 
 
 class CnBeta(Site):
@@ -34,6 +62,7 @@ class CnBeta(Site):
     archive_dates = "utc"  # the archive's `date:` values are true UTC
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "source": 0.5}
 
+    layouts = (Desktop, Mobile2017)
     body_drop = (".topic", ".article-topic", ".article-global", "script", "style", "[id^=J_article]")
     listing_links_css = ".items-area .item dl dt a::attr(href)"  # modelled: unverified
 
@@ -70,7 +99,9 @@ class CnBeta(Site):
              if _EDITOR_MARK.match(text)), None)
         parts = page.css(".article-summary, .article-content, .article-body")
         if parts:
-            bodies = [self.body_parts(part.root) for part in parts]
+            layout = self.layout_of(page)
+            raw.layout = layout.name if layout is not None else None
+            bodies = [self.body_parts(part.root, layout) for part in parts]
             raw.body_html = "".join(body for body, _ in bodies)
             raw.images = [image for _, images in bodies for image in images]
         raw.tags = self.tag_links(page.css(".article-topic a, .topic a"))

@@ -15,7 +15,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from newscrawl.items import RawArticle, Unusable
-from newscrawl.sites.base import Listing, Site, parse_page
+from parsel import Selector
+
+from newscrawl.sites.base import Layout, Listing, Site, parse_page
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")
@@ -33,6 +35,53 @@ def jsonp_url(ac: str, page: int, minid: int | str) -> str:
     """The column's JSONP page `page`, after the items down to `minid` (0 for the first, page 2)."""
     return (f"https://{_JSONP_HOST}{_JSONP_PATH}?ac={ac}&timeks=&timeend=&page={page}&minid={minid}"
             "&callback=NewsList")
+
+
+_BODY_CONTAINERS = ("div.news_info", "div.pc_info", "#content")
+_BODY = ", ".join(_BODY_CONTAINERS)
+
+
+def _in_body(css: str) -> str:
+    """`css` inside any of the body containers."""
+    return ", ".join(f"{container} {css}" for container in _BODY_CONTAINERS)
+
+
+class FooterA(Layout):
+    """The body ends in `<p class="end"> - THE END -</p>`, tags as `<a><i>#</i>X</a>` in p.bqian."""
+
+    name = "footer-a"
+    seen = "2021-04 → 2022-01 (the archive's posts, dated by their front matter; MARKUP.md)"
+    fixture = ("site/news.mydrivers.com/1/771/771820.htm", "https://news.mydrivers.com/1/771/771820.htm")
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return "THE END" in "".join(page.css(_in_body("p.end::text")).getall())
+
+
+class FooterB(FooterA):
+    """The end mark became an image (`p.end img`, end_article.png): chrome, not an article image; a
+    文章纠错 link in the editor line; tags after an empty div#bnext."""
+
+    name = "footer-b"
+    seen = "2022-02 → 2022-08 (the archive's posts; MARKUP.md)"
+    fixture = ("site/news.mydrivers.com/1/833/833153.htm", "https://news.mydrivers.com/1/833/833153.htm")
+    body_decorations = ("p.end",)
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return bool(page.css(_in_body("p.end img")))
+
+
+class FooterC(FooterA):
+    """No end mark and no tags; 如需转载 in p.zhuanzai and the editor line without 文章纠错."""
+
+    name = "footer-c"
+    seen = "2022-08 → (the archive's latest posts; MARKUP.md: current pages may differ again)"
+    fixture = ("site/news.mydrivers.com/1/847/847312.htm", "https://news.mydrivers.com/1/847/847312.htm")
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return bool(page.css(_BODY)) and not page.css(_in_body("p.end"))
 
 
 class MyDrivers(Site):
@@ -54,10 +103,9 @@ class MyDrivers(Site):
     archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "editor": 0.5, "tags": 0.3}
 
-    # What public scrapers strip from the body (ads, share and navigation boxes).
+    layouts = (FooterC, FooterB, FooterA)
+    # What public scrapers strip from the body (ads, share and navigation boxes, the 2026 AI summary).
     body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "#AiSummaryLink", "script", "style")
-    # The end-of-article mark is an image on layout B; it is chrome, not an article image.
-    body_decorations = ("p.end",)
     # Tag pages (absolute links until 2022, protocol-relative in 2026) and 2026 column pages.
     listing_links_css = "ul#newsleft_1 li h3 a::attr(href), li div.news_right h3 a::attr(href)"
 
@@ -120,7 +168,7 @@ class MyDrivers(Site):
         raw = self.new_article(url, fetched_at)
         raw.title = self.title_text(page, "div.news_bt", "#thread_subject", "div.news_t")
         raw.byline = self.first_text(page, "div.news_bt1_left")
-        containers = page.css("div.news_info, div.pc_info, #content")
+        containers = page.css(_BODY)
         if not containers:
             return raw
         body = containers[0]
@@ -131,7 +179,9 @@ class MyDrivers(Site):
         if source:
             raw.source_link = ("".join(source[0].css("::text").getall()).strip(), source[0].attrib["href"])
         raw.tags = self.tag_links(body.css("p.bqian a, span.news_bq_list a") or page.css("span.news_bq_list a, div.bqian1 a"))
-        raw.body_html, raw.images = self.body_parts(body.root)
+        layout = self.layout_of(page)
+        raw.layout = layout.name if layout is not None else None
+        raw.body_html, raw.images = self.body_parts(body.root, layout)
         return raw
 
 

@@ -13,12 +13,28 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 
+from parsel import Selector
+
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Listing, Site, parse_page
+from newscrawl.sites.base import Layout, Listing, Site, parse_page
 
 _ARTICLE = re.compile(r"^/news/(?P<id>\d+)(?:/[^/]*)?/?$")
 _LIST_PATH = "/news/widgets/_news_index_generic_list"
 _LISTS = {"news": _LIST_PATH}  # the generic news list; project news lists' markup is not known
+
+
+class ArticleBox(Layout):
+    """div.article-box: h1.article-box__title, a <time>, the body in div.article-detail (modelled:
+    MARKUP.md says only "expect h1 / og:title, a time element")."""
+
+    name = "article-box"
+    seen = "modelled (fixtures/oschina/README.md); the bodies are real (the archive)"
+    fixture = ("site/www.oschina.net/news/155820/netty-4-1-67-final-released",
+               "https://www.oschina.net/news/155820/netty-4-1-67-final-released")
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return bool(page.css(".article-box .article-detail"))
 
 
 class OsChina(Site):
@@ -32,6 +48,7 @@ class OsChina(Site):
     archive_author = "开源中国"
     archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT (fixtures/oschina/README.md)
 
+    layouts = (ArticleBox,)
     body_drop = ("script", "style", ".ad-wrap")
 
     def article_id(self, url: str) -> str | None:
@@ -82,7 +99,9 @@ class OsChina(Site):
         raw.byline = f"作者：{author}" if author else None
         container = page.css(".article-detail")
         if container:
-            raw.body_html, raw.images = self.body_parts(container[0].root)
+            layout = self.layout_of(page)
+            raw.layout = layout.name if layout is not None else None
+            raw.body_html, raw.images = self.body_parts(container[0].root, layout)
         raw.tags = self.tag_links(page.css(".article-box .tags a"))
         return raw
 

@@ -297,6 +297,7 @@ class SiteSpider(scrapy.Spider):
             if self.incremental is not None:  # the page will not improve by fetching it again
                 self.incremental.settled([response.meta[ARTICLE_ID]])
             return
+        self.crawler.stats.inc_value(f"newscrawl/layout/{article.layout or 'none'}")
         for name, source in article.fallbacks.items():  # the layout-break alarm names these (newscrawl.monitors)
             self.crawler.stats.inc_value(f"newscrawl/fallback/{name}")
             self.crawler.stats.inc_value(f"newscrawl/fallback/{name}/{source}")
