@@ -34,6 +34,7 @@ class Page(NamedTuple):
     body: bytes
     content_type: str | None  # the Content-Type header, for the charset
     fetched_at: str  # ISO 8601 UTC
+    listed: str | None = None  # the date the listing page showed beside the link, if it shows one
 
 
 def page_article(page: Page) -> Article:
@@ -42,7 +43,7 @@ def page_article(page: Page) -> Article:
     text = article_text(site, page.body, page.url, page.content_type)
     raw = site.parse_article(text, page.url, page.fetched_at)
     if incomplete(raw):  # the site's selectors missed a required field: the page may still carry it
-        raw = fill_gaps(raw, parse_page(text, page.url), site.timezone)
+        raw = fill_gaps(raw, parse_page(text, page.url), site.timezone, page.listed)
     return build_article(raw, site)
 
 

@@ -27,7 +27,7 @@ from newscrawl.outcome import ALARM_STAT
 
 logger = logging.getLogger(__name__)
 LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable",
-                       "fallback_dates_disagree")
+                       "fallback_dates_disagree", "fallback_date_far_from_listing")
 FALLBACK_PREFIX = "newscrawl/fallback/"
 
 

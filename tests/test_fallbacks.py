@@ -159,3 +159,44 @@ def test_a_crawl_of_a_redesigned_site_keeps_its_data_flowing_and_exits_3(site_co
     assert "had their article links found only by the listing fallback" in alarm
     assert result.stats["newscrawl/listing/fallback"] >= 2
     assert result.stats["newscrawl/fallback/title"] == len(result.items)
+
+
+# The listing's date ---------------------------------------------------------------------------------
+
+def page_with_date(iso: str) -> bytes:
+    return page(f'<meta property="og:title" content="{escape(TITLE)}"><meta property="article:published_time" content="{iso}">')
+
+
+def test_a_fallback_date_far_from_the_listings_drops_the_page():
+    from newscrawl.extract import Page, page_article
+
+    wrong = Page("mydrivers", URL, page_with_date("2021-06-04T20:42:05+08:00"), "text/html; charset=utf-8", FETCHED_AT,
+                 listed="2022-06-04 20:42")
+    with pytest.raises(Unusable) as dropped:
+        page_article(wrong)
+    assert dropped.value.reason == "fallback_date_far_from_listing"
+    right = wrong._replace(body=page_with_date(PUBLISHED))
+    assert page_article(right).published == PUBLISHED
+
+
+def test_the_listings_date_is_the_last_resort_and_says_so():
+    from newscrawl.extract import Page, page_article
+
+    no_date = page(f'<meta property="og:title" content="{escape(TITLE)}">')
+    article = page_article(Page("mydrivers", URL, no_date, "text/html; charset=utf-8", FETCHED_AT, listed="2022-06-04 20:42"))
+    assert article.published == "2022-06-04T20:42:00+08:00" and article.fallbacks["published"] == "listing"
+    with pytest.raises(Unusable, match="missing_date"):
+        page_article(Page("mydrivers", URL, no_date, "text/html; charset=utf-8", FETCHED_AT))
+
+
+def test_a_listing_shows_its_dates_beside_the_links():
+    path = FIXTURES / "mydrivers/site/news.mydrivers.com/tag/windows_11.htm"
+    listing = SITE.read_listing(path.read_text(encoding="utf-8"), "https://news.mydrivers.com/tag/windows_11.htm")
+    assert listing.article_dates == {"https://news.mydrivers.com/1/178/178519.htm": "2022-07-09 00:22",
+                                     "https://news.mydrivers.com/1/792/792466.htm": "2021-11-01 14:19"}
+
+
+def test_a_page_whose_body_class_mentions_a_sidebar_still_has_a_main_content():
+    listing = SITE.read_listing(REDESIGNED_LISTING.replace("<body>", '<body class="has-sidebar">'),
+                                "https://news.mydrivers.com/tag/xiaomi12_ultra.htm")
+    assert [SITE.article_id(url) for url in listing.article_urls] == ["833153", "834000", "835000"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -61,6 +61,9 @@ class Listing:
     next_url: str | None
     end: bool = False
     fallback: bool = False  # the links came from the generic listing fallback, not the site's selectors
+    # The date the listing shows beside an article link (article URL → the date as shown), where it
+    # shows one: a check on fallback dates, and their last resort (newscrawl.sites.generic).
+    article_dates: dict[str, str] = field(default_factory=dict)
 
 
 class SiteDefinitionError(TypeError):
@@ -196,7 +199,12 @@ class Site(ABC):
         """Article links (`listing_links_css`) and the next page of one listing page."""
         page = parse_page(html, url)
         links = page.css(self.listing_links_css).getall()
-        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
+        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url),
+                       article_dates=self.listing_dates(page, url))
+
+    def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
+        """The date shown beside each article link of a listing page (none by default)."""
+        return {}
 
     @abstractmethod
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:

@@ -8,9 +8,10 @@ fills only the fields the site module left empty, from, in order of trust:
 - title: schema.org JSON-LD `headline` → `og:title` → the page's only `<h1>` → `<title>` (the site's
   suffixes are stripped later, as for any title);
 - published: JSON-LD `datePublished` → `article:published_time` (and its `itemprop`/`pubdate`
-  spellings) → `<time datetime>` → a date written as text beside the title. When two structured
-  sources disagree by more than a day the page is dropped (`fallback_dates_disagree`): one of them is
-  wrong and nothing says which;
+  spellings) → `<time datetime>` → a date written as text beside the title → the date the listing
+  page showed beside the link. When two structured sources disagree by more than a day the page is
+  dropped (`fallback_dates_disagree`): one of them is wrong and nothing says which; so is a page whose
+  fallback date is more than a day from the listing's (`fallback_date_far_from_listing`);
 - author: JSON-LD `author.name`, when the page has no byline at all;
 - body_html and images: trafilatura's main-content extraction (HTML output, images and links kept,
   recall favoured: its precision mode lost leads written outside a <p>, such as cnBeta's summary),
@@ -66,14 +67,18 @@ def incomplete(raw: RawArticle) -> bool:
     return not (raw.title and raw.body_html and (raw.published or split_byline(raw.byline).date_text))
 
 
-def fill_gaps(raw: RawArticle, page: Selector, timezone: ZoneInfo) -> RawArticle:
-    """`raw` with every empty field the page offers elsewhere filled in and named in `raw.fallbacks`.
-    Raises Unusable("fallback_dates_disagree") when the page's own dates contradict each other."""
+def fill_gaps(raw: RawArticle, page: Selector, timezone: ZoneInfo, listed: str | None = None) -> RawArticle:
+    """`raw` with every empty field the page offers elsewhere filled in and named in `raw.fallbacks`;
+    `listed` is the date the listing showed beside the link, if any. Raises Unusable when the page's
+    own dates contradict each other or the listing's."""
     linked_data = _article_linked_data(page)
     if not raw.title:
         _take(raw, "title", *_title(page, linked_data))
     if not (raw.published or split_byline(raw.byline).date_text):
-        _take(raw, "published", *_published(page, linked_data, raw, timezone))
+        value, source = _published(page, linked_data, raw, timezone)
+        if value is not None and listed:
+            _check_against_listing(value, source, listed, raw, timezone)
+        _take(raw, "published", *((value, source) if value is not None else (listed, "listing")))
     if not raw.byline and (author := _author(linked_data)):
         raw.byline = f"作者：{author}"
         raw.fallbacks["author"] = "json-ld"
@@ -116,7 +121,11 @@ def article_links(page: Selector, url: str, article_id: Callable[[str], str | No
 
 
 def _in_chrome(element: Any) -> bool:
+    """Inside navigation, a header, footer, aside or a side/hot/rank box (the page's <body> and <html>,
+    whose classes describe the whole page, do not count)."""
     for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            return False
         if ancestor.tag in _CHROME_TAGS or _CHROME_NAMES.search(f"{ancestor.get('class', '')} {ancestor.get('id', '')}"):
             return True
     return False
@@ -194,6 +203,14 @@ def _published(page: Selector, linked_data: dict[str, Any], raw: RawArticle,
                            "; ".join(f"{source} {moment.isoformat()}" for moment, source in moments))
         return next(value for value, source in candidates if source == moments[0][1]), moments[0][1]
     return _date_beside_title(page, raw.title)
+
+
+def _check_against_listing(value: str, source: str | None, listed: str, raw: RawArticle, timezone: ZoneInfo) -> None:
+    fetched = datetime.fromisoformat(raw.fetched_at)
+    found, shown = parse_date(value, timezone, fetched), parse_date(listed, timezone, fetched)
+    if found is not None and shown is not None and abs(found - shown) > DATES_AGREE_WITHIN:
+        raise Unusable("fallback_date_far_from_listing", raw.url,
+                       f"{source} {found.isoformat()}, the listing {shown.isoformat()}")
 
 
 def _date_beside_title(page: Selector, title: str | None) -> tuple[str | None, str | None]:

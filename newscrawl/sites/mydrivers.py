@@ -132,6 +132,15 @@ class MyDrivers(Site):
         raise ValueError(f"not a 快科技 tag slug or tag-page URL: {tag!r} (e.g. xiaomi12_ultra, or a column page "
                          "such as https://news.mydrivers.com/zhangjiyouxi.html)")
 
+    def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
+        """`span.time` (`YYYY-MM-DD HH:MM`, Beijing) of each list item, by its `h3 a` link."""
+        dates = {}
+        for item in page.css("li"):
+            href, shown = item.css("h3 a::attr(href)").get(), item.css("span.time::text").get()
+            if href and shown and shown.strip():
+                dates[urljoin(url, href)] = shown.strip()
+        return dates
+
     def parse_listing(self, html: str, url: str) -> Listing:
         """A tag or column page; a column page that declares its JSONP "more" endpoint goes on to it."""
         parts = urlsplit(url)
@@ -142,8 +151,7 @@ class MyDrivers(Site):
             return replace(listing, next_url=jsonp_url(declared.group(1), 2, 0))
         return listing
 
-    @staticmethod
-    def _parse_jsonp(text: str, url: str) -> Listing:
+    def _parse_jsonp(self, text: str, url: str) -> Listing:
         """`NewsList({...})`: `html` holds the items, `minid` where the next page starts, `datalist` -1 or
         -2 at the end (MARKUP.md; the answer's fields may sit in `data[0]`)."""
         wrapped = _JSONP_ANSWER.match(text)
@@ -155,13 +163,14 @@ class MyDrivers(Site):
             answer = answer["data"][0] if answer["data"] else {}
         if not isinstance(answer, dict):
             raise Unusable("bad_jsonp", url, "not a NewsList(…) answer")
-        items = answer.get("html") or ""
-        links = [urljoin(url, href) for href in parse_page(f"<ul>{items}</ul>", url).css("li h3 a::attr(href)").getall()]
+        items = parse_page(f"<ul>{answer.get('html') or ''}</ul>", url)
+        links = [urljoin(url, href) for href in items.css("li h3 a::attr(href)").getall()]
         ended = str(answer.get("datalist")) in ("-1", "-2")
         query = parse_qs(urlsplit(url).query)
         page = int(query.get("page", ["2"])[0]) if query.get("page", [""])[0].isdigit() else 2
         next_url = None if ended or not links else jsonp_url(query.get("ac", ["0"])[0], page + 1, answer.get("minid", 0))
-        return Listing(article_urls=links, next_url=next_url, end=ended and not links)
+        return Listing(article_urls=links, next_url=next_url, end=ended and not links,
+                       article_dates=self.listing_dates(items, url))
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = parse_page(html, url)

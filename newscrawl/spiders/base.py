@@ -172,7 +172,7 @@ class SiteSpider(scrapy.Spider):
         return scrapy.Request(page.url, callback=self.parse_listing, errback=self._listing_failed, dont_filter=True,
                               cb_kwargs={"listing": page})
 
-    def _article_request(self, url: str, depth: int) -> scrapy.Request | None:
+    def _article_request(self, url: str, depth: int, listed: str | None = None) -> scrapy.Request | None:
         article_id = self.site.article_id(url)
         if article_id is None:
             self.crawler.stats.inc_value("newscrawl/listing/non_article_link")
@@ -190,7 +190,7 @@ class SiteSpider(scrapy.Spider):
         # dupefilter (which would lose the articles a killed worker had in flight, and block refreshes).
         distributed = self.incremental is not None and not self.incremental.state.exclusive
         return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article, errback=self._article_failed,
-                              dont_filter=distributed, cb_kwargs={"depth": depth}, meta={ARTICLE_ID: article_id})
+                              dont_filter=distributed, cb_kwargs={"depth": depth, "listed": listed}, meta={ARTICLE_ID: article_id})
 
     # Callbacks -----------------------------------------------------------------------------------
 
@@ -235,7 +235,9 @@ class SiteSpider(scrapy.Spider):
             self.incremental.record_pending(listing, [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
                                             next_pages)
         for url, article_id in zip(urls, ids, strict=True):
-            if article_id not in known and (request := self._article_request(url, listing.depth)):
+            if article_id in known:
+                continue
+            if request := self._article_request(url, listing.depth, found.article_dates.get(url)):
                 yield request
         for page in next_pages:
             if self._walk_pages[page.walk] < self.max_pages:
@@ -285,10 +287,12 @@ class SiteSpider(scrapy.Spider):
             self.incremental.settled([failure.request.meta[ARTICLE_ID]])
         return failure
 
-    async def parse_article(self, response: Response, depth: int) -> AsyncIterator[Article | scrapy.Request]:
+    async def parse_article(self, response: Response, depth: int,
+                            listed: str | None = None) -> AsyncIterator[Article | scrapy.Request]:
         self.crawler.stats.inc_value("newscrawl/article/pages")
         url = response.url if self.site.article_id(response.url) else response.request.url
-        page = Page(self.site.name, url, response.body, self._content_type(response), to_utc_iso(datetime.now(timezone.utc)))
+        page = Page(self.site.name, url, response.body, self._content_type(response), to_utc_iso(datetime.now(timezone.utc)),
+                    listed)
         try:
             article = await self.parse_process.article(page) if self.parse_process is not None else page_article(page)
         except Unusable as unusable:
