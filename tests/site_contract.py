@@ -91,6 +91,9 @@ def check_layouts(fx: SiteFixtures) -> None:
         article = extract_article(page.read_bytes(), url, "text/html", FETCHED_AT)
         assert article.layout == layout.name, f"{page} is read as {article.layout}, not {layout.name}"
         assert article.fallbacks == {}, f"{page}: layout {layout.name} leaves {sorted(article.fallbacks)} to fallbacks"
+        expected_file = page.with_name(page.name.rsplit(".", 1)[0] + ".expected.json")
+        if expected_file.is_file():
+            assert article.to_dict() == json.loads(expected_file.read_text(encoding="utf-8")), f"{page} differs from {expected_file}"
     names = {layout.name for layout in fx.site.layouts}
     for article in fx.spec["articles"]:
         expected = json.loads(fx.expected(article["url"]).read_text(encoding="utf-8"))

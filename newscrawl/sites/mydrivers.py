@@ -84,6 +84,20 @@ class FooterC(FooterA):
         return bool(page.css(_BODY)) and not page.css(_in_body("p.end"))
 
 
+class AiSummary2026(FooterC):
+    """Footer C with an AI-written summary box (`div#AiSummaryLink`) opening the body: not article
+    content, removed (2026 scrapers remove it too)."""
+
+    name = "ai-summary-2026"
+    seen = "2026 (MARKUP.md: a PHP scraper maintained in 2026 removes it); fixture modelled, no 2026 page on record"
+    fixture = ("modelled-2026/848601.htm", "https://news.mydrivers.com/1/848/848601.htm")
+    body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "script", "style", "#AiSummaryLink")
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return bool(page.css(_in_body("#AiSummaryLink")))
+
+
 class MyDrivers(Site):
     name = "mydrivers"
     display_name = "快科技"
@@ -103,9 +117,9 @@ class MyDrivers(Site):
     archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "editor": 0.5, "tags": 0.3}
 
-    layouts = (FooterC, FooterB, FooterA)
-    # What public scrapers strip from the body (ads, share and navigation boxes, the 2026 AI summary).
-    body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "#AiSummaryLink", "script", "style")
+    layouts = (AiSummary2026, FooterC, FooterB, FooterA)
+    # What public scrapers strip from the body (ads, share and navigation boxes).
+    body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "script", "style")
     # Tag pages (absolute links until 2022, protocol-relative in 2026) and 2026 column pages.
     listing_links_css = "ul#newsleft_1 li h3 a::attr(href), li div.news_right h3 a::attr(href)"
 
