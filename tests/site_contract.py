@@ -28,6 +28,11 @@ FETCHED_AT = "2026-11-25T00:00:00Z"  # the fetch time expected items are written
 VALIDATOR = Draft202012Validator(json_schema())
 
 
+def expected_beside(page: Path) -> Path:
+    """The expected item written beside a page file (`x.htm` → `x.expected.json`)."""
+    return page.with_name(page.name.rsplit(".", 1)[0] + ".expected.json")
+
+
 @dataclass
 class SiteFixtures:
     site: Site
@@ -41,8 +46,7 @@ class SiteFixtures:
         return self.folder / "site" / (parts.hostname or "") / name
 
     def expected(self, url: str) -> Path:
-        page = self.page(url)
-        return page.with_name(page.name.rsplit(".", 1)[0] + ".expected.json")
+        return expected_beside(self.page(url))
 
     def listed_article_urls(self) -> set[str]:
         """Canonical URLs of every article the site's tag pages list."""
@@ -91,7 +95,7 @@ def check_layouts(fx: SiteFixtures) -> None:
         article = extract_article(page.read_bytes(), url, "text/html", FETCHED_AT)
         assert article.layout == layout.name, f"{page} is read as {article.layout}, not {layout.name}"
         assert article.fallbacks == {}, f"{page}: layout {layout.name} leaves {sorted(article.fallbacks)} to fallbacks"
-        expected_file = page.with_name(page.name.rsplit(".", 1)[0] + ".expected.json")
+        expected_file = expected_beside(page)
         if expected_file.is_file():
             assert article.to_dict() == json.loads(expected_file.read_text(encoding="utf-8")), f"{page} differs from {expected_file}"
     names = {layout.name for layout in fx.site.layouts}

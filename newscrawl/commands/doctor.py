@@ -94,15 +94,14 @@ class DoctorSpider(scrapy.Spider):
         decoded = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1") or None,
                               self.site.fallback_encoding)
         try:
-            exact = self.site.parse_listing(decoded.text, response.url)
             found = self.site.read_listing(decoded.text, response.url)
         except Unusable as unusable:
             self.findings.listings.append((response.url, f"unusable: {unusable}", False))
             return
-        if exact.article_urls:
-            what, healthy = f"{len(exact.article_urls)} article link(s) by the site's selectors", True
-        elif found.fallback:
+        if found.fallback:
             what, healthy = f"no article link by the site's selectors; {len(found.article_urls)} by the listing fallback", False
+        elif found.article_urls:
+            what, healthy = f"{len(found.article_urls)} article link(s) by the site's selectors", True
         elif found.end:
             what, healthy = "the listing's end (no articles, as expected past the last page)", True
         else:

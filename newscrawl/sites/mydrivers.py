@@ -41,6 +41,10 @@ _BODY_CONTAINERS = ("div.news_info", "div.pc_info", "#content")
 _BODY = ", ".join(_BODY_CONTAINERS)
 
 
+# What public scrapers strip from the body (ads, share and navigation boxes).
+_BODY_DROP = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "script", "style")
+
+
 def _in_body(css: str) -> str:
     """`css` inside any of the body containers."""
     return ", ".join(f"{container} {css}" for container in _BODY_CONTAINERS)
@@ -91,7 +95,7 @@ class AiSummary2026(FooterC):
     name = "ai-summary-2026"
     seen = "2026 (MARKUP.md: a PHP scraper maintained in 2026 removes it); fixture modelled, no 2026 page on record"
     fixture = ("modelled-2026/848601.htm", "https://news.mydrivers.com/1/848/848601.htm")
-    body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "script", "style", "#AiSummaryLink")
+    body_drop = (*_BODY_DROP, "#AiSummaryLink")
 
     @classmethod
     def holds(cls, page: Selector) -> bool:
@@ -118,8 +122,7 @@ class MyDrivers(Site):
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "editor": 0.5, "tags": 0.3}
 
     layouts = (AiSummary2026, FooterC, FooterB, FooterA)
-    # What public scrapers strip from the body (ads, share and navigation boxes).
-    body_drop = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "script", "style")
+    body_drop = _BODY_DROP
     # Tag pages (absolute links until 2022, protocol-relative in 2026) and 2026 column pages.
     listing_links_css = "ul#newsleft_1 li h3 a::attr(href), li div.news_right h3 a::attr(href)"
 
