@@ -6,14 +6,15 @@ Builds a site of N articles from the real recorded 快科技 fixture pages (same
 titles, dates and image URLs varied) with tag pages listing 20 each, serves it on 127.0.0.1 (nginx
 when installed, else the project's threaded Python server — the output says which), runs
 `scrapy bench` and the project's real crawl (real pipelines: validation, posts, journal, state) in
-the same invocation, and prints pages/s and their ratio, CPU per stage per article, peak RSS at
+the same invocation, and prints pages/s and their ratio, the cost of Atom feeds (pages/s on vs
+off), CPU per stage per article, peak RSS at
 several sizes, date-parsing cost per format, the incremental rerun's request share, and the
 settings used. The same figures go to a JSON file. Nothing here asserts a time: it measures.
 
 A VM's speed wanders by ±15 % from one run to the next, so `scrapy bench` and each crawl run
---repeat times, interleaved (bench, default, recommended, recommended with Scrapy's Twisted client,
-bench, …): the figures are the medians, the ratio is the median crawl over the median bench, and
-each run's figure is kept as well.
+--repeat times, interleaved (bench, default, default without feeds, recommended, recommended with
+Scrapy's Twisted client, bench, …): the figures are the medians, the ratio
+is the median crawl over the median bench, and each run's figure is kept as well.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def crawl_command(server: str, settings: dict[str, str]) -> list[str]:
 
 def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False) -> dict:
     files = {"NEWSCRAWL_JSONL": f"{out}/items.jsonl", "NEWSCRAWL_STATE": f"{out}/state.sqlite",
-             "NEWSCRAWL_POSTS_DIR": f"{out}/posts", "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary.json"}
+             "NEWSCRAWL_POSTS_DIR": f"{out}/posts", "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary.json",
+             "NEWSCRAWL_FEEDS_DIR": f"{out}/feeds"}
     log, usage = run_measured(crawl_command(server, {**files, **settings}), REPO)
     if usage["exit_status"] != 0:
         raise RuntimeError(f"crawl failed ({usage['exit_status']}):\n{log[-3000:]}")
@@ -151,6 +153,7 @@ def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False)
         raise RuntimeError(f"the crawl exported nothing — is the server serving the site? stats: {stats}")
     return {"pages": pages, "articles": articles, "requests": stats["downloader/request_count"],
             "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1),
+            "feed_seconds": stats.get("newscrawl/feeds/seconds", 0.0),
             "articles_per_second": round(articles / elapsed, 1), **usage}
 
 
@@ -303,15 +306,22 @@ def main(argv: list[str] | None = None) -> dict:
         server, url, server_kind = start_server(site)
         report["server"] = server_kind
         try:
-            runs: dict[str, list[dict]] = {"scrapy_bench": [], "crawl_default": [], "crawl_recommended": [],
-                                           "crawl_recommended_twisted": []}
+            runs: dict[str, list[dict]] = {"scrapy_bench": [], "crawl_default": [], "crawl_default_feeds_off": [],
+                                           "crawl_recommended": [], "crawl_recommended_twisted": []}
             for attempt in range(args.repeat):
                 runs["scrapy_bench"].append(scrapy_bench(args.bench_seconds, work))
                 runs["crawl_default"].append(crawl(url, work / f"default-{attempt}", BASE_SETTINGS))
+                runs["crawl_default_feeds_off"].append(crawl(url, work / f"feeds-off-{attempt}",
+                                                             {**BASE_SETTINGS, "NEWSCRAWL_FEEDS_DIR": ""}))
                 runs["crawl_recommended"].append(crawl(url, work / f"recommended-{attempt}", RECOMMENDED))
                 runs["crawl_recommended_twisted"].append(crawl(url, work / f"twisted-{attempt}", TWISTED))
             for key, measured in runs.items():
                 report[key] = _median_run(measured)
+            on, off = report["crawl_default"], report["crawl_default_feeds_off"]
+            report["feeds"] = {"pages_per_second_on": on["pages_per_second"], "pages_per_second_off": off["pages_per_second"],
+                               "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
+                               "feed_writing_seconds": on["feed_seconds"],
+                               "feed_writing_share_of_run": round(on["feed_seconds"] / on["seconds"], 4)}
             two = crawl_two_workers(url, work / "two-workers", RECOMMENDED, args.articles)
             if two is not None:
                 report["crawl_two_workers"] = two
@@ -381,6 +391,10 @@ def print_report(report: dict, path: Path) -> None:
               f"listing pages are fetched by both)")
     else:
         print("  2 workers (Redis):       not measured (redis-server is not installed)")
+    feeds = report["feeds"]
+    print(f"  feeds (default crawl):   on {feeds['pages_per_second_on']} vs off {feeds['pages_per_second_off']} pages/s "
+          f"(cost {feeds['cost_share']:.1%}); writing them took {feeds['feed_writing_seconds']} s "
+          f"= {feeds['feed_writing_share_of_run']:.2%} of the run")
     print(f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "
           f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's")
     print("  peak RSS by site size:   " + ", ".join(f"{k}: {v} MB" for k, v in report["peak_rss_mb"].items()))

@@ -4,7 +4,7 @@ What it sets overrides the project's settings (spider priority), as these follow
 arguments; the command line still wins.
 
 - A one-off export (`-o`/`-O`, any FEEDS) touches none of a scheduled job's files: no journal, no
-  crawl state, no posts and no run summary, unless those are set on the command line.
+  crawl state, no posts, no Atom feeds and no run summary, unless those are set on the command line.
 - NEWSCRAWL_REDIS_URL switches the scheduler and dupefilter to scrapy-redis.
 - The site's coverage rules become spidermon's field-coverage rules.
 - Every NEWSCRAWL_* value a run depends on is checked before anything is fetched: a bad one stops the
@@ -23,7 +23,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS
 from newscrawl.outcome import CannotStart
 
-ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE")
+ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_FEEDS_DIR")
 
 
 def _is_loopback(url: str) -> bool:
@@ -67,6 +67,7 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_MAX_PAGES", 1, integer=True)
     _number(settings, "NEWSCRAWL_MAX_LINKS_PER_PAGE", 1, integer=True)
     _number(settings, "NEWSCRAWL_REFRESH_AFTER", 0)
+    _number(settings, "NEWSCRAWL_FEED_ITEMS", 1, integer=True)
     for path_setting in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE"):
         value = settings.get(path_setting)
         if not value:

@@ -27,6 +27,7 @@ import logging
 import socket
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -41,13 +42,17 @@ from scrapy.settings import BaseSettings
 from newscrawl.faults import crash_point
 from newscrawl.items import Article, ExportFailed
 from newscrawl.outcome import CannotStart, attention
-from newscrawl.state import CrawlState, Export, Journal, JournalError, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.sites import Site
+from newscrawl.state import (CrawlState, Export, Journal, JournalError, Known, LineRef, ListingPage, PendingArticle,
+                             StateUnusable)
 from newscrawl.state.files import remove_stale_temporaries
 from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SqliteState
 
 logger = logging.getLogger(__name__)
 ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
+# Sent when the spider has closed, before the state is: `incremental` is the last moment to read it.
+state_closing = object()
 
 
 def worker_name(settings: BaseSettings) -> str:
@@ -66,9 +71,23 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _export(article: Article) -> Export:
+def named_tags(article: Article, site: Site) -> tuple[str, ...]:
+    """The walks (first listing pages) of the tags an article names that the site can walk, in its order."""
+    walks: list[str] = []
+    for tag in article.tags:
+        try:
+            walk = site.listing_url(tag["url"] or "")
+        except ValueError:
+            continue
+        if walk not in walks:
+            walks.append(walk)
+    return tuple(walks)
+
+
+def _export(article: Article, line: LineRef, site: Site) -> Export:
     return Export(article.article_id, content_hash(article), article.revision,
-                  datetime.fromisoformat(article.fetched_at).timestamp())
+                  datetime.fromisoformat(article.fetched_at).timestamp(),
+                  datetime.fromisoformat(article.published).timestamp(), named_tags(article, site), line)
 
 
 def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
@@ -101,12 +120,17 @@ class Incremental:
             Path(posts) / crawler.spidercls.site.name, 0 if state.exclusive else settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
         ) if posts else 0
 
+    @staticmethod
+    def configured(settings: BaseSettings) -> bool:
+        """False for a one-off run: no journal, or no crawl state."""
+        return bool(settings.get("NEWSCRAWL_JSONL") and (settings.get("NEWSCRAWL_STATE") or settings.get("NEWSCRAWL_REDIS_URL")))
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Incremental:
         """Open the state and the journal (refusing to start when another run holds them)."""
         settings = crawler.settings
         state_path, redis_url = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_REDIS_URL")
-        if not settings.get("NEWSCRAWL_JSONL") or not (state_path or redis_url):
+        if not cls.configured(settings):
             raise NotConfigured("a one-off run: no journal or no crawl state")
         spider_name, site = crawler.spidercls.name, crawler.spidercls.site.name
         worker = worker_name(settings)
@@ -143,7 +167,13 @@ class Incremental:
         recovery = self.journal.recover(self.state.journal_mark(self.journal_key), self.crawler.spidercls.site.name)
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
-        self.state.record_exports([_export(Article(**line)) for line in recovery.lines], self.journal_key, recovery.mark)
+        site = self.crawler.spidercls.site
+        self.state.record_exports([_export(Article(**line), ref, site) for line, ref in recovery.lines],
+                                  self.journal_key, recovery.mark)
+        if self.state.rereads_journals:
+            logger.info("The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
+                        len(recovery.lines))
+            return 0
         return len(recovery.lines)
 
     # Questions the spider asks -------------------------------------------------------------------
@@ -188,10 +218,21 @@ class Incremental:
             logger.error("Could not record %s in the crawl state: %s", what, error)
             return False
 
-    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage]) -> bool:
-        """In one write: the listing page `done` is done (None: no page), `articles` and `pages` are pending."""
+    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
+                       shown: Sequence[str] = ()) -> bool:
+        """In one write: the listing page `done` is done (None: no page) and the articles it `shown` are its
+        tag's; `articles` and `pages` are pending."""
         what = f"listing page {done.url}" if done is not None else "this run's walks and requested articles"
-        return self._write(what, self.state.record_pending, done, articles, pages)
+        return self._write(what, self.state.record_pending, done, articles, pages, shown)
+
+    def tags_of(self, article_ids: list[str]) -> list[str]:
+        """The walks of the tags these exported articles name (remembered: follow_tags without fetching them)."""
+        try:
+            named = self.state.tags_of(article_ids)
+        except Exception as error:  # the backend's own errors: the tags are followed another run
+            logger.error("Could not read the tags of known articles from the crawl state: %s", error)
+            return []
+        return list(dict.fromkeys(walk for article_id in article_ids for walk in named.get(article_id, ())))
 
     def listing_gone(self, url: str) -> bool:
         return self._write(f"listing page {url} as gone", self.state.listing_gone, url)
@@ -218,10 +259,12 @@ class Incremental:
         failed state commit leaves the lines for the next start to record, and stops the journal."""
         if not articles:
             return
-        mark = self.journal.append([article.to_dict() for article in articles])
+        mark, lines = self.journal.append([article.to_dict() for article in articles])
         crash_point("before-state-record", articles=len(articles))
+        site = self.crawler.spidercls.site
         try:
-            self.state.record_exports([_export(article) for article in articles], self.journal_key, mark)
+            self.state.record_exports([_export(article, line, site) for article, line in zip(articles, lines, strict=True)],
+                                      self.journal_key, mark)
         except BaseException:
             self.journal.refuse_appends()
             raise
@@ -244,7 +287,9 @@ class Incremental:
             raise DontCloseSpider
 
     def spider_closed(self) -> None:
-        """Count the work left for the next run, then let go of the journal, the state and its lock."""
+        """Count the work left for the next run, let what is rebuilt from the state (the feeds) read it
+        (`state_closing`), then let go of the journal, the state and its lock."""
+        self.crawler.signals.send_catch_log(state_closing, incremental=self)
         stats = self.crawler.stats
         try:
             listings, articles = self.pending()

@@ -55,6 +55,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "newscrawl.incremental.Incremental": 100,  # the crawl state; closes first, after counting what is pending
     "newscrawl.parse_process.ParseProcess": 110,  # off unless NEWSCRAWL_PARSE_PROCESS (and the asyncio reactor)
+    "newscrawl.feeds.Feeds": 120,  # written when the state closes (its state_closing signal)
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     "newscrawl.extensions.RunSummary": 900,  # after spidermon: the summary carries the alarm
 }
@@ -91,6 +92,10 @@ NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} (requ
 # `date:` in posts. "utc": the true instant; "local": the site's wall time, no zone (for Hexo sites whose
 # `timezone` is the site's zone); "archive": as the archive wrote it (docs/hexo.md)
 NEWSCRAWL_FRONTMATTER_DATES = "utc"
+# Atom feeds rebuilt from the state after each run (newscrawl/feeds.py): <dir>/<site>/<tag>.xml for each
+# tag the run walked, <dir>/<site>.xml for the site; empty: no feeds
+NEWSCRAWL_FEEDS_DIR = "output/feeds"
+NEWSCRAWL_FEED_ITEMS = 50  # entries per feed, the latest by publication time
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
 # Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.

@@ -268,10 +268,11 @@ def test_a_state_of_the_previous_schema_is_migrated(tmp_path: Path, site_server)
         db.execute("INSERT INTO journals VALUES (?, 0)", (str((out / "items.jsonl").resolve()),))
     migrated = run(tmp_path, site_server, "-a", "tag=nvidia")
     assert migrated.returncode == 0, migrated.log[-3000:]
-    assert migrated.stats["newscrawl/journal/recovered_lines"] == 2 and len(migrated.items) == 2
+    assert "The crawl state was upgraded: 2 journal line(s) read again" in migrated.log and len(migrated.items) == 2
+    assert "newscrawl/journal/recovered_lines" not in migrated.stats  # an upgrade, not a crash's repair
     assert migrated.stats["newscrawl/listing/pages"] == 2  # the unclean walk was walked to its end again
     with sqlite3.connect(out / "state.sqlite") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 @pytest.mark.parametrize(("content", "message"), [

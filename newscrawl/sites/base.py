@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import PurePosixPath
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -104,6 +105,7 @@ def _is_str_tuple(value: object) -> bool:
 
 
 _SITE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NOT_FILE_SAFE = re.compile(r"[^\w-]")
 # What every site must set, and what its value must look like.
 REQUIRED_ATTRIBUTES: dict[str, tuple[str, Callable[[object], bool]]] = {
     "name": ("a lower-case identifier", lambda v: isinstance(v, str) and bool(_SITE_NAME.match(v))),
@@ -182,6 +184,13 @@ class Site(ABC):
     @abstractmethod
     def listing_url(self, tag: str) -> str:
         """The first listing page of a tag given as the site's slug or as a listing URL."""
+
+    def feed_name(self, listing_url: str) -> str:
+        """The file name (no extension) of the feed of the tag whose first listing page is `listing_url`:
+        the last part of its path without extension (`…/tag/xiaomi12_ultra.htm` → `xiaomi12_ultra`), with
+        anything but letters, digits, `_`, `-` made `_` so that it names a file in the feeds folder."""
+        stem = PurePosixPath(urlsplit(listing_url).path).stem
+        return _NOT_FILE_SAFE.sub("_", stem).lstrip("_-") or "tag"
 
     def read_listing(self, html: str, url: str) -> Listing:
         """`parse_listing`, and when its selectors find no article links on a page that is not the

@@ -71,6 +71,11 @@ class OsChina(Site):
             return self._list_page(self._page_number(tag))
         raise ValueError(f"not a 开源中国 news list: {tag!r} (use news, or a {_LIST_PATH}?p=N URL)")
 
+    def feed_name(self, listing_url: str) -> str:
+        """The news list's feed is `news` (`news-p3` for a walk that started at its page 3)."""
+        number = self._page_number(listing_url)
+        return "news" if number == 1 else f"news-p{number}"
+
     @staticmethod
     def _list_page(number: int) -> str:
         return f"https://www.oschina.net{_LIST_PATH}?p={number}&type=ajax"

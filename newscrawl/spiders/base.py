@@ -30,7 +30,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.extract import Page, page_article
-from newscrawl.incremental import ARTICLE_ID, Incremental
+from newscrawl.incremental import ARTICLE_ID, Incremental, named_tags
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
@@ -43,7 +43,7 @@ GONE = (404, 410)  # a page answering these is not coming back
 ARGUMENTS = {
     "tag": "tag slugs or tag-page URLs, comma-separated",
     "url": "article URLs, comma-separated",
-    "follow_tags": "also crawl the tags found on articles, N hops deep (default 0)",
+    "follow_tags": "also crawl the tags the articles name (remembered for known ones), N hops deep (default 0)",
     "max_pages": "listing pages per tag this run, ≥ 1 (default NEWSCRAWL_MAX_PAGES); later runs go on from there",
     "refresh": "1: fetch known articles again and emit those whose content changed as updates",
 }
@@ -233,12 +233,16 @@ class SiteSpider(scrapy.Spider):
         next_pages = self._next_pages(found.next_url, listing, all_known=bool(ids) and known.issuperset(ids))
         if self.incremental is not None:
             self.incremental.record_pending(listing, [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
-                                            next_pages)
+                                            next_pages, [i for i in ids if i])
         for url, article_id in zip(urls, ids, strict=True):
             if article_id in known:
                 continue
             if request := self._article_request(url, listing.depth, found.article_dates.get(url)):
                 yield request
+        if known and listing.depth < self.follow_tags:  # known articles are not fetched: their tags are remembered
+            for walk in self.incremental.tags_of([i for i in ids if i in known]):
+                if request := self._tag_request(walk, listing.depth + 1):
+                    yield request
         for page in next_pages:
             if self._walk_pages[page.walk] < self.max_pages:
                 if request := self._listing_request(page):
@@ -307,10 +311,15 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"newscrawl/fallback/{name}/{source}")
         yield article
         if depth < self.follow_tags:
-            for tag in article.tags:
-                try:
-                    listing_url = self.site.listing_url(tag["url"] or "")
-                except ValueError:
-                    continue
-                if request := self._listing_request(ListingPage(listing_url, listing_url, 1, depth + 1)):
+            for walk in named_tags(article, self.site):
+                if request := self._tag_request(walk, depth + 1):
                     yield request
+
+    def _tag_request(self, walk: str, depth: int) -> scrapy.Request | None:
+        """The first page of a tag an article names (follow_tags)."""
+        return self._listing_request(ListingPage(walk, walk, 1, depth))
+
+    @property
+    def walked(self) -> list[str]:
+        """The tags (their walks' first-page URLs) this run requested listing pages of."""
+        return list(self._walk_pages)

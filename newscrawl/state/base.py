@@ -7,10 +7,11 @@ Redis one arbitrates between workers — so no caller asks which backend it has.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from newscrawl.state.journal import JournalMark
+from newscrawl.state.journal import JournalMark, LineRef
 
 
 class StateUnusable(RuntimeError):
@@ -26,6 +27,18 @@ class Export:
     content_hash: str
     revision: int
     fetched_at: float  # Unix time
+    published: float  # Unix time: feeds list a tag's articles newest first
+    tags: tuple[str, ...]  # the listing URLs of the tags the article names (follow_tags, feeds)
+    line: LineRef  # where its journal line is
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """An exported article's latest revision and where its journal line is (what a feed entry is read from)."""
+
+    article_id: str
+    revision: int
+    line: LineRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +71,22 @@ class CrawlState(Protocol):
     # True when this run is the only writer of the site's posts and journal (no leftover temporary
     # file can be another live writer's).
     exclusive: bool
+    # True when opening the state upgraded it from an older schema: its journals are read again from
+    # their start (to record what the older schema did not keep), which is not a crash's repair.
+    rereads_journals: bool
 
     def known(self, article_ids: list[str]) -> dict[str, Known]: ...
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None: ...
     def journal_mark(self, journal: str) -> JournalMark | None: ...
     def pending_listings(self) -> list[ListingPage]: ...
     def pending_articles(self) -> list[PendingArticle]: ...
-    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage]) -> None: ...
+    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
+                       shown: Sequence[str] = ()) -> None: ...
+    # A tag is known by its walk (the listing URL of its first page). Its articles are those a page of
+    # its walk showed (`shown`) and those naming it; `latest` gives its exported ones, newest first
+    # (tag None: the whole site's).
+    def tags_of(self, article_ids: list[str]) -> dict[str, list[str]]: ...
+    def latest(self, tag: str | None, limit: int) -> list[Exported]: ...
     def listing_gone(self, url: str) -> None: ...
     def articles_settled(self, article_ids: list[str]) -> None: ...
     def claim(self, article_id: str) -> bool: ...

@@ -15,6 +15,10 @@ safe and reading too little is what the marks prevent. An append that fails (a f
 to where it started; if even that fails, the journal refuses every later append of the run, so no
 later commit can move the mark past lines the state does not have. The file is locked (`flock`) for
 as long as a run holds it: two crawls never share one journal.
+
+Each recorded line's place (`LineRef`: file, inode, offset, length) is kept in the state, so what is
+rebuilt from the journal (the feeds, newscrawl.feeds) reads the lines it needs and not the whole file;
+`read_line` finds a line again after its file was rotated with `mv` within its folder.
 """
 
 from __future__ import annotations
@@ -38,6 +42,16 @@ class JournalMark:
     inode: int
 
 
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    """Where one journal line is: the file it was written to (path and inode), its offset and length."""
+
+    path: str
+    inode: int
+    offset: int
+    length: int
+
+
 class JournalError(RuntimeError):
     """The journal cannot be used as it is; the message says why and what to do."""
 
@@ -48,14 +62,15 @@ class JournalBroken(OSError):
 
 @dataclass(slots=True)
 class Recovery:
-    lines: list[dict[str, Any]]  # complete lines the state may not have, oldest first
+    lines: list[tuple[dict[str, Any], LineRef]]  # complete lines the state may not have, oldest first
     mark: JournalMark  # the mark once they are recorded
     notes: list[str]  # what the operator should hear about (rotation, truncation, a torn line cut)
 
 
-def _scan(path: Path, start: int, site: str) -> tuple[list[dict[str, Any]], int, bool]:
-    """Complete lines of `path` from `start`; cuts a torn last line. Returns (lines, end, torn)."""
+def _scan(path: Path, start: int, site: str) -> tuple[list[tuple[dict[str, Any], LineRef]], int, bool]:
+    """Complete lines of `path` from `start` with their places; cuts a torn last line. Returns (lines, end, torn)."""
     with open(path, "rb") as stream:
+        inode = os.fstat(stream.fileno()).st_ino
         stream.seek(start)
         tail = stream.read()
     complete = tail.rfind(b"\n") + 1
@@ -65,7 +80,8 @@ def _scan(path: Path, start: int, site: str) -> tuple[list[dict[str, Any]], int,
         with open(path, "rb") as stream:
             os.fsync(stream.fileno())
     lines = []
-    for number, raw in enumerate(tail[:complete].splitlines(), start=1):
+    offset = start
+    for number, raw in enumerate(tail[:complete].split(b"\n")[:-1], start=1):
         try:
             record = json.loads(raw)
         except ValueError:
@@ -74,7 +90,8 @@ def _scan(path: Path, start: int, site: str) -> tuple[list[dict[str, Any]], int,
         if record.get("site") != site:
             raise JournalError(f"{path} holds lines of site {record.get('site')!r}, not {site!r}: every spider needs "
                                "its own journal (the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)")
-        lines.append(record)
+        lines.append((record, LineRef(str(path.resolve()), inode, offset, len(raw) + 1)))
+        offset += len(raw) + 1
     return lines, start + complete, torn
 
 
@@ -90,6 +107,7 @@ class Journal:
             raise JournalError(f"another crawl is writing the journal {path}: every spider needs its own "
                                "(the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)") from None
         self.broken = False
+        self._resolved = str(path.resolve())
 
     def mark(self) -> JournalMark:
         status = os.fstat(self._handle.fileno())
@@ -136,9 +154,9 @@ class Journal:
                 return candidate
         return None
 
-    def append(self, records: list[dict[str, Any]]) -> JournalMark:
-        """Append one line per record, all durable on return (one fsync); the mark after them.
-        On failure nothing of the batch stays (or, when that cannot be ensured, the journal is broken)."""
+    def append(self, records: list[dict[str, Any]]) -> tuple[JournalMark, list[LineRef]]:
+        """Append one line per record, all durable on return (one fsync); the mark after them and each
+        line's place. On failure nothing of the batch stays (or, when that cannot be ensured, the journal is broken)."""
         if self.broken:
             raise JournalBroken(f"the journal {self.path} refuses appends after a failed one this run")
         lines = [json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n" for record in records]
@@ -153,7 +171,13 @@ class Journal:
         except OSError:
             self._undo(start)
             raise
-        return self.mark()
+        mark = self.mark()
+        refs = []
+        offset = start
+        for line in lines:
+            refs.append(LineRef(self._resolved, mark.inode, offset, len(line)))
+            offset += len(line)
+        return mark, refs
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -175,3 +199,28 @@ class Journal:
 
     def close(self) -> None:
         self._handle.close()
+
+
+def read_line(ref: LineRef) -> dict[str, Any] | None:
+    """The journal line at `ref`, looked for by inode in its folder when the path holds another file
+    (rotated with `mv`); None when it is gone (removed, truncated, compressed) or not a whole line."""
+    path = Path(ref.path)
+    candidates = [path]
+    try:
+        if path.stat().st_ino != ref.inode:
+            candidates = [c for c in path.parent.iterdir() if c.is_file() and c.stat().st_ino == ref.inode]
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            with open(candidate, "rb") as stream:
+                stream.seek(ref.offset)
+                raw = stream.read(ref.length)
+        except OSError:
+            return None
+        if len(raw) == ref.length and raw.endswith(b"\n"):
+            try:
+                return json.loads(raw)
+            except ValueError:
+                return None
+    return None

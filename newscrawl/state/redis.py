@@ -7,20 +7,28 @@ article was exported meanwhile). A claim younger than NEWSCRAWL_REDIS_CLAIM_TTL 
 again, not even to its holder; it ends when the article is recorded as exported or settled; a
 restarted worker releases its own; an older one may be taken over by anyone.
 
-Keys, all under `newscrawl:<site>:`: `articles` (id → hash/revision/fetch time), `claims` (id →
-worker|time), `journals` (journal → mark), `pending:articles` (id → url/depth, shared by all
-workers), `pending:listings:<worker>` (URL → walk/page/depth: each worker walks the listings itself).
+Keys, all under `newscrawl:<site>:`: `articles` (id → hash/revision/fetch time/publication time/
+named tags/journal line), `published` (sorted set: id by publication time), `listed:<tag>` and
+`named:<tag>` (sets: the ids a page of the tag's walk showed, the ids that name the tag), `claims`
+(id → worker|time), `journals` (journal → mark), `pending:articles` (id → url/depth, shared by all
+workers), `pending:listings:<worker>` (URL → walk/page/depth: each worker walks the listings itself),
+`schema` (2; a state without it predates tags and journal lines, and its journals are read again
+from their start, as SQLite's migration does).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+from collections.abc import Iterator, Sequence
 
 import redis
 
-from newscrawl.state.base import Export, Known, ListingPage, PendingArticle, StateUnusable
-from newscrawl.state.journal import JournalMark
+from newscrawl.state.base import Export, Exported, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.journal import JournalMark, LineRef
+
+SCHEMA_VERSION = 2
 
 # Claim ARGV[1] for worker ARGV[2] at time ARGV[3] unless a claim younger than the TTL ARGV[4] stands.
 _CLAIM = """
@@ -42,12 +50,23 @@ end
 return 0
 """
 
-# Record exports (ARGV[3..]: id, record, revision triples) whose revision is not below the stored one,
-# settle their pending entries and claims, and set the journal's mark (ARGV[1] → ARGV[2]). Atomic.
+# Record exports (ARGV[4..]: id, record, revision triples) whose revision is not below the stored one,
+# with their publication times and the tags they name (the sets under the prefix ARGV[3]); settle their
+# pending entries and claims, and set the journal's mark (ARGV[1] → ARGV[2]). Atomic.
 _RECORD = """
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
     local current = redis.call('HGET', KEYS[1], ARGV[i])
     if not current or cjson.decode(current)['revision'] <= tonumber(ARGV[i + 2]) then
+        if current then
+            for _, tag in ipairs(cjson.decode(current)['tags'] or {}) do
+                redis.call('SREM', ARGV[3] .. 'named:' .. tag, ARGV[i])
+            end
+        end
+        local record = cjson.decode(ARGV[i + 1])
+        for _, tag in ipairs(record['tags']) do
+            redis.call('SADD', ARGV[3] .. 'named:' .. tag, ARGV[i])
+        end
+        redis.call('ZADD', KEYS[5], record['published'], ARGV[i])
         redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
     end
     redis.call('HDEL', KEYS[2], ARGV[i])
@@ -60,6 +79,7 @@ return 1
 
 class RedisState:
     exclusive = False  # other workers may share the posts folder
+    rereads_journals = False  # True when opening it upgraded an older state: its journals are read again
 
     def __init__(self, url: str, site: str, worker: str, claim_ttl: float) -> None:
         self.db = redis.Redis.from_url(url, decode_responses=True)
@@ -74,6 +94,19 @@ class RedisState:
         self._take_over = self.db.register_script(_TAKE_OVER)
         self._record = self.db.register_script(_RECORD)
         self._listings = f"{self.prefix}pending:listings:{worker}"
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """A state written before tags and journal lines were kept: every journal is read again from its
+        start by its worker's next run (its identity kept), which records them."""
+        if self.db.get(self.prefix + "schema") is not None:
+            return
+        self.rereads_journals = self.db.exists(self.prefix + "journals") > 0
+        with self.db.pipeline(transaction=True) as batch:
+            for journal, value in self.db.hscan_iter(self.prefix + "journals"):
+                batch.hset(self.prefix + "journals", journal, json.dumps([0, *json.loads(value)[1:]]))
+            batch.set(self.prefix + "schema", SCHEMA_VERSION)
+            batch.execute()
 
     def known(self, article_ids: list[str]) -> dict[str, Known]:
         if not article_ids:
@@ -87,12 +120,46 @@ class RedisState:
         return found
 
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
-        args: list[str | int] = [journal, json.dumps([mark.offset, mark.device, mark.inode])]
+        args: list[str | int] = [journal, json.dumps([mark.offset, mark.device, mark.inode]), self.prefix]
         for e in exports:
-            args += [e.article_id, json.dumps({"hash": e.content_hash, "revision": e.revision, "fetched_at": e.fetched_at}),
-                     e.revision]
+            record = {"hash": e.content_hash, "revision": e.revision, "fetched_at": e.fetched_at, "published": e.published,
+                      "tags": list(e.tags), "line": [e.line.path, e.line.inode, e.line.offset, e.line.length]}
+            args += [e.article_id, json.dumps(record), e.revision]
         self._record(keys=[self.prefix + "articles", self.prefix + "pending:articles", self.prefix + "claims",
-                           self.prefix + "journals"], args=args)
+                           self.prefix + "journals", self.prefix + "published"], args=args)
+
+    def tags_of(self, article_ids: list[str]) -> dict[str, list[str]]:
+        if not article_ids:
+            return {}
+        values = self.db.hmget(self.prefix + "articles", article_ids)
+        return {article_id: tags for article_id, value in zip(article_ids, values, strict=True)
+                if value and (tags := json.loads(value).get("tags"))}
+
+    def latest(self, tag: str | None, limit: int) -> list[Exported]:
+        found: list[Exported] = []
+        for chunk in self._newest_first(tag, max(limit, 1)):  # records without a line (older ones) are passed over
+            for article_id, value in zip(chunk, self.db.hmget(self.prefix + "articles", chunk), strict=True):
+                record = json.loads(value) if value else {}
+                if "line" in record:
+                    found.append(Exported(article_id, record["revision"], LineRef(*record["line"])))
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+    def _newest_first(self, tag: str | None, size: int) -> Iterator[list[str]]:
+        """Exported ids of `tag` (None: the site) newest first (ties: the higher id first), `size` at a time."""
+        if tag is None:
+            for start in itertools.count(0, size):
+                chunk = self.db.zrevrange(self.prefix + "published", start, start + size - 1)
+                if not chunk:
+                    return
+                yield chunk
+        members = sorted(self.db.sunion(f"{self.prefix}listed:{tag}", f"{self.prefix}named:{tag}"))
+        scores = self.db.zmscore(self.prefix + "published", members) if members else []
+        ids = [article_id for _, article_id in sorted(
+            ((score, article_id) for article_id, score in zip(members, scores, strict=True) if score is not None), reverse=True)]
+        for start in range(0, len(ids), size):
+            yield ids[start : start + size]
 
     def journal_mark(self, journal: str) -> JournalMark | None:
         value = self.db.hget(self.prefix + "journals", journal)
@@ -106,10 +173,13 @@ class RedisState:
         return [PendingArticle(article_id, *json.loads(value))
                 for article_id, value in self.db.hscan_iter(self.prefix + "pending:articles")]
 
-    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage]) -> None:
+    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
+                       shown: Sequence[str] = ()) -> None:
         with self.db.pipeline(transaction=True) as batch:  # MULTI/EXEC: all or nothing
             if done is not None:
                 batch.hdel(self._listings, done.url)
+                if shown:
+                    batch.sadd(f"{self.prefix}listed:{done.walk}", *shown)
             for page in pages:
                 batch.hsetnx(self._listings, page.url, json.dumps([page.walk, page.page, page.depth]))
             for article in articles:

@@ -2,12 +2,17 @@
 crawl (NEWSCRAWL_STATE), held by one run at a time through an `flock` on `<state>.lock`.
 
 Tables (schema version in `PRAGMA user_version`):
-- articles: every article exported — content hash, revision, fetch time;
+- articles: every article exported — content hash, revision, fetch time, publication time, where its
+  journal line is;
+- tag_articles: which tag (walk) each article belongs to: shown on a page of its walk (`listed`), or
+  named by the article (`named`);
 - journals: per journal, the mark the state has recorded up to (size, device, inode);
 - pending_listings / pending_articles: work found and not done yet (the walks' frontier).
 
-A state file of schema 0 (newscrawl before pending work was kept) is migrated when opened; a file of
-a newer schema, or one that is not a crawl state, is refused with a message saying so.
+A state file of an older schema is migrated when opened: 0 (before pending work was kept), 1 (before
+tags and journal places were kept: the journal is read again from its start at the next run, which
+records them). A file of a newer schema, or one that is not a crawl state, is refused with a message
+saying so.
 """
 
 from __future__ import annotations
@@ -18,15 +23,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from newscrawl.state.base import Export, Known, ListingPage, PendingArticle, StateUnusable
-from newscrawl.state.journal import JournalMark
+from newscrawl.state.base import Export, Exported, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.journal import JournalMark, LineRef
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StateLock:
@@ -63,12 +68,7 @@ class StateLock:
             self._file = None
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    site TEXT NOT NULL, article_id TEXT NOT NULL, content_hash TEXT NOT NULL, revision INTEGER NOT NULL,
-    fetched_at REAL NOT NULL, PRIMARY KEY (site, article_id));
-CREATE TABLE IF NOT EXISTS journals (
-    path TEXT PRIMARY KEY, committed_offset INTEGER NOT NULL, device INTEGER NOT NULL, inode INTEGER NOT NULL);
+_PENDING = """
 CREATE TABLE IF NOT EXISTS pending_listings (
     site TEXT NOT NULL, url TEXT NOT NULL, walk TEXT NOT NULL, page INTEGER NOT NULL, depth INTEGER NOT NULL,
     PRIMARY KEY (site, url));
@@ -76,6 +76,26 @@ CREATE TABLE IF NOT EXISTS pending_articles (
     site TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL,
     PRIMARY KEY (site, article_id));
 """
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    site TEXT NOT NULL, article_id TEXT NOT NULL, content_hash TEXT NOT NULL, revision INTEGER NOT NULL,
+    fetched_at REAL NOT NULL, published REAL, line_path TEXT, line_inode INTEGER, line_offset INTEGER,
+    line_length INTEGER, PRIMARY KEY (site, article_id));
+CREATE INDEX IF NOT EXISTS articles_by_date ON articles (site, published);
+CREATE TABLE IF NOT EXISTS journals (
+    path TEXT PRIMARY KEY, committed_offset INTEGER NOT NULL, device INTEGER NOT NULL, inode INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tag_articles (
+    site TEXT NOT NULL, tag TEXT NOT NULL, article_id TEXT NOT NULL, listed INTEGER NOT NULL DEFAULT 0,
+    named INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, tag, article_id));
+CREATE INDEX IF NOT EXISTS tags_by_article ON tag_articles (site, article_id);
+""" + _PENDING
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Each statement of `script` inside the caller's transaction (`executescript` would commit it first)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _migrate_from_0(db: sqlite3.Connection) -> None:
@@ -90,9 +110,19 @@ def _migrate_from_0(db: sqlite3.Connection) -> None:
         except OSError:
             continue
         db.execute("UPDATE journals SET device = ?, inode = ? WHERE path = ?", (status.st_dev, status.st_ino, path))
-    db.executescript(_SCHEMA)
+    _run_script(db, _PENDING)
     db.execute("INSERT OR IGNORE INTO pending_listings SELECT site, listing_url, listing_url, 1, 0 FROM walks WHERE clean = 0")
     db.execute("DROP TABLE walks")
+
+
+def _migrate_from_1(db: sqlite3.Connection) -> None:
+    """Schema 1 kept no tags and no journal places: the columns are added empty, and every journal's
+    mark goes back to its start (its identity kept), so the next run reads the journal again and
+    records them (recording a line again is harmless)."""
+    for column in ("published REAL", "line_path TEXT", "line_inode INTEGER", "line_offset INTEGER", "line_length INTEGER"):
+        db.execute(f"ALTER TABLE articles ADD COLUMN {column}")
+    _run_script(db, _SCHEMA)
+    db.execute("UPDATE journals SET committed_offset = 0")
 
 
 def _locked(method: Callable[..., T]) -> Callable[..., T]:
@@ -109,6 +139,7 @@ class SqliteState:
     it on the reactor thread while the journal's writer thread records exports: one lock serialises them."""
 
     exclusive = True  # under its lock, this run is the only writer of the posts and the journal
+    rereads_journals = False  # True when opening it upgraded an older schema: its journals are read again
 
     def __init__(self, path: Path, site: str, busy_timeout: float) -> None:
         """`busy_timeout`: seconds a write waits for another process's lock on the file (a backup, a
@@ -143,12 +174,16 @@ class SqliteState:
             self.db.execute("BEGIN IMMEDIATE")
             if version == 0 and "walks" in tables:
                 _migrate_from_0(self.db)
+                _migrate_from_1(self.db)
+            elif version == 1:
+                _migrate_from_1(self.db)
             elif version == 0 and tables:
                 raise StateUnusable(f"{path} is a SQLite file but not a crawl state (tables: {', '.join(sorted(tables))}); "
                                     "give NEWSCRAWL_STATE another path")
             else:
-                self.db.executescript(_SCHEMA)
+                _run_script(self.db, _SCHEMA)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.rereads_journals = version < SCHEMA_VERSION and bool(tables)
 
     # Exports -------------------------------------------------------------------------------------
 
@@ -165,19 +200,63 @@ class SqliteState:
 
     @_locked
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
-        """Record exports and the journal mark they end at, in one transaction; their work is done.
-        A revision never goes down (a journal read again from its start holds older lines too)."""
+        """Record exports (with the tags they name) and the journal mark they end at, in one transaction;
+        their work is done. A revision never goes down (a journal read again from its start holds older
+        lines too), and neither do the tags and line it brought."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, article_id) DO UPDATE SET "
-                "content_hash = excluded.content_hash, revision = excluded.revision, fetched_at = excluded.fetched_at "
-                "WHERE excluded.revision >= articles.revision",
-                [(self.site, e.article_id, e.content_hash, e.revision, e.fetched_at) for e in exports])
+            for e in exports:
+                updated = self.db.execute(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, article_id) DO UPDATE SET "
+                    "content_hash = excluded.content_hash, revision = excluded.revision, fetched_at = excluded.fetched_at, "
+                    "published = excluded.published, line_path = excluded.line_path, line_inode = excluded.line_inode, "
+                    "line_offset = excluded.line_offset, line_length = excluded.line_length "
+                    "WHERE excluded.revision >= articles.revision",
+                    (self.site, e.article_id, e.content_hash, e.revision, e.fetched_at, e.published,
+                     e.line.path, e.line.inode, e.line.offset, e.line.length)).rowcount
+                if updated:
+                    self._name_tags(e.article_id, e.tags)
             self._settle(e.article_id for e in exports)
             self.db.execute("INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
                             "committed_offset = excluded.committed_offset, device = excluded.device, inode = excluded.inode",
                             (journal, mark.offset, mark.device, mark.inode))
+
+    def _name_tags(self, article_id: str, tags: tuple[str, ...]) -> None:
+        """The article names `tags` now (a revision may have dropped some it named before)."""
+        self.db.execute("UPDATE tag_articles SET named = 0 WHERE site = ? AND article_id = ?", (self.site, article_id))
+        self.db.executemany("INSERT INTO tag_articles (site, tag, article_id, named) VALUES (?, ?, ?, 1) "
+                            "ON CONFLICT (site, tag, article_id) DO UPDATE SET named = 1",
+                            [(self.site, tag, article_id) for tag in tags])
+        self.db.execute("DELETE FROM tag_articles WHERE site = ? AND article_id = ? AND listed = 0 AND named = 0",
+                        (self.site, article_id))
+
+    @_locked
+    def tags_of(self, article_ids: list[str]) -> dict[str, list[str]]:
+        """The tags each of `article_ids` names (as its latest exported revision does)."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT article_id, tag FROM tag_articles WHERE site = ? AND named = 1 "
+                f"AND article_id IN ({','.join('?' * len(chunk))}) ORDER BY article_id, rowid", [self.site, *chunk])
+            for article_id, tag in rows:
+                found.setdefault(article_id, []).append(tag)
+        return found
+
+    @_locked
+    def latest(self, tag: str | None, limit: int) -> list[Exported]:
+        """The latest `limit` exported articles of `tag` (None: of the site) whose journal line is known,
+        newest first (ties: the higher article id first)."""
+        columns = "a.article_id, a.revision, a.line_path, a.line_inode, a.line_offset, a.line_length"
+        order = "ORDER BY a.published DESC, a.article_id DESC LIMIT ?"
+        if tag is None:
+            rows = self.db.execute(f"SELECT {columns} FROM articles a WHERE a.site = ? AND a.line_path IS NOT NULL {order}",
+                                   (self.site, limit))
+        else:
+            rows = self.db.execute(f"SELECT {columns} FROM tag_articles t JOIN articles a ON a.site = t.site AND "
+                                   f"a.article_id = t.article_id WHERE t.site = ? AND t.tag = ? AND a.line_path IS NOT NULL "
+                                   f"{order}", (self.site, tag, limit))
+        return [Exported(row[0], row[1], LineRef(*row[2:])) for row in rows]
 
     @_locked
     def journal_mark(self, journal: str) -> JournalMark | None:
@@ -199,12 +278,17 @@ class SqliteState:
         return [PendingArticle(*row) for row in rows]
 
     @_locked
-    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage]) -> None:
-        """One transaction: the listing page `done` (if any) is done; `articles` and `pages` are pending."""
+    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
+                       shown: Sequence[str] = ()) -> None:
+        """One transaction: the listing page `done` (if any) is done and the ids it `shown` belong to its
+        walk's tag; `articles` and `pages` are pending."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             if done is not None:
                 self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, done.url))
+                self.db.executemany("INSERT INTO tag_articles (site, tag, article_id, listed) VALUES (?, ?, ?, 1) "
+                                    "ON CONFLICT (site, tag, article_id) DO UPDATE SET listed = 1",
+                                    [(self.site, done.walk, article_id) for article_id in shown])
             self.db.executemany("INSERT OR IGNORE INTO pending_listings VALUES (?, ?, ?, ?, ?)",
                                 [(self.site, p.url, p.walk, p.page, p.depth) for p in pages])
             self.db.executemany("INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",

@@ -1,0 +1,122 @@
+"""Full-text Atom feeds, rebuilt from the crawl state and the journal after every run (an extension).
+
+For every tag the run walked, `<NEWSCRAWL_FEEDS_DIR>/<site>/<tag>.xml` holds that tag's latest
+NEWSCRAWL_FEED_ITEMS articles, newest first; `<NEWSCRAWL_FEEDS_DIR>/<site>.xml` the site's latest
+across tags. A tag's articles are those a page of its walk showed and those that name it (the state
+remembers both, newscrawl.state). Entries are read from the journal lines the state points at, so
+an article exported by any earlier run is in its feeds, and a feed costs its entries' lines, not
+the journal's length.
+
+A feed is written (atomically, readable as the umask says) only when its bytes change: a run that
+found nothing new leaves every feed as it was, mtime included. A line that cannot be read (its
+journal removed or compressed away) leaves its entry out, counted under `newscrawl/feeds/missing_lines`;
+a feed that cannot be written is an attention reason (`feeds_failed`, exit 2) and is rebuilt next run.
+Off when NEWSCRAWL_FEEDS_DIR is empty, and in one-off runs (no crawl state to rebuild from).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newscrawl.exporters.atom import FeedInfo, render_feed
+from newscrawl.incremental import Incremental, state_closing
+from newscrawl.items import Article
+from newscrawl.outcome import attention
+from newscrawl.sites import Site
+from newscrawl.state import Exported, LineRef, read_line
+from newscrawl.state.files import remove_stale_temporaries, write_atomically
+
+logger = logging.getLogger(__name__)
+
+
+class Feeds:
+    def __init__(self, crawler: Crawler, folder: Path, items: int) -> None:
+        self.crawler = crawler
+        self.folder = folder
+        self.items = items
+        self.site: Site = crawler.spidercls.site
+        self._articles: dict[LineRef, Article | None] = {}  # lines read this run, shared by the feeds
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Feeds:
+        settings = crawler.settings
+        folder = settings.get("NEWSCRAWL_FEEDS_DIR")
+        if not folder:
+            raise NotConfigured("NEWSCRAWL_FEEDS_DIR is empty")
+        if not Incremental.configured(settings):
+            raise NotConfigured("feeds are rebuilt from the crawl state, and this run keeps none")
+        feeds = cls(crawler, Path(folder), settings.getint("NEWSCRAWL_FEED_ITEMS"))  # checked at start (newscrawl.addon)
+        crawler.signals.connect(feeds.write_feeds, signal=state_closing)
+        return feeds
+
+    def write_feeds(self, incremental: Incremental) -> None:
+        """The feed of every tag this run walked, then the site's."""
+        stats = self.crawler.stats
+        started = time.monotonic()
+        feeds = [(self.folder / self.site.name / f"{self.site.feed_name(walk)}.xml", walk)
+                 for walk in getattr(self.crawler.spider, "walked", [])]
+        feeds.append((self.folder / f"{self.site.name}.xml", None))
+        for folder in (self.folder, self.folder / self.site.name):  # what a killed run left
+            remove_stale_temporaries(folder, 0 if incremental.state.exclusive else
+                                     self.crawler.settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
+        for path, walk in feeds:
+            try:
+                articles = self._read(incremental.state.latest(walk, self.items))
+            except Exception as error:  # the state backend's own errors: the feeds are rebuilt next run
+                attention(self.crawler, "feeds_failed")
+                logger.error("Could not read the articles of feed %s from the crawl state: %s", path, error)
+                continue
+            if not articles:
+                continue
+            document = render_feed(self._info(walk, articles), articles)
+            try:
+                if path.is_file() and path.read_bytes() == document:
+                    stats.inc_value("newscrawl/feeds/unchanged")
+                    continue
+                write_atomically(path, document.decode("utf-8"))
+            except OSError as error:
+                attention(self.crawler, "feeds_failed")
+                logger.error("Could not write the feed %s: %s", path, error)
+                continue
+            stats.inc_value("newscrawl/feeds/written")
+        stats.set_value("newscrawl/feeds/seconds", round(time.monotonic() - started, 3))
+        if missing := stats.get_value("newscrawl/feeds/missing_lines"):
+            logger.warning("Feeds: %d article(s) left out, their journal lines no longer where the state says "
+                           "(a journal removed or compressed, or another worker's not readable here)", missing)
+
+    def _read(self, exported: list[Exported]) -> list[Article]:
+        """The articles of `exported` from their journal lines; a line gone or not theirs is counted."""
+        articles = []
+        for record in exported:
+            if record.line not in self._articles:
+                line = read_line(record.line)
+                matches = line is not None and line.get("article_id") == record.article_id \
+                    and line.get("revision") == record.revision
+                self._articles[record.line] = Article(**line) if matches else None
+                if not matches:
+                    self.crawler.stats.inc_value("newscrawl/feeds/missing_lines")
+            if (article := self._articles[record.line]) is not None:
+                articles.append(article)
+        return articles
+
+    def _info(self, walk: str | None, articles: list[Article]) -> FeedInfo:
+        """The feed of a tag is titled by the tag's name as its articles show it (else its file name)."""
+        site = self.site
+        if walk is None:
+            return FeedInfo(f"https://{site.hosts[0]}/", site.display_name, f"https://{site.hosts[0]}/",
+                            site.display_name, site.language)
+        name = next((tag["name"] for article in articles for tag in article.tags
+                     if tag["url"] and _walk_of(site, tag["url"]) == walk), site.feed_name(walk))
+        return FeedInfo(walk, f"{site.display_name} · {name}", walk, site.display_name, site.language)
+
+
+def _walk_of(site: Site, url: str) -> str | None:
+    try:
+        return site.listing_url(url)
+    except ValueError:
+        return None
