@@ -44,7 +44,7 @@ from newscrawl.items import Article, ExportFailed
 from newscrawl.outcome import CannotStart, attention
 from newscrawl.sites import Site
 from newscrawl.state import (CrawlState, Export, Journal, JournalError, Known, LineRef, ListingPage, PendingArticle,
-                             StateUnusable)
+                             StateUnusable, read_line)
 from newscrawl.state.files import remove_stale_temporaries
 from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SqliteState
@@ -60,15 +60,24 @@ def worker_name(settings: BaseSettings) -> str:
     return settings.get("NEWSCRAWL_WORKER") or socket.gethostname()
 
 
-def content_hash(article: Article) -> str:
-    """What makes a revision: everything but the fetch time and the revision number."""
-    fields = article.to_dict()
-    fields.pop("fetched_at")
-    fields.pop("revision")
-    fields.pop("layout")  # how the page was read, not what it says
-    if not fields["fallbacks"]:  # as before the field existed: known articles keep their hashes
+def content_fields(line: dict[str, Any]) -> dict[str, Any]:
+    """What makes a revision, of an article's line: everything but the fetch time, the revision number
+    and the layout."""
+    fields = {name: value for name, value in line.items() if name not in ("fetched_at", "revision", "layout")}
+    if not fields.get("fallbacks", True):  # as before the field existed: known articles keep their hashes
         fields.pop("fallbacks")
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    return fields
+
+
+def content_hash(article: Article) -> str:
+    return hashlib.sha256(json.dumps(content_fields(article.to_dict()), ensure_ascii=False, sort_keys=True)
+                          .encode("utf-8")).hexdigest()
+
+
+def changed_fields(old_line: dict[str, Any], article: Article) -> list[str]:
+    """The content fields in which `article` differs from its exported journal line."""
+    old, new = content_fields(old_line), content_fields(article.to_dict())
+    return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
 
 def named_tags(article: Article, site: Site) -> tuple[str, ...]:
@@ -252,7 +261,17 @@ class Incremental:
             return article
         if known.content_hash == content_hash(article):
             return None
+        self._count_changes(known, article)
         return replace(article, revision=known.revision + 1)
+
+    def _count_changes(self, known: Known, article: Article) -> None:
+        """Count an update's changed fields under `newscrawl/updated_fields/<field>` (from its exported line)."""
+        line = read_line(known.line) if known.line is not None else None
+        if line is None or line.get("article_id") != article.article_id or line.get("revision") != known.revision:
+            self.crawler.stats.inc_value("newscrawl/updated_fields/unknown")
+            return
+        for name in changed_fields(line, article):
+            self.crawler.stats.inc_value(f"newscrawl/updated_fields/{name}")
 
     def commit(self, articles: list[Article]) -> None:
         """Journal lines first (durable), then the state: the order the module docstring relies on. A

@@ -46,6 +46,7 @@ class Known:
     content_hash: str
     revision: int
     fetched_at: float  # Unix time of the fetch that produced the exported revision
+    line: LineRef | None = None  # where its journal line is (None: recorded before the state kept it)
 
 
 @dataclass(frozen=True, slots=True)

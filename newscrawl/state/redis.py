@@ -116,7 +116,9 @@ class RedisState:
         for article_id, value in zip(article_ids, values, strict=True):
             if value:
                 record = json.loads(value)
-                found[article_id] = Known(record["hash"], record["revision"], record["fetched_at"])
+                line = record.get("line")
+                found[article_id] = Known(record["hash"], record["revision"], record["fetched_at"],
+                                          LineRef(*line) if line else None)
         return found
 
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:

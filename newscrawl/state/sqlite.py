@@ -193,9 +193,10 @@ class SqliteState:
         for start in range(0, len(article_ids), 500):
             chunk = article_ids[start : start + 500]
             rows = self.db.execute(
-                f"SELECT article_id, content_hash, revision, fetched_at FROM articles WHERE site = ? "
-                f"AND article_id IN ({','.join('?' * len(chunk))})", [self.site, *chunk])
-            found.update({row[0]: Known(row[1], row[2], row[3]) for row in rows})
+                f"SELECT article_id, content_hash, revision, fetched_at, line_path, line_inode, line_offset, line_length "
+                f"FROM articles WHERE site = ? AND article_id IN ({','.join('?' * len(chunk))})", [self.site, *chunk])
+            found.update({row[0]: Known(row[1], row[2], row[3], LineRef(*row[4:]) if row[4] is not None else None)
+                          for row in rows})
         return found
 
     @_locked
