@@ -22,6 +22,36 @@ from newscrawl.spiders.base import ARGUMENTS
 logger = logging.getLogger(__name__)
 
 
+class StartErrors:
+    """Watches crawls being started: a CannotStart is logged as its one line (no traceback), anything
+    else whole; `failed` says whether any crawl could not start."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def watch(self, running: Deferred[Any] | asyncio.Future[Any]) -> None:
+        if isinstance(running, Deferred):
+            running.addErrback(self._start_failed)
+        else:
+            running.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            self._note(error)
+            if not isinstance(error, CannotStart):  # retrieving it silenced asyncio's report: a bug, shown whole
+                logger.error("The crawl failed to start", exc_info=error)
+
+    def _start_failed(self, failure: Failure) -> Failure | None:
+        self._note(failure.value)
+        return None if failure.check(CannotStart) else failure
+
+    def _note(self, error: BaseException) -> None:
+        self.failed = True
+        if isinstance(error, CannotStart):
+            logger.error("Cannot start: %s", error)
+
+
 class Command(ScrapyCrawlCommand):
     def long_desc(self) -> str:
         arguments = "; ".join(f"{name}: {meaning}" for name, meaning in ARGUMENTS.items())
@@ -40,30 +70,10 @@ class Command(ScrapyCrawlCommand):
             logger.error("Cannot start: no spider %r (known: %s)", args[0], known)
             self.exitcode = CANNOT_START
             return
-        self._start_error: BaseException | None = None
-        running = self.crawler_process.crawl(crawler, **opts.spargs)
-        if isinstance(running, Deferred):
-            running.addErrback(self._start_failed)
-        else:
-            running.add_done_callback(self._task_done)
+        errors = StartErrors()
+        errors.watch(self.crawler_process.crawl(crawler, **opts.spargs))
         self.crawler_process.start()
-        if self._start_error is not None or self.crawler_process.bootstrap_failed:
+        if errors.failed or self.crawler_process.bootstrap_failed:
             self.exitcode = CANNOT_START
         else:
             self.exitcode = exit_code(crawler.stats.get_stats())
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        error = None if task.cancelled() else task.exception()
-        if error is not None:
-            self._note_start_error(error)
-            if not isinstance(error, CannotStart):  # retrieving it silenced asyncio's report: a bug, shown whole
-                logger.error("The crawl failed to start", exc_info=error)
-
-    def _start_failed(self, failure: Failure) -> Failure | None:
-        self._note_start_error(failure.value)
-        return None if failure.check(CannotStart) else failure
-
-    def _note_start_error(self, error: BaseException) -> None:
-        self._start_error = error
-        if isinstance(error, CannotStart):
-            logger.error("Cannot start: %s", error)
