@@ -19,6 +19,7 @@ import redis
 from conftest import FIXTURES, REPO, Server, crawl_command, read_output, run_crawl
 from faults import (Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, hold_write_lock,
                     journal_lines, mode, tmpfs)
+from newscrawl.state.journal import Journal, JournalMark
 
 WINDOWS_11 = ["178519", "771820", "781034", "792466"]  # page 1: 178519, 792466; page 2: 781034, 771820
 
@@ -199,6 +200,23 @@ def test_a_removed_journal_is_said_and_nothing_is_written_twice(tmp_path: Path, 
     assert again.returncode == 0 and again.items == []
     # A new file may get the old one's inode back: then it reads as shorter than recorded; either way it is said.
     assert ("is no longer at" in again.log and "delete the state too" in again.log) or "removed and made anew" in again.log
+
+
+def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journal(tmp_path: Path):
+    """The inode of a removed journal is soon another file's (the state's WAL, seen in the suite): only
+    a file that holds the recorded bytes and begins with a line of the site's journal is its rotation."""
+    journal = Journal(tmp_path / "items.jsonl")
+    mark, _ = journal.append([{"id": "mydrivers:1", "site": "mydrivers", "article_id": "1", "revision": 1}])
+    journal.close()
+    (tmp_path / "items.jsonl").rename(tmp_path / "items.jsonl.1")
+    impostor = tmp_path / "state.sqlite-wal"
+    impostor.write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 4096)
+    imposed = JournalMark(mark.offset, impostor.stat().st_dev, impostor.stat().st_ino)
+    recovery = Journal(tmp_path / "items.jsonl").recover(imposed, "mydrivers")
+    assert recovery.lines == [] and any("is no longer at" in note for note in recovery.notes), recovery.notes
+    rotated = tmp_path / "items.jsonl.1"
+    honest = JournalMark(mark.offset, rotated.stat().st_dev, rotated.stat().st_ino)
+    assert any("rotated to items.jsonl.1" in note for note in Journal(tmp_path / "items.jsonl").recover(honest, "mydrivers").notes)
 
 
 def test_a_journal_truncated_in_place_is_read_from_its_start(tmp_path: Path, site_server):

@@ -127,7 +127,7 @@ class Journal:
                              f"{recorded.offset} bytes): truncated, or removed and made anew on the same inode; "
                              "read again from its start")
         elif recorded is not None:
-            old = self._find_rotated(recorded)
+            old = self._find_rotated(recorded, site)
             if old is not None:
                 rotated, _, torn = _scan(old, recorded.offset, site)
                 lines += rotated
@@ -143,14 +143,24 @@ class Journal:
         lines += found
         return Recovery(lines, JournalMark(end, current.device, current.inode), notes)
 
-    def _find_rotated(self, recorded: JournalMark) -> Path | None:
-        """The file the mark was taken on, if it is still in the journal's folder under another name."""
+    def _find_rotated(self, recorded: JournalMark, site: str) -> Path | None:
+        """The file the mark was taken on, if it is still in the journal's folder under another name. The
+        inode alone does not say so (a removed journal's inode is soon another file's: the state's WAL, a
+        post): the file must also hold at least the recorded bytes, end a line there and begin with a
+        line of this site's journal."""
         for candidate in self.path.parent.iterdir():
             try:
                 status = candidate.stat()
-            except OSError:
+                if (status.st_dev, status.st_ino) != (recorded.device, recorded.inode) or not candidate.is_file() \
+                        or status.st_size < recorded.offset:
+                    continue
+                with candidate.open("rb") as stream:
+                    first = json.loads(stream.readline(1 << 20))
+                    stream.seek(recorded.offset - 1)
+                    ends_a_line = recorded.offset == 0 or stream.read(1) == b"\n"
+            except (OSError, ValueError):
                 continue
-            if (status.st_dev, status.st_ino) == (recorded.device, recorded.inode) and candidate.is_file():
+            if ends_a_line and isinstance(first, dict) and first.get("site") == site and "article_id" in first:
                 return candidate
         return None
 
