@@ -6,14 +6,14 @@ Builds a site of N articles from the real recorded 快科技 fixture pages (same
 titles, dates and image URLs varied) with tag pages listing 20 each, serves it on 127.0.0.1 (nginx
 when installed, else the project's threaded Python server — the output says which), runs
 `scrapy bench` and the project's real crawl (real pipelines: validation, posts, journal, state) in
-the same invocation, and prints pages/s and their ratio, the cost of Atom feeds (pages/s on vs
-off), CPU per stage per article, peak RSS at
+the same invocation, and prints pages/s and their ratio, the cost of Atom feeds and of WARC capture
+(pages/s on vs off, disk per 1,000 articles), CPU per stage per article, peak RSS at
 several sizes, date-parsing cost per format, the incremental rerun's request share, and the
 settings used. The same figures go to a JSON file. Nothing here asserts a time: it measures.
 
 A VM's speed wanders by ±15 % from one run to the next, so `scrapy bench` and each crawl run
---repeat times, interleaved (bench, default, default without feeds, recommended, recommended with
-Scrapy's Twisted client, bench, …): the figures are the medians, the ratio
+--repeat times, interleaved (bench, default, recommended, recommended without feeds, recommended
+with WARC capture, recommended with Scrapy's Twisted client, bench, …): the figures are the medians, the ratio
 is the median crawl over the median bench, and each run's figure is kept as well.
 """
 
@@ -151,9 +151,11 @@ def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False)
     articles = stats.get("item_scraped_count", 0)
     if not articles and not rerun:
         raise RuntimeError(f"the crawl exported nothing — is the server serving the site? stats: {stats}")
+    warc = Path(settings.get("NEWSCRAWL_WARC_DIR") or out / "no-capture")
+    warc_bytes = sum(path.stat().st_size for path in warc.glob("*.warc.gz"))
     return {"pages": pages, "articles": articles, "requests": stats["downloader/request_count"],
             "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1),
-            "feed_seconds": stats.get("newscrawl/feeds/seconds", 0.0),
+            "feed_seconds": stats.get("newscrawl/feeds/seconds", 0.0), "warc_bytes": warc_bytes,
             "articles_per_second": round(articles / elapsed, 1), **usage}
 
 
@@ -306,22 +308,30 @@ def main(argv: list[str] | None = None) -> dict:
         server, url, server_kind = start_server(site)
         report["server"] = server_kind
         try:
-            runs: dict[str, list[dict]] = {"scrapy_bench": [], "crawl_default": [], "crawl_default_feeds_off": [],
-                                           "crawl_recommended": [], "crawl_recommended_twisted": []}
+            runs: dict[str, list[dict]] = {"scrapy_bench": [], "crawl_default": [], "crawl_recommended": [],
+                                           "crawl_recommended_feeds_off": [], "crawl_recommended_capture": [],
+                                           "crawl_recommended_twisted": []}
             for attempt in range(args.repeat):
                 runs["scrapy_bench"].append(scrapy_bench(args.bench_seconds, work))
                 runs["crawl_default"].append(crawl(url, work / f"default-{attempt}", BASE_SETTINGS))
-                runs["crawl_default_feeds_off"].append(crawl(url, work / f"feeds-off-{attempt}",
-                                                             {**BASE_SETTINGS, "NEWSCRAWL_FEEDS_DIR": ""}))
                 runs["crawl_recommended"].append(crawl(url, work / f"recommended-{attempt}", RECOMMENDED))
+                runs["crawl_recommended_feeds_off"].append(crawl(url, work / f"feeds-off-{attempt}",
+                                                                 {**RECOMMENDED, "NEWSCRAWL_FEEDS_DIR": ""}))
+                runs["crawl_recommended_capture"].append(crawl(url, work / f"capture-{attempt}", {
+                    **RECOMMENDED, "NEWSCRAWL_WARC_DIR": str(work / f"capture-{attempt}" / "warc")}))
                 runs["crawl_recommended_twisted"].append(crawl(url, work / f"twisted-{attempt}", TWISTED))
             for key, measured in runs.items():
                 report[key] = _median_run(measured)
-            on, off = report["crawl_default"], report["crawl_default_feeds_off"]
+            on, off = report["crawl_recommended"], report["crawl_recommended_feeds_off"]
             report["feeds"] = {"pages_per_second_on": on["pages_per_second"], "pages_per_second_off": off["pages_per_second"],
                                "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
                                "feed_writing_seconds": on["feed_seconds"],
                                "feed_writing_share_of_run": round(on["feed_seconds"] / on["seconds"], 4)}
+            on, off = report["crawl_recommended_capture"], report["crawl_recommended"]
+            report["capture"] = {"pages_per_second_on": on["pages_per_second"], "pages_per_second_off": off["pages_per_second"],
+                                 "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
+                                 "warc_mb_per_1000_articles": round(on["warc_bytes"] / on["articles"] * 1000 / 1e6, 2),
+                                 "warc_kb_per_page": round(on["warc_bytes"] / on["pages"] / 1e3, 2)}
             two = crawl_two_workers(url, work / "two-workers", RECOMMENDED, args.articles)
             if two is not None:
                 report["crawl_two_workers"] = two
@@ -392,9 +402,13 @@ def print_report(report: dict, path: Path) -> None:
     else:
         print("  2 workers (Redis):       not measured (redis-server is not installed)")
     feeds = report["feeds"]
-    print(f"  feeds (default crawl):   on {feeds['pages_per_second_on']} vs off {feeds['pages_per_second_off']} pages/s "
+    print(f"  feeds (rec.):            on {feeds['pages_per_second_on']} vs off {feeds['pages_per_second_off']} pages/s "
           f"(cost {feeds['cost_share']:.1%}); writing them took {feeds['feed_writing_seconds']} s "
           f"= {feeds['feed_writing_share_of_run']:.2%} of the run")
+    capture = report["capture"]
+    print(f"  WARC capture (rec.):     on {capture['pages_per_second_on']} vs off {capture['pages_per_second_off']} pages/s "
+          f"(cost {capture['cost_share']:.1%}); {capture['warc_mb_per_1000_articles']} MB per 1,000 articles "
+          f"({capture['warc_kb_per_page']} kB per page)")
     print(f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "
           f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's")
     print("  peak RSS by site size:   " + ", ".join(f"{k}: {v} MB" for k, v in report["peak_rss_mb"].items()))

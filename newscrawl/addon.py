@@ -68,6 +68,7 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_MAX_LINKS_PER_PAGE", 1, integer=True)
     _number(settings, "NEWSCRAWL_REFRESH_AFTER", 0)
     _number(settings, "NEWSCRAWL_FEED_ITEMS", 1, integer=True)
+    _number(settings, "NEWSCRAWL_WARC_MAX_SIZE", 1, integer=True)
     for path_setting in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE"):
         value = settings.get(path_setting)
         if not value:

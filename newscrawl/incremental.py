@@ -27,7 +27,7 @@ import logging
 import socket
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -121,6 +121,7 @@ class Incremental:
         # What the listing pages' lookups found for the articles this run fetches (alone on the state only:
         # with other workers, what a listing saw may be stale by the time the article arrives).
         self._listed: dict[str, Known | None] = {}
+        self._commit_barriers: list[Callable[[], None]] = []
         self._last_activity = time.monotonic()
         self.released_claims = state.release_own_claims()
         self.recovered = self._recover()
@@ -273,11 +274,19 @@ class Incremental:
         for name in changed_fields(line, article):
             self.crawler.stats.inc_value(f"newscrawl/updated_fields/{name}")
 
+    def add_commit_barrier(self, barrier: Callable[[], None]) -> None:
+        """`barrier()` is called before each batch of journal lines is written, on the writer's thread:
+        what a batch's articles depend on (their WARC records) is durable first, or it raises and the
+        batch fails (its articles stay pending)."""
+        self._commit_barriers.append(barrier)
+
     def commit(self, articles: list[Article]) -> None:
         """Journal lines first (durable), then the state: the order the module docstring relies on. A
         failed state commit leaves the lines for the next start to record, and stops the journal."""
         if not articles:
             return
+        for barrier in self._commit_barriers:
+            barrier()
         mark, lines = self.journal.append([article.to_dict() for article in articles])
         crash_point("before-state-record", articles=len(articles))
         site = self.crawler.spidercls.site

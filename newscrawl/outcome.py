@@ -24,6 +24,7 @@ ATTENTION_REASONS = {
     "first_page_gone": "a tag's first listing page answered 404/410 (a mistyped or removed tag)",
     "export_failed": "a post or journal line could not be written (disk full? permissions?); retried next run",
     "state_write_failed": "the crawl state could not be written; the work it would have remembered is redone next run",
+    "capture_failed": "a response could not be written to its WARC file (disk full?); its page is fetched again next run",
     "feeds_failed": "an Atom feed could not be rebuilt or written (disk full? permissions?); rebuilt next run",
 }
 

@@ -44,6 +44,7 @@ ADDONS = {"newscrawl.addon.Newscrawl": 0}
 DOWNLOADER_MIDDLEWARES = {
     "newscrawl.incremental.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
     "newscrawl.middlewares.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
+    "newscrawl.capture.WarcCapture": 950,  # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
 }
 
 ITEM_PIPELINES = {
@@ -96,6 +97,9 @@ NEWSCRAWL_FRONTMATTER_DATES = "utc"
 # tag the run walked, <dir>/<site>.xml for the site; empty: no feeds
 NEWSCRAWL_FEEDS_DIR = "output/feeds"
 NEWSCRAWL_FEED_ITEMS = 50  # entries per feed, the latest by publication time
+# WARC capture of every response received (newscrawl/capture.py, docs/warc.md); empty: off
+NEWSCRAWL_WARC_DIR = ""
+NEWSCRAWL_WARC_MAX_SIZE = 1_000_000_000  # bytes after which a capture file is finished and a new one begun
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
 # Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.

@@ -17,5 +17,12 @@ if command -v npm >/dev/null && { [ ! -f tests/hexo/node_modules/.package-lock.j
     echo "Installing Hexo 7.3.0 for the Hexo tests (npm ci in tests/hexo)…"
     npm ci --prefix tests/hexo --no-audit --no-fund --loglevel=error >/dev/null
 fi
+# pywb (the WARC replay test) lives in a virtualenv of its own, tests/pywb/.venv: its pins clash with newscrawl's.
+if [ ! -f tests/pywb/.venv/.installed ] || [ tests/pywb/requirements.txt -nt tests/pywb/.venv/.installed ]; then
+    echo "Installing pywb for the WARC replay test (tests/pywb/.venv)…" >&2
+    python3 -m venv tests/pywb/.venv
+    tests/pywb/.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/pywb/requirements.txt
+    touch tests/pywb/.venv/.installed
+fi
 source scripts/setup.sh
 python -m pytest -q "$@"

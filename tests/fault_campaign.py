@@ -9,8 +9,11 @@ pending). Faults per faulty run, each drawn at random:
   commit, in the parse process) for the n-th article;
 - the disk (a tmpfs holding journal, state and posts) filled once the journal has k lines;
 - the state file write-locked by another process once the journal has k lines (busy timeout 0.5 s).
+Half the schedules capture every response into WARC files on the same disk (NEWSCRAWL_WARC_DIR), with
+a kill mid-record among the crash points; they also check that every article in the journal has its
+response in a finished, readable WARC file, and that no unfinished file is left.
 
-    python tests/fault_campaign.py --schedules 200 --seed 1     # the large campaign (figures in the README)
+    python tests/fault_campaign.py --schedules 200 --seed 1     # the large campaign (figures in docs/reliability.md)
 
 tests/test_fault_campaign.py runs a few schedules of it in the suite.
 """
@@ -34,11 +37,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
-from faults import Watcher, can_mount_tmpfs, check_invariants, fill_disk, hold_write_lock, tmpfs  # noqa: E402
+from faults import (Watcher, can_mount_tmpfs, check_captured, check_invariants, fill_disk,  # noqa: E402
+                    hold_write_lock, tmpfs)
 
 TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16
 CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record", "after-state-record", "parse-process")
+CAPTURE_CRASH_POINTS = ("warc-mid-record",)
 CLEAN_RUNS = 4  # runs without faults allowed to finish the work
 
 
@@ -77,6 +82,10 @@ def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
             out = disk / "out"
             out.mkdir()
             base = {"DOWNLOAD_DELAY": "0.02", "NEWSCRAWL_STATE_BUSY_TIMEOUT": "0.5", "RETRY_TIMES": "1"}
+            capture = rng.random() < 0.5
+            if capture:
+                base["NEWSCRAWL_WARC_DIR"] = str(disk / "warc")
+                outcome.faults["capturing_schedules"] += 1
             for _ in range(rng.randint(2, 4)):
                 _faulty_run(rng, out, host, server, disk, base, use_tmpfs, outcome)
             for _ in range(CLEAN_RUNS):
@@ -89,6 +98,8 @@ def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
             else:
                 raise AssertionError(f"not done after {CLEAN_RUNS} runs without faults: {done.stderr[-2000:]}")
             outcome.articles = len(check_invariants(out))
+            if capture:
+                check_captured(disk / "warc", out / "items.jsonl")
             if outcome.articles != ARTICLES:
                 raise AssertionError(f"{outcome.articles} articles, expected {ARTICLES}")
     except AssertionError as error:
@@ -114,7 +125,8 @@ def _faulty_run(rng: random.Random, out: Path, host: Path, server: Server, disk:
                 use_tmpfs: bool, outcome: Outcome) -> None:
     placed = _page_faults(rng, host) if rng.random() < 0.7 else []
     env = dict(os.environ)
-    crash = rng.choice(CRASH_POINTS) if rng.random() < 0.5 else None
+    crash_points = CRASH_POINTS + (CAPTURE_CRASH_POINTS if "NEWSCRAWL_WARC_DIR" in base else ())
+    crash = rng.choice(crash_points) if rng.random() < 0.5 else None
     if crash:
         env["NEWSCRAWL_CRASH_AT"] = f"{crash}:{rng.randint(1, ARTICLES)}"
     other = rng.choice(["disk", "lock", None, None]) if not crash or rng.random() < 0.3 else None

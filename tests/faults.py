@@ -135,3 +135,21 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
 
 def mode(path: Path) -> int:
     return os.stat(path).st_mode & 0o777
+
+
+def check_captured(warc: Path, journal: Path) -> None:
+    """Every article of the journal has a 200 response in a finished WARC file, every finished file reads
+    whole with warcio (no torn record), and no unfinished (.open) file is left."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    assert not list(warc.glob("*.warc.gz.open")), f"unfinished WARC files left: {list(warc.glob('*.open'))}"
+    captured = set()
+    for path in sorted(warc.glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, check_digests="raise"):  # a wrong digest raises
+                record.content_stream().read()
+                if record.rec_type == "response" and record.http_headers.get_statuscode() == "200":
+                    captured.add(record.rec_headers.get_header("WARC-Target-URI"))
+    urls = [json.loads(line)["url"] for line in journal.read_text(encoding="utf-8").splitlines()]
+    missing = sorted(set(urls) - captured)
+    assert not missing, f"articles in the journal without a captured response: {missing}"

@@ -3,7 +3,8 @@
 A site's fixtures live in `fixtures/<site>/`: `README.md` (how each page was made), `pages.json`
 (`articles[]` with `url` and optional `post`, `tags[]` with `slug` and `pages` of article ids or URLs,
 optional `archive_differences[]` and `unreproducible_posts{}`), `site/<host>/<path>` pages with
-`<page>.expected.json` beside each article page, and `posts/` (the archive's real posts).
+`<page>.expected.json` beside each article page, and `posts/` (the archive's real posts); pages
+from live captures in `captured/`, listed in `captured.json` (`scrapy fixture`).
 Each check raises AssertionError with what is wrong.
 """
 
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from lxml import html as lxml_html
 
+from newscrawl.commands.fixture import CAPTURED_INDEX, DRAFT_SUFFIX
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.items import json_schema
@@ -159,3 +161,23 @@ def check_posts_reproduced(fx: SiteFixtures) -> None:
         placeholder = _archive_headimg(archive) if article.head_image is None else None
         ours = render_post(article, PostStyle.of(fx.site), "archive", placeholder)
         assert ours == expected, f"{post_file.name} is not reproduced from {article_url}"
+
+
+def check_captured(fx: SiteFixtures) -> None:
+    """Pages from live captures (`scrapy fixture`, listed in `captured.json`): none left as a draft, each
+    extracting to its confirmed expected item at its own fetch time and Content-Type."""
+    index_file = fx.folder / CAPTURED_INDEX
+    if not index_file.is_file():
+        return
+    for entry in json.loads(index_file.read_text(encoding="utf-8")):
+        page = fx.folder / entry["page"]
+        assert page.is_file(), f"{fx.site.name}: captured page {page} is missing"
+        expected_file = expected_beside(page)
+        draft = page.with_name(page.name.rsplit(".", 1)[0] + DRAFT_SUFFIX)
+        assert not draft.is_file(), f"{draft} is a draft: read it against the page, then rename it to {expected_file.name}"
+        assert expected_file.is_file(), f"captured page {page} has no expected item {expected_file}"
+        expected = json.loads(expected_file.read_text(encoding="utf-8"))
+        VALIDATOR.validate(expected)
+        got = extract_article(page.read_bytes(), entry["url"], entry["content_type"], entry["fetched_at"]).to_dict()
+        wrong = sorted(key for key in expected.keys() | got.keys() if expected.get(key) != got.get(key))
+        assert not wrong, f"{entry['url']} (captured): extracted item differs from {expected_file.name} in {wrong}"

@@ -16,8 +16,9 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
     report = json.loads(out.read_text())
     assert report["crawl_default"]["articles"] == report["crawl_recommended"]["articles"] == 50
     assert report["incremental_rerun"]["articles"] == 0
-    assert report["crawl_recommended_twisted"]["articles"] == report["crawl_default_feeds_off"]["articles"] == 50
+    assert report["crawl_recommended_twisted"]["articles"] == report["crawl_recommended_feeds_off"]["articles"] == 50
     assert report["feeds"]["feed_writing_seconds"] > 0 and "cost_share" in report["feeds"]  # written, and measured
+    assert report["crawl_recommended_capture"]["articles"] == 50 and report["capture"]["warc_mb_per_1000_articles"] > 0
     for key in ("scrapy_bench", "crawl_default", "crawl_recommended", "crawl_recommended_twisted"):
         assert report[key]["pages_per_second"] > 0 and len(report[key]["pages_per_second_each_run"]) == 1
     assert set(report["peak_rss_mb"]) == {"30"}

@@ -41,6 +41,11 @@ def test_every_archive_post_is_reproduced(name: str):
 
 
 @pytest.mark.parametrize("name", SITES)
+def test_every_captured_page_is_confirmed_and_extracts(name: str):
+    site_contract.check_captured(site_contract.load(name, FIXTURES))
+
+
+@pytest.mark.parametrize("name", SITES)
 def test_listings_crawl_end_to_end(name: str, tmp_path: Path):
     fixtures = site_contract.load(name, FIXTURES)
     server = Server([fixtures.folder / "site"])

@@ -1,10 +1,12 @@
-"""`scrapy extract PATH --url URL [--format json|frontmatter]`: print the item of one saved page."""
+"""`scrapy extract PATH --url URL [--format json|frontmatter]`: print the item of one saved page
+(or, with `--warc FILE` instead of PATH, of the page captured for URL)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -12,8 +14,10 @@ from scrapy.exceptions import UsageError
 
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
-from newscrawl.items import Unusable
+from newscrawl.items import Article, Unusable
+from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.sites import get_site
+from newscrawl.warc import latest_capture, read_body
 
 
 class Command(ScrapyCommand):
@@ -22,7 +26,7 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "PATH|- --url URL [--format json|frontmatter]"
+        return "PATH|- --url URL | --warc FILE --url URL [--format json|frontmatter]"
 
     def short_desc(self) -> str:
         return "Parse one saved article page and print its item (JSON) or its front-matter post"
@@ -32,7 +36,9 @@ class Command(ScrapyCommand):
             "Parse a saved article page (a file, or - for standard input) as the crawler would: the site "
             "is chosen from --url, the charset found as the spider finds it, the same normalisers run. "
             "Prints one JSON object (schema field order) or, with --format frontmatter, the post a crawl "
-            "would write (NEWSCRAWL_FRONTMATTER_DATES and NEWSCRAWL_PLACEHOLDER_IMAGE are honoured, e.g. "
+            "would write. With --warc FILE instead of PATH, the latest response captured for --url in that WARC "
+            "file is read, with its Content-Type and its capture time as the fetch time "
+            "(NEWSCRAWL_FRONTMATTER_DATES and NEWSCRAWL_PLACEHOLDER_IMAGE are honoured, e.g. "
             "-s NEWSCRAWL_FRONTMATTER_DATES=archive). Exits 1 when the page has no usable article."
         )
 
@@ -40,15 +46,19 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--url", required=True, help="the URL the page was fetched from (picks the site)")
         parser.add_argument("--format", choices=("json", "frontmatter"), default="json", help="output format")
+        parser.add_argument("--warc", default=None, help="read the page captured for --url in this WARC file")
         parser.add_argument("--fetched-at", default=None,
                             help="fetch time, ISO 8601 UTC (default: now); year-less dates are read against it")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one PATH (or - for standard input)")
+        if len(args) != (0 if opts.warc else 1):
+            raise UsageError("give exactly one PATH (or - for standard input), or --warc FILE and no PATH")
         try:
-            body = sys.stdin.buffer.read() if args[0] == "-" else Path(args[0]).read_bytes()
-            article = extract_article(body, opts.url, fetched_at=opts.fetched_at)
+            if opts.warc:
+                article = _captured_article(Path(opts.warc), opts.url, opts.fetched_at)
+            else:
+                body = sys.stdin.buffer.read() if args[0] == "-" else Path(args[0]).read_bytes()
+                article = extract_article(body, opts.url, fetched_at=opts.fetched_at)
         except (OSError, LookupError, ValueError) as error:  # Unusable is a ValueError
             message = str(error) if isinstance(error, Unusable) else f"{type(error).__name__}: {error}"
             print(f"scrapy extract: {message}", file=sys.stderr)
@@ -62,3 +72,13 @@ class Command(ScrapyCommand):
             style = PostStyle.of(get_site(article.site))
             sys.stdout.write(render_post(article, style, settings.get("NEWSCRAWL_FRONTMATTER_DATES"),
                                          settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None))
+
+
+def _captured_article(warc: Path, url: str, fetched_at: str | None) -> Article:
+    capture = latest_capture([warc], url)
+    if capture is None:
+        raise LookupError(f"{warc} holds no response for {url}")
+    if capture.status != 200:
+        raise ValueError(f"the captured response for {url} is a {capture.status}, not a page")
+    return extract_article(read_body(capture), url, capture.content_type,
+                           fetched_at or to_utc_iso(datetime.fromisoformat(capture.date)))
