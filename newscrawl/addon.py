@@ -4,11 +4,13 @@ What it sets overrides the project's settings (spider priority), as these follow
 arguments; the command line still wins.
 
 - A one-off export (`-o`/`-O`, any FEEDS) touches none of a scheduled job's files: no journal, no
-  crawl state, no posts, no Atom feeds and no run summary, unless those are set on the command line.
+  crawl state, no posts, no Atom feeds, no run summary or history, unless those are set on the command line.
 - NEWSCRAWL_REDIS_URL switches the scheduler and dupefilter to scrapy-redis.
 - The site's coverage rules become spidermon's field-coverage rules.
 - Every NEWSCRAWL_* value a run depends on is checked before anything is fetched: a bad one stops the
   run with one line naming it (exit 1), not an error per item later.
+- Scrapy's start-up lists (enabled components, overridden settings) stay out of a log read at INFO,
+  and its warnings that a newscrawl component is off (a mode, not a problem) are DEBUG lines.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS
+from newscrawl.logformatter import quiet_start
 from newscrawl.outcome import CannotStart
 
-ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_FEEDS_DIR")
+ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_FEEDS_DIR",
+                   "NEWSCRAWL_RUNS_FILE")
 
 
 def _is_loopback(url: str) -> bool:
@@ -69,7 +73,8 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_REFRESH_AFTER", 0)
     _number(settings, "NEWSCRAWL_FEED_ITEMS", 1, integer=True)
     _number(settings, "NEWSCRAWL_WARC_MAX_SIZE", 1, integer=True)
-    for path_setting in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE"):
+    _number(settings, "NEWSCRAWL_PROGRESS_INTERVAL", 0)
+    for path_setting in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_RUNS_FILE"):
         value = settings.get(path_setting)
         if not value:
             continue
@@ -101,6 +106,7 @@ class Newscrawl:
             # dont_filter, so they are fetched again every run.
             settings.setdict(_scrapy_redis(redis_url), priority="spider")
         check_settings(settings)
+        quiet_start(settings.get("LOG_LEVEL"))
 
 
 def _scrapy_redis(redis_url: str) -> dict[str, Any]:

@@ -1,16 +1,19 @@
-"""Run summary: one line in the log and a JSON file (NEWSCRAWL_SUMMARY_FILE) when the crawl ends.
+"""Run summary: one line in the log, a JSON file (NEWSCRAWL_SUMMARY_FILE) and a line in the run
+history (NEWSCRAWL_RUNS_FILE) when the crawl ends.
 
-The file holds the figures an operator watches (pages fetched; articles new, updated, skipped as
-known, unchanged; drops by reason; errors; duration; the layout alarm if it fired) and, under
-"stats", all of Scrapy's stats.
+The summary holds the figures an operator watches (pages fetched; articles new, updated, skipped as
+known, unchanged; drops by reason; errors; duration; the layout alarm if it fired); the file adds,
+under "stats", all of Scrapy's stats, which the log shows only at DEBUG (Scrapy's own dump is off:
+STATS_DUMP). The run history keeps one summary per run, without the stats, for `scrapy report`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +65,11 @@ class RunSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.started = time.monotonic()
+        self.started_at = datetime.now(timezone.utc)
         path = crawler.settings.get("NEWSCRAWL_SUMMARY_FILE")
         self.path = Path(path % {"name": crawler.spidercls.name}) if path else None
+        runs = crawler.settings.get("NEWSCRAWL_RUNS_FILE")
+        self.runs = Path(runs % {"name": crawler.spidercls.name}) if runs else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
@@ -87,8 +93,27 @@ class RunSummary:
         )
         for attention_reason, meaning in summary["needs_attention"].items():
             logger.error("Needs attention (exit 2): %s — %s", attention_reason, meaning)
+        logger.debug("Scrapy stats: %s", json.dumps(stats, ensure_ascii=False, indent=1, default=_plain))
+        summary = {"spider": self.crawler.spidercls.name, "started": self.started_at.isoformat(timespec="seconds"),
+                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **summary}
+        if self.runs is not None:
+            self._append_run(self.runs, json.dumps(summary, ensure_ascii=False, default=_plain))
         if self.path is not None:
-            summary["stats"] = stats
-            text = json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False,
-                              default=lambda value: value.isoformat() if isinstance(value, datetime) else str(value))
+            text = json.dumps({**summary, "stats": stats}, ensure_ascii=False, indent=1, default=_plain)
             write_atomically(self.path, text + "\n")
+
+    def _append_run(self, path: Path, line: str) -> None:
+        """One line per run, appended whole (O_APPEND, one write); a failure is logged, not raised."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask applies
+            try:
+                os.write(fd, (line + "\n").encode("utf-8"))
+            finally:
+                os.close(fd)
+        except OSError as error:
+            logger.error("Could not append this run to %s: %s", path, error)
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)

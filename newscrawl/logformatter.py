@@ -1,5 +1,10 @@
-"""Log items by reason and URL, not by dumping the whole item (bodies are long): a drop once at
-WARNING, a scraped article at DEBUG."""
+"""What the log says of items and of Scrapy's start.
+
+Items by reason and URL, not by dumping the whole item (bodies are long): a drop once at WARNING, a
+scraped article at DEBUG. Scrapy's lists of enabled components and overridden settings at start
+(some 70 lines), and its warnings that a newscrawl component is off, are shown at DEBUG only
+(`quiet_start`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,48 @@ from typing import Any
 from scrapy import logformatter
 
 from newscrawl.items import ExportFailed, Unchanged
+
+
+STARTUP_LISTS = {"scrapy.addons": "Enabled addons:", "scrapy.middleware": "Enabled ", "scrapy.crawler": "Overridden settings:"}
+
+
+class _StartupListsAtDebug(logging.Filter):
+    """Drops one logger's INFO records that start with `prefix` (Scrapy's start-up lists)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and str(record.msg).startswith(self.prefix))
+
+
+class _OwnComponentsOffAtDebug(logging.Filter):
+    """Scrapy warns "Disabled X: why" for every component that declines to run. A newscrawl component
+    that is off is a mode (a one-off run keeps no journal; no second CPU, no parse process), not a
+    problem: its line is logged at DEBUG instead. Other components' lines are left as they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, dict) else {}
+        if record.levelno == logging.WARNING and str(record.msg).startswith("Disabled ") \
+                and str(args.get("clspath", "")).startswith("newscrawl."):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+def quiet_start(log_level: str | int) -> None:
+    """What Scrapy logs while a crawler starts, made to fit a log read at INFO (once per process):
+    newscrawl's components that are off at DEBUG; below DEBUG, no start-up lists."""
+    middleware = logging.getLogger("scrapy.middleware")
+    if not any(isinstance(existing, _OwnComponentsOffAtDebug) for existing in middleware.filters):
+        middleware.addFilter(_OwnComponentsOffAtDebug())
+    level = logging.getLevelName(log_level.upper()) if isinstance(log_level, str) else log_level
+    if not isinstance(level, int) or level <= logging.DEBUG:
+        return
+    for name, prefix in STARTUP_LISTS.items():
+        target = logging.getLogger(name)
+        if not any(isinstance(existing, _StartupListsAtDebug) for existing in target.filters):
+            target.addFilter(_StartupListsAtDebug(prefix))
 
 
 class NewscrawlLogFormatter(logformatter.LogFormatter):

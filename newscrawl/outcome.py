@@ -29,6 +29,12 @@ ATTENTION_REASONS = {
 }
 
 DONE, CANNOT_START, ATTENTION_NEEDED, ALARM = 0, 1, 2, 3
+EXIT_CODES = {
+    DONE: "done; transient failures (5xx, resets, timeouts) were counted and stay pending for the next run",
+    CANNOT_START: "could not start: one line `Cannot start: …` names the argument, setting or lock; nothing fetched",
+    ATTENTION_NEEDED: "ran, but a person must look: the log's `Needs attention (exit 2): …` lines say why; nothing lost",
+    ALARM: "the layout-break alarm fired: a site's markup changed (see `alarm` in the run summary)",
+}
 
 
 class CannotStart(RuntimeError):

@@ -1,4 +1,4 @@
-"""Scrapy settings for newscrawl. Every NEWSCRAWL_* setting is listed in the README; all can be
+"""Scrapy settings for newscrawl. Every NEWSCRAWL_* setting is listed in docs/operations.md; all can be
 overridden with `-s NAME=VALUE` or in a scrapyd/cron job's settings."""
 
 import os
@@ -16,7 +16,7 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by default). An article page
 # yields one item and a listing page only requests: 4 does the same work for a fraction of the cost
-# (benchmarks/bench.py, README "Performance").
+# (benchmarks/bench.py, docs/performance.md).
 CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
@@ -31,6 +31,12 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # Scrapy 2.19 otherwise opens a code-execution port on every crawl when aiohttp is importable.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+
+# The log a person reads (at INFO: the crawl command's default level): newscrawl's start and progress
+# lines (newscrawl/progress.py) in place of Scrapy's once-a-minute LogStats, and the stats dump at
+# DEBUG only (they are in the summary file).
+STATS_DUMP = False
+LOG_VERSIONS: list[str] = []  # Scrapy's dict of library versions at every start: `scrapy version -v` has it
 
 # Routes downloads to the bundled site when NEWSCRAWL_OFFLINE_ROOT is set (see newscrawl/offline.py).
 DOWNLOAD_HANDLERS = {
@@ -57,6 +63,8 @@ EXTENSIONS = {
     "newscrawl.incremental.Incremental": 100,  # the crawl state; closes first, after counting what is pending
     "newscrawl.parse_process.ParseProcess": 110,  # off unless NEWSCRAWL_PARSE_PROCESS (and the asyncio reactor)
     "newscrawl.feeds.Feeds": 120,  # written when the state closes (its state_closing signal)
+    "newscrawl.progress.Progress": 130,
+    "scrapy.extensions.logstats.LogStats": None,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     "newscrawl.extensions.RunSummary": 900,  # after spidermon: the summary carries the alarm
 }
@@ -104,7 +112,7 @@ NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an ima
 # Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.
 NEWSCRAWL_PARSE_PROCESS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
-NEWSCRAWL_REDIS_URL = None  # e.g. redis://host:6379/0: distributed crawl on scrapy-redis (README)
+NEWSCRAWL_REDIS_URL = None  # e.g. redis://host:6379/0: distributed crawl on scrapy-redis (docs/distributed.md)
 NEWSCRAWL_WORKER = None  # this worker's stable name (default: the host name); names its journal
 NEWSCRAWL_REDIS_IDLE_TIMEOUT = 15  # seconds a distributed worker waits on an empty queue before exiting
 NEWSCRAWL_REDIS_CLAIM_TTL = 600  # seconds after which another worker may take over an article claim
@@ -112,7 +120,9 @@ NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site modu
 NEWSCRAWL_ALARM_MAX_DROP_RATE = 0.2  # share of article pages dropped for missing parts that raises the alarm
 # The HTTP client under newscrawl.offline's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
 # ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": ≈10 % faster here, and marked
-# experimental by Scrapy 2.19; README "Performance").
+# experimental by Scrapy 2.19; docs/performance.md).
 NEWSCRAWL_HTTP_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 NEWSCRAWL_OFFLINE_ROOT = None  # e.g. http://127.0.0.1:8765 to crawl the bundled site offline
 NEWSCRAWL_SUMMARY_FILE = "output/%(name)s.summary.json"  # the run's summary (and all stats) as JSON; empty: none
+NEWSCRAWL_RUNS_FILE = "output/%(name)s.runs.jsonl"  # one summary line per run, for `scrapy report`; empty: none
+NEWSCRAWL_PROGRESS_INTERVAL = 10  # seconds between progress lines in the log; 0: none

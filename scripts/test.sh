@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # The test suite: set up on first use, then pytest (arguments go to pytest). CI runs this (.ci/run).
-# The distributed tests need a real redis-server: installed here from Debian's packages when missing.
+# The tests start real components: redis-server, Node.js with the pinned Hexo (tests/hexo), Chromium
+# (the report's test, with a Chinese font) from Debian's packages, installed here when missing and run as root; and pywb
+# (the WARC replay test) in a virtualenv of its own, tests/pywb/.venv: its pins clash with newscrawl's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The Hexo tests need Node.js and npm (Debian's packages) and the pinned Hexo in tests/hexo.
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+command -v chromium >/dev/null || missing+=(chromium)
+[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || missing+=(fonts-wqy-zenhei)  # Chinese text in the report's screenshot
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
-    echo "Installing ${missing[*]} from Debian's packages…"
+    echo "Installing ${missing[*]} from Debian's packages (first time: a few minutes)…" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if command -v npm >/dev/null && { [ ! -f tests/hexo/node_modules/.package-lock.json ] \
         || [ tests/hexo/package-lock.json -nt tests/hexo/node_modules/.package-lock.json ]; }; then
-    echo "Installing Hexo 7.3.0 for the Hexo tests (npm ci in tests/hexo)…"
+    echo "Installing Hexo 7.3.0 for the Hexo tests (npm ci in tests/hexo)…" >&2
     npm ci --prefix tests/hexo --no-audit --no-fund --loglevel=error >/dev/null
 fi
-# pywb (the WARC replay test) lives in a virtualenv of its own, tests/pywb/.venv: its pins clash with newscrawl's.
 if [ ! -f tests/pywb/.venv/.installed ] || [ tests/pywb/requirements.txt -nt tests/pywb/.venv/.installed ]; then
     echo "Installing pywb for the WARC replay test (tests/pywb/.venv)…" >&2
     python3 -m venv tests/pywb/.venv

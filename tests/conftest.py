@@ -74,6 +74,7 @@ def crawl_command(out: Path, server: Server, *spider_args: str, spider: str = "m
             "-s", f"NEWSCRAWL_OFFLINE_ROOT={server.url}",
             "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
             "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+            "-s", f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}", "-s", f"NEWSCRAWL_FEEDS_DIR={out / 'feeds'}",
             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]

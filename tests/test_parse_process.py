@@ -68,7 +68,7 @@ def test_pages_waiting_on_a_dead_child_raise_gone(monkeypatch):
 def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_server):
     def crawl(name: str, enabled: bool, env: dict[str, str] | None = None):
         result = run_crawl(tmp_path / name, site_server, "-a", "tag=xiaomi12_ultra,windows_11",
-                           settings={"NEWSCRAWL_PARSE_PROCESS": str(enabled)}, env=env)
+                           settings={"NEWSCRAWL_PARSE_PROCESS": str(enabled), "LOG_LEVEL": "DEBUG"}, env=env)
         assert result.returncode == 0, result.log[-3000:]
         return result
 
@@ -84,7 +84,7 @@ def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_serv
     assert child.posts.keys() == inline.posts.keys() == killed.posts.keys()
     enabled = "'newscrawl.parse_process.ParseProcess'"  # as Scrapy lists the enabled extensions
     assert enabled in child.log and enabled not in inline.log
-    assert "Disabled newscrawl.parse_process.ParseProcess: NEWSCRAWL_PARSE_PROCESS is off" in inline.log
+    assert "DEBUG: Disabled newscrawl.parse_process.ParseProcess: NEWSCRAWL_PARSE_PROCESS is off" in inline.log
     assert "newscrawl/parse_process/gone" not in child.stats
     assert killed.stats["newscrawl/parse_process/gone"] >= len(inline.items) - 2
     assert "parsing article pages in the crawl process from now on" in killed.log

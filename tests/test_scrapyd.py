@@ -83,7 +83,8 @@ def wait_finished(url: str, job: str, timeout: float = 90) -> dict:
 def job_settings(out: Path, server: Server) -> str:
     return "|".join([f"NEWSCRAWL_OFFLINE_ROOT={server.url}", f"NEWSCRAWL_JSONL={out}/items.jsonl",
                      f"NEWSCRAWL_STATE={out}/state.sqlite", f"NEWSCRAWL_POSTS_DIR={out}/posts",
-                     f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False",
+                     f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json", f"NEWSCRAWL_RUNS_FILE={out}/runs.jsonl",
+                     f"NEWSCRAWL_FEEDS_DIR={out}/feeds", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False",
                      "NEWSCRAWL_PARSE_PROCESS=True"])
 
 

@@ -11,13 +11,15 @@ import asyncio
 import logging
 from typing import Any
 
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from newscrawl.outcome import CANNOT_START, CannotStart, exit_code
-from newscrawl.spiders.base import ARGUMENTS
+from newscrawl.outcome import CANNOT_START, EXIT_CODES, CannotStart, exit_code
+from newscrawl.sites import all_sites
+from newscrawl.spiders.base import ARGUMENTS, EXAMPLES
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +54,28 @@ class StartErrors:
             logger.error("Cannot start: %s", error)
 
 
+class _KeepLayout(argparse.RawDescriptionHelpFormatter, ScrapyHelpFormatter):
+    """Scrapy's help layout, with the description's lines kept as written (tables of arguments and codes)."""
+
+
 class Command(ScrapyCrawlCommand):
+    default_settings = {"LOG_LEVEL": "INFO"}  # a start line, progress, the summary; -L DEBUG for everything
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.formatter_class = _KeepLayout
+
     def long_desc(self) -> str:
-        arguments = "; ".join(f"{name}: {meaning}" for name, meaning in ARGUMENTS.items())
-        return (f"Run a newscrawl spider. Spider arguments (-a NAME=VALUE): {arguments}. Exit codes: 0 done, "
-                "1 could not start, 2 ran but a person must look (nothing fetched, a tag's first page gone, "
-                "a write failed), 3 layout-break alarm.")
+        sites = ", ".join(f"{name} ({site.display_name})" for name, site in all_sites().items())
+        width = max(map(len, ARGUMENTS))
+        return "\n".join([
+            "Crawl a site's tag pages (and/or single articles) into the journal, posts and feeds of a scheduled",
+            "job (incremental: new articles and changes only), or with -O/-o into one file (a one-off export).",
+            "", f"Sites: {sites}", "", "Spider arguments (-a NAME=VALUE):",
+            *(f"  {name:<{width}}  {meaning}" for name, meaning in ARGUMENTS.items()),
+            "", "Examples:", *(f"  {example}" for example in EXAMPLES),
+            "", "Exit codes:", *(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()),
+        ])
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:

@@ -36,6 +36,7 @@ from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.outcome import ALARM, ATTENTION_NEEDED, CANNOT_START, DONE, CannotStart
 from newscrawl.sites import Site, all_sites
+from newscrawl.spiders.base import NewscrawlSpider
 
 logger = logging.getLogger(__name__)
 REQUIRED = ("title", "published", "body_html")
@@ -52,7 +53,7 @@ class Findings:
     fetched: int = 0
 
 
-class DoctorSpider(scrapy.Spider):
+class DoctorSpider(NewscrawlSpider):
     """Page 1 of each tag, its first articles, and the articles asked for by URL; reports, never exports."""
 
     site: ClassVar[Site]

@@ -19,6 +19,7 @@ The components the spider uses (crawl state, parse process) are reached through 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -47,6 +48,13 @@ ARGUMENTS = {
     "max_pages": "listing pages per tag this run, ≥ 1 (default NEWSCRAWL_MAX_PAGES); later runs go on from there",
     "refresh": "1: fetch known articles again and emit those whose content changed as updates",
 }
+EXAMPLES = (
+    "scrapy crawl mydrivers -a tag=xiaomi12_ultra                 # a tag, incremental: output/mydrivers.jsonl",
+    "scrapy crawl mydrivers -a tag=windows_11,nvidia -a max_pages=3",
+    "scrapy crawl mydrivers -a tag=xiaomi -a follow_tags=1        # and the tags its articles name",
+    "scrapy crawl mydrivers -a url=https://news.mydrivers.com/1/833/833153.htm -O one.jsonl   # one-off",
+    "scrapy crawl cnbeta -a tag=9 -a refresh=1                    # fetch known articles again, emit changes",
+)
 
 
 def _split_arg(value: str | None) -> list[str]:
@@ -71,7 +79,17 @@ def _permanent(failure: Failure) -> bool:
     return bool(failure.check(IgnoreRequest))
 
 
-class SiteSpider(scrapy.Spider):
+class NewscrawlSpider(scrapy.Spider):
+    """What every newscrawl spider shares: `log` without Scrapy's deprecation warning (spidermon's report
+    still calls it), and spidermon's report of monitors that passed at DEBUG — failures stay at ERROR."""
+
+    def log(self, message: Any, level: int = logging.DEBUG, **kwargs: Any) -> None:
+        if level == logging.INFO and str(message).startswith("[Spidermon]"):
+            level = logging.DEBUG
+        self.logger.log(level, message, **kwargs)
+
+
+class SiteSpider(NewscrawlSpider):
     """Crawl a site's tag pages (`-a tag=a,b`) and/or single articles (`-a url=…`).
 
     Arguments (-a NAME=VALUE): """ + "; ".join(f"`{name}`: {meaning}" for name, meaning in ARGUMENTS.items()) + """.

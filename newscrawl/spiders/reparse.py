@@ -25,10 +25,11 @@ from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site
+from newscrawl.spiders.base import NewscrawlSpider
 from newscrawl.warc import Capture, read_body, response_records
 
 
-class ReparseSpider(scrapy.Spider):
+class ReparseSpider(NewscrawlSpider):
     site: ClassVar[Site]
 
     def __init__(self, captures: list[Path], **kwargs: Any) -> None:

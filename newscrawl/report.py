@@ -1,0 +1,220 @@
+"""`scrapy report`'s page: one self-contained HTML file of what was crawled, charts in plain SVG.
+
+Why plain SVG written here rather than a chart library: the page must open offline from a file, with
+no server and nothing fetched; it shows text that came from the crawled sites, so it carries no script
+at all (its Content-Security-Policy allows none, nor any outside resource); and four simple charts do
+not justify shipping a JavaScript library inside every report. Every text is escaped (html.escape),
+every link is an http(s) URL.
+
+Inputs: the journal lines (the latest revision of each article counts) and the run history lines
+(NEWSCRAWL_RUNS_FILE: one summary per run).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from html import escape
+from pathlib import Path
+from urllib.parse import urlsplit
+
+COVERED_FIELDS = ("title", "published", "author", "editor", "source", "images", "tags", "head_image")
+LATEST = 30
+COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#718096")
+
+
+@dataclass
+class Material:
+    """What a report is made of, read from journals and run histories."""
+
+    articles: dict[str, dict] = field(default_factory=dict)  # id → latest revision's line
+    runs: list[dict] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    unreadable_lines: int = 0
+
+
+def read_material(paths: Iterable[Path]) -> Material:
+    """Journal lines and run lines from `paths` (files, or folders: their *.jsonl and rotated *.jsonl.N)."""
+    material = Material()
+    for path in _files(paths):
+        material.sources.append(str(path))
+        with path.open("rb") as stream:
+            for raw in stream:
+                if not raw.endswith(b"\n"):  # a torn last line is not read (the crawl cuts it on its next start)
+                    break
+                try:
+                    line = json.loads(raw)
+                except ValueError:
+                    material.unreadable_lines += 1
+                    continue
+                if isinstance(line, dict) and "article_id" in line and "id" in line:
+                    known = material.articles.get(line["id"])
+                    if known is None or int(line.get("revision", 1)) >= int(known.get("revision", 1)):
+                        material.articles[line["id"]] = line
+                elif isinstance(line, dict) and "finish_reason" in line:
+                    material.runs.append(line)
+                else:
+                    material.unreadable_lines += 1
+    material.runs.sort(key=lambda run: run.get("finished", ""))
+    return material
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.is_file() and (p.suffix == ".jsonl" or ".jsonl." in p.name)
+                            and not p.name.endswith(".gz"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no such journal, run history or folder: {path}")
+    return found
+
+
+# Charts ---------------------------------------------------------------------------------------------
+
+def _bars(title: str, labels: list[str], series: dict[str, list[int]], marks: Iterable[int] = (),
+          mark_label: str = "") -> str:
+    """A stacked bar chart: one bar per label, one colour per series; `marks` (bar indexes) get a red dot."""
+    width, height, left, bottom, top = 760, 240, 40, 60, 20
+    totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
+    peak = max(totals, default=0) or 1
+    step = (width - left - 10) / max(len(labels), 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}"><title>{escape(title)}</title>',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#999"/>',
+             f'<text x="4" y="{top + 4}" font-size="11">{peak}</text><text x="4" y="{height - bottom}" font-size="11">0</text>']
+    for index, label in enumerate(labels):
+        x, base = left + index * step, height - bottom
+        if not totals[index]:  # a run (or day) with nothing to count still shows it happened
+            parts.append(f'<rect x="{x + 1:.1f}" y="{base - 2}" width="{max(step - 2, 1):.1f}" height="2" fill="#a0aec0">'
+                         f'<title>{escape(label)}: none</title></rect>')
+        for colour, (name, values) in zip(COLOURS, series.items(), strict=False):
+            size = values[index] / peak * (height - bottom - top)
+            if size:
+                base -= size
+                parts.append(f'<rect x="{x + 1:.1f}" y="{base:.1f}" width="{max(step - 2, 1):.1f}" height="{size:.1f}" '
+                             f'fill="{colour}"><title>{escape(label)} · {escape(name)}: {values[index]}</title></rect>')
+        if len(labels) <= 40 or index % max(len(labels) // 20, 1) == 0:
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - bottom + 12}" font-size="9" text-anchor="end" '
+                         f'transform="rotate(-40 {x + step / 2:.1f} {height - bottom + 12})">{escape(label)}</text>')
+    for index in marks:
+        parts.append(f'<circle cx="{left + (index + 0.5) * step:.1f}" cy="{top - 8}" r="5" fill="#e53e3e">'
+                     f'<title>{escape(labels[index])}: {escape(mark_label)}</title></circle>')
+    parts.append("</svg>")
+    legend = " ".join(f'<span class="key" style="background:{colour}"></span>{escape(name)}'
+                      for colour, name in zip(COLOURS, series, strict=False))
+    if marks:
+        legend += ' <span class="key" style="background:#e53e3e;border-radius:50%"></span>' + escape(mark_label)
+    return f'<figure><figcaption>{escape(title)}</figcaption>{"".join(parts)}<div class="legend">{legend}</div></figure>'
+
+
+def _calendar(first: date, last: date, monthly: bool) -> list[str]:
+    """Every day (or month) from `first` to `last`, as ISO labels: a chart's axis without gaps."""
+    labels: list[str] = []
+    day = first
+    while day <= last:
+        label = day.isoformat()[:7] if monthly else day.isoformat()
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day += timedelta(days=1)
+    return labels
+
+
+def articles_per_day(material: Material) -> str:
+    """Articles by publication day (by month when they span more than 120 days), one series per site."""
+    days: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in material.articles.values():
+        try:
+            days[article["site"]][date.fromisoformat(str(article.get("published", ""))[:10]).isoformat()] += 1
+        except ValueError:
+            continue
+    seen = sorted({day for counts in days.values() for day in counts})
+    if not seen:
+        return _bars("Articles per day, by publication date (site's own day)", [], {})
+    first, last = date.fromisoformat(seen[0]), date.fromisoformat(seen[-1])
+    monthly = (last - first).days > 120
+    labels = _calendar(first, last, monthly)
+    counts = {site: Counter({label: sum(n for day, n in per_day.items() if day.startswith(label)) for label in labels})
+              if monthly else per_day for site, per_day in days.items()}
+    title = f"Articles per {'month' if monthly else 'day'}, by publication date (the site's own calendar)"
+    return _bars(title, labels, {site: [counts[site][label] for label in labels] for site in sorted(counts)})
+
+
+def runs_over_time(material: Material) -> str:
+    spiders = {run.get("spider") for run in material.runs}
+    labels = [str(run.get("finished", "?"))[5:16].replace("T", " ") + (f" {run.get('spider', '')}" if len(spiders) > 1 else "")
+              for run in material.runs]
+    series = {
+        "exported": [int(run.get("articles", {}).get("exported", 0)) for run in material.runs],
+        "dropped": [sum(run.get("dropped", {}).values()) for run in material.runs],
+        "errors": [sum(run.get("errors", {}).values()) for run in material.runs],
+    }
+    marks = [index for index, run in enumerate(material.runs) if run.get("alarm") or run.get("exit_code", 0) >= 2]
+    title = "Runs (UTC): articles exported, pages dropped, errors" + (f" — {next(iter(spiders))}" if len(spiders) == 1 else "")
+    return _bars(title, labels, series, marks, "alarm or needs attention")
+
+
+def coverage_table(material: Material) -> str:
+    by_site: dict[str, list[dict]] = defaultdict(list)
+    for article in material.articles.values():
+        by_site[article["site"]].append(article)
+    head = "".join(f"<th>{escape(name)}</th>" for name in COVERED_FIELDS)
+    rows = []
+    for site, articles in sorted(by_site.items()):
+        cells = []
+        for name in COVERED_FIELDS:
+            share = sum(1 for article in articles if article.get(name)) / len(articles)
+            cells.append(f'<td><div class="meter"><div style="width:{share * 100:.0f}%"></div></div>{share:.0%}</td>')
+        rows.append(f"<tr><th>{escape(site)} ({len(articles)})</th>{''.join(cells)}</tr>")
+    return (f'<table class="coverage"><caption>Field coverage: share of each site\'s articles where the field was found'
+            f'</caption><tr><th>site (articles)</th>{head}</tr>{"".join(rows)}</table>')
+
+
+def _link(url: str, text: str) -> str:
+    if urlsplit(url).scheme in ("http", "https"):
+        return f'<a href="{escape(url)}" rel="noopener noreferrer">{escape(text)}</a>'
+    return escape(text)
+
+
+def latest_articles(material: Material) -> str:
+    latest = sorted(material.articles.values(), key=lambda article: (str(article.get("published", "")), article["id"]),
+                    reverse=True)[:LATEST]
+    rows = "".join(
+        f"<tr><td>{escape(str(article.get('published', ''))[:16].replace('T', ' '))}</td><td>{escape(article['site'])}</td>"
+        f"<td>{_link(str(article.get('url', '')), str(article.get('title', '')))}</td>"
+        f"<td>{escape(', '.join(tag.get('name', '') for tag in article.get('tags', [])))}</td>"
+        f"<td>{int(article.get('revision', 1))}</td></tr>" for article in latest)
+    return (f'<table class="latest"><caption>The latest {len(latest)} articles</caption>'
+            f"<tr><th>published (site time)</th><th>site</th><th>title</th><th>tags</th><th>revision</th></tr>{rows}</table>")
+
+
+STYLE = """
+body{font:14px/1.5 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#1a202c}
+figure{margin:1.5em 0}figcaption,caption{font-weight:600;text-align:left;margin:.5em 0}
+.legend{font-size:12px}.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+table{border-collapse:collapse;width:100%;margin:1.5em 0}td,th{border-bottom:1px solid #e2e8f0;padding:3px 6px;
+text-align:left;vertical-align:top}.meter{display:inline-block;width:50px;height:8px;background:#edf2f7;
+margin-right:4px}.meter div{height:8px;background:#2f855a}.note{color:#718096}
+"""
+
+
+def render_report(material: Material, generated: datetime | None = None) -> str:
+    """The report page (UTF-8 text)."""
+    moment = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    sites = Counter(article["site"] for article in material.articles.values())
+    summary = ", ".join(f"{count} from {escape(site)}" for site, count in sorted(sites.items())) or "none"
+    skipped = f"; {material.unreadable_lines} line(s) not read" if material.unreadable_lines else ""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f"<title>newscrawl report</title><style>{STYLE}</style></head><body>"
+        f"<h1>newscrawl report</h1><p>{len(material.articles)} articles ({summary}), {len(material.runs)} runs. "
+        f'<span class="note">Generated {moment} from {len(material.sources)} file(s){skipped}.</span></p>'
+        f"{articles_per_day(material)}{runs_over_time(material)}{coverage_table(material)}{latest_articles(material)}"
+        "</body></html>\n"
+    )

@@ -1,0 +1,88 @@
+"""The command line as a newcomer meets it: --help that explains, one-line errors, and a quiet log that
+says what it is doing (a start line, progress, the summary) and warns only when something is wrong."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, crawl_command
+from newscrawl.spiders.base import ARGUMENTS
+
+
+def scrapy(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_crawl_help_lists_the_spider_arguments_examples_and_exit_codes():
+    done = scrapy("crawl", "mydrivers", "--help")
+    assert done.returncode == 0
+    for name in ARGUMENTS:
+        assert f"\n  {name} " in done.stdout, name
+    assert "Examples:\n  scrapy crawl mydrivers -a tag=xiaomi12_ultra" in done.stdout
+    for code in range(4):
+        assert f"\n  {code}  " in done.stdout
+    assert "mydrivers (快科技), " in done.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-a", "tag=xiaomi", "-a", "max_pages=abc"], "-a max_pages= must be a whole number ≥ 1, not 'abc'"),
+    (["-a", "tag=xiaomi", "-a", "max_pages=0"], "-a max_pages= must be a whole number ≥ 1, not '0'"),
+    (["-a", "tag=xiaomi", "-a", "follow_tags=-1"], "-a follow_tags= must be a whole number ≥ 0, not '-1'"),
+    (["-a", "tag=https://example.com/tag/x.htm"], "-a tag=: "),
+    (["-a", "url=https://news.mydrivers.com/tag/x.htm"], "-a url=: not a 快科技 article URL"),
+    (["-a", "tag=xiaomi", "-a", "tags=xiaomi"], "unknown spider argument(s) tags; known: tag ("),
+    ([], "nothing to crawl: pass -a tag="),
+    (["-a", "tag=xiaomi", "-s", "NEWSCRAWL_FEED_ITEMS=many"], "NEWSCRAWL_FEED_ITEMS must be a whole number ≥ 1, not 'many'"),
+    (["-a", "tag=xiaomi", "-s", "NEWSCRAWL_OFFLINE_ROOT=http://example.com"], "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL"),
+])
+def test_a_bad_argument_or_setting_is_one_line_naming_it_and_exit_1(tmp_path: Path, args: list[str], message: str):
+    done = scrapy("crawl", "mydrivers", *args, "-s", f"NEWSCRAWL_JSONL={tmp_path}/j.jsonl",
+                  "-s", f"NEWSCRAWL_STATE={tmp_path}/s.sqlite", "-s", "LOG_LEVEL=INFO")
+    assert done.returncode == 1, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line or "Traceback" in line]
+    assert len(errors) == 1 and f"Cannot start: {message}" in errors[0], errors
+    assert "Traceback" not in done.stderr and "Task exception" not in done.stderr
+
+
+def test_an_unknown_spider_lists_the_spiders():
+    done = scrapy("crawl", "mydriver", "-a", "tag=x")
+    assert done.returncode == 1
+    assert "Cannot start: no spider 'mydriver' (known: cnbeta, mydrivers, oschina)" in done.stderr
+    assert "Traceback" not in done.stderr and "KeyError" not in done.stderr
+
+
+def test_a_crawl_at_default_settings_logs_a_start_line_progress_and_the_summary_and_no_warning(tmp_path: Path, site_server):
+    out = tmp_path / "out"
+    out.mkdir()
+    args = crawl_command(out, site_server, "-a", "tag=windows_11,intel", incremental=True)
+    level = args.index("LOG_LEVEL=INFO")
+    del args[level - 1 : level + 1]  # the project's default level
+    args += ["-s", "NEWSCRAWL_PROGRESS_INTERVAL=0.2", "-s", "DOWNLOAD_DELAY=0.05"]  # a progress line on a short crawl
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stderr.splitlines()
+    assert not [line for line in lines if " DEBUG: " in line], "DEBUG lines at the default level"
+    assert not [line for line in lines if " WARNING: " in line or "Warning" in line], [l for l in lines if "WARN" in l]
+    starts = [line for line in lines if "Crawling 快科技 (mydrivers): tags windows_11, intel; incremental (journal" in line]
+    assert len(starts) == 1
+    progress = [index for index, line in enumerate(lines) if "Progress: " in line and "pages fetched" in line]
+    summary = [index for index, line in enumerate(lines) if "Run summary: " in line]
+    assert progress and len(summary) == 1 and progress[-1] < summary[0]
+    assert "Dumping Scrapy stats" not in done.stderr and "FAILED ACTIONS" not in done.stderr
+    assert len(lines) < 40, "\n".join(lines)
+
+
+def test_a_one_off_crawl_warns_of_nothing_and_says_where_its_items_go(tmp_path: Path, site_server):
+    args = crawl_command(tmp_path, site_server, "-a", "tag=windows_11")  # -O items.jsonl
+    level = args.index("LOG_LEVEL=INFO")
+    del args[level - 1 : level + 1]
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert " WARNING: " not in done.stderr, done.stderr  # the components a one-off run leaves off are DEBUG lines
+    assert f"one-off ({tmp_path / 'items.jsonl'})" in done.stderr
+    debug = subprocess.run([*args, "-L", "DEBUG"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert "DEBUG: Disabled newscrawl.pipelines.JournalPipeline: a one-off run" in debug.stderr
