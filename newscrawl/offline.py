@@ -37,7 +37,7 @@ def keep_more_connections_alive(client: HTTP11DownloadHandler, per_host: int) ->
     Twisted's pool closes a connection coming back when as many idle ones as maxPersistentPerHost are
     cached, and Scrapy sizes it to CONCURRENT_REQUESTS_PER_DOMAIN. A slot starts its next request
     before the last ones' connections are back, so at full speed most connections were closed on
-    their return and new ones opened (README, "Performance"). The pool never opens more than the crawl
+    their return and new ones opened (docs/performance.md). The pool never opens more than the crawl
     needs at once; the cap only decides how many are closed on their return.
 
     Scrapy has no public setting for it: this is the one place newscrawl uses a private attribute of

@@ -1,6 +1,6 @@
 """Article pages made into Articles in a child process, so the crawl's reactor thread only crawls.
 
-A crawl is bound by its one reactor thread (README "Performance"), and making an Article
+A crawl is bound by its one reactor thread (docs/performance.md), and making an Article
 (`extract.page_article`: decode, lxml, selectors, nh3, normalisers) was ≈39 % of its work.
 With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.parse_process`, on another core:
 pages go to the child's stdin and Articles come back on its stdout, both driven by the asyncio loop

@@ -1,6 +1,6 @@
 """The front-matter post format (YAML front matter + HTML body), exactly as the reference archive lays it out.
 
-This is the one place that knows the archive's conventions (see ../shared/reference/seed-example.md):
+This is the one place that knows the archive's conventions (the reference post: fixtures/mydrivers/posts/seed-example.md):
 key order, `categories: ` with its trailing space, quoting, `_` for characters the archive's generator
 could not hold in a title, `{`/`}` as `&#123;`/`&#125;` in the whole file, the body wrapper, and the
 date convention, and where a post goes (one file per article, under a stable name; newscrawl.state.files

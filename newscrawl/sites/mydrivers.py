@@ -1,6 +1,6 @@
 """快科技 (news.mydrivers.com): URLs, selectors, timezone and quirks.
 
-What is verified and what is assumed is written in `fixtures/mydrivers/README.md` and the README;
+What is verified and what is assumed is written in `fixtures/mydrivers/README.md` and `docs/sites.md`;
 in short, article selectors come from public scrapers and the archive's real bodies, while the tag
 page's pagination is unverified (modelled as `<slug>_<N>.htm` links, followed by a "下一页" link or
 `rel=next`, whichever the page has). Drops and the listing/empty stat tell when the live site differs.
