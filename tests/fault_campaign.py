@@ -53,6 +53,7 @@ class Outcome:
     runs: int = 0
     faults: Counter = field(default_factory=Counter)  # fault kind → times it landed
     articles: int = 0
+    captured: bool = False  # responses captured into WARC files, and checked
     error: str | None = None
 
 
@@ -82,10 +83,9 @@ def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
             out = disk / "out"
             out.mkdir()
             base = {"DOWNLOAD_DELAY": "0.02", "NEWSCRAWL_STATE_BUSY_TIMEOUT": "0.5", "RETRY_TIMES": "1"}
-            capture = rng.random() < 0.5
-            if capture:
+            outcome.captured = rng.random() < 0.5
+            if outcome.captured:
                 base["NEWSCRAWL_WARC_DIR"] = str(disk / "warc")
-                outcome.faults["capturing_schedules"] += 1
             for _ in range(rng.randint(2, 4)):
                 _faulty_run(rng, out, host, server, disk, base, use_tmpfs, outcome)
             for _ in range(CLEAN_RUNS):
@@ -98,7 +98,7 @@ def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
             else:
                 raise AssertionError(f"not done after {CLEAN_RUNS} runs without faults: {done.stderr[-2000:]}")
             outcome.articles = len(check_invariants(out))
-            if capture:
+            if outcome.captured:
                 check_captured(disk / "warc", out / "items.jsonl")
             if outcome.articles != ARTICLES:
                 raise AssertionError(f"{outcome.articles} articles, expected {ARTICLES}")
@@ -185,11 +185,12 @@ def main() -> None:
         for i in range(args.schedules):
             outcomes += campaign([args.seed + i], Path(scratch))
             last = outcomes[-1]
-            print(f"seed {last.seed}: {last.runs} runs, faults {dict(last.faults)}, "
+            print(f"seed {last.seed}: {last.runs} runs{', capturing' if last.captured else ''}, faults {dict(last.faults)}, "
                   f"{last.articles} articles{', FAILED: ' + last.error if last.error else ''}", flush=True)
     faults = sum((o.faults for o in outcomes), Counter())
     failed = [o for o in outcomes if o.error]
-    print(f"\n{len(outcomes)} schedules, {sum(o.runs for o in outcomes)} runs, {sum(faults.values())} faults landed "
+    print(f"\n{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files), "
+          f"{sum(o.runs for o in outcomes)} runs, {sum(faults.values())} faults landed "
           f"({dict(sorted(faults.items()))}), {len(failed)} failed; {time.monotonic() - started:.0f} s")
     print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
