@@ -2,8 +2,8 @@
 # The main job: set up on first use, then a real `scrapy crawl mydrivers -a tag=xiaomi12_ultra`.
 # No machine here reaches news.mydrivers.com, so the crawl runs against the bundled site, served by
 # a real HTTP server on 127.0.0.1 (NEWSCRAWL_OFFLINE_ROOT). An incremental run, as a scheduled job
-# would do it: appends new articles to output/mydrivers.jsonl, writes output/posts/mydrivers/*.md,
-# keeps output/mydrivers.state.sqlite (run it again: nothing new, nothing written).
+# would do it: appends new articles to output/mydrivers.jsonl, writes output/posts/mydrivers/*.md and
+# output/feeds/, keeps output/mydrivers.state.sqlite (run it again: nothing new, nothing written).
 # Extra arguments go to `scrapy crawl` (e.g. -a tag=windows_11).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,5 @@ echo "bundled site served at $root" >&2
 if [ "$#" -eq 0 ]; then set -- -a tag=xiaomi12_ultra; fi
 scrapy crawl mydrivers "$@" -s NEWSCRAWL_OFFLINE_ROOT="$root"
 echo "output/mydrivers.jsonl now holds $(wc -l < output/mydrivers.jsonl) article(s); posts in output/posts/mydrivers/;" \
-     "summary in output/mydrivers.summary.json" >&2
+     "Atom feeds in output/feeds/; summary in output/mydrivers.summary.json;" \
+     "\`source scripts/setup.sh && scrapy report\` draws it all in output/report.html" >&2
