@@ -4,7 +4,7 @@
 # a real HTTP server on 127.0.0.1 (NEWSCRAWL_OFFLINE_ROOT). An incremental run, as a scheduled job
 # would do it: appends new articles to output/mydrivers.jsonl, writes output/posts/mydrivers/*.md and
 # output/feeds/, keeps output/mydrivers.state.sqlite (run it again: nothing new, nothing written).
-# Extra arguments go to `scrapy crawl` (e.g. -a tag=windows_11).
+# Arguments go to `scrapy crawl` in place of the default `-a tag=xiaomi12_ultra` (e.g. -a tag=windows_11 -a max_pages=2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
