@@ -2,8 +2,10 @@
 NEWSCRAWL_PROGRESS_INTERVAL seconds (instead of Scrapy's LogStats once a minute); the run summary
 (newscrawl.extensions) ends it.
 
-    Crawling 快科技 (mydrivers): tags xiaomi12_ultra; incremental (state output/mydrivers.state.sqlite, journal …)
+    Crawling 快科技 (mydrivers): tags xiaomi12_ultra; incremental (journal output/mydrivers.jsonl, state …); posts …
     Progress: 412 pages fetched, 380 exported, 35 queued, 0 dropped, 0 errors — 41.2 pages/s
+
+"queued" is what the scheduler holds (Scrapy's scheduler/enqueued less scheduler/dequeued stats).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from newscrawl.incremental import Incremental
+from newscrawl.incremental import Incremental, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,8 @@ class Progress:
             what.append(f"{len(captures)} WARC file(s)")
         incremental = self.crawler.get_extension(Incremental)
         if incremental is not None:
-            state = settings.get("NEWSCRAWL_REDIS_URL") or settings.get("NEWSCRAWL_STATE") % {"name": spider.name, "worker": ""}
+            state = settings.get("NEWSCRAWL_REDIS_URL") or \
+                settings.get("NEWSCRAWL_STATE") % {"name": spider.name, "worker": worker_name(settings)}
             mode = f"incremental (journal {incremental.journal.path}, state {state})"
         else:
             mode = "one-off (" + ", ".join(str(uri) for uri in settings.getdict("FEEDS")) + ")"

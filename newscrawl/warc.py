@@ -6,8 +6,9 @@ member per record (so any record can be read alone), a `warcinfo` record first i
 Crash safety: a file is written as `<name>.warc.gz.open`, locked (flock) by the process writing it;
 each batch of records goes out in one write and is fsynced (a group commit, as the journal's), so
 a kill or a power cut leaves at most a torn last gzip member. At rotation (NEWSCRAWL_WARC_MAX_SIZE)
-and at the end of the run the file is renamed to `<name>.warc.gz`: readers open only those. `finish_abandoned` (run when capture starts)
-finishes what a killed writer left: it cuts the file after its last whole gzip member and renames it.
+and at the end of the run the file is renamed to `<name>.warc.gz`: readers open only those.
+`finish_abandoned` (when capture starts, and in `scrapy reparse`) finishes what a killed writer left:
+it cuts the file after its last whole gzip member and renames it.
 """
 
 from __future__ import annotations
