@@ -215,8 +215,11 @@ def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journ
     recovery = Journal(tmp_path / "items.jsonl").recover(imposed, "mydrivers")
     assert recovery.lines == [] and any("is no longer at" in note for note in recovery.notes), recovery.notes
     rotated = tmp_path / "items.jsonl.1"
-    honest = JournalMark(mark.offset, rotated.stat().st_dev, rotated.stat().st_ino)
-    assert any("rotated to items.jsonl.1" in note for note in Journal(tmp_path / "items.jsonl").recover(honest, "mydrivers").notes)
+    for offset in (mark.offset, 0):  # 0: the state recorded the journal before its first line (a kill in the first batch)
+        honest = JournalMark(offset, rotated.stat().st_dev, rotated.stat().st_ino)
+        recovery = Journal(tmp_path / "items.jsonl").recover(honest, "mydrivers")
+        assert any("rotated to items.jsonl.1" in note for note in recovery.notes), recovery.notes
+        assert len(recovery.lines) == (0 if offset else 1)
 
 
 def test_a_journal_truncated_in_place_is_read_from_its_start(tmp_path: Path, site_server):

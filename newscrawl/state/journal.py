@@ -156,8 +156,7 @@ class Journal:
                     continue
                 with candidate.open("rb") as stream:
                     first = json.loads(stream.readline(1 << 20))
-                    stream.seek(recorded.offset - 1)
-                    ends_a_line = recorded.offset == 0 or stream.read(1) == b"\n"
+                    ends_a_line = recorded.offset == 0 or (stream.seek(recorded.offset - 1) >= 0 and stream.read(1) == b"\n")
             except (OSError, ValueError):
                 continue
             if ends_a_line and isinstance(first, dict) and first.get("site") == site and "article_id" in first:
