@@ -83,6 +83,18 @@ def journal_urls(out: Path) -> list[str]:
     return [json.loads(line)["url"] for line in data.split(b"\n")[:-1]]
 
 
+def until_nothing_pending(args: list[str], out: Path, runs: int = 3) -> None:
+    """Rerun the crawl (at most `runs` times) until its last run left nothing pending: a page that failed
+    for a reason that may pass (a reset on a loaded machine) is the next run's, by design."""
+    for attempt in range(runs + 1):
+        stats = read_output(out, "mydrivers", 0, "").stats
+        if not stats.get("newscrawl/pending/listing_pages") and not stats.get("newscrawl/pending/articles"):
+            return
+        if attempt < runs:
+            crawl_to_the_end(args, REPO)
+    raise AssertionError(f"work still pending after {runs} runs without faults")
+
+
 def captured_crawl(tmp_path: Path, server, tags: str = TAGS) -> tuple[Path, Path]:
     """A scheduled crawl of `tags` with capture on, run to its end: (its output folder, its WARC folder)."""
     out, warc = tmp_path / "out", tmp_path / "warc"
@@ -187,6 +199,7 @@ def test_a_kill_during_a_captured_crawl_leaves_readable_files(tmp_path: Path, si
         assert stats["newscrawl/warc/torn_bytes_cut"] > 0
         assert "torn byte(s) cut" in again.stderr
     assert torn > 0 and not list(warc.glob("*" + OPEN))
+    until_nothing_pending(args, out)
     warcio_accepts(warc)
     captured = {r["uri"] for r in records(warc) if r["type"] == "response" and r["status"] == 200}
     assert set(exported_before) <= captured  # what the killed run exported had been captured
@@ -230,7 +243,7 @@ def test_a_full_capture_disk_fails_the_pages_and_the_next_run_captures_them(tmp_
         assert process.returncode == 2 and "capture_failed" in log, log[-3000:]
         assert len(journal_urls(out)) < 16
         fillers[0].unlink()
-        crawl_to_the_end(args, REPO)
+        until_nothing_pending(args, out)
         warcio_accepts(disk / "warc")
         captured = {r["uri"] for r in records(disk / "warc") if r["type"] == "response" and r["status"] == 200}
     assert len(check_invariants(out)) == 16
