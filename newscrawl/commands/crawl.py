@@ -61,6 +61,9 @@ class _KeepLayout(argparse.RawDescriptionHelpFormatter, ScrapyHelpFormatter):
 class Command(ScrapyCrawlCommand):
     default_settings = {"LOG_LEVEL": "INFO"}  # a start line, progress, the summary; -L DEBUG for everything
 
+    def short_desc(self) -> str:
+        return "Crawl a site's tags or articles (incremental, or -O for a one-off); exit codes for schedulers"
+
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.formatter_class = _KeepLayout
