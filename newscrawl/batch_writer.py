@@ -5,6 +5,9 @@ at a time on the reactor thread they stalled downloads; done one at a time on a 
 article still paid a thread hop, a wake-up of the reactor and a disk sync. A turn per batch pays
 them once for all the articles that arrived meanwhile — under load batches grow by themselves, and
 an idle crawl still writes each article at once.
+
+`take_batch` is one turn's share of the queue; the WARC capture's writer (newscrawl.capture) takes
+its turns with it too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,24 @@ Job = TypeVar("Job")
 Outcome = Sequence[BaseException | None] | None
 
 MAX_BATCH = 256
+
+
+def take_batch(jobs: queue.SimpleQueue[Job | None]) -> tuple[list[Job], bool]:
+    """A writer thread's next turn: wait for a job, then take what else is queued (up to MAX_BATCH).
+    Returns the jobs, and whether the stop mark (None) came after them."""
+    first = jobs.get()
+    if first is None:
+        return [], True
+    batch = [first]
+    while len(batch) < MAX_BATCH:
+        try:
+            queued = jobs.get_nowait()
+        except queue.Empty:
+            break
+        if queued is None:
+            return batch, True
+        batch.append(queued)
+    return batch, False
 
 
 class BatchWriter(Generic[Job]):
@@ -55,19 +76,9 @@ class BatchWriter(Generic[Job]):
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            first = self._jobs.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    queued = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if queued is None:
-                    stopping = True
-                    break
-                batch.append(queued)
+            batch, stopping = take_batch(self._jobs)
+            if not batch:
+                continue
             try:
                 outcome = self._write([job for job, _ in batch])
                 errors = list(outcome) if outcome is not None else [None] * len(batch)

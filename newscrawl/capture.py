@@ -30,12 +30,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 
+from newscrawl.batch_writer import take_batch
 from newscrawl.incremental import Incremental, worker_name
 from newscrawl.outcome import attention
 from newscrawl.warc import Exchange, WarcFiles, finish_abandoned, warc_date
 
 logger = logging.getLogger(__name__)
-MAX_BATCH = 256
 
 
 class CaptureFailed(OSError):
@@ -90,13 +90,7 @@ class CaptureWriter(threading.Thread):
     def run(self) -> None:
         stopping = False
         while not stopping:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = None in batch
+            batch, stopping = take_batch(self._queue)
             exchanges = [job for job in batch if isinstance(job, Exchange)]
             if exchanges and self.failure is None:
                 try:
