@@ -113,12 +113,13 @@ def _bars(title: str, labels: list[str], series: dict[str, list[int]], marks: It
     return f'<figure><figcaption>{escape(title)}</figcaption>{"".join(parts)}<div class="legend">{legend}</div></figure>'
 
 
-def _calendar(first: date, last: date, monthly: bool) -> list[str]:
-    """Every day (or month) from `first` to `last`, as ISO labels: a chart's axis without gaps."""
+def _calendar(first: date, last: date, width: int) -> list[str]:
+    """Every day from `first` to `last` as an ISO label cut to `width` (10: days, 7: months), once each:
+    a chart's axis without gaps."""
     labels: list[str] = []
     day = first
     while day <= last:
-        label = day.isoformat()[:7] if monthly else day.isoformat()
+        label = day.isoformat()[:width]
         if not labels or labels[-1] != label:
             labels.append(label)
         day += timedelta(days=1)
@@ -138,9 +139,12 @@ def articles_per_day(material: Material) -> str:
         return _bars("Articles per day, by publication date (site's own day)", [], {})
     first, last = date.fromisoformat(seen[0]), date.fromisoformat(seen[-1])
     monthly = (last - first).days > 120
-    labels = _calendar(first, last, monthly)
-    counts = {site: Counter({label: sum(n for day, n in per_day.items() if day.startswith(label)) for label in labels})
-              if monthly else per_day for site, per_day in days.items()}
+    width = 7 if monthly else 10  # a label is the day's first characters: YYYY-MM or YYYY-MM-DD
+    labels = _calendar(first, last, width)
+    counts: dict[str, Counter[str]] = {site: Counter() for site in days}
+    for site, per_day in days.items():
+        for day, count in per_day.items():
+            counts[site][day[:width]] += count
     title = f"Articles per {'month' if monthly else 'day'}, by publication date (the site's own calendar)"
     return _bars(title, labels, {site: [counts[site][label] for label in labels] for site in sorted(counts)})
 

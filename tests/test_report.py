@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_crawl
+from newscrawl.report import Material, articles_per_day
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TAGS = "tag=xiaomi12_ultra,windows_11,nvidia,intel"
@@ -84,3 +85,14 @@ def test_the_report_renders_in_chromium(crawled: Path, tmp_path: Path):
         browser.close()
     print(f"screenshot: {tmp_path / 'report.png'}")
     assert not problems, problems
+
+
+def test_the_days_chart_has_every_day_and_a_long_span_counts_by_month():
+    def material(*days: str) -> Material:
+        return Material(articles={f"s:{n}": {"id": f"s:{n}", "site": "s", "published": f"{day}T10:00:00+08:00"}
+                                  for n, day in enumerate(days)})
+
+    short = articles_per_day(material("2022-01-01", "2022-01-03", "2022-01-03"))
+    assert "2022-01-01 · s: 1<" in short and "2022-01-02: none<" in short and "2022-01-03 · s: 2<" in short
+    long = articles_per_day(material("2022-01-01", "2022-01-31", "2022-09-01"))
+    assert "Articles per month" in long and "2022-01 · s: 2<" in long and "2022-05: none<" in long
