@@ -15,7 +15,6 @@ arguments; the command line still wins.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,20 +23,11 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS
 from newscrawl.logformatter import quiet_start
+from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.outcome import CannotStart
 
 ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_FEEDS_DIR",
                    "NEWSCRAWL_RUNS_FILE")
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _number(settings: BaseSettings, name: str, minimum: float, integer: bool = False) -> None:
@@ -65,7 +55,7 @@ def check_settings(settings: BaseSettings) -> None:
         raise CannotStart(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
                           f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}")
     root = settings.get("NEWSCRAWL_OFFLINE_ROOT")
-    if root and (urlsplit(root).scheme != "http" or not _is_loopback(root)):
+    if root and (urlsplit(root).scheme != "http" or not is_loopback_host(urlsplit(root).hostname or "")):
         raise CannotStart(f"NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address "
                           f"(http://127.0.0.1:PORT), not {root!r}")
     _number(settings, "NEWSCRAWL_MAX_PAGES", 1, integer=True)

@@ -111,12 +111,5 @@ class Feeds:
             return FeedInfo(f"https://{site.hosts[0]}/", site.display_name, f"https://{site.hosts[0]}/",
                             site.display_name, site.language)
         name = next((tag["name"] for article in articles for tag in article.tags
-                     if tag["url"] and _walk_of(site, tag["url"]) == walk), site.feed_name(walk))
+                     if tag["url"] and site.walk_of(tag["url"]) == walk), site.feed_name(walk))
         return FeedInfo(walk, f"{site.display_name} · {name}", walk, site.display_name, site.language)
-
-
-def _walk_of(site: Site, url: str) -> str | None:
-    try:
-        return site.listing_url(url)
-    except ValueError:
-        return None

@@ -82,15 +82,7 @@ def changed_fields(old_line: dict[str, Any], article: Article) -> list[str]:
 
 def named_tags(article: Article, site: Site) -> tuple[str, ...]:
     """The walks (first listing pages) of the tags an article names that the site can walk, in its order."""
-    walks: list[str] = []
-    for tag in article.tags:
-        try:
-            walk = site.listing_url(tag["url"] or "")
-        except ValueError:
-            continue
-        if walk not in walks:
-            walks.append(walk)
-    return tuple(walks)
+    return tuple(dict.fromkeys(walk for tag in article.tags if (walk := site.walk_of(tag["url"] or "")) is not None))
 
 
 def _export(article: Article, line: LineRef, site: Site) -> Export:

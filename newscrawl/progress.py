@@ -54,7 +54,7 @@ class Progress:
         if urls := getattr(spider, "article_urls", []):
             what.append(f"{len(urls)} article URL(s)")
         if captures := getattr(spider, "captures", None):
-            what.append(f"{len(captures)} WARC file(s)")
+            what.append(f"{len(captures)} captured page(s)")
         incremental = self.crawler.get_extension(Incremental)
         if incremental is not None:
             state = settings.get("NEWSCRAWL_REDIS_URL") or \

@@ -30,6 +30,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newscrawl.faults import crash_point
+from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.state.files import FILE_MODE
 
 FINISHED = ".warc.gz"
@@ -64,6 +65,11 @@ class Capture:
     ip_address: str | None  # WARC-IP-Address: the address the response came from
     path: Path
     offset: int
+
+    @property
+    def fetched_at(self) -> str:
+        """WARC-Date as an item's fetch time (ISO 8601 UTC, whole seconds)."""
+        return to_utc_iso(datetime.fromisoformat(self.date))
 
 
 def _safe(name: str) -> str:
@@ -294,13 +300,19 @@ def read_body(capture: Capture) -> bytes:
         return record.content_stream().read()
 
 
-def latest_capture(paths: Iterable[Path], url: str) -> Capture | None:
-    """The last response record for `url` in `paths`."""
-    found = None
-    for capture in response_records(paths):
-        if capture.url == url:
-            found = capture
-    return found
+def captured_page(path: Path, *urls: str) -> tuple[Capture, bytes]:
+    """The last response captured in `path` for the first of `urls` that has one, and its payload (as
+    `read_body` gives it). Raises LookupError when none has one, ValueError when it is not a 200."""
+    latest: dict[str, Capture] = {}
+    for capture in response_records([path]):
+        if capture.url in urls:
+            latest[capture.url] = capture
+    capture = next((latest[url] for url in urls if url in latest), None)
+    if capture is None:
+        raise LookupError(f"{path} holds no response for {urls[0]}")
+    if capture.status != 200:
+        raise ValueError(f"the captured response for {capture.url} is a {capture.status}, not a page")
+    return capture, read_body(capture)
 
 
 def warc_date(moment: float | None = None) -> str:

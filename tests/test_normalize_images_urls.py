@@ -2,7 +2,7 @@ import pytest
 
 from newscrawl.items import RawImage
 from newscrawl.normalize.images import head_image, is_thumbnail_of, normalize_images, shown_source
-from newscrawl.normalize.urls import absolute_url
+from newscrawl.normalize.urls import absolute_url, is_loopback_host
 
 BASE = "https://news.mydrivers.com/1/833/833153.htm"
 PREFIXES = ("s_", "S")
@@ -62,3 +62,11 @@ def test_normalize_images():
 )
 def test_lazy_source(attributes, source):
     assert shown_source(attributes) == source
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("localhost", True), ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True),
+    ("10.0.0.1", False), ("example.com", False), ("", False), ("localhost.example.com", False),
+])
+def test_loopback_hosts(host: str, loopback: bool):
+    assert is_loopback_host(host) is loopback

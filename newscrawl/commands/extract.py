@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -15,9 +14,8 @@ from scrapy.exceptions import UsageError
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.items import Article, Unusable
-from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.sites import get_site
-from newscrawl.warc import latest_capture, read_body
+from newscrawl.warc import captured_page
 
 
 class Command(ScrapyCommand):
@@ -75,10 +73,5 @@ class Command(ScrapyCommand):
 
 
 def _captured_article(warc: Path, url: str, fetched_at: str | None) -> Article:
-    capture = latest_capture([warc], url)
-    if capture is None:
-        raise LookupError(f"{warc} holds no response for {url}")
-    if capture.status != 200:
-        raise ValueError(f"the captured response for {url} is a {capture.status}, not a page")
-    return extract_article(read_body(capture), url, capture.content_type,
-                           fetched_at or to_utc_iso(datetime.fromisoformat(capture.date)))
+    capture, body = captured_page(warc, url)
+    return extract_article(body, url, capture.content_type, fetched_at or capture.fetched_at)

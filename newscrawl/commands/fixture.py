@@ -12,10 +12,8 @@ fixtures README, which people read.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,9 +21,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.extract import extract_article
-from newscrawl.normalize.dates import to_utc_iso
+from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.sites import site_for_url
-from newscrawl.warc import latest_capture, read_body
+from newscrawl.warc import captured_page
 
 CAPTURED = "captured"
 CAPTURED_INDEX = "captured.json"
@@ -86,14 +84,8 @@ def write_fixture(warc: Path, url: str, fixtures: Path) -> tuple[Path, Path]:
     site = site_for_url(url)
     if site.article_id(url) is None:
         raise ValueError(f"not a {site.display_name} article URL: {url}")
-    capture = latest_capture([warc], url) or latest_capture([warc], site.canonical_url(url))
-    if capture is None:
-        raise LookupError(f"{warc} holds no response for {url}")
-    if capture.status != 200:
-        raise ValueError(f"the captured response for {url} is a {capture.status}, not a page")
-    body = read_body(capture)
-    fetched_at = to_utc_iso(datetime.fromisoformat(capture.date))
-    article = extract_article(body, capture.url, capture.content_type, fetched_at)
+    capture, body = captured_page(warc, url, site.canonical_url(url))
+    article = extract_article(body, capture.url, capture.content_type, capture.fetched_at)
     folder = fixtures / site.name
     relative = captured_page_path(capture.url)
     page = folder / relative
@@ -104,7 +96,7 @@ def write_fixture(warc: Path, url: str, fixtures: Path) -> tuple[Path, Path]:
     index_file = folder / CAPTURED_INDEX
     index = json.loads(index_file.read_text(encoding="utf-8")) if index_file.is_file() else []
     entry = {"page": relative.as_posix(), "url": capture.url, "content_type": capture.content_type,
-             "captured_at": capture.date, "fetched_at": fetched_at, "warc_record_id": capture.record_id,
+             "captured_at": capture.date, "fetched_at": capture.fetched_at, "warc_record_id": capture.record_id,
              "warc_file": warc.name, "ip_address": capture.ip_address}
     index = [old for old in index if old["page"] != entry["page"]] + [entry]
     index_file.write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -122,15 +114,8 @@ def _note_provenance(readme: Path, entry: dict[str, str | None]) -> None:
     marker = f"- `{entry['page']}`: "
     kept = "\n".join(line for line in text.rstrip("\n").split("\n") if not line.startswith(marker))
     origin = f"from {entry['ip_address']}" if entry["ip_address"] else "from an address the capture does not say"
-    if _is_loopback(entry["ip_address"]):
+    if is_loopback_host(entry["ip_address"] or ""):
         origin += " (a loopback address: the bundled site, so a modelled page, not a recording)"
     text = kept + (f"\n{marker}{entry['url']}, captured {entry['captured_at']} {origin}, "
                    f"WARC record `{entry['warc_record_id']}` in `{entry['warc_file']}`\n")
     readme.write_text(text, encoding="utf-8")
-
-
-def _is_loopback(address: str | None) -> bool:
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False

@@ -13,9 +13,9 @@ from scrapy.exceptions import UsageError
 
 from newscrawl.commands.crawl import StartErrors
 from newscrawl.outcome import CANNOT_START, exit_code
-from newscrawl.sites import Site, site_for_url
+from newscrawl.sites import site_for_url
 from newscrawl.spiders.reparse import reparse_spider
-from newscrawl.warc import capture_files, finish_abandoned, response_records
+from newscrawl.warc import Capture, capture_files, finish_abandoned, response_records
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ class Command(BaseRunSpiderCommand):
         for path in unfinished:
             logger.warning("Passed over %s: not finished (a crawl is writing it; a killed one's is finished when "
                            "its folder is given)", path)
-        sites = sorted({site.name for site in _sites(files)})
+        pages = _pages_by_site(files)
+        sites = sorted(pages)
         if not sites:
             self._refuse(f"no captured response of a known site in {', '.join(args)}")
             return
@@ -74,7 +75,7 @@ class Command(BaseRunSpiderCommand):
         crawlers: list[Crawler] = []
         for name in sites:
             crawler = self.crawler_process.create_crawler(reparse_spider(spiders[name]))
-            errors.watch(self.crawler_process.crawl(crawler, captures=files))
+            errors.watch(self.crawler_process.crawl(crawler, captures=pages[name]))
             crawlers.append(crawler)
         self.crawler_process.start()
         if errors.failed or self.crawler_process.bootstrap_failed:
@@ -89,11 +90,14 @@ class Command(BaseRunSpiderCommand):
         self.exitcode = CANNOT_START
 
 
-def _sites(files: list[Path]) -> set[Site]:
-    found: set[Site] = set()
+def _pages_by_site(files: list[Path]) -> dict[str, list[Capture]]:
+    """The 200 responses captured in `files`, by the site that serves them (one pass over the files)."""
+    found: dict[str, list[Capture]] = {}
     for capture in response_records(files):
+        if capture.status != 200:
+            continue
         try:
-            found.add(site_for_url(capture.url))
+            found.setdefault(site_for_url(capture.url).name, []).append(capture)
         except LookupError:
             continue
     return found

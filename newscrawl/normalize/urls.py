@@ -1,7 +1,9 @@
-"""URLs: made absolute and safe; unusable ones (data:, javascript:, empty) become None."""
+"""URLs: made absolute and safe; unusable ones (data:, javascript:, empty) become None. And whether a
+host is this machine (loopback)."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urljoin
 
@@ -28,3 +30,13 @@ def absolute_url(value: str | None, base_url: str) -> str | None:
         return value
     joined = safe_url_string(urljoin(base_url, value))
     return joined if joined.lower().startswith(_WEB_SCHEMES) else None
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -185,6 +185,13 @@ class Site(ABC):
     def listing_url(self, tag: str) -> str:
         """The first listing page of a tag given as the site's slug or as a listing URL."""
 
+    def walk_of(self, url: str) -> str | None:
+        """`listing_url(url)`, or None for a URL that names no tag of the site."""
+        try:
+            return self.listing_url(url)
+        except ValueError:
+            return None
+
     def feed_name(self, listing_url: str) -> str:
         """The file name (no extension) of the feed of the tag whose first listing page is `listing_url`:
         the last part of its path without extension (`…/tag/xiaomi12_ultra.htm` → `xiaomi12_ultra`), with

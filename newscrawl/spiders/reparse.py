@@ -1,6 +1,7 @@
 """Re-parsing captured responses (WARC files, newscrawl.warc) with the current parsers: no network.
 
-`scrapy reparse` runs one of these per site found in the captures. Each reparse spider has the name
+`scrapy reparse` reads the WARC files once and runs one of these per site found in them, with that
+site's captured 200 responses. Each reparse spider has the name
 and site of the site's own spider, so a scheduled job's journal, crawl state and posts are the ones
 it works on: its Articles go through the same pipelines, and the revision pipeline makes an update
 (revision + 1) only of an article whose normalised content changed. For each article the latest
@@ -14,25 +15,22 @@ makes the per-site classes (`reparse_spider`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 import scrapy
 
 from newscrawl.extract import Page, page_article
 from newscrawl.items import Article, Unusable
-from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site
 from newscrawl.spiders.base import NewscrawlSpider
-from newscrawl.warc import Capture, read_body, response_records
+from newscrawl.warc import Capture, read_body
 
 
 class ReparseSpider(NewscrawlSpider):
     site: ClassVar[Site]
 
-    def __init__(self, captures: list[Path], **kwargs: Any) -> None:
+    def __init__(self, captures: list[Capture], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.captures = captures
         self.walked: list[str] = []  # the tags whose first page was captured (their feeds are rebuilt)
@@ -47,10 +45,7 @@ class ReparseSpider(NewscrawlSpider):
         for url, date in found.article_dates.items():
             if article_id := self.site.article_id(url):
                 listed[article_id] = date
-        try:
-            walk = self.site.listing_url(capture.url)
-        except ValueError:
-            return
+        walk = self.site.walk_of(capture.url)
         if walk == capture.url and walk not in self.walked:
             self.walked.append(walk)
 
@@ -58,9 +53,7 @@ class ReparseSpider(NewscrawlSpider):
         stats = self.crawler.stats
         latest: dict[str, Capture] = {}
         listed: dict[str, str] = {}
-        for capture in response_records(self.captures):
-            if capture.status != 200 or not self.site.owns(capture.url):
-                continue
+        for capture in self.captures:
             if article_id := self.site.article_id(capture.url):
                 if article_id not in latest or capture.date >= latest[article_id].date:
                     latest[article_id] = capture
@@ -69,7 +62,7 @@ class ReparseSpider(NewscrawlSpider):
         stats.set_value("newscrawl/reparse/articles_captured", len(latest))
         for article_id, capture in latest.items():
             page = Page(self.site.name, capture.url, read_body(capture), capture.content_type,
-                        to_utc_iso(datetime.fromisoformat(capture.date)), listed.get(article_id))
+                        capture.fetched_at, listed.get(article_id))
             try:
                 article = page_article(page)
             except Unusable as unusable:
