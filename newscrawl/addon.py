@@ -15,13 +15,14 @@ arguments; the command line still wins.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS
+from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, POST_IMAGE_MODES
 from newscrawl.logformatter import quiet_start
 from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.outcome import CannotStart
@@ -54,6 +55,7 @@ def check_settings(settings: BaseSettings) -> None:
     if settings.get("NEWSCRAWL_FRONTMATTER_DATES") not in DATE_MODES:
         raise CannotStart(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
                           f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}")
+    _check_images(settings)
     root = settings.get("NEWSCRAWL_OFFLINE_ROOT")
     if root and (urlsplit(root).scheme != "http" or not is_loopback_host(urlsplit(root).hostname or "")):
         raise CannotStart(f"NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address "
@@ -72,6 +74,27 @@ def check_settings(settings: BaseSettings) -> None:
             value % {"name": "spider", "worker": "worker"}
         except (KeyError, TypeError, ValueError) as error:
             raise CannotStart(f"{path_setting} {value!r} may use %(name)s and %(worker)s only ({error})") from None
+
+
+_UNSAFE_IN_URL = re.compile(r"""[\s"'<>\\`\x00-\x1f\x7f]""")
+
+
+def _check_images(settings: BaseSettings) -> None:
+    store = settings.get("NEWSCRAWL_IMAGES_STORE") or ""
+    if "://" in store:
+        raise CannotStart(f"NEWSCRAWL_IMAGES_STORE must be a folder, not {store!r}")
+    if settings.get("NEWSCRAWL_POST_IMAGES") not in POST_IMAGE_MODES:
+        raise CannotStart(f"NEWSCRAWL_POST_IMAGES must be one of {', '.join(POST_IMAGE_MODES)}, "
+                          f"not {settings.get('NEWSCRAWL_POST_IMAGES')!r}")
+    if settings.get("NEWSCRAWL_POST_IMAGES") == "local" and not store:
+        raise CannotStart("NEWSCRAWL_POST_IMAGES=local needs NEWSCRAWL_IMAGES_STORE (the folder the images are stored in)")
+    prefix = settings.get("NEWSCRAWL_POST_IMAGES_URL") or ""
+    if not (prefix.startswith("/") or urlsplit(prefix).scheme in ("http", "https")) or _UNSAFE_IN_URL.search(prefix):
+        raise CannotStart(f"NEWSCRAWL_POST_IMAGES_URL must be a path such as /images/ or an http(s) URL, "
+                          f"without spaces or quotes, not {prefix!r}")
+    _number(settings, "NEWSCRAWL_IMAGES_MAX_SIZE", 1, integer=True)
+    _number(settings, "NEWSCRAWL_IMAGES_MAX_PIXELS", 1, integer=True)
+    _number(settings, "NEWSCRAWL_IMAGES_RETRY_DAYS", 0)
 
 
 class Newscrawl:

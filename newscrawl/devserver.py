@@ -15,6 +15,10 @@ misbehave — `{"status": 503, "times": 2}` (that status, then the page), `{"sta
 (the page in 10 slow pieces over 0.3 s), `{"truncate": true}` (Content-Length larger than the body),
 `{"gzip_bomb": N}` (N zero bytes, gzip-compressed), `{"size": N}` (the page padded to N bytes),
 `{"headers": {...}}` (these response headers instead of the usual ones).
+
+Hotlink protection, for the image tests: a file `<host>/.referer` listing Referer prefixes (one per
+line) makes every URL of that host but robots.txt answer 403 to a request whose Referer starts with
+none of them.
 """
 
 from __future__ import annotations
@@ -67,7 +71,25 @@ class FixtureHandler(BaseHTTPRequestHandler):
                     return candidate
         return None
 
+    def _hotlink_refused(self) -> bool:
+        """A host folder with a `.referer` file (allowed Referer prefixes, one per line) answers 403 to a
+        request whose Referer starts with none of them, as image CDNs' hotlink protection does (robots.txt
+        excepted)."""
+        host, _, rest = unquote(urlsplit(self.path).path).lstrip("/").partition("/")
+        if rest == "robots.txt":
+            return False
+        referer = self.headers.get("Referer") or ""
+        for root in self.roots:
+            rule = root / host / ".referer"
+            if host and rule.is_file():
+                allowed = [line.strip() for line in rule.read_text(encoding="utf-8").splitlines() if line.strip()]
+                return not any(referer.startswith(prefix) for prefix in allowed)
+        return False
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self._hotlink_refused():
+            self._send(403, b"hotlinking refused\n", "text/plain")
+            return
         fault_file = self._find(".fault")
         if fault_file is not None and self._misbehave(json.loads(fault_file.read_text(encoding="utf-8"))):
             return

@@ -40,7 +40,8 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.settings import BaseSettings
 
 from newscrawl.faults import crash_point
-from newscrawl.items import Article, ExportFailed
+from newscrawl.items import Article, ExportFailed, Unchanged
+from newscrawl.normalize.images import awaiting_retry
 from newscrawl.outcome import CannotStart, attention
 from newscrawl.sites import Site
 from newscrawl.state import (CrawlState, Export, Journal, JournalError, Known, LineRef, ListingPage, PendingArticle,
@@ -85,10 +86,14 @@ def named_tags(article: Article, site: Site) -> tuple[str, ...]:
     return tuple(dict.fromkeys(walk for tag in article.tags if (walk := site.walk_of(tag["url"] or "")) is not None))
 
 
-def _export(article: Article, line: LineRef, site: Site) -> Export:
+def _export(article: Article, line: LineRef, site: Site, image_retry_window: float) -> Export:
+    """The state's record of an exported article. One whose image files a later run should try again
+    (newscrawl.images) stays pending, so that run fetches it."""
+    retry = awaiting_retry(article.images, time.time(), image_retry_window) if image_retry_window else False
     return Export(article.article_id, content_hash(article), article.revision,
                   datetime.fromisoformat(article.fetched_at).timestamp(),
-                  datetime.fromisoformat(article.published).timestamp(), named_tags(article, site), line)
+                  datetime.fromisoformat(article.published).timestamp(), named_tags(article, site), line,
+                  PendingArticle(article.article_id, article.url, 0) if retry else None)
 
 
 def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
@@ -110,6 +115,9 @@ class Incremental:
         settings = crawler.settings
         self.refresh = bool(getattr(crawler.spider, "refresh", False))
         self.refresh_after = settings.getfloat("NEWSCRAWL_REFRESH_AFTER")
+        # How long image files that failed for a reason that may pass are tried again (0: images not mirrored).
+        self.image_retry_window = (settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400
+                                   if settings.get("NEWSCRAWL_IMAGES_STORE") else 0.0)
         # What the listing pages' lookups found for the articles this run fetches (alone on the state only:
         # with other workers, what a listing saw may be stale by the time the article arrives).
         self._listed: dict[str, Known | None] = {}
@@ -170,7 +178,7 @@ class Incremental:
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
         site = self.crawler.spidercls.site
-        self.state.record_exports([_export(Article(**line), ref, site) for line, ref in recovery.lines],
+        self.state.record_exports([_export(Article(**line), ref, site, self.image_retry_window) for line, ref in recovery.lines],
                                   self.journal_key, recovery.mark)
         if self.state.rereads_journals:
             logger.info("The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
@@ -199,7 +207,8 @@ class Incremental:
         exported meanwhile by another worker (and no refresh is asked for): the download is not needed."""
         if self.state.exclusive:
             return True
-        if not self.refresh and not self.refresh_after and self.state.known([article_id]):
+        if (not self.refresh and not self.refresh_after and self.state.known([article_id])
+                and not self.state.is_pending(article_id)):  # still pending when exported: its images are retried
             self.state.articles_settled([article_id])
             return False
         self.state.take_over_claim(article_id)
@@ -257,14 +266,31 @@ class Incremental:
         self._count_changes(known, article)
         return replace(article, revision=known.revision + 1)
 
+    @staticmethod
+    def _line_of(known: Known, article_id: str) -> dict[str, Any] | None:
+        """The journal line of the exported revision `known` describes (None: not kept, or not readable)."""
+        line = read_line(known.line) if known.line is not None else None
+        if line is None or line.get("article_id") != article_id or line.get("revision") != known.revision:
+            return None
+        return line
+
+    def exported_line(self, article_id: str) -> dict[str, Any] | None:
+        """The journal line of the article's exported revision (None: a new article, or its line is not readable)."""
+        known = self.state.known([article_id]).get(article_id)
+        return self._line_of(known, article_id) if known is not None else None
+
     def _count_changes(self, known: Known, article: Article) -> None:
         """Count an update's changed fields under `newscrawl/updated_fields/<field>` (from its exported line)."""
-        line = read_line(known.line) if known.line is not None else None
-        if line is None or line.get("article_id") != article.article_id or line.get("revision") != known.revision:
+        line = self._line_of(known, article.article_id)
+        if line is None:
             self.crawler.stats.inc_value("newscrawl/updated_fields/unknown")
             return
         for name in changed_fields(line, article):
             self.crawler.stats.inc_value(f"newscrawl/updated_fields/{name}")
+
+    def awaits_images(self, article: Article) -> bool:
+        """Whether a later run should fetch the article again for image files that may still arrive."""
+        return bool(self.image_retry_window) and awaiting_retry(article.images, time.time(), self.image_retry_window)
 
     def add_commit_barrier(self, barrier: Callable[[], None]) -> None:
         """`barrier()` is called before each batch of journal lines is written, on the writer's thread:
@@ -283,7 +309,8 @@ class Incremental:
         crash_point("before-state-record", articles=len(articles))
         site = self.crawler.spidercls.site
         try:
-            self.state.record_exports([_export(article, line, site) for article, line in zip(articles, lines, strict=True)],
+            self.state.record_exports([_export(article, line, site, self.image_retry_window)
+                                       for article, line in zip(articles, lines, strict=True)],
                                       self.journal_key, mark)
         except BaseException:
             self.journal.refuse_appends()
@@ -292,9 +319,12 @@ class Incremental:
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
         """A dropped article is settled (unchanged, or invalid: fetching it again would not help), unless
-        its export failed: then it stays pending."""
-        if isinstance(item, Article) and not isinstance(exception, ExportFailed):
-            self.settled([item.article_id])
+        its export failed, or it is unchanged with image files still to try again: then it stays pending."""
+        if not isinstance(item, Article) or isinstance(exception, ExportFailed):
+            return
+        if isinstance(exception, Unchanged) and exception.still_pending:  # (`item` is as the spider made it)
+            return
+        self.settled([item.article_id])
 
     def active(self) -> None:
         """Distributed: a response arrived (or the run started), so the queue may still fill."""

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from scrapy.exceptions import DropItem
 
@@ -20,10 +20,24 @@ class Tag(TypedDict):
     url: str | None
 
 
+class StoredFile(TypedDict):
+    """What became of one image file in a run with NEWSCRAWL_IMAGES_STORE (newscrawl.images)."""
+
+    status: str  # "stored", "failed" (could not get it) or "refused" (got it or saw it, and would not keep it)
+    path: str | None  # where the file is, relative to the store: "ab/<sha256>.jpg" (stored only)
+    checksum: str | None  # SHA-256 (hex) of the bytes as served (stored only)
+    reason: str | None  # why it is not stored: "http_404", "timeout", "not_raster", … (docs/images.md)
+    failed_since: str | None  # ISO 8601 UTC of the first failure that may pass: later runs retry it until
+                              # NEWSCRAWL_IMAGES_RETRY_DAYS after this
+
+
 class Image(TypedDict):
     url: str  # the full-size image (the link target when the page links one, else the shown image)
     thumbnail: str  # the image as the page shows it (its `src`)
     alt: str | None
+    # With NEWSCRAWL_IMAGES_STORE only: the full-size file, and the thumbnail's (None when it is the same URL).
+    file: NotRequired[StoredFile]
+    thumbnail_file: NotRequired[StoredFile | None]
 
 
 @dataclass(slots=True)
@@ -102,7 +116,12 @@ class Unusable(ValueError):
 
 
 class Unchanged(DropItem):
-    """A refreshed article whose content is what was exported before: nothing to emit (not an error)."""
+    """A refreshed article whose content is what was exported before: nothing to emit (not an error).
+    `still_pending`: it has image files a later run tries again, so it is not settled."""
+
+    def __init__(self, message: str, still_pending: bool = False) -> None:
+        super().__init__(message)
+        self.still_pending = still_pending
 
 
 class ExportFailed(DropItem):

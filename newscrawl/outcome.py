@@ -25,6 +25,7 @@ ATTENTION_REASONS = {
     "export_failed": "a post or journal line could not be written (disk full? permissions?); retried next run",
     "state_write_failed": "the crawl state could not be written; the work it would have remembered is redone next run",
     "capture_failed": "a response could not be written to its WARC file (disk full?); its page is fetched again next run",
+    "image_store_failed": "an image could not be written to NEWSCRAWL_IMAGES_STORE (disk full? permissions?); fetched again next run",
     "feeds_failed": "an Atom feed could not be rebuilt or written (disk full? permissions?); rebuilt next run",
 }
 

@@ -22,10 +22,20 @@ from newscrawl.batch_writer import BatchWriter
 from newscrawl.exporters.frontmatter import PostStyle, post_path, render_post
 from newscrawl.incremental import Incremental
 from newscrawl.items import Article, ExportFailed, Unchanged
+from newscrawl.normalize.images import stored_files
 from newscrawl.outcome import attention
 from newscrawl.state.files import write_atomically
 
 logger = logging.getLogger(__name__)
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file at `path` already holds exactly `text`."""
+    data = text.encode("utf-8")
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 class _Pipeline:
@@ -51,7 +61,7 @@ class RevisionPipeline(_Pipeline):
         revised = self.incremental.revise(item)
         if revised is None:
             self.crawler.stats.inc_value("newscrawl/articles/unchanged")
-            raise Unchanged(f"unchanged: {item.url}")
+            raise Unchanged(f"unchanged: {item.url}", self.incremental.awaits_images(item))
         self.crawler.stats.inc_value("newscrawl/articles/new" if revised.revision == 1 else "newscrawl/articles/updated")
         return revised
 
@@ -91,14 +101,19 @@ class FrontMatterPipeline(_Pipeline):
         self.pattern = settings.get("NEWSCRAWL_POST_FILENAME")  # checked at start (newscrawl.addon)
         self.date_mode = settings.get("NEWSCRAWL_FRONTMATTER_DATES")
         self.placeholder = settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None
+        # NEWSCRAWL_POST_IMAGES=local: images point at the stored files, under this URL prefix
+        self.image_prefix = (settings.get("NEWSCRAWL_POST_IMAGES_URL").rstrip("/") + "/"
+                             if settings.get("NEWSCRAWL_POST_IMAGES") == "local" else None)
         self.style = PostStyle.of(crawler.spidercls.site)  # the crawler's one site
         self._writer: BatchWriter[tuple[Path, str]] = BatchWriter(self._write_posts, "post-writer")
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             path = post_path(self.folder / item.site, item, self.pattern)
+            urls = ({url: self.image_prefix + file for url, file in stored_files(item.images).items()}
+                    if self.image_prefix is not None else None)
             try:
-                await self._writer.submit((path, render_post(item, self.style, self.date_mode, self.placeholder)))
+                await self._writer.submit((path, render_post(item, self.style, self.date_mode, self.placeholder, urls)))
             except OSError as error:
                 raise self._failed(item, "post", error) from None
             self.crawler.stats.inc_value("newscrawl/posts_written")
@@ -106,11 +121,13 @@ class FrontMatterPipeline(_Pipeline):
 
     @staticmethod
     def _write_posts(posts: list[tuple[Path, str]]) -> list[BaseException | None]:
-        """On the writer thread: each post on its own, so one failure fails only its article."""
+        """On the writer thread: each post on its own, so one failure fails only its article. A post whose
+        file already says the same (an update that changed nothing it shows) is left untouched."""
         errors: list[BaseException | None] = []
         for path, text in posts:
             try:
-                write_atomically(path, text)
+                if not _holds(path, text):
+                    write_atomically(path, text)
                 errors.append(None)
             except OSError as error:
                 errors.append(error)

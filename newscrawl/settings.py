@@ -55,6 +55,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 ITEM_PIPELINES = {
     "newscrawl.validation.ItemValidationPipeline": 200,  # spidermon's, compiled: JSON Schema, drops invalid items
+    "newscrawl.images.ImageMirror": 300,  # off unless NEWSCRAWL_IMAGES_STORE: image files, before revisions are numbered
     "newscrawl.pipelines.RevisionPipeline": 700,
     "newscrawl.pipelines.FrontMatterPipeline": 800,
     "newscrawl.pipelines.JournalPipeline": 900,
@@ -108,6 +109,15 @@ NEWSCRAWL_FEED_ITEMS = 50  # entries per feed, the latest by publication time
 # WARC capture of every response received (newscrawl/capture.py, docs/warc.md); empty: off
 NEWSCRAWL_WARC_DIR = ""
 NEWSCRAWL_WARC_MAX_SIZE = 1_000_000_000  # bytes after which a capture file is finished and a new one begun
+# Image mirroring (newscrawl/images.py, docs/images.md): every article image file downloaded into this
+# folder, named by its SHA-256; empty: off (posts and JSONL point at the sites' CDNs)
+NEWSCRAWL_IMAGES_STORE = ""
+NEWSCRAWL_IMAGES_MAX_SIZE = 20 * 1024 * 1024  # bytes: a larger image is refused, also while it downloads
+NEWSCRAWL_IMAGES_MAX_PIXELS = 50_000_000  # declared width × height above which an image is refused (a decompression bomb)
+NEWSCRAWL_IMAGES_RETRY_DAYS = 7  # later runs try a file that failed for a reason that may pass, for this long
+# Image URLs in posts: "original" (the sites' URLs) or "local" (stored files under NEWSCRAWL_POST_IMAGES_URL)
+NEWSCRAWL_POST_IMAGES = "original"
+NEWSCRAWL_POST_IMAGES_URL = "/images/"  # where the blog serves the store (a Hexo site: source/images/ is /images/)
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
 # Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.

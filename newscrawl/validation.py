@@ -30,13 +30,15 @@ from newscrawl.items import Article
 logger = logging.getLogger(__name__)
 
 # Keywords whose meaning draft 7 and draft 2020-12 share (in 2020-12, `items` with one schema is
-# draft 7's `items` with one schema). `$schema` is dropped before compiling.
+# draft 7's `items` with one schema; `$ref` alone in its schema — draft 7 ignores a `$ref`'s siblings,
+# so a `$ref` with siblings counts as another keyword; `$defs` is only where `$ref`s point). `$schema`
+# is dropped before compiling.
 COMPATIBLE_KEYWORDS = frozenset({
     "$schema", "$id", "title", "description", "type", "properties", "required", "additionalProperties",
     "items", "minLength", "maxLength", "minimum", "maximum", "pattern", "enum", "const", "minItems",
-    "maxItems",
+    "maxItems", "oneOf", "$defs", "$ref",
 })
-_SCHEMA_MAPS = ("properties",)  # keywords whose value maps names to subschemas
+_SCHEMA_MAPS = ("properties", "$defs")  # keywords whose value maps names to subschemas
 # spidermon's private steps that ItemValidationPipeline calls or overrides.
 SPIDERMON_STEPS = ("_add_error_stats", "_add_errors_to_item", "_drop_item", "_load_jsonschema_validator")
 
@@ -53,6 +55,8 @@ def schema_keywords(schema: Any) -> set[str]:
     """Every keyword used anywhere in `schema` (property names are not keywords)."""
     found: set[str] = set()
     if isinstance(schema, dict):
+        if "$ref" in schema and len(schema) > 1:
+            found.add("$ref with siblings")
         for keyword, value in schema.items():
             found.add(keyword)
             subschemas = value.values() if keyword in _SCHEMA_MAPS and isinstance(value, dict) else [value]

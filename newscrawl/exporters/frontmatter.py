@@ -10,8 +10,10 @@ writes it atomically). What differs by site (categories, author, date convention
 
 from __future__ import annotations
 
+import html
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -25,6 +27,8 @@ from newscrawl.items import Article
 # NEWSCRAWL_FRONTMATTER_DATES: how `date:` is written (post_date; docs/hexo.md says which to pick).
 DATE_MODES = ("utc", "local", "archive")
 POST_FILENAME_FIELDS = ("site", "article_id", "title")  # what NEWSCRAWL_POST_FILENAME may use
+# NEWSCRAWL_POST_IMAGES: the sites' image URLs, or the stored files' (newscrawl.images).
+POST_IMAGE_MODES = ("original", "local")
 
 # Characters the archive's generator replaced with `_` in titles (see MARKUP.md and the posts).
 _ARCHIVE_TITLE_UNSAFE = re.compile(r'[:/\\?*<>|\[\]\u201c\u201d]')
@@ -102,12 +106,31 @@ def one_html_block(html: str) -> str:
     return "\n".join([line + "<!---->" if not line.strip(" \t") else line for line in inner] + [last])
 
 
-def render_post(article: Article, style: PostStyle, date_mode: str = "utc", placeholder_image: str | None = None) -> str:
+# An <img> or <a> start tag as nh3 writes it (attribute values in double quotes, which may hold `>`),
+# and its src/href attribute.
+_LINKING_TAG = re.compile(r'<(?:img|a)\b(?:[^>"]|"[^"]*")*>', re.IGNORECASE)
+_LINK_ATTRIBUTE = re.compile(r'(\s(?:src|href)=")([^"]*)(")', re.IGNORECASE)
+
+
+def local_image_urls(body_html: str, urls: Mapping[str, str]) -> str:
+    """`body_html` with each `<img src>` and `<a href>` found in `urls` (image URL → where the blog serves
+    its stored file) pointing there instead; every other byte as it was."""
+    def attribute(match: re.Match[str]) -> str:
+        local = urls.get(html.unescape(match[2]))
+        return match[0] if local is None else f"{match[1]}{html.escape(local)}{match[3]}"
+
+    return _LINKING_TAG.sub(lambda tag: _LINK_ATTRIBUTE.sub(attribute, tag[0]), body_html) if urls else body_html
+
+
+def render_post(article: Article, style: PostStyle, date_mode: str = "utc", placeholder_image: str | None = None,
+                image_urls: Mapping[str, str] | None = None) -> str:
     """The whole post file for `article` in its site's `style`. Without a head image (and no placeholder
     set), `headimg:` and `thumbnail:` are left out rather than invented. The body's blank lines are kept
     as they are only in the "archive" date mode (a byte-exact reproduction of the archive); otherwise
-    they are written as comments (`one_html_block`), so Hexo renders the body as HTML."""
-    image = article.head_image or placeholder_image
+    they are written as comments (`one_html_block`), so Hexo renders the body as HTML. `image_urls`
+    (NEWSCRAWL_POST_IMAGES=local) points images at their stored files (`local_image_urls`)."""
+    urls = image_urls or {}
+    image = urls.get(article.head_image or "", article.head_image) or placeholder_image
     lines = ["", "---", f"title: {yaml_quoted(archive_title(article.title))}", "categories: "]
     lines += [f" - {category}" for category in style.categories]
     if image:
@@ -115,7 +138,8 @@ def render_post(article: Article, style: PostStyle, date_mode: str = "utc", plac
     lines += [f"author: {style.author}", "comments: false", f"date: {post_date(article.published, date_mode, style)}"]
     if image:
         lines.append(f"thumbnail: {yaml_quoted(image)}")
-    body = article.body_html if date_mode == "archive" else one_html_block(article.body_html)
+    body = local_image_urls(article.body_html, urls)
+    body = body if date_mode == "archive" else one_html_block(body)
     lines += ["---", "", "<div>   ", body + "  ", "</div>", " " * 12]
     return _escape_braces("\n".join(lines))
 

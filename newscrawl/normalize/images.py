@@ -1,11 +1,13 @@
-"""Images: absolute URLs, full image paired with its thumbnail, duplicates and data: URIs dropped."""
+"""Images: absolute URLs, full image paired with its thumbnail, duplicates and data: URIs dropped; and what
+the records of their stored files (newscrawl.images) say: which to retry, where each file is."""
 
 from __future__ import annotations
 
 import posixpath
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from newscrawl.items import Image, RawImage
+from newscrawl.items import Image, RawImage, StoredFile
 from newscrawl.normalize.titles import collapse_whitespace
 from newscrawl.normalize.urls import absolute_url
 
@@ -78,3 +80,34 @@ def shown_source(attributes: dict[str, str]) -> str | None:
         if value and not value.lower().startswith("data:"):
             return value
     return attributes.get("src")
+
+
+# Why an image file was not stored (StoredFile.reason) when the cause may pass: later runs fetch it again.
+_PASSING_REASONS = frozenset({"timeout", "connection", "download_error", "store_error", "http_408", "http_429"})
+
+
+def may_pass(reason: str | None) -> bool:
+    """True for failures a later try may get past: timeouts, lost connections, 5xx, 408/429, a store write."""
+    return reason is not None and (reason in _PASSING_REASONS or (reason.startswith("http_5") and len(reason) == 8))
+
+
+def retry_wanted(file: StoredFile | None, now: float, window: float) -> bool:
+    """A file that failed for a reason that may pass, first less than `window` seconds before `now`."""
+    if file is None or file["status"] != "failed" or not may_pass(file["reason"]) or not file["failed_since"]:
+        return False
+    return now - datetime.fromisoformat(file["failed_since"]).timestamp() < window
+
+
+def awaiting_retry(images: list[Image], now: float, window: float) -> bool:
+    """Whether a later run should fetch some of these images' files again (`retry_wanted`)."""
+    return any(retry_wanted(image.get(key), now, window) for image in images for key in ("file", "thumbnail_file"))  # type: ignore[misc]
+
+
+def stored_files(images: list[Image]) -> dict[str, str]:
+    """Image URL → its stored file's path in the store, for every file of `images` that was stored."""
+    found: dict[str, str] = {}
+    for image in images:
+        for url, file in ((image["url"], image.get("file")), (image["thumbnail"], image.get("thumbnail_file"))):
+            if file and file["status"] == "stored" and file["path"]:
+                found[url] = file["path"]
+    return found

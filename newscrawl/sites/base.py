@@ -140,6 +140,8 @@ class Site(ABC):
     # Optional, with their defaults --------------------------------------------------------------
     title_suffixes: ClassVar[tuple[str, ...]] = ()  # what the site appends to titles in <title>
     thumbnail_prefixes: ClassVar[tuple[str, ...]] = ()  # file-name prefixes of thumbnail copies of images
+    # The hosts its article images are served from: the only ones NEWSCRAWL_IMAGES_STORE downloads from.
+    image_hosts: ClassVar[tuple[str, ...]] = ()
     fallback_encoding: ClassVar[str] = "utf-8"  # for bytes that are not UTF-8 and declare nothing usable
     # How the archive wrote `date:` for this site: "utc" (the true instant) or "wall" (the site's wall
     # time labelled GMT). NEWSCRAWL_FRONTMATTER_DATES=archive follows it.

@@ -54,6 +54,7 @@ class CnBeta(Site):
     name = "cnbeta"
     display_name = "cnBeta"
     hosts = ("www.cnbeta.com.tw", "cnbeta.com.tw", "www.cnbeta.com", "m.cnbeta.com.tw", "m.cnbeta.com")
+    image_hosts = ("static.cnbetacdn.com",)  # body images (MARKUP.md)
     timezone = ZoneInfo("Asia/Shanghai")
     language = "zh-CN"
     title_suffixes = ("_cnBeta.COM - 中文业界资讯站", "_cnBeta.COM 中文业界资讯站", "_cnBeta.COM")

@@ -106,6 +106,7 @@ class MyDrivers(Site):
     name = "mydrivers"
     display_name = "快科技"
     hosts = ("news.mydrivers.com", "m.mydrivers.com", _JSONP_HOST)
+    image_hosts = ("img1.mydrivers.com",)  # body images (MARKUP.md); icons.mydrivers.com serves chrome (placeholders, end marks)
     timezone = ZoneInfo("Asia/Shanghai")
     language = "zh-CN"
     title_suffixes = (

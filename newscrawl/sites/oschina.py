@@ -41,6 +41,7 @@ class OsChina(Site):
     name = "oschina"
     display_name = "开源中国"
     hosts = ("www.oschina.net", "oschina.net", "m.oschina.net")
+    image_hosts = ("static.oschina.net",)  # uploads (MARKUP.md)
     timezone = ZoneInfo("Asia/Shanghai")
     language = "zh-CN"
     title_suffixes = (" - OSCHINA - 中文开源技术交流社区", " - 开源中国", "_开源中国")

@@ -20,6 +20,16 @@ class StateUnusable(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
+class PendingArticle:
+    """An article found on a listing page and not yet exported, gone or dropped (or exported with image
+    files a later run tries again)."""
+
+    article_id: str
+    url: str
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
 class Export:
     """One article's record in the state, written when its journal line is on disk."""
 
@@ -30,6 +40,8 @@ class Export:
     published: float  # Unix time: feeds list a tag's articles newest first
     tags: tuple[str, ...]  # the listing URLs of the tags the article names (follow_tags, feeds)
     line: LineRef  # where its journal line is
+    # Work a later run still has with it (image files to try again): it stays pending (None: settled).
+    pending: PendingArticle | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +71,6 @@ class ListingPage:
     depth: int
 
 
-@dataclass(frozen=True, slots=True)
-class PendingArticle:
-    """An article found on a listing page and not yet exported, gone or dropped."""
-
-    article_id: str
-    url: str
-    depth: int
-
-
 class CrawlState(Protocol):
     # True when this run is the only writer of the site's posts and journal (no leftover temporary
     # file can be another live writer's).
@@ -90,6 +93,7 @@ class CrawlState(Protocol):
     def latest(self, tag: str | None, limit: int) -> list[Exported]: ...
     def listing_gone(self, url: str) -> None: ...
     def articles_settled(self, article_ids: list[str]) -> None: ...
+    def is_pending(self, article_id: str) -> bool: ...
     def claim(self, article_id: str) -> bool: ...
     def take_over_claim(self, article_id: str) -> None: ...
     def release_own_claims(self) -> int: ...

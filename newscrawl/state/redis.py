@@ -50,11 +50,12 @@ end
 return 0
 """
 
-# Record exports (ARGV[4..]: id, record, revision triples) whose revision is not below the stored one,
-# with their publication times and the tags they name (the sets under the prefix ARGV[3]); settle their
-# pending entries and claims, and set the journal's mark (ARGV[1] → ARGV[2]). Atomic.
+# Record exports (ARGV[4..]: id, record, revision, pending quadruples) whose revision is not below the
+# stored one, with their publication times and the tags they name (the sets under the prefix ARGV[3]);
+# settle their pending entries and claims, but keep pending those with a pending value (work left:
+# image files to try again), and set the journal's mark (ARGV[1] → ARGV[2]). Atomic.
 _RECORD = """
-for i = 4, #ARGV, 3 do
+for i = 4, #ARGV, 4 do
     local current = redis.call('HGET', KEYS[1], ARGV[i])
     if not current or cjson.decode(current)['revision'] <= tonumber(ARGV[i + 2]) then
         if current then
@@ -69,7 +70,11 @@ for i = 4, #ARGV, 3 do
         redis.call('ZADD', KEYS[5], record['published'], ARGV[i])
         redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
     end
-    redis.call('HDEL', KEYS[2], ARGV[i])
+    if ARGV[i + 3] == '' then
+        redis.call('HDEL', KEYS[2], ARGV[i])
+    else
+        redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 3])
+    end
     redis.call('HDEL', KEYS[3], ARGV[i])
 end
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
@@ -126,7 +131,8 @@ class RedisState:
         for e in exports:
             record = {"hash": e.content_hash, "revision": e.revision, "fetched_at": e.fetched_at, "published": e.published,
                       "tags": list(e.tags), "line": [e.line.path, e.line.inode, e.line.offset, e.line.length]}
-            args += [e.article_id, json.dumps(record), e.revision]
+            pending = json.dumps([e.pending.url, e.pending.depth]) if e.pending else ""
+            args += [e.article_id, json.dumps(record), e.revision, pending]
         self._record(keys=[self.prefix + "articles", self.prefix + "pending:articles", self.prefix + "claims",
                            self.prefix + "journals", self.prefix + "published"], args=args)
 
@@ -190,6 +196,9 @@ class RedisState:
 
     def listing_gone(self, url: str) -> None:
         self.db.hdel(self._listings, url)
+
+    def is_pending(self, article_id: str) -> bool:
+        return bool(self.db.hexists(self.prefix + "pending:articles", article_id))
 
     def articles_settled(self, article_ids: list[str]) -> None:
         if article_ids:

@@ -202,7 +202,7 @@ class SqliteState:
     @_locked
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
         """Record exports (with the tags they name) and the journal mark they end at, in one transaction;
-        their work is done. A revision never goes down (a journal read again from its start holds older
+        their work is done (but for what an export's `pending` keeps pending). A revision never goes down (a journal read again from its start holds older
         lines too), and neither do the tags and line it brought."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
@@ -218,6 +218,8 @@ class SqliteState:
                 if updated:
                     self._name_tags(e.article_id, e.tags)
             self._settle(e.article_id for e in exports)
+            self.db.executemany("INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
+                                [(self.site, e.pending.article_id, e.pending.url, e.pending.depth) for e in exports if e.pending])
             self.db.execute("INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
                             "committed_offset = excluded.committed_offset, device = excluded.device, inode = excluded.inode",
                             (journal, mark.offset, mark.device, mark.inode))
@@ -312,6 +314,11 @@ class SqliteState:
                             [(self.site, article_id) for article_id in article_ids])
 
     # Claims: alone on the state, every article is this run's ------------------------------------
+
+    @_locked
+    def is_pending(self, article_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM pending_articles WHERE site = ? AND article_id = ?",
+                               (self.site, article_id)).fetchone() is not None
 
     def claim(self, article_id: str) -> bool:
         return True

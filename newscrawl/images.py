@@ -1,0 +1,293 @@
+"""Image mirroring (NEWSCRAWL_IMAGES_STORE, off when empty): every article image file kept in a folder
+of its own, so an archive still shows its pictures when the site's CDN forgets them.
+
+Scrapy's FilesPipeline downloads them: the bytes as served, through the same downloader as pages
+(robots.txt, politeness, retries), with the article page as Referer — the sites' CDNs refuse other
+referrers (hotlink protection). Only the site's `image_hosts` are asked. A file is kept only when its
+bytes are a raster image Pillow recognises (JPEG, PNG, GIF, WebP) whose header declares at most
+NEWSCRAWL_IMAGES_MAX_PIXELS pixels and more than 1×1; nothing is decoded. It is named by the SHA-256
+of its bytes (`ab/<sha256>.jpg`) and written atomically, so a picture many articles use is stored once
+and a killed run leaves no torn file.
+
+Each `images[]` entry gains `file` (and `thumbnail_file` where the thumbnail is another URL): stored
+with its path and checksum, failed, or refused, with a reason. A file that failed for a reason that
+may pass (a timeout, a 5xx) is tried again by later runs (the article stays pending in the crawl state,
+newscrawl.incremental) for NEWSCRAWL_IMAGES_RETRY_DAYS; what a later fetch of the article finds stored
+before is not downloaded again. A failed or refused image never fails its article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                               DownloadFailedError, DownloadTimeoutError, IgnoreRequest, NotConfigured,
+                               ResponseDataLossError)
+from scrapy.http import Response
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore
+from scrapy.pipelines.media import MediaPipeline
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import error as twisted_error
+from twisted.internet.threads import deferToThread
+
+from newscrawl.incremental import Incremental
+from newscrawl.items import Article, Image, StoredFile
+from newscrawl.normalize.dates import to_utc_iso
+from newscrawl.normalize.images import may_pass, retry_wanted
+from newscrawl.outcome import attention
+from newscrawl.state.files import remove_stale_temporaries, write_atomically
+
+logger = logging.getLogger(__name__)
+
+# Pillow's format name → the file extension the store uses. Nothing else is kept.
+RASTER_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# A temporary file in the store older than this is a killed writer's (one lives for a moment, and several
+# crawls, of other sites or on other machines, may share the store).
+_STALE_AFTER = 3600.0
+_CONNECTION_ERRORS = (CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError, ResponseDataLossError,
+                      twisted_error.ConnectError, twisted_error.ConnectionDone, twisted_error.ConnectionLost)
+
+
+class NotStored(Exception):
+    """An image file this run did not store: `status` "failed" or "refused", and a reason (a stat name)."""
+
+    def __init__(self, status: str, reason: str, detail: str = "") -> None:
+        super().__init__(f"{status}: {reason}" + (f" ({detail})" if detail else ""))
+        self.status = status
+        self.reason = reason
+
+
+def image_extension(body: bytes, max_pixels: int) -> str:
+    """The store's extension for `body` when its bytes are a raster image worth keeping; raises NotStored
+    ("refused") otherwise. Only the header is read (Pillow's `open` decodes no pixels), so a
+    decompression bomb is refused by its declared size without being expanded."""
+    from PIL import Image as PillowImage  # noqa: PLC0415 (imported only when images are mirrored)
+    from PIL import UnidentifiedImageError  # noqa: PLC0415
+
+    if b"<svg" in body[:1024].lower():
+        raise NotStored("refused", "svg")
+    try:
+        with PillowImage.open(BytesIO(body), formats=tuple(RASTER_FORMATS)) as picture:
+            kind, (width, height) = picture.format, picture.size
+    except PillowImage.DecompressionBombError:  # beyond twice Pillow's own limit: refused by Pillow itself
+        raise NotStored("refused", "bomb") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise NotStored("refused", "not_raster", str(error)) from None
+    if width * height > max_pixels:
+        raise NotStored("refused", "bomb", f"{width}×{height} pixels declared")
+    if width <= 1 and height <= 1:
+        raise NotStored("refused", "tracking_pixel")
+    return RASTER_FORMATS[kind or ""]
+
+
+def failure_reason(error: BaseException) -> NotStored:
+    """Why a download of an image failed, as a NotStored. Reasons are stable names (they are written in
+    the JSONL, and a line changes only when its content does)."""
+    if isinstance(error, NotStored):
+        return error
+    if isinstance(error, IgnoreRequest):
+        message = str(error)
+        if "robots.txt" in message:
+            return NotStored("refused", "robots")
+        if "DOWNLOAD_MAXSIZE" in message or "max size" in message:
+            return NotStored("refused", "too_large", message)
+        return NotStored("refused", "ignored", message)
+    if isinstance(error, DownloadCancelledError):  # the size cap (Content-Length, or the bytes received)
+        return NotStored("refused", "too_large", str(error))
+    if isinstance(error, DownloadTimeoutError | twisted_error.TimeoutError):
+        return NotStored("failed", "timeout")
+    if isinstance(error, _CONNECTION_ERRORS):
+        return NotStored("failed", "connection", type(error).__name__)
+    return NotStored("failed", "download_error", f"{type(error).__name__}: {error}")
+
+
+def stored(path: str, checksum: str) -> StoredFile:
+    return {"status": "stored", "path": path, "checksum": checksum, "reason": None, "failed_since": None}
+
+
+def not_stored(status: str, reason: str, failed_since: str | None = None) -> StoredFile:
+    return {"status": status, "path": None, "checksum": None, "reason": reason, "failed_since": failed_since}
+
+
+class ContentAddressedStore(FSFilesStore):
+    """FilesPipeline's folder store, writing each file atomically (newscrawl.state.files) and only once:
+    a name is the hash of its bytes, so a file already there is this one."""
+
+    def __init__(self, basedir: str) -> None:
+        super().__init__(basedir)
+        self._lock = threading.Lock()  # downloads finish on several threads: one of two twins writes
+
+    def persist_file(self, path: str, buf: BytesIO, info: MediaPipeline.SpiderInfo, meta: Any = None,
+                     headers: Any = None) -> bool:
+        """Store the bytes under `path`; False when they were there already."""
+        target = Path(self.basedir, *path.split("/"))
+        with self._lock:
+            if target.is_file():
+                return False
+            write_atomically(target, buf.getvalue())
+            return True
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One article's image files: those decided without a download, and those to download."""
+
+    decided: dict[str, StoredFile] = field(default_factory=dict)
+    download: list[str] = field(default_factory=list)
+    before: dict[str, StoredFile] = field(default_factory=dict)  # as its exported line has them
+
+
+class _QuietExpectedFailures(logging.Filter):
+    """Scrapy's media pipeline logs every failed download with a traceback; the failures newscrawl
+    expects (NotStored) are logged here once, as one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], NotStored))
+
+
+class ImageMirror(FilesPipeline):
+    """The item pipeline (before revisions are numbered): downloads an article's image files and
+    records in each `images[]` entry what became of them."""
+
+    LOG_FAILED_RESULTS = False
+    STORE_SCHEMES = {"": ContentAddressedStore, "file": ContentAddressedStore}
+
+    def __init__(self, store: str, *, crawler: Crawler) -> None:
+        super().__init__(store, crawler=crawler)
+        settings = crawler.settings
+        self.root = Path(store)
+        self.hosts = frozenset(crawler.spidercls.site.image_hosts)
+        self.max_size = settings.getint("NEWSCRAWL_IMAGES_MAX_SIZE")
+        self.max_pixels = settings.getint("NEWSCRAWL_IMAGES_MAX_PIXELS")
+        self.retry_window = settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400
+        self.incremental = crawler.get_extension(Incremental)
+        self._plans: dict[str, _Plan] = {}
+        removed = sum(remove_stale_temporaries(folder, _STALE_AFTER) for folder in self.root.glob("??"))
+        if removed:
+            crawler.stats.set_value("newscrawl/images/stale_temporaries", removed)
+            logger.warning("Removed %d temporary image file(s) a killed run left in %s", removed, self.root)
+        logging.getLogger("scrapy.pipelines.media").addFilter(_QuietExpectedFailures())
+        warnings.filterwarnings("ignore", message="Image size .* exceeds limit", module="PIL")  # refused here instead
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ImageMirror:
+        store = crawler.settings.get("NEWSCRAWL_IMAGES_STORE")
+        if not store:
+            raise NotConfigured("NEWSCRAWL_IMAGES_STORE is empty")
+        return cls(store, crawler=crawler)
+
+    # Which files to download ------------------------------------------------------------------------
+
+    def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        if not isinstance(item, Article) or not item.images:
+            return []
+        plan = _Plan(before=self._files_before(item))
+        now = time.time()
+        for url in dict.fromkeys(url for image in item.images for url in (image["url"], image["thumbnail"])):
+            before = plan.before.get(url)
+            if before is not None and self._still_holds(before, now):
+                plan.decided[url] = before
+                self.crawler.stats.inc_value("newscrawl/images/kept")
+            elif (urlsplit(url).hostname or "") not in self.hosts:
+                plan.decided[url] = self._not_stored(url, item, NotStored("refused", "host_not_allowed"))
+            else:
+                plan.download.append(url)
+        self._plans[item.article_id] = plan
+        return [Request(url, headers={"Referer": item.url}, meta={"allow_offsite": True, "download_maxsize": self.max_size})
+                for url in plan.download]
+
+    def _files_before(self, article: Article) -> dict[str, StoredFile]:
+        """URL → file record, from the article's exported line (nothing in a one-off run)."""
+        line = self.incremental.exported_line(article.article_id) if self.incremental is not None else None
+        found: dict[str, StoredFile] = {}
+        for image in (line or {}).get("images", []):
+            for url, key in ((image["url"], "file"), (image["thumbnail"], "thumbnail_file")):
+                if image.get(key):
+                    found.setdefault(url, image[key])
+        return found
+
+    def _still_holds(self, before: StoredFile, now: float) -> bool:
+        """An earlier record that needs no download: a file still in the store, or a failure or refusal
+        that will not pass (or whose retries are over). A host refusal is decided again (the allowlist
+        may have grown)."""
+        if before["status"] == "stored":
+            return (self.root / (before["path"] or "")).is_file()
+        return before["reason"] != "host_not_allowed" and not retry_wanted(before, now, self.retry_window)
+
+    def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None) -> None:
+        """Always download what get_media_requests asks for (it has decided already)."""
+        return None
+
+    # A download's outcome ------------------------------------------------------------------------
+
+    async def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *,
+                               item: Any = None) -> dict[str, Any]:
+        if response.status != 200:
+            raise NotStored("failed", f"http_{response.status}")
+        if not response.body:
+            raise NotStored("failed", "empty")
+        path, checksum, new = await maybe_deferred_to_future(deferToThread(self._keep, response.body, info))
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/images/stored")
+        if new:
+            stats.inc_value("newscrawl/images/bytes", len(response.body))
+        else:
+            stats.inc_value("newscrawl/images/already_in_store")
+        return {"url": request.url, "path": path, "checksum": checksum, "status": "downloaded"}
+
+    def _keep(self, body: bytes, info: MediaPipeline.SpiderInfo) -> tuple[str, str, bool]:
+        """On a thread: check, name and store the bytes; (path, checksum, whether they were new)."""
+        extension = image_extension(body, self.max_pixels)
+        checksum = hashlib.sha256(body).hexdigest()
+        path = f"{checksum[:2]}/{checksum}.{extension}"
+        try:
+            new = self.store.persist_file(path, BytesIO(body), info)
+        except OSError as error:
+            raise NotStored("failed", "store_error", str(error)) from None
+        return path, checksum, new
+
+    def media_failed(self, failure: Any, request: Request, info: MediaPipeline.SpiderInfo) -> None:
+        raise failure_reason(failure.value)
+
+    def item_completed(self, results: list[tuple[bool, Any]], item: Any, info: MediaPipeline.SpiderInfo) -> Any:
+        if not isinstance(item, Article) or item.article_id not in self._plans:
+            return item
+        plan = self._plans.pop(item.article_id)
+        now = to_utc_iso(datetime.now(timezone.utc))
+        for url, (ok, value) in zip(plan.download, results, strict=True):
+            if ok:
+                plan.decided[url] = stored(value["path"], value["checksum"])
+                continue
+            plan.decided[url] = self._not_stored(url, item, failure_reason(value.value), plan.before.get(url), now)
+        return replace(item, images=[_with_files(image, plan.decided) for image in item.images])
+
+    def _not_stored(self, url: str, article: Article, reason: NotStored, before: StoredFile | None = None,
+                    now: str | None = None) -> StoredFile:
+        """Count and log a file not stored, and its record. A failure that may pass keeps the record of the
+        first one while it goes on (its `failed_since` bounds the retries; the line stays the same)."""
+        self.crawler.stats.inc_value(f"newscrawl/images/{reason.status}/{reason.reason}")
+        if reason.reason == "store_error":
+            attention(self.crawler, "image_store_failed")
+        logger.warning("Image not stored (%s): %s in %s", reason, url, article.url)
+        if reason.status != "failed" or not may_pass(reason.reason):
+            return not_stored(reason.status, reason.reason)
+        if before is not None and before["status"] == "failed" and before["failed_since"] and may_pass(before["reason"]):
+            return before
+        return not_stored("failed", reason.reason, now)
+
+
+def _with_files(image: Image, files: dict[str, StoredFile]) -> Image:
+    thumbnail = None if image["thumbnail"] == image["url"] else files[image["thumbnail"]]
+    return {**image, "file": files[image["url"]], "thumbnail_file": thumbnail}

@@ -1,0 +1,307 @@
+"""Image mirroring (newscrawl/images.py): the checks on bytes and failures as tables, and real crawls of
+the bundled site with its image CDN on a 127.0.0.1 server that refuses hotlinking (tests/image_site.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import time
+import urllib.error
+import urllib.request
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+from scrapy.exceptions import (DownloadCancelledError, DownloadConnectionRefusedError, DownloadTimeoutError,
+                               IgnoreRequest)
+from twisted.internet.error import ConnectionLost
+
+from conftest import REPO, Server, crawl_command, read_output
+from image_site import IMAGE_HOST, SVG_WITH_SCRIPT, image_site, picture, png_bomb
+from newscrawl.exporters.frontmatter import local_image_urls
+from newscrawl.images import NotStored, failure_reason, image_extension
+from newscrawl.normalize.images import awaiting_retry, may_pass, retry_wanted, stored_files
+from newscrawl.items import json_schema
+from newscrawl.validation import CompiledJSONSchemaValidator
+
+MAX_PIXELS = 50_000_000
+
+
+def _encoded(kind: str, size: tuple[int, int] = (12, 8)) -> bytes:
+    out = BytesIO()
+    Image.new("RGB", size, (10, 200, 30)).save(out, kind)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (_encoded("JPEG"), "jpg"),
+    (_encoded("PNG"), "png"),
+    (_encoded("GIF"), "gif"),
+    (_encoded("WEBP"), "webp"),
+    (_encoded("BMP"), "not_raster"),  # a raster type, but not one of the four kept
+    (SVG_WITH_SCRIPT, "svg"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "svg"),
+    (b"<!DOCTYPE html><html><body>not found</body></html>", "not_raster"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not_raster"),  # a PNG signature and garbage
+    (_encoded("PNG")[:20], "not_raster"),  # cut before the header ends
+    (png_bomb(20000, 20000), "bomb"),  # 400 megapixels: Pillow's own limit refuses it
+    (png_bomb(8000, 7000), "bomb"),  # 56 megapixels: over NEWSCRAWL_IMAGES_MAX_PIXELS, under Pillow's
+    (_encoded("GIF", (1, 1)), "tracking_pixel"),
+    (_encoded("PNG", (1, 2)), "png"),
+])
+def test_only_raster_images_the_bytes_confirm_are_kept(body: bytes, expected: str):
+    try:
+        assert image_extension(body, MAX_PIXELS) == expected
+    except NotStored as refused:
+        assert (refused.status, refused.reason) == ("refused", expected)
+
+
+def test_a_bomb_is_refused_from_its_header_without_decoding_it():
+    bomb = png_bomb(20000, 20000)
+    assert len(bomb) < 100_000  # what is downloaded: a few dozen KB …
+    start = time.process_time()
+    with pytest.raises(NotStored, match="bomb"):
+        image_extension(bomb, MAX_PIXELS)
+    assert time.process_time() - start < 1.0  # … that would decode to 400 megapixels
+
+
+@pytest.mark.parametrize(("error", "status", "reason"), [
+    (IgnoreRequest("Forbidden by robots.txt"), "refused", "robots"),
+    (IgnoreRequest("Ignored response <200 x> because its body (10 B compressed, 9000 B decompressed so far) "
+                   "exceeded DOWNLOAD_MAXSIZE (100 B) during decompression."), "refused", "too_large"),
+    (IgnoreRequest("Filtered offsite request"), "refused", "ignored"),
+    (DownloadCancelledError("Expected to receive 900 bytes which is larger than download max size (100)"), "refused", "too_large"),
+    (DownloadTimeoutError("Getting x took longer than 1 seconds."), "failed", "timeout"),
+    (DownloadConnectionRefusedError(), "failed", "connection"),
+    (ConnectionLost(), "failed", "connection"),
+    (ValueError("something else"), "failed", "download_error"),
+    (NotStored("failed", "http_503"), "failed", "http_503"),
+])
+def test_download_failures_get_stable_reasons(error: BaseException, status: str, reason: str):
+    assert (failure_reason(error).status, failure_reason(error).reason) == (status, reason)
+
+
+@pytest.mark.parametrize(("reason", "passes"), [
+    ("timeout", True), ("connection", True), ("store_error", True), ("download_error", True), ("http_500", True),
+    ("http_503", True), ("http_429", True), ("http_408", True), ("http_404", False), ("http_403", False),
+    ("http_410", False), ("http_5000", False), ("bomb", False), ("svg", False), ("too_large", False), (None, False),
+])
+def test_which_failures_may_pass(reason: str | None, passes: bool):
+    assert may_pass(reason) is passes
+
+
+def _failed(reason: str, since: str | None) -> dict:
+    return {"status": "failed", "path": None, "checksum": None, "reason": reason, "failed_since": since}
+
+
+def test_a_failure_that_may_pass_is_retried_for_the_window_only():
+    now = 1_800_000_000.0
+    day = 86400
+    yesterday = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - day))
+    assert retry_wanted(_failed("timeout", yesterday), now, 7 * day)
+    assert not retry_wanted(_failed("timeout", yesterday), now, 0.5 * day)  # the window is over
+    assert not retry_wanted(_failed("http_404", None), now, 7 * day)
+    assert not retry_wanted({**_failed("x", None), "status": "refused", "reason": "bomb"}, now, 7 * day)
+    image = {"url": "u", "thumbnail": "t", "alt": None, "file": _failed("http_404", None),
+             "thumbnail_file": _failed("http_503", yesterday)}
+    assert awaiting_retry([image], now, 7 * day)
+    assert not awaiting_retry([{**image, "thumbnail_file": None}], now, 7 * day)
+    assert not awaiting_retry([{"url": "u", "thumbnail": "u", "alt": None}], now, 7 * day)  # images not mirrored
+
+
+A = "https://img1.mydrivers.com/img/a.jpg"
+B = "https://img1.mydrivers.com/img/s_a.jpg?x=1&y=2"
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (f'<a href="{A}" target="_blank"><img src="{B.replace("&", "&amp;")}" alt="{A}"></a>',
+     '<a href="/images/aa.png" target="_blank"><img src="/images/bb.png" alt="https://img1.mydrivers.com/img/a.jpg"></a>'),
+    (f'<p>src="{A}" in the text stays</p>', f'<p>src="{A}" in the text stays</p>'),
+    (f'<img alt="a > b" src="{A}">', '<img alt="a > b" src="/images/aa.png">'),
+    (f'<img src="https://elsewhere.example/{A}">', f'<img src="https://elsewhere.example/{A}">'),
+    (f'<IMG SRC="{A}"><iframe src="{A}"></iframe>', f'<IMG SRC="/images/aa.png"><iframe src="{A}"></iframe>'),
+])
+def test_local_image_urls_rewrites_only_img_src_and_a_href(body: str, expected: str):
+    assert local_image_urls(body, {A: "/images/aa.png", B: "/images/bb.png"}) == expected
+    assert local_image_urls(body, {}) == body
+
+
+def test_the_schema_accepts_file_records_and_the_compiled_check_rejects_bad_ones():
+    import fastjsonschema
+
+    validator = CompiledJSONSchemaValidator(json_schema())
+    expected = REPO / "fixtures" / "mydrivers" / "site" / "news.mydrivers.com" / "1" / "848" / "848601.expected.json"
+    line = json.loads(expected.read_text(encoding="utf-8"))
+    checksum = "ab" * 32
+    good = {"status": "stored", "path": f"ab/{checksum}.png", "checksum": checksum, "reason": None, "failed_since": None}
+    line["images"] = [{**image, "file": good, "thumbnail_file": None} for image in line["images"]]
+    line["images"][0]["thumbnail_file"] = {**good, "status": "failed", "path": None, "checksum": None,
+                                           "reason": "timeout", "failed_since": "2026-12-01T00:00:00Z"}
+    validator._is_valid(line)  # the compiled check (newscrawl.validation) passes it …
+    assert validator.validate(line) == (True, {})
+    line["images"][0]["file"] = {**good, "path": "../../etc/passwd"}
+    with pytest.raises(fastjsonschema.JsonSchemaException):  # … and refuses this, as spidermon's does
+        validator._is_valid(line)
+    ok, errors = validator.validate(line)
+    assert not ok and errors
+
+
+# Integration: real crawls ------------------------------------------------------------------------
+
+SEED, OTHER = "833153", "848601"
+IMG = f"https://{IMAGE_HOST}/img"
+BOMB, SVG, HUGE = f"{IMG}/20220604/0d35d16254f44f008256a025045a0896.jpg", f"{IMG}/20220604/s_0d35d16254f44f008256a025045a0896.jpg", \
+    f"{IMG}/20220604/84ff980269dd4ad5b2efef13f9ceb101.jpg"
+GONE, FLAKY, STALLS = f"{IMG}/20220604/s_84ff980269dd4ad5b2efef13f9ceb101.jpg", f"{IMG}/20220604/baaad79a088042d0ab74e3cbb4c01718.png", \
+    f"{IMG}/20220604/s_baaad79a088042d0ab74e3cbb4c01718.png"
+SLOW, TWIN_A, TWIN_B = f"{IMG}/20220903/S5149d67a-5d76-450d-8f1b-a785e7af55f1.jpg", \
+    f"{IMG}/20220903/e099f4fe-4f01-4f0a-9bdd-4ca198f8edc0.jpg", f"{IMG}/20220903/f2eb1bab-2d70-49d2-b751-3abfcbb3147c.jpg"
+OFFSITE = "https://evil.example/pixel.png"
+IMAGE_SETTINGS = {"NEWSCRAWL_POST_IMAGES": "local", "NEWSCRAWL_IMAGES_MAX_SIZE": "100000", "DOWNLOAD_TIMEOUT": "1"}
+
+
+def _fault(files: dict[str, Path], url: str, fault: dict) -> None:
+    files[url].with_name(files[url].name + ".fault").write_text(json.dumps(fault), encoding="utf-8")
+
+
+def _files_by_url(items: list[dict]) -> dict[str, dict]:
+    found = {}
+    for item in items:
+        for image in item["images"]:
+            found[image["url"]] = image["file"]
+            if image["thumbnail_file"] is not None:
+                found[image["thumbnail"]] = image["thumbnail_file"]
+    return found
+
+
+def _latest(items: list[dict]) -> dict[str, dict]:
+    return {item["article_id"]: item for item in sorted(items, key=lambda item: item["revision"])}
+
+
+def _front_matter(post: str) -> dict:
+    return yaml.safe_load(post.split("\n---\n", 2)[1])
+
+
+@pytest.fixture
+def hostile_images(tmp_path: Path):
+    """The site with 快科技 833153's six image files made hostile or broken, and 848601's with a slow
+    one, two identical ones and an image on a host that is not the site's."""
+    root, files = image_site(tmp_path)
+    files[BOMB].write_bytes(png_bomb())
+    files[SVG].write_bytes(SVG_WITH_SCRIPT)
+    files[HUGE].write_bytes(random.Random(1).randbytes(150_000))
+    files[GONE].unlink()
+    _fault(files, FLAKY, {"status": 503, "times": 3})  # the first run's try and its two retries
+    _fault(files, STALLS, {"stall": 3})
+    _fault(files, SLOW, {"trickle": 0.5})
+    files[TWIN_B].write_bytes(files[TWIN_A].read_bytes())
+    page = root / "news.mydrivers.com" / "1" / "848" / "848601.htm"
+    html = page.read_text(encoding="utf-8")
+    first_image = html.index('<a href="https://img1.mydrivers.com')
+    page.write_text(f'{html[:first_image]}<img src="{OFFSITE}" alt="offsite">{html[first_image:]}', encoding="utf-8")
+    server = Server([root])
+    yield server, files, tmp_path / "out"
+    server.stop()
+
+
+def _crawl(server: Server, out: Path, **settings: str):
+    out.mkdir(parents=True, exist_ok=True)
+    args = crawl_command(out, server, "-a", "tag=xiaomi12_ultra", incremental=True,
+                         settings={"NEWSCRAWL_IMAGES_STORE": str(out / "images"), **IMAGE_SETTINGS, **settings})
+    import subprocess
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
+    return read_output(out, "mydrivers", done.returncode, done.stderr)
+
+
+def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_article(hostile_images):
+    server, files, out = hostile_images
+    with pytest.raises(urllib.error.HTTPError, match="403"):  # the CDN really refuses a request without the page as Referer
+        urllib.request.urlopen(f"{server.url}/{IMAGE_HOST}{TWIN_A.split(IMAGE_HOST)[1]}", timeout=5)
+
+    first = _crawl(server, out)
+    assert first.returncode == 0, first.log[-3000:]
+    assert sorted(item["article_id"] for item in first.items) == [SEED, OTHER]  # no image failed its article
+    files_seen = _files_by_url(first.items)
+    outcome = {url: (record["status"], record["reason"]) for url, record in files_seen.items()}
+    assert outcome[BOMB] == ("refused", "bomb")
+    assert outcome[SVG] == ("refused", "svg")
+    assert outcome[HUGE] == ("refused", "too_large")
+    assert outcome[GONE] == ("failed", "http_404")
+    assert outcome[FLAKY] == ("failed", "http_503")
+    assert outcome[STALLS] == ("failed", "timeout")
+    assert outcome[OFFSITE] == ("refused", "host_not_allowed")
+    assert outcome[SLOW] == ("stored", None)
+    assert files_seen[FLAKY]["failed_since"] and files_seen[STALLS]["failed_since"]
+    assert files_seen[GONE]["failed_since"] is None  # a 404 is not tried again
+    for reason in ("refused/bomb", "refused/svg", "refused/too_large", "failed/http_404", "failed/http_503",
+                   "failed/timeout", "refused/host_not_allowed"):
+        assert first.stats[f"newscrawl/images/{reason}"] == 1, reason
+    assert len(re.findall(r"Image not stored", first.log)) == 7
+    assert "Traceback" not in first.log
+    # Stored: byte for byte, named by content, the two identical pictures once.
+    store = out / "images"
+    stored = {url: record for url, record in files_seen.items() if record["status"] == "stored"}
+    for url, record in stored.items():
+        data = (store / record["path"]).read_bytes()
+        assert data == files[url].read_bytes(), url
+        assert record["checksum"] == hashlib.sha256(data).hexdigest() == Path(record["path"]).stem
+    assert stored[TWIN_A]["path"] == stored[TWIN_B]["path"]
+    assert len(list(store.glob("??/*"))) == len({record["path"] for record in stored.values()}) == len(stored) - 1
+    assert first.stats["newscrawl/images/already_in_store"] == 1
+    for path in store.glob("??/*"):  # nothing hostile was kept, and files have the umask's permissions
+        with Image.open(path) as image:
+            assert image.format in ("JPEG", "PNG", "GIF", "WEBP")
+        assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    # The posts: local files where stored, the original URL where not.
+    seed_post, other_post = first.posts[f"{SEED}.md"], first.posts[f"{OTHER}.md"]
+    assert "/images/" not in seed_post  # none of its files was stored: every URL is the original
+    assert f'src="{SVG}"' in seed_post and f'href="{FLAKY}"' in seed_post
+    assert _front_matter(seed_post)["headimg"] == STALLS
+    assert f'src="/images/{stored[SLOW]["path"]}"' in other_post and f'src="{OFFSITE}"' in other_post
+    assert _front_matter(other_post)["headimg"] == OFFSITE  # refused: the original stays
+
+    # The next run fetches the article with images to retry again (only it): the 503 has passed, the
+    # stalling image still stalls. The article is updated once; the others are not fetched.
+    second = _crawl(server, out)
+    assert second.returncode == 0, second.log[-3000:]
+    new_lines = second.items[len(first.items):]
+    assert [(item["article_id"], item["revision"]) for item in new_lines] == [(SEED, 2)]
+    updated = _files_by_url(new_lines)
+    assert (updated[FLAKY]["status"], (store / updated[FLAKY]["path"]).read_bytes()) == ("stored", files[FLAKY].read_bytes())
+    assert updated[STALLS] == files_seen[STALLS]  # still failing: the same record, first failure time kept
+    for url in (BOMB, SVG, HUGE, GONE):
+        assert updated[url] == files_seen[url]
+    assert second.stats["newscrawl/images/kept"] == 4  # decided before: not downloaded again
+    assert second.stats["newscrawl/images/failed/timeout"] == 1
+    assert "newscrawl/images/refused/bomb" not in second.stats
+    assert f'href="/images/{updated[FLAKY]["path"]}"' in second.posts[f"{SEED}.md"]
+    assert second.stats["newscrawl/pending/articles"] == 1
+
+    # Still stalling: fetched again, nothing changed, nothing exported.
+    third = _crawl(server, out)
+    assert third.returncode == 0 and len(third.items) == len(second.items)
+    assert third.stats["newscrawl/articles/unchanged"] == 1 and third.stats["newscrawl/pending/articles"] == 1
+
+    # The stall ends: the image arrives, the post points at it, nothing is left to retry.
+    files[STALLS].with_name(files[STALLS].name + ".fault").unlink()
+    fourth = _crawl(server, out)
+    assert fourth.returncode == 0, fourth.log[-3000:]
+    latest = fourth.items[len(third.items):]
+    assert [(item["article_id"], item["revision"]) for item in latest] == [(SEED, 3)]
+    arrived = _files_by_url(latest)[STALLS]
+    assert (store / arrived["path"]).read_bytes() == files[STALLS].read_bytes()
+    assert _front_matter(fourth.posts[f"{SEED}.md"])["thumbnail"] == f'/images/{arrived["path"]}'
+    assert f'src="/images/{arrived["path"]}"' in fourth.posts[f"{SEED}.md"]
+    assert fourth.stats["newscrawl/pending/articles"] == 0
+    assert len({(item["article_id"], item["revision"]) for item in fourth.items}) == len(fourth.items)  # nothing twice
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
