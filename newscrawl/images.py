@@ -136,7 +136,7 @@ class ContentAddressedStore(FSFilesStore):
         with self._lock:
             if target.is_file():
                 return False
-            write_atomically(target, buf.getvalue())
+            write_atomically(target, buf.getvalue(), "image-before-rename")
             return True
 
 

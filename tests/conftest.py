@@ -17,6 +17,16 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 MYDRIVERS_SITE = FIXTURES / "mydrivers" / "site"
 FETCHED_AT = "2026-11-25T00:00:00Z"  # the fetch time the expected JSON files were written for
+# Debian's Chromium, driven by Playwright (scripts/test.sh installs both), headless and quiet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def chromium() -> str:
+    """The Chromium executable the browser tests drive."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    assert Path(path).is_file(), "Chromium is not installed (Debian: apt-get install chromium; scripts/test.sh does it)"
+    return path
 
 
 class Server:

@@ -11,7 +11,12 @@ pending). Faults per faulty run, each drawn at random:
 - the state file write-locked by another process once the journal has k lines (busy timeout 0.5 s).
 Half the schedules capture every response into WARC files on the same disk (NEWSCRAWL_WARC_DIR), with
 a kill mid-record among the crash points; they also check that every article in the journal has its
-response in a finished, readable WARC file, and that no unfinished file is left.
+response in a finished, readable WARC file, and that no unfinished file is left. Independently, half
+mirror the articles' images (NEWSCRAWL_IMAGES_STORE, posts pointing at the files) from an image CDN
+with hotlink protection (tests/image_site.py), with image files among the faulty URLs and a kill before
+an image file's rename among the crash points; they check that every image of every article arrived
+whole and that every post points at files that exist. An image that arrives late updates its article
+(revision 2): the journal must hold each revision once.
 
     python tests/fault_campaign.py --schedules 200 --seed 1     # the large campaign (figures in docs/reliability.md)
 
@@ -37,13 +42,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
-from faults import (Watcher, can_mount_tmpfs, check_captured, check_invariants, fill_disk,  # noqa: E402
-                    hold_write_lock, tmpfs)
+from faults import (Watcher, can_mount_tmpfs, check_captured, check_invariants, check_mirrored,  # noqa: E402
+                    fill_disk, hold_write_lock, tmpfs)
+from image_site import IMAGE_HOST, image_site  # noqa: E402
 
 TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16
 CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record", "after-state-record", "parse-process")
 CAPTURE_CRASH_POINTS = ("warc-mid-record",)
+MIRROR_CRASH_POINTS = ("image-before-rename",)
 CLEAN_RUNS = 4  # runs without faults allowed to finish the work
 
 
@@ -54,14 +61,20 @@ class Outcome:
     faults: Counter = field(default_factory=Counter)  # fault kind → times it landed
     articles: int = 0
     captured: bool = False  # responses captured into WARC files, and checked
+    mirrored: int = 0  # image files the articles name, all stored and checked (0: images not mirrored)
     error: str | None = None
 
 
-def _page_faults(rng: random.Random, host: Path) -> list[Path]:
-    """.fault files on random listing and article pages; returns them for removal after the run."""
+def _page_faults(rng: random.Random, site: Path) -> list[Path]:
+    """.fault files on random listing and article pages (and image files, where the site has them);
+    returns them for removal after the run."""
+    host = site / "news.mydrivers.com"
     pages = sorted(host.glob("tag/*.htm")) + sorted(host.glob("1/*/*.htm"))
+    chosen = rng.sample(pages, rng.randint(1, 4))
+    if images := sorted(path for path in (site / IMAGE_HOST).glob("img/*/*") if path.suffix != ".fault"):
+        chosen += rng.sample(images, rng.randint(0, 3))
     placed = []
-    for page in rng.sample(pages, rng.randint(1, 4)):
+    for page in chosen:
         fault = rng.choice([{"status": 503, "times": 3}, {"status": 502, "times": 3}, {"reset": True}])
         fault_file = page.with_name(page.name + ".fault")
         fault_file.write_text(json.dumps(fault))
@@ -73,21 +86,26 @@ def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
     rng = random.Random(seed)
     outcome = Outcome(seed)
     site = scratch / f"site-{seed}"
-    shutil.copytree(MYDRIVERS_SITE, site)
-    host = site / "news.mydrivers.com"
+    capturing, mirroring = rng.random() < 0.5, rng.random() < 0.5
+    if mirroring:
+        image_site(site)
+    else:
+        shutil.copytree(MYDRIVERS_SITE, site)
     server = Server([site])
     disk = scratch / f"disk-{seed}"
     disk.mkdir()
     try:
-        with tmpfs(disk, 2048) if use_tmpfs else _nothing(disk):
+        with tmpfs(disk, 8192) if use_tmpfs else _nothing(disk):
             out = disk / "out"
             out.mkdir()
             base = {"DOWNLOAD_DELAY": "0.02", "NEWSCRAWL_STATE_BUSY_TIMEOUT": "0.5", "RETRY_TIMES": "1"}
-            outcome.captured = rng.random() < 0.5
-            if outcome.captured:
+            outcome.captured = capturing
+            if capturing:
                 base["NEWSCRAWL_WARC_DIR"] = str(disk / "warc")
+            if mirroring:
+                base.update({"NEWSCRAWL_IMAGES_STORE": str(disk / "images"), "NEWSCRAWL_POST_IMAGES": "local"})
             for _ in range(rng.randint(2, 4)):
-                _faulty_run(rng, out, host, server, disk, base, use_tmpfs, outcome)
+                _faulty_run(rng, out, site, server, disk, base, use_tmpfs, outcome)
             for _ in range(CLEAN_RUNS):
                 args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=base)
                 done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
@@ -100,6 +118,8 @@ def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
             outcome.articles = len(check_invariants(out))
             if outcome.captured:
                 check_captured(disk / "warc", out / "items.jsonl")
+            if mirroring:
+                outcome.mirrored = check_mirrored(disk / "images", out)
             if outcome.articles != ARTICLES:
                 raise AssertionError(f"{outcome.articles} articles, expected {ARTICLES}")
     except AssertionError as error:
@@ -121,11 +141,12 @@ class _nothing:
         return None
 
 
-def _faulty_run(rng: random.Random, out: Path, host: Path, server: Server, disk: Path, base: dict[str, str],
+def _faulty_run(rng: random.Random, out: Path, site: Path, server: Server, disk: Path, base: dict[str, str],
                 use_tmpfs: bool, outcome: Outcome) -> None:
-    placed = _page_faults(rng, host) if rng.random() < 0.7 else []
+    placed = _page_faults(rng, site) if rng.random() < 0.7 else []
     env = dict(os.environ)
-    crash_points = CRASH_POINTS + (CAPTURE_CRASH_POINTS if "NEWSCRAWL_WARC_DIR" in base else ())
+    crash_points = (CRASH_POINTS + (CAPTURE_CRASH_POINTS if "NEWSCRAWL_WARC_DIR" in base else ())
+                    + (MIRROR_CRASH_POINTS if "NEWSCRAWL_IMAGES_STORE" in base else ()))
     crash = rng.choice(crash_points) if rng.random() < 0.5 else None
     if crash:
         env["NEWSCRAWL_CRASH_AT"] = f"{crash}:{rng.randint(1, ARTICLES)}"
@@ -158,6 +179,8 @@ def _faulty_run(rng: random.Random, out: Path, host: Path, server: Server, disk:
         outcome.faults["state_locked"] += 1
     if placed and ("Gave up retrying" in log or "Error downloading" in log):
         outcome.faults["page_faults"] += 1
+    if placed and "Image not stored (failed" in log:
+        outcome.faults["image_faults"] += 1
     # Exit 1 is right when the disk was full or the state locked as the run opened it (before any fetch).
     started_into_fault = process.returncode == 1 and other in ("disk", "lock") and "Cannot start: cannot open the crawl state" in log
     # Exit 3 is the layout alarm: with most pages failing, too few articles may carry a field.
@@ -185,11 +208,13 @@ def main() -> None:
         for i in range(args.schedules):
             outcomes += campaign([args.seed + i], Path(scratch))
             last = outcomes[-1]
-            print(f"seed {last.seed}: {last.runs} runs{', capturing' if last.captured else ''}, faults {dict(last.faults)}, "
+            print(f"seed {last.seed}: {last.runs} runs{', capturing' if last.captured else ''}"
+                  f"{f', mirroring {last.mirrored} images' if last.mirrored else ''}, faults {dict(last.faults)}, "
                   f"{last.articles} articles{', FAILED: ' + last.error if last.error else ''}", flush=True)
     faults = sum((o.faults for o in outcomes), Counter())
     failed = [o for o in outcomes if o.error]
-    print(f"\n{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files), "
+    print(f"\n{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files, "
+          f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), "
           f"{sum(o.runs for o in outcomes)} runs, {sum(faults.values())} faults landed "
           f"({dict(sorted(faults.items()))}), {len(failed)} failed; {time.monotonic() - started:.0f} s")
     print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")

@@ -110,27 +110,66 @@ def hold_write_lock(state: Path, seconds: float) -> None:
 
 
 def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | None = None) -> list[str]:
-    """Each article exactly once across the journal(s) and as a post, no torn line, no temporary file,
-    the state agreeing with both, nothing pending. Returns the article ids."""
-    ids: list[str] = []
+    """Each revision of an article exactly once across the journal(s) (revisions 1, 2, … without a gap:
+    an update only when its content changed, such as an image that arrived late) and each article as a
+    post, no torn line, no temporary file, the state agreeing with both, nothing pending. Returns the
+    article ids."""
+    revisions: list[tuple[str, int]] = []
     for journal in journals or [out / "items.jsonl"]:
         data = journal.read_bytes() if journal.exists() else b""
         assert not data or data.endswith(b"\n"), f"{journal.name} ends with a torn line"
         for number, line in enumerate(data.splitlines(), start=1):
             try:
-                ids.append(json.loads(line)["article_id"])
+                item = json.loads(line)
             except ValueError:
                 raise AssertionError(f"{journal.name} line {number} is not JSON: {line[:80]!r}") from None
-    assert len(ids) == len(set(ids)), f"duplicated in the journal: {sorted(i for i in ids if ids.count(i) > 1)}"
+            revisions.append((item["article_id"], item["revision"]))
+    twice = sorted({r for r in revisions if revisions.count(r) > 1})
+    assert not twice, f"duplicated in the journal: {twice}"
+    latest: dict[str, int] = {}
+    for article_id, revision in revisions:
+        latest[article_id] = max(latest.get(article_id, 0), revision)
+    gaps = sorted(i for i, top in latest.items() if sorted(r for a, r in revisions if a == i) != list(range(1, top + 1)))
+    assert not gaps, f"revisions with a gap or not from 1: {gaps}"
+    ids = sorted(latest)
     posts = sorted(path.name for path in (out / "posts" / site).iterdir())
-    assert posts == sorted(f"{i}.md" for i in ids), f"posts and journal disagree (or a temporary was left): {posts}"
+    assert posts == [f"{i}.md" for i in sorted(ids, key=lambda i: f"{i}.md")], \
+        f"posts and journal disagree (or a temporary was left): {posts}"
     with sqlite3.connect(out / "state.sqlite") as db:
-        known = sorted(row[0] for row in db.execute("SELECT article_id FROM articles"))
+        known = dict(db.execute("SELECT article_id, revision FROM articles"))
         pending = db.execute("SELECT count(*) FROM pending_articles").fetchone()[0] + \
             db.execute("SELECT count(*) FROM pending_listings").fetchone()[0]
-    assert known == sorted(ids), "the state disagrees with the journal"
+    assert known == latest, "the state disagrees with the journal"
     assert pending == 0, f"{pending} pending entries left after the runs without faults"
-    return sorted(ids)
+    return ids
+
+
+def check_mirrored(store: Path, out: Path, site: str = "mydrivers") -> int:
+    """Every image file of every article's latest revision is stored (the faults are over), whole: its
+    bytes hash to its name and checksum; every local image URL of a post names a stored file. Returns
+    how many files the articles name."""
+    import hashlib
+    import re
+
+    latest: dict[str, dict] = {}
+    for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if item["revision"] >= latest.get(item["article_id"], {}).get("revision", 0):
+            latest[item["article_id"]] = item
+    named = set()
+    for item in latest.values():
+        for image in item["images"]:
+            for record in (image["file"], image["thumbnail_file"]):
+                if record is None:
+                    continue
+                assert record["status"] == "stored", f"{item['article_id']}: {image['url']} {record}"
+                data = (store / record["path"]).read_bytes()
+                assert hashlib.sha256(data).hexdigest() == record["checksum"] == Path(record["path"]).stem
+                named.add(record["path"])
+    for post in (out / "posts" / site).iterdir():
+        for path in re.findall(r'(?:src|href|headimg: |thumbnail: )["\']?/images/([0-9a-f]{2}/[0-9a-f]{64}\.\w+)', post.read_text()):
+            assert (store / path).is_file(), f"{post.name} points at a missing file {path}"
+    return len(named)
 
 
 def mode(path: Path) -> int:

@@ -49,9 +49,8 @@ SVG_WITH_SCRIPT = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"
                   b'<script>alert(1)</script><rect width="10" height="10"/></svg>'
 
 
-def image_site(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
-    """A copy of the bundled site with every article image served; (the copy's root, image URL → its file)."""
-    root = tmp_path / "site"
+def image_site(root: Path) -> dict[str, Path]:
+    """A copy of the bundled site in `root` with every article image served; image URL → its file."""
     shutil.copytree(MYDRIVERS_SITE, root)
     host = root / IMAGE_HOST
     files: dict[str, Path] = {}
@@ -63,4 +62,4 @@ def image_site(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
                 files[url].parent.mkdir(parents=True, exist_ok=True)
                 files[url].write_bytes(picture(url))
     (host / ".referer").write_text("https://news.mydrivers.com/\n", encoding="utf-8")
-    return root, files
+    return files

@@ -21,7 +21,7 @@ from scrapy.exceptions import (DownloadCancelledError, DownloadConnectionRefused
                                IgnoreRequest)
 from twisted.internet.error import ConnectionLost
 
-from conftest import REPO, Server, crawl_command, read_output
+from conftest import CHROMIUM_ARGS, REPO, Server, chromium, crawl_command, read_output
 from image_site import IMAGE_HOST, SVG_WITH_SCRIPT, image_site, picture, png_bomb
 from newscrawl.exporters.frontmatter import local_image_urls
 from newscrawl.images import NotStored, failure_reason, image_extension
@@ -191,7 +191,8 @@ def _front_matter(post: str) -> dict:
 def hostile_images(tmp_path: Path):
     """The site with 快科技 833153's six image files made hostile or broken, and 848601's with a slow
     one, two identical ones and an image on a host that is not the site's."""
-    root, files = image_site(tmp_path)
+    root = tmp_path / "site"
+    files = image_site(root)
     files[BOMB].write_bytes(png_bomb())
     files[SVG].write_bytes(SVG_WITH_SCRIPT)
     files[HUGE].write_bytes(random.Random(1).randbytes(150_000))
@@ -305,3 +306,102 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_mirrored_images_show_in_a_hexo_site_in_chromium(tmp_path: Path):
+    """Every article image of three tags stored byte for byte; the `local` posts, built by real Hexo with
+    the store as source/images, show every one of them from 127.0.0.1 in a real Chromium."""
+    import shutil
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from test_hexo import make_hexo_site, read_with_hexo
+
+    playwright = pytest.importorskip("playwright.sync_api", reason="the test extras install Playwright")
+    root = tmp_path / "site"
+    files = image_site(root)
+    server = Server([root])
+    try:
+        out = tmp_path / "out"
+        out.mkdir()
+        args = crawl_command(out, server, "-a", "tag=windows_11,xiaomi12_ultra,nvidia", incremental=True,
+                             settings={"NEWSCRAWL_IMAGES_STORE": str(out / "images"), "NEWSCRAWL_POST_IMAGES": "local"})
+        import subprocess
+        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
+        result = read_output(out, "mydrivers", done.returncode, done.stderr)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log[-3000:]
+    records = _files_by_url(result.items)
+    assert len(records) >= 40 and all(record["status"] == "stored" for record in records.values())
+    for url, record in records.items():
+        assert (out / "images" / record["path"]).read_bytes() == files[url].read_bytes(), url
+
+    folder = make_hexo_site(tmp_path / "blog", result.posts, "Asia/Shanghai")
+    shutil.copytree(out / "images", folder / "source" / "images")
+    seen = read_with_hexo(folder, "UTC", generate=True)
+    local = {f"/images/{record['path']}" for record in records.values()}
+    for name, post in seen.items():  # Hexo's front-matter parser read the rewritten head images
+        assert post["headimg"] == post["thumbnail"] == _front_matter(result.posts[name])["headimg"]
+        assert post["headimg"] in local, name
+
+    public = folder / "public"
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    web = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(public)))
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{web.server_address[1]}/"
+    shown: set[str] = set()
+    offsite: list[str] = []
+    try:
+        with playwright.sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
+                       else (offsite.append(route.request.url), route.abort()))
+            for name, post in seen.items():
+                page.goto(base + post["path"], wait_until="load")
+                images = page.eval_on_selector_all(
+                    "img", "els => els.map(e => [e.getAttribute('src'), e.complete && e.naturalWidth > 0])")
+                for src, loaded in images:
+                    if src.startswith("/images/"):
+                        assert loaded, (name, src)
+                        shown.add(src)
+                for href in page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))"):
+                    if href and href.startswith("/images/"):  # a full-size image the thumbnail links to
+                        assert page.request.get(base + href.lstrip("/")).ok, (name, href)
+                        shown.add(href)
+            browser.close()
+    finally:
+        web.shutdown()
+    assert shown == local  # every stored file is shown or linked, by the post that names it
+    article_urls = set(records)
+    assert not article_urls & set(offsite), "an article image was still fetched from its CDN"
+
+
+def test_both_state_backends_keep_an_export_with_images_to_retry_pending(tmp_path: Path, redis_server: str):
+    """The export and its staying pending are one write; a later export without work left settles it."""
+    from newscrawl.state import Export, LineRef, PendingArticle
+    from newscrawl.state.journal import JournalMark
+    from newscrawl.state.redis import RedisState
+    from newscrawl.state.sqlite import SqliteState
+
+    retry = PendingArticle("11", "https://news.mydrivers.com/1/11/11.htm", 0)
+    mark = JournalMark(0, 1, 1)
+
+    def export(article_id: str, revision: int, pending: PendingArticle | None) -> Export:
+        return Export(article_id, f"h{revision}", revision, 1.0, 1.0, (), LineRef("/j", 1, revision, 1), pending)
+
+    for state in (SqliteState(tmp_path / "s.sqlite", "mydrivers", 5), RedisState(redis_server, "mydrivers", "w1", 600)):
+        try:
+            state.record_pending(None, [PendingArticle("10", "u10", 0), retry], [])
+            state.record_exports([export("10", 1, None), export("11", 1, retry)], "j", mark)
+            assert [(a.article_id, a.url) for a in state.pending_articles()] == [("11", retry.url)]
+            assert state.is_pending("11") and not state.is_pending("10")
+            state.record_exports([export("11", 2, None)], "j", mark)  # its images arrived
+            assert state.pending_articles() == [] and not state.is_pending("11")
+        finally:
+            state.close()

@@ -5,17 +5,15 @@ charts, and runs nothing a crawled title holds. The screenshot is kept in the te
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_crawl
+from conftest import CHROMIUM_ARGS, REPO, chromium, run_crawl
 from newscrawl.report import Material, articles_per_day
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TAGS = "tag=xiaomi12_ultra,windows_11,nvidia,intel"
 
 
@@ -56,14 +54,11 @@ def test_a_missing_folder_is_one_line_and_exit_1(tmp_path: Path):
 
 def test_the_report_renders_in_chromium(crawled: Path, tmp_path: Path):
     playwright = pytest.importorskip("playwright.sync_api", reason="the test extras install Playwright")
-    assert Path(CHROMIUM).is_file(), "Chromium is not installed (Debian: apt-get install chromium; scripts/test.sh does it)"
     target = tmp_path / "report.html"
     assert report(crawled, target).returncode == 0
     problems: list[str] = []
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 800})
         page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
                 if message.type in ("error", "warning") else None)

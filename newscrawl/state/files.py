@@ -37,9 +37,9 @@ def _read_umask() -> int:
 FILE_MODE = 0o666 & ~_read_umask()
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
+def write_atomically(path: Path, content: str | bytes, point: str = "post-before-rename") -> None:
     """Write `content` (text as UTF-8) to `path` via a temporary file and a rename, fsynced, mode 0666
-    less the umask."""
+    less the umask. `point` names the crash point before the rename (newscrawl.faults)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
     try:
@@ -48,7 +48,7 @@ def write_atomically(path: Path, content: str | bytes) -> None:
             stream.write(content.encode("utf-8") if isinstance(content, str) else content)
             stream.flush()
             os.fsync(stream.fileno())
-        crash_point("post-before-rename")
+        crash_point(point)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

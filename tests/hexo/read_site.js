@@ -21,6 +21,8 @@ async function main() {
     date: post.date.toISOString(),
     categories: post.categories.map((category) => category.name),
     path: post.path,
+    headimg: post.headimg || null,
+    thumbnail: post.thumbnail || null,
   }));
   fs.writeFileSync(out, JSON.stringify({ posts, timezone: hexo.config.timezone }));
   await hexo.exit();
