@@ -7,13 +7,15 @@ titles, dates and image URLs varied) with tag pages listing 20 each, serves it o
 when installed, else the project's threaded Python server — the output says which), runs
 `scrapy bench` and the project's real crawl (real pipelines: validation, posts, journal, state) in
 the same invocation, and prints pages/s and their ratio, the cost of Atom feeds and of WARC capture
-(pages/s on vs off, disk per 1,000 articles), CPU per stage per article, peak RSS at
+(pages/s on vs off, disk per 1,000 articles) and of image mirroring (pages/s with images off and
+on, images/s, MB/s, MB stored), CPU per stage per article, peak RSS at
 several sizes, date-parsing cost per format, the incremental rerun's request share, and the
 settings used. The same figures go to a JSON file. Nothing here asserts a time: it measures.
 
 A VM's speed wanders by ±15 % from one run to the next, so `scrapy bench` and each crawl run
 --repeat times, interleaved (bench, default, recommended, recommended without feeds, recommended
-with WARC capture, recommended with Scrapy's Twisted client, bench, …): the figures are the medians, the ratio
+with WARC capture, recommended mirroring images, recommended with Scrapy's Twisted client, bench, …):
+the figures are the medians, the ratio
 is the median crawl over the median bench, and each run's figure is kept as well.
 """
 
@@ -51,8 +53,31 @@ sys.path.insert(0, str(REPO))
 
 # The synthetic site ----------------------------------------------------------------------------
 
-def build_site(root: Path, articles: int) -> list[str]:
-    """`articles` article pages made from the real fixture pages, and tag pages `bench[_N].htm`."""
+_IMAGE_URL = re.compile(r'https://img1\.mydrivers\.com(/img/[^"\'\s<>?#]+)')
+
+
+def _image_pool(size: int = 64) -> list[bytes]:
+    """JPEGs of noise (≈25 kB each, a news picture's order of size): each image file of the site is one
+    of them with a byte string of its own after the end marker, so every file is a different picture."""
+    import random
+    from io import BytesIO
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    pool = []
+    for _ in range(size):
+        out = BytesIO()
+        Image.frombytes("RGB", (200, 150), rng.randbytes(200 * 150 * 3)).save(out, "JPEG", quality=75)
+        pool.append(out.getvalue())
+    return pool
+
+
+def build_site(root: Path, articles: int, images: bool = False) -> list[str]:
+    """`articles` article pages made from the real fixture pages, and tag pages `bench[_N].htm`; with
+    `images`, every image file the pages name, under img1.mydrivers.com/."""
+    pool = _image_pool() if images else []
+    written = 0
     templates = []
     for path in FIXTURE_PAGES:
         raw = path.read_bytes()
@@ -73,6 +98,11 @@ def build_site(root: Path, articles: int) -> list[str]:
         path = host / f"1/{article_id // 1000}/{article_id}.htm"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(page.encode(charset))
+        for image_path in dict.fromkeys(_IMAGE_URL.findall(page)) if images else ():
+            target = root / "img1.mydrivers.com" / image_path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(pool[written % len(pool)] + f"{i}:{image_path}".encode())
+            written += 1
         urls.append(f"https://news.mydrivers.com/1/{article_id // 1000}/{article_id}.htm")
     (host / "tag").mkdir(parents=True, exist_ok=True)
     pages = [urls[i : i + PER_LISTING_PAGE] for i in range(0, len(urls), PER_LISTING_PAGE)]
@@ -153,10 +183,13 @@ def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False)
         raise RuntimeError(f"the crawl exported nothing — is the server serving the site? stats: {stats}")
     warc = Path(settings.get("NEWSCRAWL_WARC_DIR") or out / "no-capture")
     warc_bytes = sum(path.stat().st_size for path in warc.glob("*.warc.gz"))
+    images, image_bytes = stats.get("newscrawl/images/stored", 0), stats.get("newscrawl/images/bytes", 0)
+    pages -= images  # image responses are not pages
     return {"pages": pages, "articles": articles, "requests": stats["downloader/request_count"],
             "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1),
             "feed_seconds": stats.get("newscrawl/feeds/seconds", 0.0), "warc_bytes": warc_bytes,
-            "articles_per_second": round(articles / elapsed, 1), **usage}
+            "articles_per_second": round(articles / elapsed, 1), "images": images, "image_bytes": image_bytes,
+            "images_per_second": round(images / elapsed, 1), **usage}
 
 
 def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles: int) -> dict | None:
@@ -304,13 +337,13 @@ def main(argv: list[str] | None = None) -> dict:
                     "articles": args.articles}
     try:
         site = work / "site"
-        build_site(site, args.articles)
+        build_site(site, args.articles, images=True)
         server, url, server_kind = start_server(site)
         report["server"] = server_kind
         try:
             runs: dict[str, list[dict]] = {"scrapy_bench": [], "crawl_default": [], "crawl_recommended": [],
                                            "crawl_recommended_feeds_off": [], "crawl_recommended_capture": [],
-                                           "crawl_recommended_twisted": []}
+                                           "crawl_recommended_images": [], "crawl_recommended_twisted": []}
             for attempt in range(args.repeat):
                 runs["scrapy_bench"].append(scrapy_bench(args.bench_seconds, work))
                 runs["crawl_default"].append(crawl(url, work / f"default-{attempt}", BASE_SETTINGS))
@@ -319,6 +352,10 @@ def main(argv: list[str] | None = None) -> dict:
                                                                  {**RECOMMENDED, "NEWSCRAWL_FEEDS_DIR": ""}))
                 runs["crawl_recommended_capture"].append(crawl(url, work / f"capture-{attempt}", {
                     **RECOMMENDED, "NEWSCRAWL_WARC_DIR": str(work / f"capture-{attempt}" / "warc")}))
+                images_out = work / f"images-{attempt}"
+                runs["crawl_recommended_images"].append(crawl(url, images_out, {
+                    **RECOMMENDED, "NEWSCRAWL_IMAGES_STORE": str(images_out / "images")}))
+                shutil.rmtree(images_out / "images")  # hundreds of MB: one store on disk at a time
                 runs["crawl_recommended_twisted"].append(crawl(url, work / f"twisted-{attempt}", TWISTED))
             for key, measured in runs.items():
                 report[key] = _median_run(measured)
@@ -332,6 +369,12 @@ def main(argv: list[str] | None = None) -> dict:
                                  "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
                                  "warc_mb_per_1000_articles": round(on["warc_bytes"] / on["articles"] * 1000 / 1e6, 2),
                                  "warc_kb_per_page": round(on["warc_bytes"] / on["pages"] / 1e3, 2)}
+            on, off = report["crawl_recommended_images"], report["crawl_recommended"]
+            report["images"] = {"pages_per_second_on": on["pages_per_second"], "pages_per_second_off": off["pages_per_second"],
+                                "images": on["images"], "images_per_second": on["images_per_second"],
+                                "mb_stored": round(on["image_bytes"] / 1e6, 1),
+                                "mb_per_second": round(on["image_bytes"] / 1e6 / on["seconds"], 2),
+                                "seconds_on": on["seconds"], "seconds_off": off["seconds"]}
             two = crawl_two_workers(url, work / "two-workers", RECOMMENDED, args.articles)
             if two is not None:
                 report["crawl_two_workers"] = two
@@ -409,6 +452,10 @@ def print_report(report: dict, path: Path) -> None:
     print(f"  WARC capture (rec.):     on {capture['pages_per_second_on']} vs off {capture['pages_per_second_off']} pages/s "
           f"(cost {capture['cost_share']:.1%}); {capture['warc_mb_per_1000_articles']} MB per 1,000 articles "
           f"({capture['warc_kb_per_page']} kB per page)")
+    images = report["images"]
+    print(f"  images (rec.):           off {images['pages_per_second_off']} pages/s ({images['seconds_off']} s); on "
+          f"{images['pages_per_second_on']} pages/s ({images['seconds_on']} s) with {images['images']} images stored: "
+          f"{images['images_per_second']} images/s, {images['mb_per_second']} MB/s, {images['mb_stored']} MB")
     print(f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "
           f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's")
     print("  peak RSS by site size:   " + ", ".join(f"{k}: {v} MB" for k, v in report["peak_rss_mb"].items()))

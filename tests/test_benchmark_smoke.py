@@ -19,6 +19,9 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
     assert report["crawl_recommended_twisted"]["articles"] == report["crawl_recommended_feeds_off"]["articles"] == 50
     assert report["feeds"]["feed_writing_seconds"] > 0 and "cost_share" in report["feeds"]  # written, and measured
     assert report["crawl_recommended_capture"]["articles"] == 50 and report["capture"]["warc_mb_per_1000_articles"] > 0
+    assert report["crawl_recommended_images"]["articles"] == 50 and report["images"]["images"] >= 100
+    assert report["images"]["mb_stored"] > 0 and report["images"]["images_per_second"] > 0
+    assert report["crawl_recommended"]["images"] == 0  # off by default
     for key in ("scrapy_bench", "crawl_default", "crawl_recommended", "crawl_recommended_twisted"):
         assert report[key]["pages_per_second"] > 0 and len(report[key]["pages_per_second_each_run"]) == 1
     assert set(report["peak_rss_mb"]) == {"30"}
