@@ -13,7 +13,9 @@ Each `images[]` entry gains `file` (and `thumbnail_file` where the thumbnail is 
 with its path and checksum, failed, or refused, with a reason. A file that failed for a reason that
 may pass (a timeout, a 5xx) is tried again by later runs (the article stays pending in the crawl state,
 newscrawl.incremental) for NEWSCRAWL_IMAGES_RETRY_DAYS; what a later fetch of the article finds stored
-before is not downloaded again. A failed or refused image never fails its article.
+before is not downloaded again. A failed or refused image never fails its article. `scrapy reparse`
+fetches nothing: it keeps what the articles' lines say, and a file no run stored is `not_fetched`,
+left to the next crawl.
 """
 
 from __future__ import annotations
@@ -173,6 +175,7 @@ class ImageMirror(FilesPipeline):
         self.max_pixels = settings.getint("NEWSCRAWL_IMAGES_MAX_PIXELS")
         self.retry_window = settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400
         self.incremental = crawler.get_extension(Incremental)
+        self.fetches = getattr(crawler.spidercls, "fetches", True)  # False: `scrapy reparse`, no network
         self._plans: dict[str, _Plan] = {}
         removed = sum(remove_stale_temporaries(folder, _STALE_AFTER) for folder in self.root.glob("??"))
         if removed:
@@ -202,6 +205,9 @@ class ImageMirror(FilesPipeline):
                 self.crawler.stats.inc_value("newscrawl/images/kept")
             elif (urlsplit(url).hostname or "") not in self.hosts:
                 plan.decided[url] = self._not_stored(url, item, NotStored("refused", "host_not_allowed"))
+            elif not self.fetches:  # a file no earlier run stored: the next crawl of the article gets it
+                plan.decided[url] = self._not_stored(url, item, NotStored("failed", "not_fetched"), before,
+                                                     to_utc_iso(datetime.now(timezone.utc)))
             else:
                 plan.download.append(url)
         self._plans[item.article_id] = plan

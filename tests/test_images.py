@@ -87,7 +87,8 @@ def test_download_failures_get_stable_reasons(error: BaseException, status: str,
 
 
 @pytest.mark.parametrize(("reason", "passes"), [
-    ("timeout", True), ("connection", True), ("store_error", True), ("download_error", True), ("http_500", True),
+    ("timeout", True), ("connection", True), ("store_error", True), ("download_error", True), ("not_fetched", True),
+    ("http_500", True),
     ("http_503", True), ("http_429", True), ("http_408", True), ("http_404", False), ("http_403", False),
     ("http_410", False), ("http_5000", False), ("bomb", False), ("svg", False), ("too_large", False), (None, False),
 ])
@@ -405,3 +406,41 @@ def test_both_state_backends_keep_an_export_with_images_to_retry_pending(tmp_pat
             assert state.pending_articles() == [] and not state.is_pending("11")
         finally:
             state.close()
+
+
+def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_path: Path):
+    """`scrapy reparse` (no network) over a capturing, mirroring crawl: the same articles, the same
+    records; a file missing from the store is not fetched but left to the next crawl (`not_fetched`)."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "site"
+    image_site(root)
+    out, warc = tmp_path / "out", tmp_path / "warc"
+    server = Server([root])
+    try:
+        first = _crawl(server, out, NEWSCRAWL_WARC_DIR=str(warc))
+    finally:
+        server.stop()  # from here on, a fetch could only fail
+    assert first.returncode == 0 and len(first.items) == 2, first.log[-3000:]
+    state = ["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
+             "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}", "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+             "-s", "NEWSCRAWL_RUNS_FILE=", "-s", "NEWSCRAWL_FEEDS_DIR=", "-s", f"NEWSCRAWL_IMAGES_STORE={out / 'images'}",
+             "-s", "NEWSCRAWL_POST_IMAGES=local"]
+
+    def reparse() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "scrapy", "reparse", str(warc), *state], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+
+    unchanged = reparse()
+    assert unchanged.returncode == 0, unchanged.stderr[-3000:]
+    assert "0 new, 0 updated, 2 unchanged" in unchanged.stderr
+    assert "Image not stored" not in unchanged.stderr
+    gone = first.items[0]["images"][0]["file"]["path"]
+    (out / "images" / gone).unlink()
+    done = reparse()
+    assert done.returncode == 0, done.stderr[-3000:]
+    [update] = [json.loads(line) for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()][2:]
+    assert update["article_id"] == first.items[0]["article_id"] and update["revision"] == 2
+    record = update["images"][0]["file"]
+    assert (record["status"], record["reason"]) == ("failed", "not_fetched") and record["failed_since"]

@@ -83,7 +83,8 @@ def shown_source(attributes: dict[str, str]) -> str | None:
 
 
 # Why an image file was not stored (StoredFile.reason) when the cause may pass: later runs fetch it again.
-_PASSING_REASONS = frozenset({"timeout", "connection", "download_error", "store_error", "http_408", "http_429"})
+_PASSING_REASONS = frozenset({"timeout", "connection", "download_error", "store_error", "not_fetched", "http_408",
+                              "http_429"})
 
 
 def may_pass(reason: str | None) -> bool:

@@ -83,6 +83,9 @@ class NewscrawlSpider(scrapy.Spider):
     """What every newscrawl spider shares: `log` without Scrapy's deprecation warning (spidermon's report
     still calls it), and spidermon's report of monitors that passed at DEBUG — failures stay at ERROR."""
 
+    # False for a spider that reads what was captured (`scrapy reparse`): nothing fetches for it.
+    fetches: ClassVar[bool] = True
+
     def log(self, message: Any, level: int = logging.DEBUG, **kwargs: Any) -> None:
         if level == logging.INFO and str(message).startswith("[Spidermon]"):
             level = logging.DEBUG

@@ -29,6 +29,7 @@ from newscrawl.warc import Capture, read_body
 
 class ReparseSpider(NewscrawlSpider):
     site: ClassVar[Site]
+    fetches = False
 
     def __init__(self, captures: list[Capture], **kwargs: Any) -> None:
         super().__init__(**kwargs)
