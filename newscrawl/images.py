@@ -48,7 +48,7 @@ from newscrawl.incremental import Incremental
 from newscrawl.items import Article, Image, StoredFile
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.images import may_pass, retry_wanted
-from newscrawl.outcome import attention
+from newscrawl.outcome import CannotStart, attention
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,10 @@ class ImageMirror(FilesPipeline):
         store = crawler.settings.get("NEWSCRAWL_IMAGES_STORE")
         if not store:
             raise NotConfigured("NEWSCRAWL_IMAGES_STORE is empty")
-        return cls(store, crawler=crawler)
+        try:
+            return cls(store, crawler=crawler)
+        except OSError as error:  # the folder cannot be made
+            raise CannotStart(f"cannot use the image store NEWSCRAWL_IMAGES_STORE={store!r} ({error})") from None
 
     # Which files to download ------------------------------------------------------------------------
 

@@ -444,3 +444,41 @@ def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_pat
     assert update["article_id"] == first.items[0]["article_id"] and update["revision"] == 2
     record = update["images"][0]["file"]
     assert (record["status"], record["reason"]) == ("failed", "not_fetched") and record["failed_since"]
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"NEWSCRAWL_POST_IMAGES": "locl"}, "NEWSCRAWL_POST_IMAGES must be one of original, local"),
+    ({"NEWSCRAWL_POST_IMAGES": "local"}, "NEWSCRAWL_POST_IMAGES=local needs NEWSCRAWL_IMAGES_STORE"),
+    ({"NEWSCRAWL_IMAGES_STORE": "s3://bucket/images"}, "NEWSCRAWL_IMAGES_STORE must be a folder"),
+    ({"NEWSCRAWL_IMAGES_STORE": "x", "NEWSCRAWL_POST_IMAGES_URL": "images/"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
+    ({"NEWSCRAWL_POST_IMAGES_URL": '/images/" onerror="alert(1)'}, "NEWSCRAWL_POST_IMAGES_URL must be"),
+    ({"NEWSCRAWL_POST_IMAGES_URL": "javascript:alert(1)//"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
+    ({"NEWSCRAWL_IMAGES_MAX_SIZE": "big"}, "NEWSCRAWL_IMAGES_MAX_SIZE must be a whole number"),
+    ({"NEWSCRAWL_IMAGES_MAX_PIXELS": "0"}, "NEWSCRAWL_IMAGES_MAX_PIXELS must be a whole number"),
+    ({"NEWSCRAWL_IMAGES_RETRY_DAYS": "-1"}, "NEWSCRAWL_IMAGES_RETRY_DAYS must be a number"),
+])
+def test_image_settings_are_checked_before_anything_is_fetched(overrides: dict[str, str], message: str):
+    from scrapy.settings import Settings
+
+    from newscrawl.addon import check_settings
+    from newscrawl.outcome import CannotStart
+
+    settings = Settings()
+    settings.setmodule("newscrawl.settings")
+    check_settings(settings)  # the defaults pass
+    settings.update(overrides)
+    with pytest.raises(CannotStart, match=re.escape(message)):
+        check_settings(settings)
+
+
+def test_a_store_that_cannot_be_made_stops_the_run_with_one_line(tmp_path: Path, site_server):
+    import subprocess
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    args = crawl_command(tmp_path / "out", site_server, "-a", "tag=xiaomi12_ultra", incremental=True,
+                         settings={"NEWSCRAWL_IMAGES_STORE": str(blocker / "images")})
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Cannot start: cannot use the image store NEWSCRAWL_IMAGES_STORE=" in done.stderr
+    assert "Traceback" not in done.stderr and "Spider opened" not in done.stderr
