@@ -54,6 +54,8 @@ EXAMPLES = (
     "scrapy crawl mydrivers -a tag=xiaomi -a follow_tags=1        # and the tags its articles name",
     "scrapy crawl mydrivers -a url=https://news.mydrivers.com/1/833/833153.htm -O one.jsonl   # one-off",
     "scrapy crawl cnbeta -a tag=9 -a refresh=1                    # fetch known articles again, emit changes",
+    "scrapy crawl mydrivers -a tag=xiaomi -s NEWSCRAWL_IMAGES_STORE=output/images -s NEWSCRAWL_POST_IMAGES=local"
+    "   # keep the images; posts show them",
 )
 
 
