@@ -482,3 +482,40 @@ def test_a_store_that_cannot_be_made_stops_the_run_with_one_line(tmp_path: Path,
     assert done.returncode == 1
     assert "Cannot start: cannot use the image store NEWSCRAWL_IMAGES_STORE=" in done.stderr
     assert "Traceback" not in done.stderr and "Spider opened" not in done.stderr
+
+
+def test_a_full_image_store_exits_2_and_the_images_arrive_next_run(tmp_path: Path):
+    """The store on a real tmpfs, full before the run: every article is exported all the same, each file
+    is `failed` / `store_error`, the run says a person must look; with space again, the next run stores
+    them and updates the articles."""
+    import subprocess
+
+    from faults import can_mount_tmpfs, fill_disk, tmpfs
+
+    assert can_mount_tmpfs(tmp_path), "mounting a tmpfs needs root; scripts/test.sh and CI run as root"
+    root = tmp_path / "site"
+    files = image_site(root)
+    disk, out = tmp_path / "disk", tmp_path / "out"
+    server = Server([root])
+    try:
+        with tmpfs(disk, 256):
+            (disk / "images").mkdir()
+            filler = fill_disk(disk)
+            first = _crawl(server, out, NEWSCRAWL_IMAGES_STORE=str(disk / "images"))
+            assert first.returncode == 2, first.log[-3000:]
+            assert "No space left on device" in first.log  # the fault reached the store's writer
+            assert "Needs attention (exit 2): image_store_failed" in first.log
+            assert sorted(item["article_id"] for item in first.items) == [SEED, OTHER]
+            records = _files_by_url(first.items)
+            assert {(r["status"], r["reason"]) for r in records.values()} == {("failed", "store_error")}
+            assert first.stats["newscrawl/pending/articles"] == 2
+            filler.unlink()
+            second = _crawl(server, out, NEWSCRAWL_IMAGES_STORE=str(disk / "images"))
+            assert second.returncode == 0, second.log[-3000:]
+            updates = second.items[len(first.items):]
+            assert sorted((item["article_id"], item["revision"]) for item in updates) == [(SEED, 2), (OTHER, 2)]
+            for url, record in _files_by_url(updates).items():
+                assert (disk / "images" / record["path"]).read_bytes() == files[url].read_bytes()
+            assert second.stats["newscrawl/pending/articles"] == 0
+    finally:
+        server.stop()
