@@ -519,3 +519,40 @@ def test_a_full_image_store_exits_2_and_the_images_arrive_next_run(tmp_path: Pat
             assert second.stats["newscrawl/pending/articles"] == 0
     finally:
         server.stop()
+
+
+def test_distributed_another_worker_retries_the_image_one_worker_could_not_get(tmp_path: Path, redis_server: str):
+    """On Redis: w1 exports the article with a file that failed (503); w2's run fetches the article
+    again — exported, but still pending — and exports the update with the file."""
+    import subprocess
+
+    root = tmp_path / "site"
+    files = image_site(root)
+    _fault(files, FLAKY, {"status": 503, "times": 3})
+    out = tmp_path / "out"
+    out.mkdir()
+    server = Server([root])
+    try:
+        for name in ("w1", "w2"):
+            args = crawl_command(out, server, "-a", "tag=xiaomi12_ultra", incremental=True, settings={
+                "NEWSCRAWL_REDIS_URL": redis_server, "NEWSCRAWL_WORKER": name, "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "1",
+                "NEWSCRAWL_IMAGES_STORE": str(out / "images")})
+            done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
+            assert done.returncode == 0, done.stderr[-3000:]
+    finally:
+        server.stop()
+
+    def lines(name: str) -> list[dict]:
+        return [json.loads(line) for line in (out / f"items.{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    first, second = lines("w1"), lines("w2")
+    assert sorted(item["article_id"] for item in first) == [SEED, OTHER]
+    assert _files_by_url(first)[FLAKY]["reason"] == "http_503"
+    [update] = second
+    assert (update["article_id"], update["revision"]) == (SEED, 2)
+    record = _files_by_url([update])[FLAKY]
+    assert (out / "images" / record["path"]).read_bytes() == files[FLAKY].read_bytes()
+    import redis
+
+    db = redis.Redis.from_url(redis_server, decode_responses=True)
+    assert db.hlen("newscrawl:mydrivers:pending:articles") == 0 and db.hlen("newscrawl:mydrivers:claims") == 0
