@@ -86,14 +86,13 @@ def named_tags(article: Article, site: Site) -> tuple[str, ...]:
     return tuple(dict.fromkeys(walk for tag in article.tags if (walk := site.walk_of(tag["url"] or "")) is not None))
 
 
-def _export(article: Article, line: LineRef, site: Site, image_retry_window: float) -> Export:
-    """The state's record of an exported article. One whose image files a later run should try again
-    (newscrawl.images) stays pending, so that run fetches it."""
-    retry = awaiting_retry(article.images, time.time(), image_retry_window) if image_retry_window else False
+def _export(article: Article, line: LineRef, site: Site, retry_images: bool) -> Export:
+    """The state's record of an exported article. One with image files a later run should try again
+    (`retry_images`, newscrawl.images) stays pending, so that run fetches it."""
     return Export(article.article_id, content_hash(article), article.revision,
                   datetime.fromisoformat(article.fetched_at).timestamp(),
                   datetime.fromisoformat(article.published).timestamp(), named_tags(article, site), line,
-                  PendingArticle(article.article_id, article.url, 0) if retry else None)
+                  PendingArticle(article.article_id, article.url, 0) if retry_images else None)
 
 
 def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
@@ -178,7 +177,8 @@ class Incremental:
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
         site = self.crawler.spidercls.site
-        self.state.record_exports([_export(Article(**line), ref, site, self.image_retry_window) for line, ref in recovery.lines],
+        articles = [(Article(**line), ref) for line, ref in recovery.lines]
+        self.state.record_exports([_export(article, ref, site, self.awaits_images(article)) for article, ref in articles],
                                   self.journal_key, recovery.mark)
         if self.state.rereads_journals:
             logger.info("The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
@@ -309,7 +309,7 @@ class Incremental:
         crash_point("before-state-record", articles=len(articles))
         site = self.crawler.spidercls.site
         try:
-            self.state.record_exports([_export(article, line, site, self.image_retry_window)
+            self.state.record_exports([_export(article, line, site, self.awaits_images(article))
                                        for article, line in zip(articles, lines, strict=True)],
                                       self.journal_key, mark)
         except BaseException:
