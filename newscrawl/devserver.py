@@ -158,8 +158,14 @@ class FixtureHandler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    # The listen backlog: socketserver's 5 drops connections a crawl opens at once (32 and more),
+    # which then wait for the client's SYN retries.
+    request_queue_size = 256
+
+
 def make_server(roots: list[Path], port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    return ThreadingHTTPServer((host, port), partial(FixtureHandler, roots=roots))
+    return _Server((host, port), partial(FixtureHandler, roots=roots))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -53,6 +53,7 @@ from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
 logger = logging.getLogger(__name__)
 
+ARTICLE_PAGE = "newscrawl_article_page"  # request meta: the article page an image request is for
 # Pillow's format name → the file extension the store uses. Nothing else is kept.
 RASTER_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 # A temporary file in the store older than this is a killed writer's (one lives for a moment, and several
@@ -214,7 +215,7 @@ class ImageMirror(FilesPipeline):
             else:
                 plan.download.append(url)
         self._plans[item.article_id] = plan
-        return [Request(url, headers={"Referer": item.url}, meta={"allow_offsite": True, "download_maxsize": self.max_size})
+        return [Request(url, meta={ARTICLE_PAGE: item.url, "allow_offsite": True, "download_maxsize": self.max_size})
                 for url in plan.download]
 
     def _files_before(self, article: Article) -> dict[str, StoredFile]:
@@ -243,6 +244,8 @@ class ImageMirror(FilesPipeline):
 
     async def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *,
                                item: Any = None) -> dict[str, Any]:
+        if (urlsplit(response.url).hostname or "") not in self.hosts:  # redirected elsewhere
+            raise NotStored("refused", "host_not_allowed", f"redirected to {response.url}")
         if response.status != 200:
             raise NotStored("failed", f"http_{response.status}")
         if not response.body:
@@ -295,6 +298,22 @@ class ImageMirror(FilesPipeline):
         if before is not None and before["status"] == "failed" and before["failed_since"] and may_pass(before["reason"]):
             return before
         return not_stored("failed", reason.reason, now)
+
+
+class ArticleReferer:
+    """Downloader middleware: an image request, and each redirect of it, sends its article page as
+    Referer, which is what the CDNs' hotlink protection checks (on a redirect, Scrapy would send the
+    image URL it came from)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticleReferer:
+        if not crawler.settings.get("NEWSCRAWL_IMAGES_STORE"):
+            raise NotConfigured("NEWSCRAWL_IMAGES_STORE is empty")
+        return cls()
+
+    def process_request(self, request: Request) -> None:
+        if page := request.meta.get(ARTICLE_PAGE):
+            request.headers["Referer"] = page
 
 
 def _with_files(image: Image, files: dict[str, StoredFile]) -> Image:

@@ -49,6 +49,7 @@ ADDONS = {"newscrawl.addon.Newscrawl": 0}
 
 DOWNLOADER_MIDDLEWARES = {
     "newscrawl.incremental.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
+    "newscrawl.images.ArticleReferer": 560,  # off unless NEWSCRAWL_IMAGES_STORE: image requests send their article as Referer
     "newscrawl.middlewares.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
     "newscrawl.capture.WarcCapture": 950,  # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
 }
@@ -114,6 +115,8 @@ NEWSCRAWL_WARC_MAX_SIZE = 1_000_000_000  # bytes after which a capture file is f
 NEWSCRAWL_IMAGES_STORE = ""
 NEWSCRAWL_IMAGES_MAX_SIZE = 20 * 1024 * 1024  # bytes: a larger image is refused, also while it downloads
 NEWSCRAWL_IMAGES_MAX_PIXELS = 50_000_000  # declared width × height above which an image is refused (a decompression bomb)
+# Image CDNs redirect (http → https, moved files): followed, and a file that ends on another host refused.
+IMAGEMIRROR_MEDIA_ALLOW_REDIRECTS = True
 NEWSCRAWL_IMAGES_RETRY_DAYS = 7  # later runs try a file that failed for a reason that may pass, for this long
 # Image URLs in posts: "original" (the sites' URLs) or "local" (stored files under NEWSCRAWL_POST_IMAGES_URL)
 NEWSCRAWL_POST_IMAGES = "original"

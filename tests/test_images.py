@@ -162,6 +162,8 @@ GONE, FLAKY, STALLS = f"{IMG}/20220604/s_84ff980269dd4ad5b2efef13f9ceb101.jpg", 
     f"{IMG}/20220604/s_baaad79a088042d0ab74e3cbb4c01718.png"
 SLOW, TWIN_A, TWIN_B = f"{IMG}/20220903/S5149d67a-5d76-450d-8f1b-a785e7af55f1.jpg", \
     f"{IMG}/20220903/e099f4fe-4f01-4f0a-9bdd-4ca198f8edc0.jpg", f"{IMG}/20220903/f2eb1bab-2d70-49d2-b751-3abfcbb3147c.jpg"
+MOVED, MOVED_AWAY = f"{IMG}/20220903/b3160ec48062483398d4274caf2e6d58.png", f"{IMG}/20220903/s_b3160ec48062483398d4274caf2e6d58.png"
+MOVED_TO = f"{IMG}/moved/b3160.png"
 OFFSITE = "https://evil.example/pixel.png"
 IMAGE_SETTINGS = {"NEWSCRAWL_POST_IMAGES": "local", "NEWSCRAWL_IMAGES_MAX_SIZE": "100000", "DOWNLOAD_TIMEOUT": "1"}
 
@@ -191,7 +193,8 @@ def _front_matter(post: str) -> dict:
 @pytest.fixture
 def hostile_images(tmp_path: Path):
     """The site with 快科技 833153's six image files made hostile or broken, and 848601's with a slow
-    one, two identical ones and an image on a host that is not the site's."""
+    one, two identical ones, one redirected on the CDN, one redirected off it, and an image on a host
+    that is not the site's."""
     root = tmp_path / "site"
     files = image_site(root)
     files[BOMB].write_bytes(png_bomb())
@@ -202,6 +205,11 @@ def hostile_images(tmp_path: Path):
     _fault(files, STALLS, {"stall": 3})
     _fault(files, SLOW, {"trickle": 0.5})
     files[TWIN_B].write_bytes(files[TWIN_A].read_bytes())
+    files[MOVED_TO] = root / IMAGE_HOST / "img" / "moved" / "b3160.png"
+    files[MOVED_TO].parent.mkdir()
+    files[MOVED_TO].write_bytes(picture(MOVED_TO))
+    files[MOVED].with_name(files[MOVED].name + ".redirect").write_text(MOVED_TO, encoding="utf-8")
+    files[MOVED_AWAY].with_name(files[MOVED_AWAY].name + ".redirect").write_text(OFFSITE, encoding="utf-8")
     page = root / "news.mydrivers.com" / "1" / "848" / "848601.htm"
     html = page.read_text(encoding="utf-8")
     first_image = html.index('<a href="https://img1.mydrivers.com')
@@ -236,21 +244,23 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     assert outcome[GONE] == ("failed", "http_404")
     assert outcome[FLAKY] == ("failed", "http_503")
     assert outcome[STALLS] == ("failed", "timeout")
-    assert outcome[OFFSITE] == ("refused", "host_not_allowed")
+    assert outcome[OFFSITE] == outcome[MOVED_AWAY] == ("refused", "host_not_allowed")
     assert outcome[SLOW] == ("stored", None)
     assert files_seen[FLAKY]["failed_since"] and files_seen[STALLS]["failed_since"]
     assert files_seen[GONE]["failed_since"] is None  # a 404 is not tried again
     for reason in ("refused/bomb", "refused/svg", "refused/too_large", "failed/http_404", "failed/http_503",
-                   "failed/timeout", "refused/host_not_allowed"):
+                   "failed/timeout"):
         assert first.stats[f"newscrawl/images/{reason}"] == 1, reason
-    assert len(re.findall(r"Image not stored", first.log)) == 7
+    assert first.stats["newscrawl/images/refused/host_not_allowed"] == 2
+    assert len(re.findall(r"Image not stored", first.log)) == 8, "\n".join(re.findall(r"Image not stored.*", first.log))
     assert "Traceback" not in first.log
     # Stored: byte for byte, named by content, the two identical pictures once.
     store = out / "images"
     stored = {url: record for url, record in files_seen.items() if record["status"] == "stored"}
+    assert (store / stored[MOVED]["path"]).read_bytes() == files[MOVED_TO].read_bytes()  # followed on the CDN
     for url, record in stored.items():
         data = (store / record["path"]).read_bytes()
-        assert data == files[url].read_bytes(), url
+        assert data == files[MOVED_TO if url == MOVED else url].read_bytes(), url
         assert record["checksum"] == hashlib.sha256(data).hexdigest() == Path(record["path"]).stem
     assert stored[TWIN_A]["path"] == stored[TWIN_B]["path"]
     assert len(list(store.glob("??/*"))) == len({record["path"] for record in stored.values()}) == len(stored) - 1
