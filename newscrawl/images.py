@@ -42,6 +42,7 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import MediaPipeline
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import error as twisted_error
+from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.threads import deferToThread
 
 from newscrawl.incremental import Incremental
@@ -178,6 +179,7 @@ class ImageMirror(FilesPipeline):
         self.incremental = crawler.get_extension(Incremental)
         self.fetches = getattr(crawler.spidercls, "fetches", True)  # False: `scrapy reparse`, no network
         self._plans: dict[str, _Plan] = {}
+        self._in_flight = DeferredSemaphore(max(1, settings.getint("CONCURRENT_REQUESTS")))
         removed = sum(remove_stale_temporaries(folder, _STALE_AFTER) for folder in self.root.glob("??"))
         if removed:
             crawler.stats.set_value("newscrawl/images/stale_temporaries", removed)
@@ -236,14 +238,17 @@ class ImageMirror(FilesPipeline):
             return (self.root / (before["path"] or "")).is_file()
         return before["reason"] != "host_not_allowed" and not retry_wanted(before, now, self.retry_window)
 
-    def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None) -> None:
-        """Always download what get_media_requests asks for (it has decided already)."""
-        return None
+    async def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None) -> None:
+        """Download what get_media_requests asks for (it has decided already), once one of the
+        CONCURRENT_REQUESTS places for an image being downloaded or stored is free: storing (an fsync
+        per file) is slower than downloading, and the bytes of images waiting for it would pile up."""
+        await maybe_deferred_to_future(self._in_flight.acquire())
 
     # A download's outcome ------------------------------------------------------------------------
 
     async def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *,
                                item: Any = None) -> dict[str, Any]:
+        # What raises here goes to media_failed (FilesPipeline's flow), which frees the place.
         if (urlsplit(response.url).hostname or "") not in self.hosts:  # redirected elsewhere
             raise NotStored("refused", "host_not_allowed", f"redirected to {response.url}")
         if response.status != 200:
@@ -251,6 +256,7 @@ class ImageMirror(FilesPipeline):
         if not response.body:
             raise NotStored("failed", "empty")
         path, checksum, new = await maybe_deferred_to_future(deferToThread(self._keep, response.body, info))
+        self._in_flight.release()
         stats = self.crawler.stats
         stats.inc_value("newscrawl/images/stored")
         if new:
@@ -271,6 +277,8 @@ class ImageMirror(FilesPipeline):
         return path, checksum, new
 
     def media_failed(self, failure: Any, request: Request, info: MediaPipeline.SpiderInfo) -> None:
+        """A download that failed, or a downloaded file not kept (media_downloaded raised)."""
+        self._in_flight.release()
         raise failure_reason(failure.value)
 
     def item_completed(self, results: list[tuple[bool, Any]], item: Any, info: MediaPipeline.SpiderInfo) -> Any:
