@@ -8,6 +8,8 @@ import json
 import os
 import random
 import re
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -223,7 +225,6 @@ def _crawl(server: Server, out: Path, **settings: str):
     out.mkdir(parents=True, exist_ok=True)
     args = crawl_command(out, server, "-a", "tag=xiaomi12_ultra", incremental=True,
                          settings={"NEWSCRAWL_IMAGES_STORE": str(out / "images"), **IMAGE_SETTINGS, **settings})
-    import subprocess
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
     return read_output(out, "mydrivers", done.returncode, done.stderr)
 
@@ -423,8 +424,6 @@ def test_both_state_backends_keep_an_export_with_images_to_retry_pending(tmp_pat
 def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_path: Path):
     """`scrapy reparse` (no network) over a capturing, mirroring crawl: the same articles, the same
     records; a file missing from the store is not fetched but left to the next crawl (`not_fetched`)."""
-    import subprocess
-    import sys
 
     root = tmp_path / "site"
     image_site(root)
@@ -484,7 +483,6 @@ def test_image_settings_are_checked_before_anything_is_fetched(overrides: dict[s
 
 
 def test_a_store_that_cannot_be_made_stops_the_run_with_one_line(tmp_path: Path, site_server):
-    import subprocess
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -500,7 +498,6 @@ def test_a_full_image_store_exits_2_and_the_images_arrive_next_run(tmp_path: Pat
     """The store on a real tmpfs, full before the run: every article is exported all the same, each file
     is `failed` / `store_error`, the run says a person must look; with space again, the next run stores
     them and updates the articles."""
-    import subprocess
 
     from faults import can_mount_tmpfs, fill_disk, tmpfs
 
@@ -536,7 +533,6 @@ def test_a_full_image_store_exits_2_and_the_images_arrive_next_run(tmp_path: Pat
 def test_distributed_another_worker_retries_the_image_one_worker_could_not_get(tmp_path: Path, redis_server: str):
     """On Redis: w1 exports the article with a file that failed (503); w2's run fetches the article
     again — exported, but still pending — and exports the update with the file."""
-    import subprocess
 
     root = tmp_path / "site"
     files = image_site(root)
@@ -568,3 +564,12 @@ def test_distributed_another_worker_retries_the_image_one_worker_could_not_get(t
 
     db = redis.Redis.from_url(redis_server, decode_responses=True)
     assert db.hlen("newscrawl:mydrivers:pending:articles") == 0 and db.hlen("newscrawl:mydrivers:claims") == 0
+
+
+def test_stored_files_maps_each_stored_url_to_its_path():
+    stored = {"status": "stored", "path": "ab/x.png", "checksum": "x", "reason": None, "failed_since": None}
+    images = [{"url": A, "thumbnail": B, "alt": None, "file": stored, "thumbnail_file": _failed("timeout", None)},
+              {"url": "https://img1.mydrivers.com/c.png", "thumbnail": "https://img1.mydrivers.com/c.png", "alt": None,
+               "file": {**stored, "path": "cd/c.png"}, "thumbnail_file": None},
+              {"url": "https://img1.mydrivers.com/d.png", "thumbnail": "https://img1.mydrivers.com/d.png", "alt": None}]
+    assert stored_files(images) == {A: "ab/x.png", "https://img1.mydrivers.com/c.png": "cd/c.png"}
