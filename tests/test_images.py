@@ -447,12 +447,14 @@ def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_pat
     assert unchanged.returncode == 0, unchanged.stderr[-3000:]
     assert "0 new, 0 updated, 2 unchanged" in unchanged.stderr
     assert "Image not stored" not in unchanged.stderr
-    gone = first.items[0]["images"][0]["file"]["path"]
+    # 833153: an article with tags (the only article of a run, it alone makes the field coverage alarm's sample)
+    seed = next(item for item in first.items if item["article_id"] == SEED)
+    gone = seed["images"][0]["file"]["path"]
     (out / "images" / gone).unlink()
     done = reparse()
     assert done.returncode == 0, done.stderr[-3000:]
     [update] = [json.loads(line) for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()][2:]
-    assert update["article_id"] == first.items[0]["article_id"] and update["revision"] == 2
+    assert update["article_id"] == SEED and update["revision"] == 2
     record = update["images"][0]["file"]
     assert (record["status"], record["reason"]) == ("failed", "not_fetched") and record["failed_since"]
 
