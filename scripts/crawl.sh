@@ -4,7 +4,8 @@
 # a real HTTP server on 127.0.0.1 (NEWSCRAWL_OFFLINE_ROOT). An incremental run, as a scheduled job
 # would do it: appends new articles to output/mydrivers.jsonl, writes output/posts/mydrivers/*.md and
 # output/feeds/, keeps output/mydrivers.state.sqlite (run it again: nothing new, nothing written).
-# Arguments go to `scrapy crawl` in place of the default `-a tag=xiaomi12_ultra` (e.g. -a tag=windows_11 -a max_pages=2).
+# Arguments go to `scrapy crawl` (e.g. -a tag=windows_11 -a max_pages=2, or -s NAME=VALUE); without a
+# `-a tag=` or `-a url=` among them, the crawl is of the default tag, xiaomi12_ultra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -18,7 +19,10 @@ root=$(sed -n 's/^serving //p' "$log")
 [ -n "$root" ] || { echo "the bundled-site server did not start" >&2; exit 1; }
 echo "bundled site served at $root" >&2
 
-if [ "$#" -eq 0 ]; then set -- -a tag=xiaomi12_ultra; fi
+case " $* " in
+    *" tag="* | *" url="* | *" -atag="* | *" -aurl="*) ;;
+    *) set -- -a tag=xiaomi12_ultra "$@" ;;
+esac
 scrapy crawl mydrivers "$@" -s NEWSCRAWL_OFFLINE_ROOT="$root"
 echo "output/mydrivers.jsonl now holds $(wc -l < output/mydrivers.jsonl) article(s); posts in output/posts/mydrivers/;" \
      "Atom feeds in output/feeds/; summary in output/mydrivers.summary.json;" \
