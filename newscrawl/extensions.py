@@ -2,7 +2,8 @@
 history (NEWSCRAWL_RUNS_FILE) when the crawl ends.
 
 The summary holds the figures an operator watches (pages fetched; articles new, updated, skipped as
-known, unchanged; drops by reason; errors; duration; the layout alarm if it fired); the file adds,
+known, unchanged; drops by reason; errors; duration; the layout alarm if it fired; image files stored,
+kept, failed and refused when images are mirrored); the file adds,
 under "stats", all of Scrapy's stats, which the log shows only at DEBUG (Scrapy's own dump is off:
 STATS_DUMP). The run history keeps one summary per run, without the stats, for `scrapy report`.
 """
@@ -36,10 +37,10 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
     if stats.get("spidermon/validation/items/dropped"):
         dropped["schema_invalid"] = stats["spidermon/validation/items/dropped"]
     http_errors = sum(value for key, value in stats.items() if key.startswith("httperror/response_ignored_status_count/"))
-    return {
+    summary = {
         "finish_reason": reason,
         "duration_seconds": round(duration, 3),
-        "pages_fetched": count("downloader/response_count"),
+        "pages_fetched": count("downloader/response_count") - count("newscrawl/images/responses"),
         "listing_pages": count("newscrawl/listing/pages"),
         "articles": {
             "new": count("newscrawl/articles/new"),
@@ -59,6 +60,14 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
         "pending": {"listing_pages": count("newscrawl/pending/listing_pages"), "articles": count("newscrawl/pending/articles")},
         "exit_code": exit_code(stats),
     }
+    if any(key.startswith("newscrawl/images/") for key in stats):  # images mirrored (newscrawl.images)
+        def outcomes(kind: str) -> int:
+            return sum(value for key, value in stats.items() if key.startswith(f"newscrawl/images/{kind}/"))
+
+        summary["images"] = {"stored": count("newscrawl/images/stored"), "kept": count("newscrawl/images/kept"),
+                             "failed": outcomes("failed"), "refused": outcomes("refused"),
+                             "bytes": count("newscrawl/images/bytes")}
+    return summary
 
 
 class RunSummary:
@@ -85,11 +94,14 @@ class RunSummary:
         summary["mode"] = "incremental" if incremental else "one-off (no crawl state: new and updated not told apart)"
         logger.info(
             "Run summary: %d pages fetched, %d exported (%d new, %d updated), %d skipped as known, %d unchanged, "
-            "%d dropped%s, %d errors, %.1f s (%s, %s)%s",
+            "%d dropped%s, %d errors, %.1f s (%s, %s)%s%s",
             summary["pages_fetched"], articles["exported"], articles["new"], articles["updated"], articles["skipped_known"],
             articles["unchanged"], sum(summary["dropped"].values()),
             f" {summary['dropped']}" if summary["dropped"] else "", sum(errors.values()), summary["duration_seconds"],
-            reason, "incremental" if incremental else "one-off", f"; ALARM: {summary['alarm']}" if summary["alarm"] else "",
+            reason, "incremental" if incremental else "one-off",
+            "; images: {stored} stored, {kept} kept from earlier runs, {failed} failed, {refused} refused".format(**summary["images"])
+            if "images" in summary else "",
+            f"; ALARM: {summary['alarm']}" if summary["alarm"] else "",
         )
         for attention_reason, meaning in summary["needs_attention"].items():
             logger.error("Needs attention (exit 2): %s — %s", attention_reason, meaning)

@@ -217,8 +217,7 @@ class ImageMirror(FilesPipeline):
             else:
                 plan.download.append(url)
         self._plans[item.article_id] = plan
-        return [Request(url, meta={ARTICLE_PAGE: item.url, "allow_offsite": True, "download_maxsize": self.max_size})
-                for url in plan.download]
+        return [Request(url, meta={ARTICLE_PAGE: item.url, "download_maxsize": self.max_size}) for url in plan.download]
 
     def _files_before(self, article: Article) -> dict[str, StoredFile]:
         """URL → file record, from the article's exported line (nothing in a one-off run)."""
@@ -249,6 +248,7 @@ class ImageMirror(FilesPipeline):
     async def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *,
                                item: Any = None) -> dict[str, Any]:
         # What raises here goes to media_failed (FilesPipeline's flow), which frees the place.
+        self.crawler.stats.inc_value("newscrawl/images/responses")  # not pages (the run summary's count)
         if (urlsplit(response.url).hostname or "") not in self.hosts:  # redirected elsewhere
             raise NotStored("refused", "host_not_allowed", f"redirected to {response.url}")
         if response.status != 200:
@@ -308,18 +308,24 @@ class ImageMirror(FilesPipeline):
         return not_stored("failed", reason.reason, now)
 
 
-class ArticleReferer:
-    """Downloader middleware: an image request, and each redirect of it, sends its article page as
-    Referer, which is what the CDNs' hotlink protection checks (on a redirect, Scrapy would send the
-    image URL it came from)."""
+class ImageRequests:
+    """Downloader middleware, ahead of Scrapy's offsite filter: requests to the site's image hosts may
+    leave the site's own hosts (the images, and the hosts' robots.txt, which is obeyed as the pages'
+    is); an image request, and each redirect of it, sends its article page as Referer, which is what
+    the CDNs' hotlink protection checks (on a redirect, Scrapy would send the image URL it came from)."""
+
+    def __init__(self, hosts: frozenset[str]) -> None:
+        self.hosts = hosts
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ArticleReferer:
+    def from_crawler(cls, crawler: Crawler) -> ImageRequests:
         if not crawler.settings.get("NEWSCRAWL_IMAGES_STORE"):
             raise NotConfigured("NEWSCRAWL_IMAGES_STORE is empty")
-        return cls()
+        return cls(frozenset(crawler.spidercls.site.image_hosts))
 
     def process_request(self, request: Request) -> None:
+        if (urlsplit(request.url).hostname or "") in self.hosts:
+            request.meta["allow_offsite"] = True
         if page := request.meta.get(ARTICLE_PAGE):
             request.headers["Referer"] = page
 

@@ -48,8 +48,10 @@ DOWNLOAD_HANDLERS = {
 ADDONS = {"newscrawl.addon.Newscrawl": 0}
 
 DOWNLOADER_MIDDLEWARES = {
+    # Off unless NEWSCRAWL_IMAGES_STORE: the site's image hosts pass the offsite filter (50), and image
+    # requests send their article as Referer.
+    "newscrawl.images.ImageRequests": 40,
     "newscrawl.incremental.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
-    "newscrawl.images.ArticleReferer": 560,  # off unless NEWSCRAWL_IMAGES_STORE: image requests send their article as Referer
     "newscrawl.middlewares.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
     "newscrawl.capture.WarcCapture": 950,  # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
 }

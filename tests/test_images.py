@@ -166,6 +166,7 @@ SLOW, TWIN_A, TWIN_B = f"{IMG}/20220903/S5149d67a-5d76-450d-8f1b-a785e7af55f1.jp
     f"{IMG}/20220903/e099f4fe-4f01-4f0a-9bdd-4ca198f8edc0.jpg", f"{IMG}/20220903/f2eb1bab-2d70-49d2-b751-3abfcbb3147c.jpg"
 MOVED, MOVED_AWAY = f"{IMG}/20220903/b3160ec48062483398d4274caf2e6d58.png", f"{IMG}/20220903/s_b3160ec48062483398d4274caf2e6d58.png"
 MOVED_TO = f"{IMG}/moved/b3160.png"
+DISALLOWED = f"{IMG}/20220903/Se099f4fe-4f01-4f0a-9bdd-4ca198f8edc0.jpg"  # by the image host's robots.txt
 OFFSITE = "https://evil.example/pixel.png"
 IMAGE_SETTINGS = {"NEWSCRAWL_POST_IMAGES": "local", "NEWSCRAWL_IMAGES_MAX_SIZE": "100000", "DOWNLOAD_TIMEOUT": "1"}
 
@@ -195,8 +196,8 @@ def _front_matter(post: str) -> dict:
 @pytest.fixture
 def hostile_images(tmp_path: Path):
     """The site with 快科技 833153's six image files made hostile or broken, and 848601's with a slow
-    one, two identical ones, one redirected on the CDN, one redirected off it, and an image on a host
-    that is not the site's."""
+    one, two identical ones, one redirected on the CDN, one redirected off it, one the CDN's robots.txt
+    disallows, and an image on a host that is not the site's."""
     root = tmp_path / "site"
     files = image_site(root)
     files[BOMB].write_bytes(png_bomb())
@@ -212,6 +213,7 @@ def hostile_images(tmp_path: Path):
     files[MOVED_TO].write_bytes(picture(MOVED_TO))
     files[MOVED].with_name(files[MOVED].name + ".redirect").write_text(MOVED_TO, encoding="utf-8")
     files[MOVED_AWAY].with_name(files[MOVED_AWAY].name + ".redirect").write_text(OFFSITE, encoding="utf-8")
+    (root / IMAGE_HOST / "robots.txt").write_text(f"User-agent: *\nDisallow: {DISALLOWED.split(IMAGE_HOST)[1]}\n")
     page = root / "news.mydrivers.com" / "1" / "848" / "848601.htm"
     html = page.read_text(encoding="utf-8")
     first_image = html.index('<a href="https://img1.mydrivers.com')
@@ -248,14 +250,15 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     assert outcome[FLAKY] == ("failed", "http_503")
     assert outcome[STALLS] == ("failed", "timeout")
     assert outcome[OFFSITE] == outcome[MOVED_AWAY] == ("refused", "host_not_allowed")
+    assert outcome[DISALLOWED] == ("refused", "robots")  # the image host's robots.txt was fetched and obeyed
     assert outcome[SLOW] == ("stored", None)
     assert files_seen[FLAKY]["failed_since"] and files_seen[STALLS]["failed_since"]
     assert files_seen[GONE]["failed_since"] is None  # a 404 is not tried again
     for reason in ("refused/bomb", "refused/svg", "refused/too_large", "failed/http_404", "failed/http_503",
-                   "failed/timeout"):
+                   "failed/timeout", "refused/robots"):
         assert first.stats[f"newscrawl/images/{reason}"] == 1, reason
     assert first.stats["newscrawl/images/refused/host_not_allowed"] == 2
-    assert len(re.findall(r"Image not stored", first.log)) == 8, "\n".join(re.findall(r"Image not stored.*", first.log))
+    assert len(re.findall(r"Image not stored", first.log)) == 9, "\n".join(re.findall(r"Image not stored.*", first.log))
     assert "Traceback" not in first.log
     # Stored: byte for byte, named by content, the two identical pictures once.
     store = out / "images"
@@ -268,6 +271,10 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     assert stored[TWIN_A]["path"] == stored[TWIN_B]["path"]
     assert len(list(store.glob("??/*"))) == len({record["path"] for record in stored.values()}) == len(stored) - 1
     assert first.stats["newscrawl/images/already_in_store"] == 1
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["pages_fetched"] == first.stats["downloader/response_count"] - first.stats["newscrawl/images/responses"]
+    assert summary["images"] == {"stored": 6, "kept": 0, "failed": 3, "refused": 6, "bytes": first.stats["newscrawl/images/bytes"]}
+    assert "; images: 6 stored, 0 kept from earlier runs, 3 failed, 6 refused" in first.log
     for path in store.glob("??/*"):  # nothing hostile was kept, and files have the umask's permissions
         with Image.open(path) as image:
             assert image.format in ("JPEG", "PNG", "GIF", "WEBP")
