@@ -202,8 +202,9 @@ class SqliteState:
     @_locked
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
         """Record exports (with the tags they name) and the journal mark they end at, in one transaction;
-        their work is done (but for what an export's `pending` keeps pending). A revision never goes down (a journal read again from its start holds older
-        lines too), and neither do the tags and line it brought."""
+        their work is done (but for what an export's `pending` keeps pending). A revision never goes down
+        (a journal read again from its start holds older lines too), and neither do the tags and line it
+        brought."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             for e in exports:
