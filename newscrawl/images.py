@@ -131,17 +131,30 @@ class ContentAddressedStore(FSFilesStore):
 
     def __init__(self, basedir: str) -> None:
         super().__init__(basedir)
-        self._lock = threading.Lock()  # downloads finish on several threads: one of two twins writes
+        # Files are stored on several threads at once. Two downloads of the same bytes (twins) share a
+        # lock: one writes, the other waits until the file is there (it names it too). A lock lives while
+        # a thread uses it: [lock, users].
+        self._locks: dict[str, list[Any]] = {}
+        self._locks_lock = threading.Lock()
 
     def persist_file(self, path: str, buf: BytesIO, info: MediaPipeline.SpiderInfo, meta: Any = None,
                      headers: Any = None) -> bool:
         """Store the bytes under `path`; False when they were there already."""
         target = Path(self.basedir, *path.split("/"))
-        with self._lock:
-            if target.is_file():
-                return False
-            write_atomically(target, buf.getvalue(), "image-before-rename")
-            return True
+        with self._locks_lock:
+            entry = self._locks.setdefault(path, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                if target.is_file():
+                    return False
+                write_atomically(target, buf.getvalue(), "image-before-rename")
+                return True
+        finally:
+            with self._locks_lock:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._locks[path]
 
 
 @dataclass(slots=True)
