@@ -48,7 +48,7 @@ from twisted.internet.threads import deferToThread
 from newscrawl.incremental import Incremental
 from newscrawl.items import Article, Image, StoredFile
 from newscrawl.normalize.dates import to_utc_iso
-from newscrawl.normalize.images import may_pass, retry_wanted
+from newscrawl.normalize.images import file_records, may_pass, retry_wanted
 from newscrawl.outcome import CannotStart, attention
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
@@ -115,6 +115,11 @@ def failure_reason(error: BaseException) -> NotStored:
     if isinstance(error, _CONNECTION_ERRORS):
         return NotStored("failed", "connection", type(error).__name__)
     return NotStored("failed", "download_error", f"{type(error).__name__}: {error}")
+
+
+def on_hosts(url: str, hosts: frozenset[str]) -> bool:
+    """Whether `url` is on one of `hosts` (a site's image hosts)."""
+    return (urlsplit(url).hostname or "") in hosts
 
 
 def stored(path: str, checksum: str) -> StoredFile:
@@ -222,7 +227,7 @@ class ImageMirror(FilesPipeline):
             if before is not None and self._still_holds(before, now):
                 plan.decided[url] = before
                 self.crawler.stats.inc_value("newscrawl/images/kept")
-            elif (urlsplit(url).hostname or "") not in self.hosts:
+            elif not on_hosts(url, self.hosts):
                 plan.decided[url] = self._not_stored(url, item, NotStored("refused", "host_not_allowed"))
             elif not self.fetches:  # a file no earlier run stored: the next crawl of the article gets it
                 plan.decided[url] = self._not_stored(url, item, NotStored("failed", "not_fetched"), before,
@@ -236,10 +241,8 @@ class ImageMirror(FilesPipeline):
         """URL → file record, from the article's exported line (nothing in a one-off run)."""
         line = self.incremental.exported_line(article.article_id) if self.incremental is not None else None
         found: dict[str, StoredFile] = {}
-        for image in (line or {}).get("images", []):
-            for url, key in ((image["url"], "file"), (image["thumbnail"], "thumbnail_file")):
-                if image.get(key):
-                    found.setdefault(url, image[key])
+        for url, file in file_records((line or {}).get("images", [])):
+            found.setdefault(url, file)
         return found
 
     def _still_holds(self, before: StoredFile, now: float) -> bool:
@@ -262,7 +265,7 @@ class ImageMirror(FilesPipeline):
                                item: Any = None) -> dict[str, Any]:
         # What raises here goes to media_failed (FilesPipeline's flow), which frees the place.
         self.crawler.stats.inc_value("newscrawl/images/responses")  # not pages (the run summary's count)
-        if (urlsplit(response.url).hostname or "") not in self.hosts:  # redirected elsewhere
+        if not on_hosts(response.url, self.hosts):  # redirected elsewhere
             raise NotStored("refused", "host_not_allowed", f"redirected to {response.url}")
         if response.status != 200:
             raise NotStored("failed", f"http_{response.status}")
@@ -337,7 +340,7 @@ class ImageRequests:
         return cls(frozenset(crawler.spidercls.site.image_hosts))
 
     def process_request(self, request: Request) -> None:
-        if (urlsplit(request.url).hostname or "") in self.hosts:
+        if on_hosts(request.url, self.hosts):
             request.meta["allow_offsite"] = True
         if page := request.meta.get(ARTICLE_PAGE):
             request.headers["Referer"] = page

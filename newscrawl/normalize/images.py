@@ -4,6 +4,7 @@ the records of their stored files (newscrawl.images) say: which to retry, where 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -99,16 +100,21 @@ def retry_wanted(file: StoredFile | None, now: float, window: float) -> bool:
     return now - datetime.fromisoformat(file["failed_since"]).timestamp() < window
 
 
+def file_records(images: list[Image]) -> Iterator[tuple[str, StoredFile]]:
+    """(URL, record) of every file `images` have a record of: the full-size one, and the thumbnail where
+    it is another URL. Nothing for images not mirrored."""
+    for image in images:
+        if file := image.get("file"):
+            yield image["url"], file
+        if thumbnail := image.get("thumbnail_file"):
+            yield image["thumbnail"], thumbnail
+
+
 def awaiting_retry(images: list[Image], now: float, window: float) -> bool:
     """Whether a later run should fetch some of these images' files again (`retry_wanted`)."""
-    return any(retry_wanted(image.get(key), now, window) for image in images for key in ("file", "thumbnail_file"))  # type: ignore[misc]
+    return any(retry_wanted(file, now, window) for _, file in file_records(images))
 
 
 def stored_files(images: list[Image]) -> dict[str, str]:
     """Image URL → its stored file's path in the store, for every file of `images` that was stored."""
-    found: dict[str, str] = {}
-    for image in images:
-        for url, file in ((image["url"], image.get("file")), (image["thumbnail"], image.get("thumbnail_file"))):
-            if file and file["status"] == "stored" and file["path"]:
-                found[url] = file["path"]
-    return found
+    return {url: file["path"] for url, file in file_records(images) if file["status"] == "stored" and file["path"]}
