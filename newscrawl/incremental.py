@@ -122,6 +122,7 @@ class Incremental:
         self._listed: dict[str, Known | None] = {}
         self._commit_barriers: list[Callable[[], None]] = []
         self._last_activity = time.monotonic()
+        self.rebuilt = False  # the state was new, and learnt what was exported from the journals
         self.released_claims = state.release_own_claims()
         self.recovered = self._recover()
         posts = settings.get("NEWSCRAWL_POSTS_DIR")
@@ -172,8 +173,11 @@ class Incremental:
         return component
 
     def _recover(self) -> int:
-        """Record the journal lines a crash or a failed commit left unrecorded; say what was repaired."""
-        recovery = self.journal.recover(self.state.journal_mark(self.journal_key), self.crawler.spidercls.site.name)
+        """Record the journal lines the state has not (a crash, a failed commit, a lost `-wal` file, a
+        state rebuilt from the journals); say what was repaired. A state that was behind its journal may
+        have lost pending work too, so no walk is taken as complete any more: each is walked whole once."""
+        recorded = self.state.journal_mark(self.journal_key)
+        recovery = self.journal.recover(recorded, self.crawler.spidercls.site.name)
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
         site = self.crawler.spidercls.site
@@ -184,6 +188,9 @@ class Incremental:
             logger.info("The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
                         len(recovery.lines))
             return 0
+        if recovery.lines:
+            self.state.forget_walks()
+        self.rebuilt = recorded is None and bool(recovery.lines)
         return len(recovery.lines)
 
     # Questions the spider asks -------------------------------------------------------------------
@@ -230,11 +237,19 @@ class Incremental:
             return False
 
     def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
-                       shown: Sequence[str] = ()) -> bool:
-        """In one write: the listing page `done` is done (None: no page) and the articles it `shown` are its
-        tag's; `articles` and `pages` are pending."""
-        what = f"listing page {done.url}" if done is not None else "this run's walks and requested articles"
-        return self._write(what, self.state.record_pending, done, articles, pages, shown)
+                       shown: Sequence[str] = (), ends_walk: bool = False) -> bool:
+        """In one write: the listing page `done` is done (None: no page), the articles it `shown` are its
+        tag's, and (`ends_walk`) its walk reached its end; `articles` and `pages` are pending."""
+        what = f"listing page {done.url}" if done is not None else "this run's requested articles"
+        return self._write(what, self.state.record_pending, done, articles, pages, shown, ends_walk)
+
+    def complete_walks(self) -> set[str]:
+        """The walks once followed to their end (newscrawl.spiders.walk); none when the state cannot say."""
+        try:
+            return self.state.complete_walks()
+        except Exception as error:  # the backend's own errors: walking whole is always safe
+            logger.error("Could not read which walks are complete from the crawl state: %s", error)
+            return set()
 
     def tags_of(self, article_ids: list[str]) -> list[str]:
         """The walks of the tags these exported articles name (remembered: follow_tags without fetching them)."""
@@ -245,8 +260,10 @@ class Incremental:
             return []
         return list(dict.fromkeys(walk for article_id in article_ids for walk in named.get(article_id, ())))
 
-    def listing_gone(self, url: str) -> bool:
-        return self._write(f"listing page {url} as gone", self.state.listing_gone, url)
+    def listing_gone(self, page: ListingPage) -> bool:
+        """A listing page answered 404/410: settled; past the first page, its walk ends there."""
+        return self._write(f"listing page {page.url} as gone", self.state.listing_gone, page.url,
+                           page.walk if page.page > 1 else None)
 
     def settled(self, article_ids: list[str]) -> bool:
         return self._write("articles as settled", self.state.articles_settled, article_ids)

@@ -7,9 +7,9 @@ ends the walk). A tag's walk fetches at most NEWSCRAWL_MAX_PAGES listing pages p
 Across runs (newscrawl.incremental, reached through the crawler): articles already exported are not
 fetched again (unless `-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so); the walk's frontier is kept
 in the crawl state — every listing page found and not yet fetched, every article found and not yet
-exported — and each run starts with it, so a page cap, a 5xx, a reset or a kill only delays work. A
-tag's pagination stops at the first page whose articles are all known: what lies beyond was walked
-before or is in the frontier. Page 1 of every tag is fetched every run.
+exported — and each run starts with it, so a page cap, a 5xx, a reset or a kill only delays work.
+Page 1 of every tag is fetched every run; how far its pagination is followed is the walk policy's
+(newscrawl.spiders.walk): past pages of known articles until a walk of the tag has reached its end.
 
 Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`), handed
 over as one `extract.Page`, in a child process when NEWSCRAWL_PARSE_PROCESS is on (the
@@ -38,6 +38,7 @@ from newscrawl.normalize.encoding import decode_html
 from newscrawl.outcome import CannotStart, attention
 from newscrawl.parse_process import ParseProcess
 from newscrawl.sites import Site
+from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
 from newscrawl.state import ListingPage, PendingArticle
 
 GONE = (404, 410)  # a page answering these is not coming back
@@ -127,9 +128,10 @@ class SiteSpider(NewscrawlSpider):
         self._max_pages_arg = _whole_number("max_pages", max_pages, 1) if max_pages is not None else None
         self.allowed_domains = list(self.site.hosts)
         self._seen_articles: set[str] = set()
-        self._seen_listings: set[str] = set()
+        self._requested_listings: dict[str, ListingPage] = {}  # this run's listing requests, by URL
         self._walk_pages: dict[str, int] = {}  # listing pages requested this run, per walk
-        self._rewalks: set[str] = set()  # walks to follow to their end, past known pages (a pending first page)
+        self._complete_walks: set[str] = set()  # walks once followed to their end (the state's)
+        self._frontiers: dict[str, int] = {}  # per walk, the page an earlier run stopped at that this run resumes
 
     @property
     def max_pages(self) -> int:
@@ -140,30 +142,27 @@ class SiteSpider(NewscrawlSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.incremental = self.crawler.get_extension(Incremental)
         self.parse_process = self.crawler.get_extension(ParseProcess)
-        walks = {tag: ListingPage(tag, tag, 1, 0) for tag in self.tags}
+        pages = [ListingPage(tag, tag, 1, 0) for tag in self.tags]
         articles = [PendingArticle(article_id, url, 0) for url in self.article_urls
                     if (article_id := self.site.article_id(url)) is not None]
         if self.incremental is not None:
             self._report_repairs(self.incremental)
             listings, pending_articles = self.incremental.pending()
-            for page in listings:
-                if page.page == 1 and page.walk in walks:
-                    self._rewalks.add(page.walk)
-                elif page.walk in walks or 0 < page.depth <= self.follow_tags:
-                    walks.setdefault(page.url, page)
+            resumed = [page for page in resumed_pages(listings, self.tags, self.follow_tags) if page.url not in self.tags]
+            self._frontiers = frontiers(resumed)
+            self._complete_walks = self.incremental.complete_walks()
             fresh = self.incremental.fresh([article.article_id for article in articles])
             articles = [article for article in articles if article.article_id not in fresh]
-            # Each walk's first page is pending until it has been processed: a run that ends before (a kill,
-            # or a failed write of what page 1 showed) makes the next run walk the tag to its end again.
             # Articles asked for by URL are pending until exported, like those found on listing pages.
-            if not self.incremental.record_pending(None, articles, [walks[tag] for tag in self.tags]):
-                self.logger.error("Not crawling: the crawl state cannot record this run's walks")
+            if articles and not self.incremental.record_pending(None, articles, []):
+                self.logger.error("Not crawling: the crawl state cannot record this run's requested articles")
                 return
             articles += pending_articles
-            if listings or pending_articles:
+            pages += resumed
+            if resumed or pending_articles:
                 self.logger.info("Resuming %d listing page(s) and %d article(s) earlier runs left pending",
-                                 len(listings), len(pending_articles))
-        for page in walks.values():
+                                 len(resumed), len(pending_articles))
+        for page in pages:
             if request := self._listing_request(page):
                 yield request
         for article in articles:
@@ -174,7 +173,11 @@ class SiteSpider(NewscrawlSpider):
         for stat, count, message in (
             ("newscrawl/article/released_claims", incremental.released_claims,
              "Released %d article claim(s) this worker held when it stopped"),
-            ("newscrawl/journal/recovered_lines", incremental.recovered, "Recovered %d journal line(s) a crash left unrecorded"),
+            ("newscrawl/journal/rebuilt_lines", incremental.recovered if incremental.rebuilt else 0,
+             "Rebuilt the crawl state from %d journal line(s): nothing exported before is exported again; "
+             "every tag is walked whole once"),
+            ("newscrawl/journal/recovered_lines", 0 if incremental.rebuilt else incremental.recovered,
+             "Recovered %d journal line(s) a crash left unrecorded (or a lost -wal file): every tag is walked whole once"),
             ("newscrawl/posts/stale_temporaries", incremental.stale_temporaries,
              "Removed %d temporary post file(s) a killed run left"),
         ):
@@ -185,10 +188,10 @@ class SiteSpider(NewscrawlSpider):
     # Requests ------------------------------------------------------------------------------------
 
     def _listing_request(self, page: ListingPage) -> scrapy.Request | None:
-        if page.url in self._seen_listings:
+        if page.url in self._requested_listings:
             self.crawler.stats.inc_value("newscrawl/listing/repeated_page")
             return None
-        self._seen_listings.add(page.url)
+        self._requested_listings[page.url] = page
         self._walk_pages[page.walk] = self._walk_pages.get(page.walk, 0) + 1
         self.crawler.stats.inc_value("newscrawl/listing/requested")
         # Listing pages change between runs: never let a dupefilter hide them.
@@ -241,22 +244,25 @@ class SiteSpider(NewscrawlSpider):
         if not found.article_urls and not found.end:
             stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
-        urls = found.article_urls
         limit = self.settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE")
-        if len(urls) > limit:
+        urls, cut = capped(found.article_urls, limit)
+        if cut:
             stats.inc_value("newscrawl/listing/links_capped")
             self.logger.warning("Listing page %s has %d article links: only the first %d (NEWSCRAWL_MAX_LINKS_PER_PAGE) "
-                                "are followed", response.url, len(urls), limit)
-            urls = urls[:limit]
+                                "are followed", response.url, len(found.article_urls), limit)
         ids = [self.site.article_id(url) for url in urls]
         known = self.incremental.fresh([i for i in ids if i]) if self.incremental else set()
         if known:
             stats.inc_value("newscrawl/articles/known", sum(1 for i in ids if i in known))
         wanted = {i: url for url, i in zip(urls, ids, strict=True) if i and i not in known}
-        next_pages = self._next_pages(found.next_url, listing, all_known=bool(ids) and known.issuperset(ids))
+        step = self._next_step(found.next_url, listing, all_known=bool(ids) and known.issuperset(ids))
+        next_pages = [ListingPage(found.next_url, listing.walk, listing.page + 1, listing.depth)] \
+            if found.next_url and records_next(step) else []
         if self.incremental is not None:
             self.incremental.record_pending(listing, [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
-                                            next_pages, [i for i in ids if i])
+                                            next_pages, [i for i in ids if i], ends_walk(step))
+        if ends_walk(step):
+            self._complete_walks.add(listing.walk)
         for url, article_id in zip(urls, ids, strict=True):
             if article_id in known:
                 continue
@@ -266,27 +272,32 @@ class SiteSpider(NewscrawlSpider):
             for walk in self.incremental.tags_of([i for i in ids if i in known]):
                 if request := self._tag_request(walk, listing.depth + 1):
                     yield request
-        for page in next_pages:
-            if self._walk_pages[page.walk] < self.max_pages:
+        if step is Step.FOLLOW:
+            for page in next_pages:
                 if request := self._listing_request(page):
                     yield request
-            else:
-                stats.inc_value("newscrawl/listing/max_pages_reached")
-                self.logger.info("Stopped %s at this run's page limit (%d); the next run goes on from %s",
-                                 listing.walk, self.max_pages, page.url)
 
-    def _next_pages(self, next_url: str | None, listing: ListingPage, all_known: bool) -> list[ListingPage]:
-        """The page after `listing` to walk to (now or in a later run), unless the walk ends here."""
-        if not next_url:
-            return []
-        if next_url in self._seen_listings:  # a link back to an earlier page: the walk has come round
-            self.crawler.stats.inc_value("newscrawl/listing/repeated_page")
-            return []
-        if all_known and listing.walk not in self._rewalks:
-            self.crawler.stats.inc_value("newscrawl/listing/stopped_at_known")
+    def _next_step(self, next_url: str | None, listing: ListingPage, all_known: bool) -> Step:
+        """What the walk policy makes of `listing`'s next link, counted and logged."""
+        earlier = self._requested_listings.get(next_url) if next_url else None
+        step = next_step(next_url=next_url, seen=earlier is not None,
+                         loops_back=earlier is not None and earlier.walk == listing.walk and earlier.page <= listing.page,
+                         all_known=all_known, complete=listing.walk in self._complete_walks,
+                         behind_frontier=listing.page < self._frontiers.get(listing.walk, 0),
+                         pages_requested=self._walk_pages.get(listing.walk, 0), budget=self.max_pages)
+        stats = self.crawler.stats
+        if step in (Step.CAME_ROUND, Step.MERGED):
+            stats.inc_value("newscrawl/listing/repeated_page")
+        elif step is Step.STOP_AT_KNOWN:
+            stats.inc_value("newscrawl/listing/stopped_at_known")
             self.logger.info("Every article on %s is known: not following its next page", listing.url)
-            return []
-        return [ListingPage(next_url, listing.walk, listing.page + 1, listing.depth)]
+        elif step is Step.DEFER:
+            stats.inc_value("newscrawl/listing/max_pages_reached")
+            self.logger.info("Stopped %s at this run's page limit (%d); the next run goes on from %s",
+                             listing.walk, self.max_pages, next_url)
+        elif step is Step.FOLLOW and all_known:
+            stats.inc_value("newscrawl/listing/walked_past_known")
+        return step
 
     def _listing_failed(self, failure: Failure) -> Failure:
         """A listing page that failed for a reason that may pass stays pending (its walk goes on from it
@@ -302,7 +313,7 @@ class SiteSpider(NewscrawlSpider):
                 self.logger.error("The first page of tag %s is gone (%s): is the tag right?", listing.url,
                                   failure.getErrorMessage())
             if self.incremental is not None:
-                self.incremental.listing_gone(listing.url)
+                self.incremental.listing_gone(listing)
         return failure
 
     def _article_failed(self, failure: Failure) -> Failure:

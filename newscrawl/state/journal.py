@@ -8,7 +8,10 @@ lines the state has not recorded yet; `recover` repairs both when the next run s
 - the same file, at least as long as the mark: its tail past the mark is read;
 - the same file, shorter than the mark (truncated in place): read from the start;
 - another file (the old one was rotated with `mv`, or removed): the old file is looked for beside it
-  by its identity and its tail repaired there, then the new file is read from the start.
+  by its identity and its tail repaired there, then the new file is read from the start;
+- no mark at all (a new state, or one rebuilt after its file was deleted): the rotated journals beside
+  it (`<journal>.N`, the oldest first) are read whole, then the journal, so a rebuilt state knows every
+  article exported before and exports none of them again.
 
 Recording a line again is harmless (the state keeps the highest revision), so reading too much is
 safe and reading too little is what the marks prevent. An append that fails (a full disk) is cut back
@@ -126,7 +129,16 @@ class Journal:
                 notes.append(f"the journal {self.path} is shorter than the state recorded ({current.offset} < "
                              f"{recorded.offset} bytes): truncated, or removed and made anew on the same inode; "
                              "read again from its start")
-        elif recorded is not None:
+        elif recorded is None:
+            for rotated_path in self.rotated():
+                rotated, _, torn = _scan(rotated_path, 0, site)
+                lines += rotated
+                notes.append(f"rebuilding the crawl state: {len(rotated)} line(s) of the rotated journal {rotated_path.name} "
+                             f"read{', a torn last line cut' if torn else ''}")
+            for compressed in sorted(self.path.parent.glob(self.path.name + ".*.gz")):
+                notes.append(f"rebuilding the crawl state: the compressed journal {compressed.name} is not read; "
+                             "decompress it beside the journal before the run, or its articles are exported again")
+        else:
             old = self._find_rotated(recorded, site)
             if old is not None:
                 rotated, _, torn = _scan(old, recorded.offset, site)
@@ -142,6 +154,15 @@ class Journal:
             notes.append(f"a torn last line of {self.path} cut (a crash or a full disk mid-write)")
         lines += found
         return Recovery(lines, JournalMark(end, current.device, current.inode), notes)
+
+    def rotated(self) -> list[Path]:
+        """The rotated journals beside this one (`<journal>.N`, regular files), the oldest (highest N) first."""
+        found = []
+        for candidate in self.path.parent.glob(self.path.name + ".*"):
+            suffix = candidate.name[len(self.path.name) + 1:]
+            if suffix.isdigit() and candidate.is_file() and not candidate.is_symlink():
+                found.append((int(suffix), candidate))
+        return [path for _, path in sorted(found, reverse=True)]
 
     def _find_rotated(self, recorded: JournalMark, site: str) -> Path | None:
         """The file the mark was taken on, if it is still in the journal's folder under another name. The

@@ -12,7 +12,8 @@ named tags/journal line), `published` (sorted set: id by publication time), `lis
 `named:<tag>` (sets: the ids a page of the tag's walk showed, the ids that name the tag), `claims`
 (id → worker|time), `journals` (journal → mark), `pending:articles` (id → url/depth, shared by all
 workers), `pending:listings:<worker>` (URL → walk/page/depth: each worker walks the listings itself),
-`schema` (2; a state without it predates tags and journal lines, and its journals are read again
+`complete_walks` (set: the walks once followed to their end, by any worker; absent in older states,
+so each walk is walked whole once more), `schema` (2; a state without it predates tags and journal lines, and its journals are read again
 from their start, as SQLite's migration does).
 """
 
@@ -182,10 +183,12 @@ class RedisState:
                 for article_id, value in self.db.hscan_iter(self.prefix + "pending:articles")]
 
     def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
-                       shown: Sequence[str] = ()) -> None:
+                       shown: Sequence[str] = (), ends_walk: bool = False) -> None:
         with self.db.pipeline(transaction=True) as batch:  # MULTI/EXEC: all or nothing
             if done is not None:
                 batch.hdel(self._listings, done.url)
+                if ends_walk:
+                    batch.sadd(self.prefix + "complete_walks", done.walk)
                 if shown:
                     batch.sadd(f"{self.prefix}listed:{done.walk}", *shown)
             for page in pages:
@@ -194,8 +197,18 @@ class RedisState:
                 batch.hsetnx(self.prefix + "pending:articles", article.article_id, json.dumps([article.url, article.depth]))
             batch.execute()
 
-    def listing_gone(self, url: str) -> None:
-        self.db.hdel(self._listings, url)
+    def listing_gone(self, url: str, ends_walk: str | None = None) -> None:
+        with self.db.pipeline(transaction=True) as batch:
+            batch.hdel(self._listings, url)
+            if ends_walk is not None:
+                batch.sadd(self.prefix + "complete_walks", ends_walk)
+            batch.execute()
+
+    def complete_walks(self) -> set[str]:
+        return set(self.db.smembers(self.prefix + "complete_walks"))
+
+    def forget_walks(self) -> None:
+        self.db.delete(self.prefix + "complete_walks")
 
     def is_pending(self, article_id: str) -> bool:
         return bool(self.db.hexists(self.prefix + "pending:articles", article_id))

@@ -7,11 +7,12 @@ Tables (schema version in `PRAGMA user_version`):
 - tag_articles: which tag (walk) each article belongs to: shown on a page of its walk (`listed`), or
   named by the article (`named`);
 - journals: per journal, the mark the state has recorded up to (size, device, inode);
-- pending_listings / pending_articles: work found and not done yet (the walks' frontier).
+- pending_listings / pending_articles: work found and not done yet (the walks' frontier);
+- complete_walks: the walks (a tag's first listing page) that a walk once followed to their end.
 
 A state file of an older schema is migrated when opened: 0 (before pending work was kept), 1 (before
 tags and journal places were kept: the journal is read again from its start at the next run, which
-records them). A file of a newer schema, or one that is not a crawl state, is refused with a message
+records them), 2 (before walks were remembered complete: every walk is walked whole once more). A file of a newer schema, or one that is not a crawl state, is refused with a message
 saying so.
 """
 
@@ -31,7 +32,7 @@ from newscrawl.state.base import Export, Exported, Known, ListingPage, PendingAr
 from newscrawl.state.journal import JournalMark, LineRef
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class StateLock:
@@ -88,6 +89,7 @@ CREATE TABLE IF NOT EXISTS tag_articles (
     site TEXT NOT NULL, tag TEXT NOT NULL, article_id TEXT NOT NULL, listed INTEGER NOT NULL DEFAULT 0,
     named INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, tag, article_id));
 CREATE INDEX IF NOT EXISTS tags_by_article ON tag_articles (site, article_id);
+CREATE TABLE IF NOT EXISTS complete_walks (site TEXT NOT NULL, walk TEXT NOT NULL, PRIMARY KEY (site, walk));
 """ + _PENDING
 
 
@@ -177,13 +179,15 @@ class SqliteState:
                 _migrate_from_1(self.db)
             elif version == 1:
                 _migrate_from_1(self.db)
+            elif version == 2:
+                _run_script(self.db, _SCHEMA)  # no walk is known complete: each is walked whole once more
             elif version == 0 and tables:
                 raise StateUnusable(f"{path} is a SQLite file but not a crawl state (tables: {', '.join(sorted(tables))}); "
                                     "give NEWSCRAWL_STATE another path")
             else:
                 _run_script(self.db, _SCHEMA)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self.rereads_journals = version < SCHEMA_VERSION and bool(tables)
+        self.rereads_journals = version < 2 and bool(tables)
 
     # Exports -------------------------------------------------------------------------------------
 
@@ -283,13 +287,15 @@ class SqliteState:
 
     @_locked
     def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
-                       shown: Sequence[str] = ()) -> None:
-        """One transaction: the listing page `done` (if any) is done and the ids it `shown` belong to its
-        walk's tag; `articles` and `pages` are pending."""
+                       shown: Sequence[str] = (), ends_walk: bool = False) -> None:
+        """One transaction: the listing page `done` (if any) is done, the ids it `shown` belong to its
+        walk's tag, and (`ends_walk`) its walk has been followed to its end; `articles` and `pages` are pending."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             if done is not None:
                 self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, done.url))
+                if ends_walk:
+                    self.db.execute("INSERT OR IGNORE INTO complete_walks VALUES (?, ?)", (self.site, done.walk))
                 self.db.executemany("INSERT INTO tag_articles (site, tag, article_id, listed) VALUES (?, ?, ?, 1) "
                                     "ON CONFLICT (site, tag, article_id) DO UPDATE SET listed = 1",
                                     [(self.site, done.walk, article_id) for article_id in shown])
@@ -299,9 +305,23 @@ class SqliteState:
                                 [(self.site, a.article_id, a.url, a.depth) for a in articles])
 
     @_locked
-    def listing_gone(self, url: str) -> None:
+    def listing_gone(self, url: str, ends_walk: str | None = None) -> None:
+        """The listing page at `url` is gone; a page past the first ends its walk (`ends_walk`) there."""
         with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, url))
+            if ends_walk is not None:
+                self.db.execute("INSERT OR IGNORE INTO complete_walks VALUES (?, ?)", (self.site, ends_walk))
+
+    @_locked
+    def complete_walks(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT walk FROM complete_walks WHERE site = ?", (self.site,))}
+
+    @_locked
+    def forget_walks(self) -> None:
+        """No walk is known complete any more (the state is behind its journal: what it lost is unknown)."""
+        with self.db:
+            self.db.execute("DELETE FROM complete_walks WHERE site = ?", (self.site,))
 
     @_locked
     def articles_settled(self, article_ids: list[str]) -> None:

@@ -1,0 +1,141 @@
+"""Nothing lost, nothing twice in ordinary use: a new tag, a rebuilt state, a reset after a rotation,
+budgets. The walk policy (newscrawl.spiders.walk) and the state's memory of complete walks, end to end."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from conftest import run_crawl
+
+SOURCE_ARTICLE = "1/818/818612.htm"  # a real 快科技 page the synthetic articles are copies of
+
+
+def big_tag(root: Path, tag: str, count: int, per_page: int = 20, first_id: int = 3_000_000) -> list[str]:
+    """A tag `tag` of `count` articles (copies of a real page under new ids and titles), `per_page` a page,
+    paginated as 快科技 does (`<tag>_N.htm`, a 下一页 link). Returns the ids, newest (page 1) first."""
+    text = (root / SOURCE_ARTICLE).read_text(encoding="utf-8")
+    ids = []
+    for number in range(count):
+        article_id = first_id + number
+        page = text.replace("NVIDIA数字签名被盗", f"合成文章{article_id}")
+        target = root / f"1/{article_id // 1000}/{article_id}.htm"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+        ids.append(str(article_id))
+    pages = [ids[start : start + per_page] for start in range(0, len(ids), per_page)]
+    for number, chunk in enumerate(pages, start=1):
+        items = "".join(f'<li><h3><a href="https://news.mydrivers.com/1/{int(i) // 1000}/{i}.htm">合成文章{i}</a></h3>'
+                        f'<span class="time">2022-01-01 00:00</span></li>\n' for i in chunk)
+        pager = f'<div class="pages"><a href="{tag}_{number + 1}.htm">下一页</a></div>' if number < len(pages) else ""
+        name = f"{tag}.htm" if number == 1 else f"{tag}_{number}.htm"
+        (root / "tag" / name).write_text(f'<html><head><meta charset="utf-8"></head><body><ul id="newsleft_1">\n'
+                                         f'{items}</ul>{pager}</body></html>', encoding="utf-8")
+    return ids
+
+
+def exported(out: Path) -> Counter:
+    """(article id, revision) → how many times across the journal and its rotated files."""
+    counts: Counter = Counter()
+    for journal in sorted(out.glob("items.jsonl*")):
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            counts[(item["article_id"], item["revision"])] += 1
+    return counts
+
+
+def remove_state(out: Path) -> None:
+    for path in out.glob("state.sqlite*"):
+        path.unlink()
+
+
+def test_a_new_tag_is_walked_whole_though_its_first_page_is_known(tmp_path: Path, site_server):
+    """windows_11 and amd export every article on windowscaozuoxitong's page 1; its page 2 holds 762514."""
+    for tag in ("windows_11", "amd"):
+        assert run_crawl(tmp_path, site_server, "-a", f"tag={tag}", incremental=True).returncode == 0
+    before = exported(tmp_path / "out")
+    third = run_crawl(tmp_path, site_server, "-a", "tag=windowscaozuoxitong", incremental=True)
+    assert third.returncode == 0, third.log[-3000:]
+    new = set(exported(tmp_path / "out")) - set(before)
+    assert ("762514", 1) in new, sorted(new)
+    assert third.stats.get("newscrawl/listing/walked_past_known") == 1  # page 1 all known, walked through
+    again = run_crawl(tmp_path, site_server, "-a", "tag=windowscaozuoxitong", incremental=True)
+    assert again.returncode == 0 and again.stats["newscrawl/listing/stopped_at_known"] == 1  # now it is complete
+    assert again.stats["downloader/request_count"] == 2  # robots.txt and page 1
+
+
+def test_a_rebuilt_state_walks_the_backlog_and_exports_nothing_twice(tmp_path: Path, site_copy):
+    root, server = site_copy
+    ids = big_tag(root, "backlog", 100)
+    out = tmp_path / "out"
+    first = run_crawl(tmp_path, server, "-a", "tag=backlog", "-a", "max_pages=2", incremental=True)
+    assert first.returncode == 0, first.log[-3000:]
+    assert len(exported(out)) == 40
+    remove_state(out)
+    runs = []
+    for _ in range(6):
+        result = run_crawl(tmp_path, server, "-a", "tag=backlog", "-a", "max_pages=2", incremental=True)
+        assert result.returncode == 0, result.log[-3000:]
+        runs.append(result)
+        if not result.stats.get("newscrawl/pending/listing_pages"):
+            break
+    counts = exported(out)
+    assert sorted(counts) == sorted((i, 1) for i in ids), f"{len(counts)} of {len(ids)} exported"
+    assert max(counts.values()) == 1, [key for key, n in counts.items() if n > 1]
+    assert "Rebuilt the crawl state from 40 journal line(s)" in runs[0].log
+    assert "a crash left unrecorded" not in runs[0].log
+    assert not runs[-1].stats.get("newscrawl/pending/articles")
+
+
+def test_reset_after_a_rotation_exports_nothing_twice(tmp_path: Path, site_server):
+    """The documented recipes: rotate the journal (mv), later delete the state: the state rebuilt from
+    the journal and the rotated one knows every article."""
+    out = tmp_path / "out"
+    assert run_crawl(tmp_path, site_server, "-a", "tag=nvidia", incremental=True).returncode == 0
+    (out / "items.jsonl").rename(out / "items.jsonl.1")
+    assert run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True).returncode == 0
+    remove_state(out)
+    both = run_crawl(tmp_path, site_server, "-a", "tag=nvidia,laika", incremental=True)
+    assert both.returncode == 0, both.log[-3000:]
+    counts = exported(out)
+    assert max(counts.values()) == 1, [key for key, n in counts.items() if n > 1]
+    assert both.stats.get("newscrawl/articles/new", 0) == 0
+    assert "rotated journal items.jsonl.1 read" in both.log and "Rebuilt the crawl state" in both.log
+
+
+def test_a_page_budget_walks_a_new_tag_over_several_runs_without_loss(tmp_path: Path, site_copy):
+    """A tag deeper than the budget: each run goes on from where the last stopped, while new articles
+    push old ones to later pages, until the walk reaches its end; then runs stop at known pages."""
+    root, server = site_copy
+    ids = big_tag(root, "deep", 90)
+    out = tmp_path / "out"
+    results = []
+    for run in range(8):
+        if run == 2:  # 15 new articles arrive on page 1, shifting every page by 15
+            ids = big_tag(root, "deep", 105, first_id=2_999_985)
+        results.append(run_crawl(tmp_path, server, "-a", "tag=deep", "-a", "max_pages=2", incremental=True))
+        assert results[-1].returncode == 0, results[-1].log[-3000:]
+        if not results[-1].stats.get("newscrawl/pending/listing_pages") and run >= 2:
+            break
+    counts = exported(out)
+    assert sorted(counts) == sorted((i, 1) for i in ids)
+    last = run_crawl(tmp_path, server, "-a", "tag=deep", "-a", "max_pages=2", incremental=True)
+    assert last.stats["newscrawl/listing/stopped_at_known"] == 1 and last.stats["downloader/request_count"] == 2
+
+
+def test_an_upgraded_state_walks_each_tag_whole_once(tmp_path: Path, site_server):
+    """A schema-2 state (before walks were remembered) knows no complete walk."""
+    import sqlite3
+
+    out = tmp_path / "out"
+    assert run_crawl(tmp_path, site_server, "-a", "tag=windows_11", incremental=True).returncode == 0
+    with sqlite3.connect(out / "state.sqlite") as db:
+        db.execute("DROP TABLE complete_walks")
+        db.execute("PRAGMA user_version = 2")
+    upgraded = run_crawl(tmp_path, site_server, "-a", "tag=windows_11", incremental=True)
+    assert upgraded.returncode == 0, upgraded.log[-3000:]
+    assert upgraded.stats["newscrawl/listing/walked_past_known"] == 1
+    assert upgraded.stats.get("newscrawl/articles/new", 0) == 0
+    settled = run_crawl(tmp_path, site_server, "-a", "tag=windows_11", incremental=True)
+    assert settled.stats["newscrawl/listing/stopped_at_known"] == 1
