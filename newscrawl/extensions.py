@@ -21,7 +21,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from newscrawl.incremental import Incremental
+from newscrawl.incremental import Incremental, output_path
 from newscrawl.outcome import ALARM_STAT, ATTENTION_REASONS, exit_code, needs_attention
 from newscrawl.state.files import write_atomically
 
@@ -75,10 +75,8 @@ class RunSummary:
         self.crawler = crawler
         self.started = time.monotonic()
         self.started_at = datetime.now(timezone.utc)
-        path = crawler.settings.get("NEWSCRAWL_SUMMARY_FILE")
-        self.path = Path(path % {"name": crawler.spidercls.name}) if path else None
-        runs = crawler.settings.get("NEWSCRAWL_RUNS_FILE")
-        self.runs = Path(runs % {"name": crawler.spidercls.name}) if runs else None
+        self.path = output_path(crawler.settings, "NEWSCRAWL_SUMMARY_FILE", crawler.spidercls.name)
+        self.runs = output_path(crawler.settings, "NEWSCRAWL_RUNS_FILE", crawler.spidercls.name)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:

@@ -61,6 +61,12 @@ def worker_name(settings: BaseSettings) -> str:
     return settings.get("NEWSCRAWL_WORKER") or socket.gethostname()
 
 
+def output_path(settings: BaseSettings, setting: str, spider_name: str) -> Path | None:
+    """The file a path setting names for this spider and worker (`%(name)s`, `%(worker)s`); None when empty."""
+    pattern = settings.get(setting)
+    return Path(pattern % {"name": spider_name, "worker": worker_name(settings)}) if pattern else None
+
+
 def content_fields(line: dict[str, Any]) -> dict[str, Any]:
     """What makes a revision, of an article's line: everything but the fetch time, the revision number
     and the layout."""
@@ -96,9 +102,9 @@ def _export(article: Article, line: LineRef, site: Site, retry_images: bool) -> 
 
 
 def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
-    pattern = settings.get("NEWSCRAWL_JSONL")
-    path = Path(pattern % {"name": spider_name, "worker": worker})
-    if distributed and "%(worker)s" not in pattern:  # one journal per worker: `mydrivers.jsonl` → `mydrivers.w1.jsonl`
+    path = output_path(settings, "NEWSCRAWL_JSONL", spider_name)
+    assert path is not None  # Incremental.configured
+    if distributed and "%(worker)s" not in settings.get("NEWSCRAWL_JSONL"):  # one journal per worker: `mydrivers.jsonl` → `mydrivers.w1.jsonl`
         path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
     return path
 
@@ -151,7 +157,7 @@ class Incremental:
                 state = RedisState(redis_url, site, worker, settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
                 key = f"{worker}:{journal_path.name}"
             else:
-                state = SqliteState(Path(state_path % {"name": spider_name, "worker": worker}), site,
+                state = SqliteState(output_path(settings, "NEWSCRAWL_STATE", spider_name) or Path(state_path), site,
                                     settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"))
                 key = str(journal_path.resolve())
             component = cls(crawler, state, Journal(journal_path), key)

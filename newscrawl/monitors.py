@@ -1,13 +1,18 @@
 """The layout-break alarm (spidermon): when a site changes its markup, the run is marked failed.
 
 Checked when the spider closes:
-- field coverage (spidermon's FieldCoverageMonitor): each site module says which share of its
-  articles has each field (`Site.expected_coverage`); NEWSCRAWL_COVERAGE_RULES overrides per site;
+- field coverage (spidermon's FieldCoverageMonitor, judged on the sample's size): each site module
+  says which share of its articles has each field (`Site.expected_coverage`; NEWSCRAWL_COVERAGE_RULES
+  overrides per site), and a field fails only when so few of the run's articles have it that a site
+  still giving it at that share would show so few less often than NEWSCRAWL_ALARM_SIGNIFICANCE (1 %) —
+  a run that exported a handful of articles without tags is not a layout break, six without a picture
+  where half should have one are;
 - item validation against the project's JSON Schema (spidermon's ItemValidationMonitor; the
   validation pipeline drops invalid items);
 - listing pages without article links (`newscrawl/listing/empty`) and the share of fetched article
-  pages dropped for a missing title, date or body (NEWSCRAWL_ALARM_MAX_DROP_RATE) — the two ways a
-  layout change shows when no item is left to measure coverage on;
+  pages dropped for a missing title, date or body (over NEWSCRAWL_ALARM_MAX_DROP_RATE, judged on the
+  sample's size the same way) — the two ways a layout change shows when no item is left to measure
+  coverage on;
 - fields the site module's selectors missed and a fallback filled (`newscrawl/fallback/<field>`,
   newscrawl.sites.generic), and listing pages whose links came from the listing fallback
   (`newscrawl/listing/fallback`): the data keeps flowing, and the alarm names what to fix.
@@ -18,6 +23,7 @@ summary) and `scrapy crawl` exits 3 (newscrawl/commands/crawl.py).
 from __future__ import annotations
 
 import logging
+import math
 
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors import FieldCoverageMonitor, ItemValidationMonitor
@@ -29,6 +35,43 @@ logger = logging.getLogger(__name__)
 LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable",
                        "fallback_dates_disagree", "fallback_date_far_from_listing")
 FALLBACK_PREFIX = "newscrawl/fallback/"
+COVERAGE_PREFIX = "spidermon_field_coverage/"
+
+
+def at_most_chance(observed: int, trials: int, share: float) -> float:
+    """P(X ≤ observed) for X ~ Binomial(trials, share): how often `observed` or fewer of `trials` articles
+    would have a field that a site gives at `share`."""
+    if observed >= trials or share <= 0.0:
+        return 1.0
+    if share >= 1.0:
+        return 0.0
+    log_p, log_q = math.log(share), math.log1p(-share)
+    return min(1.0, sum(math.exp(math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
+                                 + k * log_p + (trials - k) * log_q) for k in range(observed + 1)))
+
+
+def shortfall(observed: int, trials: int, share: float, significance: float) -> bool:
+    """Whether `observed` of `trials` is too few to be chance for a share of `share` (a layout break)."""
+    return observed < share * trials and at_most_chance(observed, trials, share) < significance
+
+
+@monitors.name("Field Coverage Monitor")
+class SampledFieldCoverageMonitor(FieldCoverageMonitor):
+    """Spidermon's field coverage, with the shortfall judged against the sample's size (module docstring)."""
+
+    @monitors.name("test_check_if_field_coverage_rules_are_met")
+    def test_check_if_field_coverage_rules_are_met(self) -> None:
+        stats = self.data.stats
+        scraped = int(stats.get("item_scraped_count", 0))
+        if not scraped:
+            self.skipTest("No items were scraped.")
+        significance = self.crawler.settings.getfloat("NEWSCRAWL_ALARM_SIGNIFICANCE")
+        failures = []
+        for field, share in self.crawler.settings.getdict("SPIDERMON_FIELD_COVERAGE_RULES").items():
+            coverage = float(stats.get(COVERAGE_PREFIX + field, 0))
+            if shortfall(round(coverage * scraped), scraped, float(share), significance):
+                failures.append(f"{field} (expected {share}, got {coverage} in {scraped} article(s))")
+        self.assertTrue(not failures, msg="\nThe following items did not meet field coverage rules:\n" + "\n".join(failures))
 
 
 @monitors.name("Listing layout")
@@ -66,9 +109,11 @@ class ArticleDropRateMonitor(Monitor):
         fetched = sum(dropped.values()) + int(stats.get("item_scraped_count", 0)) + int(stats.get("newscrawl/articles/unchanged", 0))
         if not fetched:
             self.skipTest("no article page was parsed")
-        limit = self.data.crawler.settings.getfloat("NEWSCRAWL_ALARM_MAX_DROP_RATE")
+        settings = self.data.crawler.settings
+        limit = settings.getfloat("NEWSCRAWL_ALARM_MAX_DROP_RATE")
         rate = sum(dropped.values()) / fetched
-        if rate > limit:
+        kept = fetched - sum(dropped.values())  # few kept where most should be: the same test as coverage
+        if rate > limit and shortfall(kept, fetched, 1.0 - limit, settings.getfloat("NEWSCRAWL_ALARM_SIGNIFICANCE")):
             self.fail(f"{rate:.0%} of article pages dropped (limit {limit:.0%}): "
                       + ", ".join(f"{reason} {count}" for reason, count in dropped.items() if count))
 
@@ -87,5 +132,5 @@ class RaiseLayoutAlarm(Action):
 
 
 class LayoutAlarmSuite(MonitorSuite):
-    monitors = [FieldCoverageMonitor, ItemValidationMonitor, ListingLayoutMonitor, ArticleDropRateMonitor, FallbackMonitor]
+    monitors = [SampledFieldCoverageMonitor, ItemValidationMonitor, ListingLayoutMonitor, ArticleDropRateMonitor, FallbackMonitor]
     monitors_failed_actions = [RaiseLayoutAlarm]

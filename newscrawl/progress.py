@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from newscrawl.incremental import Incremental, worker_name
+from newscrawl.incremental import Incremental, output_path
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,7 @@ class Progress:
             what.append(f"{len(captures)} captured page(s)")
         incremental = self.crawler.get_extension(Incremental)
         if incremental is not None:
-            state = settings.get("NEWSCRAWL_REDIS_URL") or \
-                settings.get("NEWSCRAWL_STATE") % {"name": spider.name, "worker": worker_name(settings)}
+            state = settings.get("NEWSCRAWL_REDIS_URL") or output_path(settings, "NEWSCRAWL_STATE", spider.name)
             mode = f"incremental (journal {incremental.journal.path}, state {state})"
         else:
             mode = "one-off (" + ", ".join(str(uri) for uri in settings.getdict("FEEDS")) + ")"

@@ -133,6 +133,8 @@ NEWSCRAWL_REDIS_IDLE_TIMEOUT = 15  # seconds a distributed worker waits on an em
 NEWSCRAWL_REDIS_CLAIM_TTL = 600  # seconds after which another worker may take over an article claim
 NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site module's expected_coverage
 NEWSCRAWL_ALARM_MAX_DROP_RATE = 0.2  # share of article pages dropped for missing parts that raises the alarm
+# How unlikely a field's shortfall (or the drops) must be, for the run's number of articles, to be a layout break.
+NEWSCRAWL_ALARM_SIGNIFICANCE = 0.01
 # The HTTP client under newscrawl.offline's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
 # ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": ≈10 % faster here, and marked
 # experimental by Scrapy 2.19; docs/performance.md).

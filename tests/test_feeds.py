@@ -19,7 +19,7 @@ from newscrawl.sites import get_site
 from newscrawl.state import Export, JournalMark, LineRef, ListingPage
 from newscrawl.state.journal import Journal, read_line
 from newscrawl.state.redis import RedisState
-from newscrawl.state.sqlite import SqliteState
+from newscrawl.state.sqlite import SCHEMA_VERSION, SqliteState
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 STRICT = etree.XMLParser(recover=False, resolve_entities=False)
@@ -177,9 +177,9 @@ def test_a_state_of_schema_1_is_migrated_and_its_articles_reach_the_feeds(tmp_pa
     migrated = crawl(tmp_path, site_server, "-a", "tag=nvidia")
     assert migrated.returncode == 0, migrated.log[-3000:]
     assert migrated.items == fresh.items  # read again, written no more
-    assert migrated.stats["newscrawl/listing/stopped_at_known"] == 1
+    assert migrated.stats["newscrawl/listing/walked_past_known"] == 1  # no walk is known complete: walked whole once
     with sqlite3.connect(out / "state.sqlite") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert [text(e, "id") for e in entries(out / "feeds/mydrivers/nvidia.xml")] == \
         [i["url"] for i in latest_of(fresh.items, {i["article_id"] for i in fresh.items}, 50)]
 

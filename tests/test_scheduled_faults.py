@@ -20,6 +20,7 @@ from conftest import FIXTURES, REPO, Server, crawl_command, read_output, run_cra
 from faults import (Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, hold_write_lock,
                     journal_lines, mode, tmpfs)
 from newscrawl.state.journal import Journal, JournalMark
+from newscrawl.state.sqlite import SCHEMA_VERSION
 
 WINDOWS_11 = ["178519", "771820", "781034", "792466"]  # page 1: 178519, 792466; page 2: 781034, 771820
 
@@ -293,7 +294,7 @@ def test_a_state_of_the_previous_schema_is_migrated(tmp_path: Path, site_server)
     assert "newscrawl/journal/recovered_lines" not in migrated.stats  # an upgrade, not a crash's repair
     assert migrated.stats["newscrawl/listing/pages"] == 2  # the unclean walk was walked to its end again
     with sqlite3.connect(out / "state.sqlite") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize(("content", "message"), [

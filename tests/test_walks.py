@@ -139,3 +139,16 @@ def test_an_upgraded_state_walks_each_tag_whole_once(tmp_path: Path, site_server
     assert upgraded.stats.get("newscrawl/articles/new", 0) == 0
     settled = run_crawl(tmp_path, site_server, "-a", "tag=windows_11", incremental=True)
     assert settled.stats["newscrawl/listing/stopped_at_known"] == 1
+
+
+def test_small_runs_do_not_raise_the_layout_alarm(tmp_path: Path, site_server):
+    """A max_pages=1 run, then a plain run exporting page 2's articles (without tags); a -a url= run of an
+    article without tags: a handful of articles is no evidence of a layout break."""
+    first = run_crawl(tmp_path, site_server, "-a", "tag=xiaomi12_ultra", "-a", "max_pages=1", incremental=True)
+    assert first.returncode == 0, first.log[-3000:]
+    plain = run_crawl(tmp_path, site_server, "-a", "tag=xiaomi12_ultra", incremental=True)
+    assert plain.returncode == 0, plain.stats.get("newscrawl/alarm")
+    assert plain.stats["newscrawl/articles/new"] >= 1
+    one = run_crawl(tmp_path / "one", site_server, "-a", "url=https://news.mydrivers.com/1/848/848601.htm")
+    assert one.returncode == 0, one.stats.get("newscrawl/alarm")
+    assert [item["tags"] for item in one.items] == [[]]
