@@ -169,11 +169,16 @@ def crawl_command(server: str, settings: dict[str, str]) -> list[str]:
     return args
 
 
+def output_files(out: Path, worker: str = "") -> dict[str, str]:
+    """Every file a crawl writes, under `out`: the benchmark leaves the checkout's output/ alone."""
+    suffix = f".{worker}" if worker else ""
+    return {"NEWSCRAWL_JSONL": f"{out}/items.jsonl", "NEWSCRAWL_STATE": f"{out}/state.sqlite",
+            "NEWSCRAWL_POSTS_DIR": f"{out}/posts", "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary{suffix}.json",
+            "NEWSCRAWL_RUNS_FILE": f"{out}/runs{suffix}.jsonl", "NEWSCRAWL_FEEDS_DIR": f"{out}/feeds{suffix}"}
+
+
 def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False) -> dict:
-    files = {"NEWSCRAWL_JSONL": f"{out}/items.jsonl", "NEWSCRAWL_STATE": f"{out}/state.sqlite",
-             "NEWSCRAWL_POSTS_DIR": f"{out}/posts", "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary.json",
-             "NEWSCRAWL_FEEDS_DIR": f"{out}/feeds"}
-    log, usage = run_measured(crawl_command(server, {**files, **settings}), REPO)
+    log, usage = run_measured(crawl_command(server, {**output_files(out), **settings}), REPO)
     if usage["exit_status"] != 0:
         raise RuntimeError(f"crawl failed ({usage['exit_status']}):\n{log[-3000:]}")
     stats = json.loads((out / "summary.json").read_text(encoding="utf-8"))["stats"]
@@ -208,9 +213,8 @@ def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles
     workers = []
     try:
         for name in ("w1", "w2"):
-            distributed = {"NEWSCRAWL_REDIS_URL": f"redis://127.0.0.1:{port}/0", "NEWSCRAWL_WORKER": name,
-                           "NEWSCRAWL_JSONL": f"{out}/items.jsonl", "NEWSCRAWL_POSTS_DIR": f"{out}/posts",
-                           "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary.{name}.json", "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "2"}
+            distributed = {**output_files(out, name), "NEWSCRAWL_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+                           "NEWSCRAWL_WORKER": name, "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "2"}
             workers.append(subprocess.Popen(crawl_command(server, {**distributed, **settings}), cwd=REPO,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         journals = [out / "items.w1.jsonl", out / "items.w2.jsonl"]

@@ -48,6 +48,23 @@ class Server:
         self.process.wait(timeout=10)
 
 
+def _checkout_output() -> dict[str, tuple[int, int]]:
+    """The checkout's output/ folder: every file's size and modification time."""
+    folder = REPO / "output"
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in sorted(folder.rglob("*")) if path.is_file()} if folder.exists() else {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_output_untouched() -> Iterator[None]:
+    """Tests write only under temporary folders: the user's output/ is the same after the suite."""
+    before = _checkout_output()
+    yield
+    after = _checkout_output()
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"the test suite wrote into the checkout's output/: {changed[:20]}"
+
+
 @pytest.fixture(scope="session")
 def site_server() -> Iterator[Server]:
     server = Server([MYDRIVERS_SITE])

@@ -35,6 +35,7 @@ def test_crawl_help_lists_the_spider_arguments_examples_and_exit_codes():
     (["-a", "tag=https://example.com/tag/x.htm"], "-a tag=: "),
     (["-a", "url=https://news.mydrivers.com/tag/x.htm"], "-a url=: not a 快科技 article URL"),
     (["-a", "tag=xiaomi", "-a", "tags=xiaomi"], "unknown spider argument(s) tags; known: tag ("),
+    (["-a", "tag=xiaomi", "-a", "refresh=abc"], "-a refresh= must be 1 or 0 (true/false, yes/no), not 'abc'"),
     ([], "nothing to crawl: pass -a tag="),
     (["-a", "tag=xiaomi", "-s", "NEWSCRAWL_FEED_ITEMS=many"], "NEWSCRAWL_FEED_ITEMS must be a whole number ≥ 1, not 'many'"),
     (["-a", "tag=xiaomi", "-s", "NEWSCRAWL_OFFLINE_ROOT=http://example.com"], "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL"),
@@ -46,6 +47,20 @@ def test_a_bad_argument_or_setting_is_one_line_naming_it_and_exit_1(tmp_path: Pa
     errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line or "Traceback" in line]
     assert len(errors) == 1 and f"Cannot start: {message}" in errors[0], errors
     assert "Traceback" not in done.stderr and "Task exception" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["mydrivers", "-a", "tagxiaomi"], "Invalid -a value, use -a NAME=VALUE"),
+    (["mydrivers", "--bogus"], "unrecognised argument(s): --bogus"),
+    (["mydrivers", "-a", "tag=xiaomi", "extra"], "unrecognised argument(s): extra"),
+    ([], "give a spider name: cnbeta, mydrivers, oschina"),
+])
+def test_a_usage_error_is_one_line_and_exit_1(args: list[str], message: str):
+    """A command line that cannot run could not start (1), not "ran, but a person must look" (2)."""
+    done = scrapy("crawl", *args)
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if "Scrapy 2." not in line]
+    assert lines == [f"Cannot start: {message} (scrapy crawl --help)"], lines
 
 
 def test_an_unknown_spider_lists_the_spiders():

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -58,6 +59,17 @@ class _KeepLayout(argparse.RawDescriptionHelpFormatter, ScrapyHelpFormatter):
     """Scrapy's help layout, with the description's lines kept as written (tables of arguments and codes)."""
 
 
+def refuse_usage(command: str) -> Any:
+    """An `ArgumentParser.error` for a command line that cannot run: one line, exit 1 (could not start),
+    where argparse and Scrapy's UsageError would print the usage and exit 2 ("a person must look")."""
+
+    def error(message: str) -> NoReturn:
+        print(f"Cannot start: {message} (scrapy {command} --help)", file=sys.stderr)
+        sys.exit(CANNOT_START)
+
+    return error
+
+
 class Command(ScrapyCrawlCommand):
     default_settings = {"LOG_LEVEL": "INFO"}  # a start line, progress, the summary; -L DEBUG for everything
 
@@ -67,6 +79,7 @@ class Command(ScrapyCrawlCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.formatter_class = _KeepLayout
+        parser.error = refuse_usage("crawl")  # type: ignore[method-assign]
 
     def long_desc(self) -> str:
         sites = ", ".join(f"{name} ({site.display_name})" for name, site in all_sites().items())
@@ -81,8 +94,10 @@ class Command(ScrapyCrawlCommand):
         ])
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one spider name")
+        if not args:
+            raise UsageError("give a spider name: " + ", ".join(sorted(all_sites())))
+        if len(args) > 1:
+            raise UsageError(f"unrecognised argument(s): {' '.join(args[1:])}")
         assert self.crawler_process is not None
         try:
             crawler = self.crawler_process.create_crawler(args[0])

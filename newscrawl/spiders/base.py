@@ -74,6 +74,15 @@ def _whole_number(name: str, value: str | int, minimum: int) -> int:
     return number
 
 
+def _flag(name: str, value: str | int) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no", ""):
+        return False
+    raise CannotStart(f"-a {name}= must be 1 or 0 (true/false, yes/no), not {value!r}")
+
+
 def _permanent(failure: Failure) -> bool:
     """A failure the next run would meet again: 404/410, or a request refused on purpose (robots.txt,
     offsite, a bad redirect, exported by another worker). Anything else (5xx, resets, timeouts, DNS) may pass."""
@@ -124,7 +133,7 @@ class SiteSpider(NewscrawlSpider):
             raise CannotStart(f"nothing to crawl: pass -a tag=SLUG[,SLUG…] and/or -a url=ARTICLE_URL[,…] "
                               f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)")
         self.follow_tags = _whole_number("follow_tags", follow_tags, 0)
-        self.refresh = str(refresh).lower() in ("1", "true", "yes")
+        self.refresh = _flag("refresh", refresh)
         self._max_pages_arg = _whole_number("max_pages", max_pages, 1) if max_pages is not None else None
         self.allowed_domains = list(self.site.hosts)
         self._seen_articles: set[str] = set()
