@@ -8,31 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import run_crawl
-
-SOURCE_ARTICLE = "1/818/818612.htm"  # a real 快科技 page the synthetic articles are copies of
-
-
-def big_tag(root: Path, tag: str, count: int, per_page: int = 20, first_id: int = 3_000_000) -> list[str]:
-    """A tag `tag` of `count` articles (copies of a real page under new ids and titles), `per_page` a page,
-    paginated as 快科技 does (`<tag>_N.htm`, a 下一页 link). Returns the ids, newest (page 1) first."""
-    text = (root / SOURCE_ARTICLE).read_text(encoding="utf-8")
-    ids = []
-    for number in range(count):
-        article_id = first_id + number
-        page = text.replace("NVIDIA数字签名被盗", f"合成文章{article_id}")
-        target = root / f"1/{article_id // 1000}/{article_id}.htm"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page, encoding="utf-8")
-        ids.append(str(article_id))
-    pages = [ids[start : start + per_page] for start in range(0, len(ids), per_page)]
-    for number, chunk in enumerate(pages, start=1):
-        items = "".join(f'<li><h3><a href="https://news.mydrivers.com/1/{int(i) // 1000}/{i}.htm">合成文章{i}</a></h3>'
-                        f'<span class="time">2022-01-01 00:00</span></li>\n' for i in chunk)
-        pager = f'<div class="pages"><a href="{tag}_{number + 1}.htm">下一页</a></div>' if number < len(pages) else ""
-        name = f"{tag}.htm" if number == 1 else f"{tag}_{number}.htm"
-        (root / "tag" / name).write_text(f'<html><head><meta charset="utf-8"></head><body><ul id="newsleft_1">\n'
-                                         f'{items}</ul>{pager}</body></html>', encoding="utf-8")
-    return ids
+from synthetic_site import big_tag
 
 
 def exported(out: Path) -> Counter:
