@@ -20,10 +20,12 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 
 from newscrawl.incremental import Incremental, output_path
-from newscrawl.outcome import ALARM_STAT, ATTENTION_REASONS, exit_code, needs_attention
-from newscrawl.state.files import write_atomically
+from newscrawl.outcome import (ALARM_STAT, ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, attention, exit_code,
+                               needs_attention)
+from newscrawl.state.files import append_whole, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -106,23 +108,60 @@ class RunSummary:
         logger.debug("Scrapy stats: %s", json.dumps(stats, ensure_ascii=False, indent=1, default=_plain))
         summary = {"spider": self.crawler.spidercls.name, "started": self.started_at.isoformat(timespec="seconds"),
                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **summary}
-        if self.runs is not None:
-            self._append_run(self.runs, json.dumps(summary, ensure_ascii=False, default=_plain))
-        if self.path is not None:
-            text = json.dumps({**summary, "stats": stats}, ensure_ascii=False, indent=1, default=_plain)
-            write_atomically(self.path, text + "\n")
+        if not record_run(self.path, self.runs, summary, stats):
+            attention(self.crawler, "summary_failed")
+            logger.error("Needs attention (exit 2): summary_failed — %s", ATTENTION_REASONS["summary_failed"])
 
-    def _append_run(self, path: Path, line: str) -> None:
-        """One line per run, appended whole (O_APPEND, one write); a failure is logged, not raised."""
+
+def record_run(path: Path | None, runs: Path | None, summary: dict[str, Any], stats: dict[str, Any]) -> bool:
+    """The summary file (replaced whole), then the run's line in the run history (appended whole). What is
+    written says what happened: when either cannot be written, the other says summary_failed (exit 2), and a
+    summary that cannot be made true is removed, so no monitor reads an earlier run's figures as this
+    one's. False when anything failed."""
+    written = _write_summary(path, summary, stats)
+    if not written:
+        summary = _summary_failed(summary)
+    if runs is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask applies
-            try:
-                os.write(fd, (line + "\n").encode("utf-8"))
-            finally:
-                os.close(fd)
+            append_whole(runs, (json.dumps(summary, ensure_ascii=False, default=_plain) + "\n").encode("utf-8"))
         except OSError as error:
-            logger.error("Could not append this run to %s: %s", path, error)
+            logger.error("Could not append this run to the run history %s: %s", runs, error)
+            if written:
+                _write_summary(path, _summary_failed(summary), stats)
+            written = False
+    return written
+
+
+def _summary_failed(summary: dict[str, Any]) -> dict[str, Any]:
+    return {**summary, "needs_attention": {**summary["needs_attention"], "summary_failed": ATTENTION_REASONS["summary_failed"]},
+            "exit_code": max(summary["exit_code"], ATTENTION_NEEDED)}
+
+
+def _write_summary(path: Path | None, summary: dict[str, Any], stats: dict[str, Any]) -> bool:
+    """Replace the summary file; on failure remove the previous one (it would be read as this run's)."""
+    if path is None:
+        return True
+    try:
+        write_atomically(path, json.dumps({**summary, "stats": stats}, ensure_ascii=False, indent=1, default=_plain) + "\n")
+        return True
+    except OSError as error:
+        logger.error("Could not write the run summary %s: %s", path, error)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return False
+
+
+def record_start_failure(settings: BaseSettings, spider: str, message: str) -> None:
+    """A run that could not start: a summary (and run-history line) saying so, exit code 1, in place of
+    the previous run's summary."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    summary = {"spider": spider, "started": now, "finished": now, "finish_reason": "cannot_start", "error": message,
+               "needs_attention": {}, "exit_code": CANNOT_START}
+    record_run(output_path(settings, "NEWSCRAWL_SUMMARY_FILE", spider), output_path(settings, "NEWSCRAWL_RUNS_FILE", spider),
+               summary, {})
+
 
 
 def _plain(value: Any) -> str:

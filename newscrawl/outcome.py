@@ -27,6 +27,7 @@ ATTENTION_REASONS = {
     "capture_failed": "a response could not be written to its WARC file (disk full?); its page is fetched again next run",
     "image_store_failed": "an image could not be written to NEWSCRAWL_IMAGES_STORE (disk full? permissions?); fetched again next run",
     "feeds_failed": "an Atom feed could not be rebuilt or written (disk full? permissions?); rebuilt next run",
+    "summary_failed": "the run summary or its run-history line could not be written (disk full? permissions?)",
 }
 
 DONE, CANNOT_START, ATTENTION_NEEDED, ALARM = 0, 1, 2, 3

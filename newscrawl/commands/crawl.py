@@ -18,6 +18,7 @@ from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from newscrawl.extensions import record_start_failure
 from newscrawl.outcome import CANNOT_START, EXIT_CODES, CannotStart, exit_code
 from newscrawl.sites import all_sites
 from newscrawl.spiders.base import ARGUMENTS, EXAMPLES
@@ -31,6 +32,7 @@ class StartErrors:
 
     def __init__(self) -> None:
         self.failed = False
+        self.message = "the crawl failed to start (see the log)"
 
     def watch(self, running: Deferred[Any] | asyncio.Future[Any]) -> None:
         if isinstance(running, Deferred):
@@ -52,6 +54,7 @@ class StartErrors:
     def _note(self, error: BaseException) -> None:
         self.failed = True
         if isinstance(error, CannotStart):
+            self.message = str(error)
             logger.error("Cannot start: %s", error)
 
 
@@ -111,5 +114,6 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if errors.failed or self.crawler_process.bootstrap_failed:
             self.exitcode = CANNOT_START
+            record_start_failure(crawler.settings, crawler.spidercls.name, errors.message)
         else:
             self.exitcode = exit_code(crawler.stats.get_stats())

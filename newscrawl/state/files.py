@@ -1,15 +1,20 @@
-"""Files readers may open at any moment: written whole or not at all, with the permissions the umask says.
+"""Files readers may open at any moment: written whole or not at all, with the permissions the umask says,
+never through a link.
 
 Posts and the run summary are written to a temporary `.tmp-*.part` file in the same folder and
 renamed over the target, so a reader sees the old file or the new one. `mkstemp` creates files 0600;
 they are set to what a plain `open()` would give (0666 less the umask) before the rename, so a blog
 builder or web server running as another user can read them. A killed writer leaves its temporary
 behind; `remove_stale_temporaries` finds them by their prefix, whatever machine or process made them.
+Files appended to or rewritten in place (locks, the journal, the run history) are opened with
+`open_regular`: a symlink or anything but a regular file at the path is refused, never followed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +40,47 @@ def _read_umask() -> int:
 
 
 FILE_MODE = 0o666 & ~_read_umask()
+
+
+class NotARegularFile(OSError):
+    """A path newscrawl writes to holds a symlink, a folder, a device or a pipe: refused, not followed."""
+
+
+def open_regular(path: Path, flags: int) -> int:
+    """`os.open(path, flags | O_CREAT | O_NOFOLLOW)` with the umask's permissions, refusing anything at `path`
+    that is not a regular file (a planted symlink would make a write land on its target)."""
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotARegularFile(error.errno, f"{path} is a symbolic link: refused, not followed") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotARegularFile(errno.EINVAL, f"{path} is not a regular file: refused")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def append_whole(path: Path, data: bytes) -> None:
+    """Append `data` (whole lines) in one go, or nothing: a short or failed write (a full disk) is cut
+    back to where it started and raised, so no reader meets a torn line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = open_regular(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        start = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(fd)
 
 
 def write_atomically(path: Path, content: str | bytes, point: str = "post-before-rename") -> None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from newscrawl.faults import crash_point
+from newscrawl.state.files import open_regular
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._handle = open(path, "ab", buffering=0)
+        self._handle = os.fdopen(open_regular(path, os.O_WRONLY | os.O_APPEND), "ab", buffering=0)
         try:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from newscrawl.state.base import Export, Exported, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.files import open_regular
 from newscrawl.state.journal import JournalMark, LineRef
 
 T = TypeVar("T")
@@ -44,7 +45,7 @@ class StateLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        handle = open(self.path, "a+", encoding="utf-8")
+        handle = os.fdopen(open_regular(self.path, os.O_RDWR), "r+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -159,7 +160,8 @@ class SqliteState:
                                 "the next run tries again") from None
         except sqlite3.DatabaseError as error:
             self.lock.release()
-            raise StateUnusable(f"{path} is not a usable crawl state ({error}); move it aside to start afresh") from None
+            raise StateUnusable(f"{path} is not a usable crawl state ({error}); move it aside with its -wal and -shm files: "
+                                "the next run rebuilds it from the journal") from None
         except StateUnusable:
             self.lock.release()
             raise
@@ -188,6 +190,10 @@ class SqliteState:
                 _run_script(self.db, _SCHEMA)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.rereads_journals = version < 2 and bool(tables)
+        damage = [row[0] for row in self.db.execute("PRAGMA quick_check(5)")]
+        if damage != ["ok"]:
+            raise StateUnusable(f"{path} is damaged ({'; '.join(damage)}); move it aside with its -wal and -shm files "
+                                f"(mv {path} {path}.damaged): the next run rebuilds it from the journal")
 
     # Exports -------------------------------------------------------------------------------------
 
