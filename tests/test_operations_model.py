@@ -131,6 +131,13 @@ class Operations(RuleBasedStateMachine):
         done = self._crawl(sorted(tags), *extra)
         assert done.returncode == 0, done.stderr[-4000:]
 
+    @rule()
+    @precondition(lambda self: self.walked)
+    def scheduled_run(self) -> None:
+        """The cron job: every tag walked so far, at the default budget."""
+        done = self._crawl(sorted(self.walked))
+        assert done.returncode == 0, done.stderr[-4000:]
+
     @rule(tags=st.sets(st.sampled_from(TAGS), min_size=1), point=st.sampled_from(CRASH_POINTS), nth=st.integers(1, 5))
     def killed_crawl(self, tags: set[str], point: str, nth: int) -> None:
         done = self._crawl(sorted(tags), env={"NEWSCRAWL_CRASH_AT": f"{point}:{nth}"})
@@ -207,6 +214,7 @@ class Operations(RuleBasedStateMachine):
 
     @invariant()
     def each_revision_once_and_each_a_change(self) -> None:
+        FIGURES["invariant checks"] += 1
         lines = self._journal_lines()
         twice = [key for key, n in Counter((i["article_id"], i["revision"]) for i in lines).items() if n > 1]
         assert not twice, f"exported twice: {twice}"
