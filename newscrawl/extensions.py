@@ -60,6 +60,9 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
         "alarm": stats.get(ALARM_STAT),
         "needs_attention": {reason: ATTENTION_REASONS.get(reason, reason) for reason in needs_attention(stats)},
         "pending": {"listing_pages": count("newscrawl/pending/listing_pages"), "articles": count("newscrawl/pending/articles")},
+        "gone": {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items())
+                 if key.startswith("newscrawl/gone/") and not key.endswith("/retried")},
+        "given_up": list(stats.get("newscrawl/article/given_up_urls", [])),
         "exit_code": exit_code(stats),
     }
     if any(key.startswith("newscrawl/images/") for key in stats):  # images mirrored (newscrawl.images)

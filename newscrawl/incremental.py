@@ -44,8 +44,8 @@ from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import awaiting_retry
 from newscrawl.outcome import CannotStart, attention
 from newscrawl.sites import Site
-from newscrawl.state import (CrawlState, Export, Journal, JournalError, Known, LineRef, ListingPage, PendingArticle,
-                             StateUnusable, read_line)
+from newscrawl.state import (CrawlState, Export, GoneArticle, Journal, JournalError, Known, LineRef, ListingPage,
+                             PendingArticle, StateUnusable, read_line)
 from newscrawl.state.files import remove_stale_temporaries
 from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SqliteState
@@ -120,6 +120,8 @@ class Incremental:
         settings = crawler.settings
         self.refresh = bool(getattr(crawler.spider, "refresh", False))
         self.refresh_after = settings.getfloat("NEWSCRAWL_REFRESH_AFTER")
+        self.give_up_after = settings.getint("NEWSCRAWL_GIVE_UP_AFTER_RUNS")
+        self.retry_gone_after = settings.getfloat("NEWSCRAWL_RETRY_GONE_AFTER")
         # How long image files that failed for a reason that may pass are tried again (0: images not mirrored).
         self.image_retry_window = (settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400
                                    if settings.get("NEWSCRAWL_IMAGES_STORE") else 0.0)
@@ -202,11 +204,14 @@ class Incremental:
     # Questions the spider asks -------------------------------------------------------------------
 
     def fresh(self, article_ids: list[str]) -> set[str]:
-        """The ids among `article_ids` that need no fetch: exported, and not due for a refresh."""
+        """The ids among `article_ids` that need no fetch: exported and not due for a refresh, or gone
+        within NEWSCRAWL_RETRY_GONE_AFTER."""
         known = self.state.known(article_ids)
         now = time.time()
         fresh = set() if self.refresh else {article_id for article_id, record in known.items()
                                             if not self.refresh_after or now - record.fetched_at < self.refresh_after}
+        unknown = [article_id for article_id in article_ids if article_id not in known]
+        fresh |= self.state.gone(unknown, now - self.retry_gone_after if self.retry_gone_after else 0.0)
         if self.state.exclusive:  # alone, nobody else exports: what the listing saw still holds at revise()
             self._listed.update({article_id: known.get(article_id) for article_id in article_ids if article_id not in fresh})
         return fresh
@@ -273,6 +278,35 @@ class Incremental:
 
     def settled(self, article_ids: list[str]) -> bool:
         return self._write("articles as settled", self.state.articles_settled, article_ids)
+
+    def gone(self, article_id: str, url: str, depth: int, reason: str) -> bool:
+        """Settle an article that fetching again soon will not bring (404, refused, unusable, redirected
+        away, too large, failing run after run), counted by reason; tried again after NEWSCRAWL_RETRY_GONE_AFTER."""
+        self.crawler.stats.inc_value(f"newscrawl/gone/{reason}")
+        return self._write(f"article {url} as gone", self.state.articles_gone,
+                           [GoneArticle(article_id, url, depth, reason, time.time())])
+
+    def failed(self, article_id: str, url: str, depth: int, reason: str) -> bool:
+        """Count a run in which the article failed for a reason that may pass; after NEWSCRAWL_GIVE_UP_AFTER_RUNS
+        runs in a row it is given up (gone, `failing_<reason>`). True when it was given up."""
+        try:
+            runs = self.state.article_failed(article_id)
+        except Exception as error:  # the backend's own errors: it stays pending, counted next run
+            logger.error("Could not count a failure of %s in the crawl state: %s", url, error)
+            return False
+        if not self.give_up_after or runs < self.give_up_after:
+            return False
+        self.crawler.stats.inc_value("newscrawl/article/given_up")
+        self.crawler.stats.set_value("newscrawl/article/given_up_urls",
+                                     [*self.crawler.stats.get_value("newscrawl/article/given_up_urls", []), url])
+        logger.warning("Gave up on %s: it failed (%s) in %d runs in a row; `-a retry_gone=1` tries it again", url, reason, runs)
+        return self.gone(article_id, url, depth, f"failing_{reason}")
+
+    def retry_gone(self) -> int:
+        """Every gone article pending again (`-a retry_gone=1`); how many."""
+        moved = self.state.retry_gone()
+        self.crawler.stats.set_value("newscrawl/gone/retried", moved)
+        return moved
 
     # What the pipelines do -----------------------------------------------------------------------
 
@@ -374,6 +408,10 @@ class Incremental:
         self.state.close()
 
 
+class ExportedElsewhere(IgnoreRequest):
+    """Distributed: another worker exported the article meanwhile; nothing is wrong with it."""
+
+
 class DownloadClaims:
     """Downloader middleware, distributed crawls only: the worker that pops an article request from the
     shared queue takes its claim over, or drops it when another worker exported the article meanwhile."""
@@ -393,4 +431,4 @@ class DownloadClaims:
         article_id = request.meta.get(ARTICLE_ID)
         if article_id is not None and not self.incremental.downloading(article_id):
             self.crawler.stats.inc_value("newscrawl/article/exported_elsewhere")
-            raise IgnoreRequest(f"exported by another worker meanwhile: {request.url}")
+            raise ExportedElsewhere(f"exported by another worker meanwhile: {request.url}")

@@ -135,6 +135,11 @@ NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site modu
 NEWSCRAWL_ALARM_MAX_DROP_RATE = 0.2  # share of article pages dropped for missing parts that raises the alarm
 # How unlikely a field's shortfall (or the drops) must be, for the run's number of articles, to be a layout break.
 NEWSCRAWL_ALARM_SIGNIFICANCE = 0.01
+# An article failing (5xx, timeouts, resets) in this many runs in a row is given up: gone, `failing_<reason>` (0: never).
+NEWSCRAWL_GIVE_UP_AFTER_RUNS = 10
+# Seconds after which a gone article (404/410, refused, unusable, given up) is fetched again when a listing
+# shows it (0: only with -a retry_gone=1).
+NEWSCRAWL_RETRY_GONE_AFTER = 7 * 86400
 # The HTTP client under newscrawl.offline's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
 # ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": ≈10 % faster here, and marked
 # experimental by Scrapy 2.19; docs/performance.md).

@@ -108,3 +108,36 @@ def test_a_symlink_where_newscrawl_writes_is_refused_not_followed(tmp_path: Path
     assert "is a symbolic link: refused, not followed" in done.stderr, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     assert done.returncode == (2 if name == "runs.jsonl" else 1)
+
+
+def test_work_settles_redirected_away_too_large_and_failing_articles_and_retry_gone_brings_them_back(tmp_path: Path, site_copy):
+    """Nothing stays pending forever: an article redirected to a column page, one over DOWNLOAD_MAXSIZE and
+    one answering 503 run after run are settled as gone with their reasons, and not fetched again while
+    their listings show them; `-a retry_gone=1` fetches them again."""
+    root, server = site_copy
+    (root / "1/833/833153.htm.redirect").write_text("https://news.mydrivers.com/tag/windows_11.htm")
+    (root / "1/845/845077.htm.fault").write_text('{"status": 503}')
+    big = root / "1/848/848601.htm"
+    original = big.read_text(encoding="utf-8")
+    big.write_text(original.replace("</body>", "<!--" + "x" * (2 << 20) + "--></body>"), encoding="utf-8")
+    settings = {"NEWSCRAWL_GIVE_UP_AFTER_RUNS": "2", "RETRY_TIMES": "0", "DOWNLOAD_MAXSIZE": str(1 << 20)}
+    runs = [run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel", incremental=True, settings=settings)
+            for _ in range(3)]
+    assert [run.returncode for run in runs] == [0, 0, 0], runs[-1].log[-3000:]
+    out = tmp_path / "out"
+    first = json.loads((out / "runs.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["gone"] == {"redirected_to_non_article": 1, "too_large": 1}
+    assert first["pending"]["articles"] == 1  # the 503 may pass
+    assert summary(out)["gone"] == {} and summary(out)["pending"] == {"listing_pages": 0, "articles": 0}
+    second = json.loads((out / "runs.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    assert second["gone"] == {"failing_http_503": 1}
+    assert second["given_up"] == ["https://news.mydrivers.com/1/845/845077.htm"]
+    assert runs[2].stats.get("newscrawl/article/requested", 0) == 0  # nothing is fetched again and again
+    (root / "1/833/833153.htm.redirect").unlink()
+    (root / "1/845/845077.htm.fault").unlink()
+    big.write_text(original, encoding="utf-8")
+    retried = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel", "-a", "retry_gone=1", incremental=True,
+                        settings=settings)
+    assert retried.returncode == 0, retried.log[-3000:]
+    assert "Trying again 3 article(s) settled as gone" in retried.log
+    assert {"833153", "845077", "848601"} <= {item["article_id"] for item in retried.items}

@@ -25,13 +25,13 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.extract import Page, page_article
-from newscrawl.incremental import ARTICLE_ID, Incremental, named_tags
+from newscrawl.incremental import ARTICLE_ID, ExportedElsewhere, Incremental, named_tags
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
@@ -48,6 +48,7 @@ ARGUMENTS = {
     "follow_tags": "also crawl the tags the articles name (remembered for known ones), N hops deep (default 0)",
     "max_pages": "listing pages per tag this run, ≥ 1 (default NEWSCRAWL_MAX_PAGES); later runs go on from there",
     "refresh": "1: fetch known articles again and emit those whose content changed as updates",
+    "retry_gone": "1: fetch again the articles settled as gone (404, refused, unusable, given up after failing)",
 }
 EXAMPLES = (
     "scrapy crawl mydrivers -a tag=xiaomi12_ultra                 # a tag, incremental: output/mydrivers.jsonl",
@@ -83,12 +84,18 @@ def _flag(name: str, value: str | int) -> bool:
     raise CannotStart(f"-a {name}= must be 1 or 0 (true/false, yes/no), not {value!r}")
 
 
-def _permanent(failure: Failure) -> bool:
-    """A failure the next run would meet again: 404/410, or a request refused on purpose (robots.txt,
-    offsite, a bad redirect, exported by another worker). Anything else (5xx, resets, timeouts, DNS) may pass."""
+def failure_reason(failure: Failure) -> tuple[str, bool]:
+    """Why a request failed, and whether the next run would meet it again (permanent): 404/410, a body over
+    DOWNLOAD_MAXSIZE, a request refused on purpose (robots.txt, offsite, a bad redirect). Anything else (5xx,
+    resets, timeouts, DNS) may pass."""
     if failure.check(HttpError):
-        return failure.value.response.status in GONE
-    return bool(failure.check(IgnoreRequest))
+        status = failure.value.response.status
+        return f"http_{status}", status in GONE
+    if failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
+        return "too_large", True
+    if failure.check(IgnoreRequest):
+        return "refused", True
+    return failure.type.__name__ if failure.type is not None else "error", False
 
 
 class NewscrawlSpider(scrapy.Spider):
@@ -115,7 +122,8 @@ class SiteSpider(NewscrawlSpider):
     parse_process: ParseProcess | None = None
 
     def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
-                 max_pages: str | int | None = None, refresh: str | int = 0, **kwargs: Any) -> None:
+                 max_pages: str | int | None = None, refresh: str | int = 0, retry_gone: str | int = 0,
+                 **kwargs: Any) -> None:
         unknown = sorted(name for name in kwargs if name not in ("name", "_job"))  # scrapyd passes _job
         if unknown:
             raise CannotStart(f"unknown spider argument(s) {', '.join(unknown)}; known: "
@@ -134,6 +142,7 @@ class SiteSpider(NewscrawlSpider):
                               f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)")
         self.follow_tags = _whole_number("follow_tags", follow_tags, 0)
         self.refresh = _flag("refresh", refresh)
+        self.retry_gone = _flag("retry_gone", retry_gone)
         self._max_pages_arg = _whole_number("max_pages", max_pages, 1) if max_pages is not None else None
         self.allowed_domains = list(self.site.hosts)
         self._seen_articles: set[str] = set()
@@ -156,6 +165,8 @@ class SiteSpider(NewscrawlSpider):
                     if (article_id := self.site.article_id(url)) is not None]
         if self.incremental is not None:
             self._report_repairs(self.incremental)
+            if self.retry_gone:
+                self.logger.info("Trying again %d article(s) settled as gone (-a retry_gone=1)", self.incremental.retry_gone())
             listings, pending_articles = self.incremental.pending()
             resumed = [page for page in resumed_pages(listings, self.tags, self.follow_tags) if page.url not in self.tags]
             self._frontiers = frontiers(resumed)
@@ -312,7 +323,7 @@ class SiteSpider(NewscrawlSpider):
         """A listing page that failed for a reason that may pass stays pending (its walk goes on from it
         next run); one that is gone is settled. A tag whose first page is gone needs a person."""
         listing: ListingPage = failure.request.cb_kwargs["listing"]
-        if not _permanent(failure):
+        if not failure_reason(failure)[1]:
             self.crawler.stats.inc_value("newscrawl/listing/failed")
             self.logger.warning("Listing page %s failed (%s): the next run tries it again", listing.url,
                                 failure.getErrorMessage())
@@ -326,18 +337,40 @@ class SiteSpider(NewscrawlSpider):
         return failure
 
     def _article_failed(self, failure: Failure) -> Failure:
-        """An article that failed for a reason that may pass stays pending, so the next run fetches it;
-        one that is gone (404, 410) or refused is settled. The failure goes on to Scrapy's own logging."""
-        if not _permanent(failure):
+        """An article that failed for a reason that may pass stays pending, so the next run fetches it, until
+        it has failed NEWSCRAWL_GIVE_UP_AFTER_RUNS runs in a row; one that is gone (404, 410, too large) or
+        refused is settled as gone, with its reason. The failure goes on to Scrapy's own logging."""
+        request = failure.request
+        reason, permanent = failure_reason(failure)
+        if failure.check(ExportedElsewhere):
+            return failure
+        if not permanent:
             self.crawler.stats.inc_value("newscrawl/article/failed")
-        elif self.incremental is not None:
-            self.incremental.settled([failure.request.meta[ARTICLE_ID]])
+        if self.incremental is not None:
+            article_id, url = request.meta[ARTICLE_ID], request.meta.get("redirect_urls", [request.url])[0]
+            depth = request.cb_kwargs.get("depth", 0)
+            if permanent:
+                self.incremental.gone(article_id, url, depth, reason)
+            else:
+                self.incremental.failed(article_id, url, depth, reason)
         return failure
 
     async def parse_article(self, response: Response, depth: int,
                             listed: str | None = None) -> AsyncIterator[Article | scrapy.Request]:
         self.crawler.stats.inc_value("newscrawl/article/pages")
-        url = response.url if self.site.article_id(response.url) else response.request.url
+        requested = response.meta[ARTICLE_ID]
+        served = self.site.article_id(response.url)
+        if served is None:  # redirected to a page that is not an article (a removed article sent to a column)
+            first = response.meta.get("redirect_urls", [response.url])[0]
+            self.crawler.stats.inc_value("newscrawl/dropped/redirected_to_non_article")
+            self.logger.warning("Dropped %s: redirected to %s, which is not an article page; settled as gone", first, response.url)
+            if self.incremental is not None:
+                self.incremental.gone(requested, first, depth, "redirected_to_non_article")
+            return
+        if served != requested and self.incremental is not None:  # the article moved: the old id is settled
+            self.crawler.stats.inc_value("newscrawl/article/redirected_to_another")
+            self.incremental.settled([requested])
+        url = response.url
         page = Page(self.site.name, url, response.body, self._content_type(response), to_utc_iso(datetime.now(timezone.utc)),
                     listed)
         try:
@@ -345,8 +378,8 @@ class SiteSpider(NewscrawlSpider):
         except Unusable as unusable:
             self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
             self.logger.warning("Dropped %s", unusable)
-            if self.incremental is not None:  # the page will not improve by fetching it again
-                self.incremental.settled([response.meta[ARTICLE_ID]])
+            if self.incremental is not None:  # the page will not improve by fetching it again soon
+                self.incremental.gone(requested, response.meta.get("redirect_urls", [url])[0], depth, unusable.reason)
             return
         self.crawler.stats.inc_value(f"newscrawl/layout/{article.layout or 'none'}")
         for name, source in article.fallbacks.items():  # the layout-break alarm names these (newscrawl.monitors)

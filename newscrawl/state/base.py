@@ -30,6 +30,18 @@ class PendingArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class GoneArticle:
+    """An article settled as gone (404/410, refused, unusable, redirected away, too large, or failing run
+    after run): not fetched again until NEWSCRAWL_RETRY_GONE_AFTER has passed or `-a retry_gone=1`."""
+
+    article_id: str
+    url: str
+    depth: int
+    reason: str
+    since: float  # Unix time
+
+
+@dataclass(frozen=True, slots=True)
 class Export:
     """One article's record in the state, written when its journal line is on disk."""
 
@@ -97,6 +109,11 @@ class CrawlState(Protocol):
     def latest(self, tag: str | None, limit: int) -> list[Exported]: ...
     def listing_gone(self, url: str, ends_walk: str | None = None) -> None: ...
     def articles_settled(self, article_ids: list[str]) -> None: ...
+    # Articles that will not come by fetching again soon: settled with a reason, retried later.
+    def articles_gone(self, gone: list[GoneArticle]) -> None: ...
+    def gone(self, article_ids: list[str], since: float) -> set[str]: ...  # gone at `since` or later
+    def retry_gone(self) -> int: ...  # every gone article pending again; how many
+    def article_failed(self, article_id: str) -> int: ...  # one more run it failed in; runs in a row
     def is_pending(self, article_id: str) -> bool: ...
     def claim(self, article_id: str) -> bool: ...
     def take_over_claim(self, article_id: str) -> None: ...

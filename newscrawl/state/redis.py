@@ -13,7 +13,8 @@ named tags/journal line), `published` (sorted set: id by publication time), `lis
 (id → worker|time), `journals` (journal → mark), `pending:articles` (id → url/depth, shared by all
 workers), `pending:listings:<worker>` (URL → walk/page/depth: each worker walks the listings itself),
 `complete_walks` (set: the walks once followed to their end, by any worker; absent in older states,
-so each walk is walked whole once more), `schema` (2; a state without it predates tags and journal lines, and its journals are read again
+so each walk is walked whole once more), `gone` (id → url/depth/reason/since: articles settled with a
+reason, tried again later), `failures` (id → runs in a row it failed), `schema` (2; a state without it predates tags and journal lines, and its journals are read again
 from their start, as SQLite's migration does).
 """
 
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Sequence
 
 import redis
 
-from newscrawl.state.base import Export, Exported, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.base import Export, Exported, GoneArticle, Known, ListingPage, PendingArticle, StateUnusable
 from newscrawl.state.journal import JournalMark, LineRef
 
 SCHEMA_VERSION = 2
@@ -53,8 +54,8 @@ return 0
 
 # Record exports (ARGV[4..]: id, record, revision, pending quadruples) whose revision is not below the
 # stored one, with their publication times and the tags they name (the sets under the prefix ARGV[3]);
-# settle their pending entries and claims, but keep pending those with a pending value (work left:
-# image files to try again), and set the journal's mark (ARGV[1] → ARGV[2]). Atomic.
+# settle their pending entries, claims, failure counts and gone records, but keep pending those with a
+# pending value (work left: image files to try again), and set the journal's mark (ARGV[1] → ARGV[2]). Atomic.
 _RECORD = """
 for i = 4, #ARGV, 4 do
     local current = redis.call('HGET', KEYS[1], ARGV[i])
@@ -77,6 +78,8 @@ for i = 4, #ARGV, 4 do
         redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 3])
     end
     redis.call('HDEL', KEYS[3], ARGV[i])
+    redis.call('HDEL', KEYS[6], ARGV[i])
+    redis.call('HDEL', KEYS[7], ARGV[i])
 end
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
 return 1
@@ -135,7 +138,8 @@ class RedisState:
             pending = json.dumps([e.pending.url, e.pending.depth]) if e.pending else ""
             args += [e.article_id, json.dumps(record), e.revision, pending]
         self._record(keys=[self.prefix + "articles", self.prefix + "pending:articles", self.prefix + "claims",
-                           self.prefix + "journals", self.prefix + "published"], args=args)
+                           self.prefix + "journals", self.prefix + "published", self.prefix + "failures",
+                           self.prefix + "gone"], args=args)
 
     def tags_of(self, article_ids: list[str]) -> dict[str, list[str]]:
         if not article_ids:
@@ -218,7 +222,41 @@ class RedisState:
             with self.db.pipeline(transaction=True) as batch:
                 batch.hdel(self.prefix + "pending:articles", *article_ids)
                 batch.hdel(self.prefix + "claims", *article_ids)
+                batch.hdel(self.prefix + "failures", *article_ids)
                 batch.execute()
+
+    def articles_gone(self, gone: list[GoneArticle]) -> None:
+        if gone:
+            ids = [g.article_id for g in gone]
+            with self.db.pipeline(transaction=True) as batch:
+                batch.hdel(self.prefix + "pending:articles", *ids)
+                batch.hdel(self.prefix + "claims", *ids)
+                batch.hdel(self.prefix + "failures", *ids)
+                batch.hset(self.prefix + "gone", mapping={g.article_id: json.dumps([g.url, g.depth, g.reason, g.since])
+                                                         for g in gone})
+                batch.execute()
+
+    def gone(self, article_ids: list[str], since: float) -> set[str]:
+        if not article_ids:
+            return set()
+        values = self.db.hmget(self.prefix + "gone", article_ids)
+        return {article_id for article_id, value in zip(article_ids, values, strict=True)
+                if value and json.loads(value)[3] >= since}
+
+    def retry_gone(self) -> int:
+        with self.db.pipeline(transaction=True) as batch:
+            batch.watch(self.prefix + "gone")
+            gone = batch.hgetall(self.prefix + "gone")
+            batch.multi()
+            for article_id, value in gone.items():
+                url, depth, _, _ = json.loads(value)
+                batch.hsetnx(self.prefix + "pending:articles", article_id, json.dumps([url, depth]))
+            batch.delete(self.prefix + "gone")
+            batch.execute()
+        return len(gone)
+
+    def article_failed(self, article_id: str) -> int:
+        return int(self.db.hincrby(self.prefix + "failures", article_id, 1))
 
     def claim(self, article_id: str) -> bool:
         """True when this worker may queue the article: no claim younger than the TTL stands, its own included."""

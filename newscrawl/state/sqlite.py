@@ -8,7 +8,9 @@ Tables (schema version in `PRAGMA user_version`):
   named by the article (`named`);
 - journals: per journal, the mark the state has recorded up to (size, device, inode);
 - pending_listings / pending_articles: work found and not done yet (the walks' frontier);
-- complete_walks: the walks (a tag's first listing page) that a walk once followed to their end.
+- complete_walks: the walks (a tag's first listing page) that a walk once followed to their end;
+- gone_articles: articles settled with a reason (404, refused, unusable, failing run after run), with
+  their URL, so a later run can try them again; article_failures: runs in a row a pending article failed.
 
 A state file of an older schema is migrated when opened: 0 (before pending work was kept), 1 (before
 tags and journal places were kept: the journal is read again from its start at the next run, which
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from newscrawl.state.base import Export, Exported, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.base import Export, Exported, GoneArticle, Known, ListingPage, PendingArticle, StateUnusable
 from newscrawl.state.files import open_regular
 from newscrawl.state.journal import JournalMark, LineRef
 
@@ -91,6 +93,11 @@ CREATE TABLE IF NOT EXISTS tag_articles (
     named INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, tag, article_id));
 CREATE INDEX IF NOT EXISTS tags_by_article ON tag_articles (site, article_id);
 CREATE TABLE IF NOT EXISTS complete_walks (site TEXT NOT NULL, walk TEXT NOT NULL, PRIMARY KEY (site, walk));
+CREATE TABLE IF NOT EXISTS gone_articles (
+    site TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL, reason TEXT NOT NULL,
+    since REAL NOT NULL, PRIMARY KEY (site, article_id));
+CREATE TABLE IF NOT EXISTS article_failures (
+    site TEXT NOT NULL, article_id TEXT NOT NULL, failures INTEGER NOT NULL, PRIMARY KEY (site, article_id));
 """ + _PENDING
 
 
@@ -229,6 +236,8 @@ class SqliteState:
                 if updated:
                     self._name_tags(e.article_id, e.tags)
             self._settle(e.article_id for e in exports)
+            self.db.executemany("DELETE FROM gone_articles WHERE site = ? AND article_id = ?",
+                                [(self.site, e.article_id) for e in exports])
             self.db.executemany("INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
                                 [(self.site, e.pending.article_id, e.pending.url, e.pending.depth) for e in exports if e.pending])
             self.db.execute("INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
@@ -337,8 +346,45 @@ class SqliteState:
             self._settle(article_ids)
 
     def _settle(self, article_ids: Iterable[str]) -> None:
-        self.db.executemany("DELETE FROM pending_articles WHERE site = ? AND article_id = ?",
-                            [(self.site, article_id) for article_id in article_ids])
+        rows = [(self.site, article_id) for article_id in article_ids]
+        self.db.executemany("DELETE FROM pending_articles WHERE site = ? AND article_id = ?", rows)
+        self.db.executemany("DELETE FROM article_failures WHERE site = ? AND article_id = ?", rows)
+
+    @_locked
+    def articles_gone(self, gone: list[GoneArticle]) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._settle(g.article_id for g in gone)
+            self.db.executemany("INSERT OR REPLACE INTO gone_articles VALUES (?, ?, ?, ?, ?, ?)",
+                                [(self.site, g.article_id, g.url, g.depth, g.reason, g.since) for g in gone])
+
+    @_locked
+    def gone(self, article_ids: list[str], since: float) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            found.update(row[0] for row in self.db.execute(
+                f"SELECT article_id FROM gone_articles WHERE site = ? AND since >= ? "
+                f"AND article_id IN ({','.join('?' * len(chunk))})", [self.site, since, *chunk]))
+        return found
+
+    @_locked
+    def retry_gone(self) -> int:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            moved = self.db.execute("INSERT OR IGNORE INTO pending_articles SELECT site, article_id, url, depth "
+                                    "FROM gone_articles WHERE site = ?", (self.site,)).rowcount
+            self.db.execute("DELETE FROM gone_articles WHERE site = ?", (self.site,))
+        return moved
+
+    @_locked
+    def article_failed(self, article_id: str) -> int:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT INTO article_failures VALUES (?, ?, 1) ON CONFLICT (site, article_id) "
+                            "DO UPDATE SET failures = failures + 1", (self.site, article_id))
+            return int(self.db.execute("SELECT failures FROM article_failures WHERE site = ? AND article_id = ?",
+                                       (self.site, article_id)).fetchone()[0])
 
     # Claims: alone on the state, every article is this run's ------------------------------------
 
