@@ -60,6 +60,10 @@ class Operations(RuleBasedStateMachine):
         self.next_id = 4_000_000
         self.backup: Path | None = None
         self.moves = 0
+        # Preconditions read only these (never the disk: what a killed run left is timing, and Hypothesis
+        # needs the same draws to choose the same rules).
+        self.crawled = False
+        self.killed = False
         FIGURES["examples"] += 1
 
     # The site ------------------------------------------------------------------------------------
@@ -121,6 +125,7 @@ class Operations(RuleBasedStateMachine):
     def _crawl(self, tags: list[str], *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         self.out.mkdir(parents=True, exist_ok=True)
         self.walked |= set(tags)
+        self.crawled = True
         FIGURES["crawls"] += 1
         return subprocess.run(self._args(tags, *extra), cwd=REPO, capture_output=True, text=True, timeout=180,
                               env={**os.environ, **(env or {})})
@@ -143,11 +148,14 @@ class Operations(RuleBasedStateMachine):
         done = self._crawl(sorted(tags), env={"NEWSCRAWL_CRASH_AT": f"{point}:{nth}"})
         assert done.returncode in (0, -9), done.stderr[-4000:]
         FIGURES["kills landed" if done.returncode == -9 else "kills not reached (fewer articles)"] += 1
+        self.killed = True
 
     @rule()
-    @precondition(lambda self: (self.out / "items.jsonl").exists())
+    @precondition(lambda self: self.crawled)
     def rotate_journal(self) -> None:
         """logrotate without copytruncate: .N → .N+1, the journal → .1."""
+        if not (self.out / "items.jsonl").exists():
+            return
         rotated = sorted((int(p.name.rsplit(".", 1)[1]), p) for p in self.out.glob("items.jsonl.*") if p.name[-1].isdigit())
         for number, path in reversed(rotated):
             path.rename(self.out / f"items.jsonl.{number + 1}")
@@ -155,14 +163,14 @@ class Operations(RuleBasedStateMachine):
         FIGURES["rotations"] += 1
 
     @rule()
-    @precondition(lambda self: (self.out / "state.sqlite").exists())
+    @precondition(lambda self: self.crawled)
     def delete_state(self) -> None:
         for path in self.out.glob("state.sqlite*"):
             path.unlink()
         FIGURES["states deleted"] += 1
 
     @rule()
-    @precondition(lambda self: (self.out / "state.sqlite").exists())
+    @precondition(lambda self: self.crawled)
     def back_up_state(self) -> None:
         self.backup = self.scratch / f"backup-{FIGURES['crawls']}"
         self.backup.mkdir(exist_ok=True)
@@ -171,7 +179,7 @@ class Operations(RuleBasedStateMachine):
                 shutil.copy2(path, self.backup / path.name)
 
     @rule(with_wal=st.booleans())
-    @precondition(lambda self: self.backup is not None and self.out.exists())
+    @precondition(lambda self: self.backup is not None)
     def restore_state(self, with_wal: bool) -> None:
         """An older copy of the state back in place (with its -wal, or without it)."""
         assert self.backup is not None
@@ -184,15 +192,16 @@ class Operations(RuleBasedStateMachine):
         FIGURES["states restored"] += 1
 
     @rule()
-    @precondition(lambda self: (self.out / "state.sqlite-wal").exists())
+    @precondition(lambda self: self.killed)
     def lose_wal(self) -> None:
         """The -wal a killed run left, lost (a careless cleanup, a backup of the main file alone)."""
-        for path in self.out.glob("state.sqlite-*"):
+        lost = [path for path in self.out.glob("state.sqlite-*")]
+        for path in lost:
             path.unlink()
-        FIGURES["-wal files lost"] += 1
+        FIGURES["-wal files lost" if lost else "-wal files to lose: none"] += 1
 
     @rule()
-    @precondition(lambda self: self.out.exists())
+    @precondition(lambda self: self.crawled)
     def move_output(self) -> None:
         self.moves += 1
         target = self.scratch / f"out-moved-{self.moves}"
