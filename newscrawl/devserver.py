@@ -16,6 +16,9 @@ misbehave — `{"status": 503, "times": 2}` (that status, then the page), `{"sta
 `{"gzip_bomb": N}` (N zero bytes, gzip-compressed), `{"size": N}` (the page padded to N bytes),
 `{"headers": {...}}` (these response headers instead of the usual ones).
 
+`--log FILE` appends the path of every request it receives, one a line: what a crawl asked for, for
+the tests of the crawl's scope.
+
 Hotlink protection, for the image tests: a file `<host>/.referer` listing Referer prefixes (one per
 line) makes every URL of that host but robots.txt answer 403 to a request whose Referer starts with
 none of them.
@@ -50,9 +53,17 @@ def default_roots(fixtures: Path = DEFAULT_FIXTURES) -> list[Path]:
 class FixtureHandler(BaseHTTPRequestHandler):
     server_version = "newscrawl-devserver"
 
-    def __init__(self, *args: object, roots: list[Path], **kwargs: object) -> None:
+    def __init__(self, *args: object, roots: list[Path], request_log: Path | None = None, **kwargs: object) -> None:
         self.roots = roots
+        self.request_log = request_log
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed and self.request_log is not None:
+            with _LOCK, open(self.request_log, "a", encoding="utf-8") as log:
+                log.write(self.path + "\n")
+        return parsed
 
     def handle(self) -> None:
         try:
@@ -164,8 +175,9 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
 
-def make_server(roots: list[Path], port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    return _Server((host, port), partial(FixtureHandler, roots=roots))
+def make_server(roots: list[Path], port: int = 0, host: str = "127.0.0.1",
+                request_log: Path | None = None) -> ThreadingHTTPServer:
+    return _Server((host, port), partial(FixtureHandler, roots=roots, request_log=request_log))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,9 +185,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", action="append", type=Path,
                         help="folder whose subfolders are host names (repeatable; default: fixtures/*/site)")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--log", type=Path, help="append the path of every request received to this file")
     args = parser.parse_args(argv)
     roots = args.root or default_roots()
-    server = make_server(roots, args.port)
+    try:
+        server = make_server(roots, args.port, request_log=args.log)
+    except OSError as error:
+        sys.exit(f"devserver: cannot listen on 127.0.0.1:{args.port} ({error.strerror}): port busy? try another --port, "
+                 "or --port 0 for a free one")
     print(f"serving http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

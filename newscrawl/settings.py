@@ -39,15 +39,21 @@ STATS_DUMP = False
 LOG_VERSIONS: list[str] = []  # Scrapy's dict of library versions at every start: `scrapy version -v` has it
 
 # Routes downloads to the bundled site when NEWSCRAWL_OFFLINE_ROOT is set (see newscrawl/offline.py).
+# Every other scheme's handler is off: a page must not make the crawler read files or other protocols.
 DOWNLOAD_HANDLERS = {
     "http": "newscrawl.offline.LoopbackDownloadHandler",
     "https": "newscrawl.offline.LoopbackDownloadHandler",
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
 }
 
 # Checks settings, makes `-o`/`-O` runs one-off, switches on scrapy-redis (newscrawl/addon.py).
 ADDONS = {"newscrawl.addon.Newscrawl": 0}
 
 DOWNLOADER_MIDDLEWARES = {
+    "newscrawl.middlewares.ScopeGuard": 10,  # every request and redirect hop: the site's hosts only (newscrawl/middlewares.py)
     # Off unless NEWSCRAWL_IMAGES_STORE: the site's image hosts pass the offsite filter (50), and image
     # requests send their article as Referer.
     "newscrawl.images.ImageRequests": 40,

@@ -32,10 +32,12 @@ def chromium() -> str:
 class Server:
     """`python -m newscrawl.devserver` in a subprocess, serving `roots` on a free 127.0.0.1 port."""
 
-    def __init__(self, roots: list[Path]) -> None:
+    def __init__(self, roots: list[Path], request_log: Path | None = None) -> None:
         args = [sys.executable, "-m", "newscrawl.devserver"]
         for root in roots:
             args += ["--root", str(root)]
+        if request_log is not None:
+            args += ["--log", str(request_log)]
         self.process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if not line.startswith("serving http://127.0.0.1:"):
