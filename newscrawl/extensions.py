@@ -24,7 +24,7 @@ from scrapy.settings import BaseSettings
 
 from newscrawl.incremental import Incremental, output_path
 from newscrawl.outcome import (ALARM_STAT, ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, attention, exit_code,
-                               needs_attention)
+                               failed_requests, needs_attention, pages_fetched)
 from newscrawl.state.files import append_whole, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -38,11 +38,11 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
     dropped = {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items()) if key.startswith("newscrawl/dropped/")}
     if stats.get("spidermon/validation/items/dropped"):
         dropped["schema_invalid"] = stats["spidermon/validation/items/dropped"]
-    http_errors = sum(value for key, value in stats.items() if key.startswith("httperror/response_ignored_status_count/"))
+    http_errors, download_errors = failed_requests(stats)
     summary = {
         "finish_reason": reason,
         "duration_seconds": round(duration, 3),
-        "pages_fetched": count("downloader/response_count") - count("newscrawl/images/responses"),
+        "pages_fetched": pages_fetched(stats),
         "listing_pages": count("newscrawl/listing/pages"),
         "articles": {
             "new": count("newscrawl/articles/new"),
@@ -53,8 +53,8 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
         },
         "dropped": dropped,
         "errors": {
-            "http": http_errors,
-            "download": count("downloader/exception_count"),
+            "http": http_errors,  # requests that failed for good, once each (not each retry)
+            "download": download_errors,
             "logged": count("log_count/ERROR"),
         },
         "alarm": stats.get(ALARM_STAT),
@@ -97,10 +97,10 @@ class RunSummary:
         summary["mode"] = "incremental" if incremental else "one-off (no crawl state: new and updated not told apart)"
         logger.info(
             "Run summary: %d pages fetched, %d exported (%d new, %d updated), %d skipped as known, %d unchanged, "
-            "%d dropped%s, %d errors, %.1f s (%s, %s)%s%s",
+            "%d dropped%s, %d failed requests, %.1f s (%s, %s)%s%s",
             summary["pages_fetched"], articles["exported"], articles["new"], articles["updated"], articles["skipped_known"],
             articles["unchanged"], sum(summary["dropped"].values()),
-            f" {summary['dropped']}" if summary["dropped"] else "", sum(errors.values()), summary["duration_seconds"],
+            f" {summary['dropped']}" if summary["dropped"] else "", errors["http"] + errors["download"], summary["duration_seconds"],
             reason, "incremental" if incremental else "one-off",
             "; images: {stored} stored, {kept} kept from earlier runs, {failed} failed, {refused} refused".format(**summary["images"])
             if "images" in summary else "",

@@ -59,6 +59,17 @@ def needs_attention(stats: Mapping[str, Any]) -> dict[str, int]:
     return found
 
 
+def pages_fetched(stats: Mapping[str, Any]) -> int:
+    """Responses to page requests (listings, articles, robots.txt): image files are not pages."""
+    return int(stats.get("downloader/response_count", 0)) - int(stats.get("newscrawl/images/responses", 0))
+
+
+def failed_requests(stats: Mapping[str, Any]) -> tuple[int, int]:
+    """Page requests that failed for good (after their retries), once each: (HTTP errors, network errors)."""
+    http = sum(int(value) for key, value in stats.items() if key.startswith("httperror/response_ignored_status_count/"))
+    return http, int(stats.get("newscrawl/errors/download", 0))
+
+
 def exit_code(stats: Mapping[str, Any]) -> int:
     if needs_attention(stats):
         return ATTENTION_NEEDED

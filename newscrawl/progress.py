@@ -19,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from newscrawl.incremental import Incremental, output_path
+from newscrawl.outcome import failed_requests, pages_fetched
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,12 @@ class Progress:
     def log_progress(self) -> None:
         stats = self.crawler.stats
         elapsed = max(time.monotonic() - self.started, 1e-9)
-        pages = int(stats.get_value("downloader/response_count", 0))
-        dropped = sum(int(value) for key, value in stats.get_stats().items() if key.startswith("newscrawl/dropped/"))
-        errors = int(stats.get_value("log_count/ERROR", 0))
+        figures = stats.get_stats()
+        pages = pages_fetched(figures)
+        dropped = sum(int(value) for key, value in figures.items() if key.startswith("newscrawl/dropped/"))
+        errors = sum(failed_requests(figures))
         queued = int(stats.get_value("scheduler/enqueued", 0)) - int(stats.get_value("scheduler/dequeued", 0))
-        logger.info("Progress: %d pages fetched, %d exported, %d queued, %d dropped, %d errors — %.1f pages/s",
+        logger.info("Progress: %d pages fetched, %d exported, %d queued, %d dropped, %d failed requests — %.1f pages/s",
                     pages, int(stats.get_value("item_scraped_count", 0)), queued, dropped, errors, pages / elapsed)
 
     def spider_closed(self) -> None:

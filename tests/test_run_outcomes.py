@@ -141,3 +141,25 @@ def test_work_settles_redirected_away_too_large_and_failing_articles_and_retry_g
     assert retried.returncode == 0, retried.log[-3000:]
     assert "Trying again 3 article(s) settled as gone" in retried.log
     assert {"833153", "845077", "848601"} <= {item["article_id"] for item in retried.items}
+
+
+def test_network_failures_are_one_line_each_and_counted_once(tmp_path: Path, site_server):
+    """A refused connection (nothing listens on port 1): one line per failed page, no traceback, each
+    failed request counted once (not once per retry), nothing fetched: exit 2."""
+    urls = "https://news.mydrivers.com/1/833/833153.htm,https://news.mydrivers.com/1/848/848601.htm"
+    done = subprocess.run(crawl_command(tmp_path / "out", site_server, "-a", f"url={urls}", incremental=True,
+                                        settings={"NEWSCRAWL_OFFLINE_ROOT": "http://127.0.0.1:1"}),
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "Connection was refused" in done.stderr  # the fault landed
+    assert "0 pages fetched" in done.stderr and ", 2 failed requests," in done.stderr
+    assert summary(tmp_path / "out")["errors"]["download"] == 2
+    assert summary(tmp_path / "out")["needs_attention"].keys() == {"nothing_fetched"}
+
+
+def test_an_article_asked_for_by_url_that_is_known_is_counted_as_skipped(tmp_path: Path, site_server):
+    url = "url=https://news.mydrivers.com/1/833/833153.htm"
+    assert run_crawl(tmp_path, site_server, "-a", url, incremental=True).returncode == 0
+    again = run_crawl(tmp_path, site_server, "-a", url, incremental=True)
+    assert summary(tmp_path / "out")["articles"]["skipped_known"] == 1
+    assert "0 exported (0 new, 0 updated), 1 skipped as known" in again.log

@@ -172,6 +172,8 @@ class SiteSpider(NewscrawlSpider):
             self._frontiers = frontiers(resumed)
             self._complete_walks = self.incremental.complete_walks()
             fresh = self.incremental.fresh([article.article_id for article in articles])
+            if fresh:
+                self.crawler.stats.inc_value("newscrawl/articles/known", len(fresh))
             articles = [article for article in articles if article.article_id not in fresh]
             # Articles asked for by URL are pending until exported, like those found on listing pages.
             if articles and not self.incremental.record_pending(None, articles, []):
@@ -323,6 +325,7 @@ class SiteSpider(NewscrawlSpider):
         """A listing page that failed for a reason that may pass stays pending (its walk goes on from it
         next run); one that is gone is settled. A tag whose first page is gone needs a person."""
         listing: ListingPage = failure.request.cb_kwargs["listing"]
+        self._count_failure(failure)
         if not failure_reason(failure)[1]:
             self.crawler.stats.inc_value("newscrawl/listing/failed")
             self.logger.warning("Listing page %s failed (%s): the next run tries it again", listing.url,
@@ -344,6 +347,7 @@ class SiteSpider(NewscrawlSpider):
         reason, permanent = failure_reason(failure)
         if failure.check(ExportedElsewhere):
             return failure
+        self._count_failure(failure)
         if not permanent:
             self.crawler.stats.inc_value("newscrawl/article/failed")
         if self.incremental is not None:
@@ -354,6 +358,11 @@ class SiteSpider(NewscrawlSpider):
             else:
                 self.incremental.failed(article_id, url, depth, reason)
         return failure
+
+    def _count_failure(self, failure: Failure) -> None:
+        """A page request that failed on the network for good (HTTP errors are Scrapy's httperror stats)."""
+        if not failure.check(HttpError, IgnoreRequest):
+            self.crawler.stats.inc_value("newscrawl/errors/download")
 
     async def parse_article(self, response: Response, depth: int,
                             listed: str | None = None) -> AsyncIterator[Article | scrapy.Request]:
