@@ -15,7 +15,9 @@ arguments; the command line still wins.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, POST_IMAGE_MODES
+from newscrawl.incremental import output_path
 from newscrawl.logformatter import quiet_start
 from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.outcome import CannotStart
@@ -78,6 +81,37 @@ def check_settings(settings: BaseSettings) -> None:
             raise CannotStart(f"{path_setting} {value!r} may use %(name)s and %(worker)s only ({error})") from None
 
 
+FOLDER_SETTINGS = ("NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_FEEDS_DIR", "NEWSCRAWL_WARC_DIR", "NEWSCRAWL_IMAGES_STORE")
+FILE_SETTINGS = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_RUNS_FILE")
+
+
+def _usable_folder(setting: str, folder: Path) -> None:
+    """`folder` is (or can be made) a folder newscrawl can write in; else CannotStart naming `setting`."""
+    if folder.exists() and not folder.is_dir():
+        raise CannotStart(f"{setting}: {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CannotStart(f"{setting}: cannot make the folder {folder} ({error.strerror or error})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CannotStart(f"{setting}: the folder {folder} is not writable")
+
+
+def check_paths(settings: BaseSettings, spider_name: str) -> None:
+    """Raise CannotStart naming the first path setting whose folder cannot be written, before anything is
+    fetched (a run would otherwise fetch, then fail on every write)."""
+    for setting in FOLDER_SETTINGS:
+        if value := settings.get(setting):
+            _usable_folder(setting, Path(value))
+    for setting in FILE_SETTINGS:
+        path = output_path(settings, setting, spider_name)
+        if path is None:
+            continue
+        _usable_folder(setting, path.parent)
+        if path.is_dir():
+            raise CannotStart(f"{setting}: {path} is a folder, not a file")
+
+
 _UNSAFE_IN_URL = re.compile(r"""[\s"'<>\\`\x00-\x1f\x7f]""")
 
 
@@ -121,6 +155,7 @@ class Newscrawl:
             # dont_filter, so they are fetched again every run.
             settings.setdict(_scrapy_redis(redis_url), priority="spider")
         check_settings(settings)
+        check_paths(settings, self.crawler.spidercls.name)
         quiet_start(settings.get("LOG_LEVEL"))
 
 

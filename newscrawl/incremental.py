@@ -189,7 +189,11 @@ class Incremental:
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
         site = self.crawler.spidercls.site
-        articles = [(Article(**line), ref) for line, ref in recovery.lines]
+        try:
+            articles = [(Article(**line), ref) for line, ref in recovery.lines]
+        except TypeError as error:  # fields missing or unknown: another program's line, or a newer newscrawl's
+            raise JournalError(f"{self.journal.path}: a line is not an article of this newscrawl ({error}); move the "
+                               "journal aside and start a new one") from None
         self.state.record_exports([_export(article, ref, site, self.awaits_images(article)) for article, ref in articles],
                                   self.journal_key, recovery.mark)
         if self.state.rereads_journals:

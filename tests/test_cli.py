@@ -101,3 +101,28 @@ def test_a_one_off_crawl_warns_of_nothing_and_says_where_its_items_go(tmp_path: 
     assert f"one-off ({tmp_path / 'items.jsonl'})" in done.stderr
     debug = subprocess.run([*args, "-L", "DEBUG"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert "DEBUG: Disabled newscrawl.pipelines.JournalPipeline: a one-off run" in debug.stderr
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("NEWSCRAWL_POSTS_DIR=/proc/posts", "NEWSCRAWL_POSTS_DIR: cannot make the folder /proc/posts"),
+    ("NEWSCRAWL_POSTS_DIR={file}", "NEWSCRAWL_POSTS_DIR: {file} is a file, not a folder"),
+    ("NEWSCRAWL_IMAGES_STORE={file}", "NEWSCRAWL_IMAGES_STORE: {file} is a file, not a folder"),
+    ("NEWSCRAWL_SUMMARY_FILE={folder}", "NEWSCRAWL_SUMMARY_FILE: {folder} is a folder, not a file"),
+    ("NEWSCRAWL_JSONL={file}/x.jsonl", "NEWSCRAWL_JSONL: {file} is a file, not a folder"),
+    ("NEWSCRAWL_SUMMARY_FILE={folder}/%(worker)s.json", None),  # the worker's name fills it
+])
+def test_path_settings_are_checked_at_start_in_one_line(tmp_path: Path, setting: str, message: str | None):
+    (tmp_path / "file").write_text("x")
+    names = {"file": tmp_path / "file", "folder": tmp_path}
+    done = scrapy("crawl", "mydrivers", "-a", "tag=xiaomi", "-s", f"NEWSCRAWL_JSONL={tmp_path}/j.jsonl",
+                  "-s", f"NEWSCRAWL_STATE={tmp_path}/s.sqlite", "-s", f"NEWSCRAWL_POSTS_DIR={tmp_path}/posts",
+                  "-s", f"NEWSCRAWL_FEEDS_DIR={tmp_path}/feeds", "-s", f"NEWSCRAWL_RUNS_FILE={tmp_path}/runs.jsonl",
+                  "-s", f"NEWSCRAWL_SUMMARY_FILE={tmp_path}/summary.json", "-s", "NEWSCRAWL_OFFLINE_ROOT=http://127.0.0.1:1",
+                  "-s", "RETRY_TIMES=0", "-s", setting.format(**names))
+    assert "Traceback" not in done.stderr and "KeyError" not in done.stderr, done.stderr[-3000:]
+    if message is None:
+        assert done.returncode == 2 and "nothing_fetched" in done.stderr  # it ran (nothing listens on port 1)
+        assert list(tmp_path.glob("*.json")), "no summary written"
+    else:
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert f"Cannot start: {message.format(**names)}" in done.stderr

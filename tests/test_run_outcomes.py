@@ -163,3 +163,14 @@ def test_an_article_asked_for_by_url_that_is_known_is_counted_as_skipped(tmp_pat
     again = run_crawl(tmp_path, site_server, "-a", url, incremental=True)
     assert summary(tmp_path / "out")["articles"]["skipped_known"] == 1
     assert "0 exported (0 new, 0 updated), 1 skipped as known" in again.log
+
+
+@pytest.mark.parametrize("line", ["5", "[]", '"text"', '{"site": "mydrivers", "article_id": "1", "revision": 1}'])
+def test_a_journal_line_that_is_json_but_not_an_article_is_refused_in_one_line(tmp_path: Path, site_server, line: str):
+    out = tmp_path / "out"
+    assert run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True).returncode == 0
+    with open(out / "items.jsonl", "a", encoding="utf-8") as journal:
+        journal.write(line + "\n")
+    refused = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
+    assert refused.returncode == 1 and "Traceback" not in refused.log, refused.log[-3000:]
+    assert "is not an article" in refused.log and "move the journal aside" in refused.log

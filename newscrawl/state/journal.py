@@ -91,6 +91,10 @@ def _scan(path: Path, start: int, site: str) -> tuple[list[tuple[dict[str, Any],
         except ValueError:
             raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not JSON; "
                                "move the journal aside and start a new one") from None
+        if not isinstance(record, dict) or not isinstance(record.get("article_id"), str) \
+                or not isinstance(record.get("revision"), int):
+            raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not an article "
+                               f"({raw[:60].decode('utf-8', 'replace')!r}); move the journal aside and start a new one") from None
         if record.get("site") != site:
             raise JournalError(f"{path} holds lines of site {record.get('site')!r}, not {site!r}: every spider needs "
                                "its own journal (the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)")
