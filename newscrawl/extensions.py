@@ -156,14 +156,18 @@ def _write_summary(path: Path | None, summary: dict[str, Any], stats: dict[str, 
         return False
 
 
-def record_start_failure(settings: BaseSettings, spider: str, message: str) -> None:
-    """A run that could not start: a summary (and run-history line) saying so, exit code 1, in place of
-    the previous run's summary."""
+def record_unfinished(settings: BaseSettings, spider: str, finish_reason: str, message: str,
+                      stats: dict[str, Any] | None = None) -> None:
+    """A run that could not start (`cannot_start`, exit 1) or was stopped before it could close
+    (`forced_shutdown`, exit 2): a summary and run-history line saying so, in place of the previous
+    run's summary (which a monitor would read as this run's)."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    summary = {"spider": spider, "started": now, "finished": now, "finish_reason": "cannot_start", "error": message,
-               "needs_attention": {}, "exit_code": CANNOT_START}
+    forced = finish_reason == "forced_shutdown"
+    summary = {"spider": spider, "started": now, "finished": now, "finish_reason": finish_reason, "error": message,
+               "needs_attention": {finish_reason: ATTENTION_REASONS[finish_reason]} if forced else {},
+               "exit_code": ATTENTION_NEEDED if forced else CANNOT_START}
     record_run(output_path(settings, "NEWSCRAWL_SUMMARY_FILE", spider), output_path(settings, "NEWSCRAWL_RUNS_FILE", spider),
-               summary, {})
+               summary, stats or {})
 
 
 

@@ -174,3 +174,35 @@ def test_a_journal_line_that_is_json_but_not_an_article_is_refused_in_one_line(t
     refused = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
     assert refused.returncode == 1 and "Traceback" not in refused.log, refused.log[-3000:]
     assert "is not an article" in refused.log and "move the journal aside" in refused.log
+
+
+def test_a_second_interrupt_is_exit_2_with_a_summary_and_the_next_run_finishes(tmp_path: Path, site_copy):
+    """Ctrl-C twice (the second forces Scrapy to stop before the spider closes): sent once the journal
+    shows progress, while an article page stalls."""
+    import signal
+
+    from faults import crawl_to_the_end, journal_lines, wait_for
+    from synthetic_site import big_tag
+
+    root, server = site_copy
+    ids = big_tag(root, "many", 30)
+    (root / f"1/{int(ids[-1]) // 1000}/{ids[-1]}.htm.fault").write_text('{"stall": 60}')
+    out = tmp_path / "out"
+    out.mkdir()
+    args = crawl_command(out, server, "-a", "tag=many", incremental=True, settings={"DOWNLOAD_TIMEOUT": "90"})
+    process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: journal_lines(out / "items.jsonl") >= 5, process), "the crawl made no progress"
+        process.send_signal(signal.SIGINT)
+        assert wait_for(lambda: False, process, timeout=1) is False and process.poll() is None  # closing: the stall holds it
+        process.send_signal(signal.SIGINT)
+        log = process.communicate(timeout=60)[1]
+    finally:
+        process.kill()
+    assert process.returncode == 2, log[-3000:]
+    assert "forced_shutdown" in log and "Traceback" not in log
+    assert (summary(out)["finish_reason"], summary(out)["exit_code"]) == ("forced_shutdown", 2)
+    (root / f"1/{int(ids[-1]) // 1000}/{ids[-1]}.htm.fault").unlink()
+    crawl_to_the_end(args, REPO)
+    exported = [json.loads(line)["article_id"] for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(exported) == sorted(ids)  # each once

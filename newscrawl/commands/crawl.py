@@ -18,8 +18,8 @@ from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from newscrawl.extensions import record_start_failure
-from newscrawl.outcome import CANNOT_START, EXIT_CODES, CannotStart, exit_code
+from newscrawl.extensions import record_unfinished
+from newscrawl.outcome import ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, EXIT_CODES, CannotStart, exit_code
 from newscrawl.sites import all_sites
 from newscrawl.spiders.base import ARGUMENTS, EXAMPLES
 
@@ -114,6 +114,11 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if errors.failed or self.crawler_process.bootstrap_failed:
             self.exitcode = CANNOT_START
-            record_start_failure(crawler.settings, crawler.spidercls.name, errors.message)
+            record_unfinished(crawler.settings, crawler.spidercls.name, "cannot_start", errors.message)
+        elif crawler.stats.get_value("finish_reason") is None:  # a second interrupt: the spider never closed
+            self.exitcode = ATTENTION_NEEDED
+            logger.error("Needs attention (exit 2): forced_shutdown — %s", ATTENTION_REASONS["forced_shutdown"])
+            record_unfinished(crawler.settings, crawler.spidercls.name, "forced_shutdown", "stopped by a second interrupt",
+                              dict(crawler.stats.get_stats()))
         else:
             self.exitcode = exit_code(crawler.stats.get_stats())
