@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+import fastjsonschema
+
+from newscrawl.items import json_schema
 
 COVERED_FIELDS = ("title", "published", "author", "editor", "source", "images", "tags", "head_image")
 LATEST = 30
@@ -36,25 +42,57 @@ class Material:
     unreadable_lines: int = 0
 
 
+MAX_LINE = 16 << 20  # bytes: a longer line is no article or run line of newscrawl's (skipped, counted)
+
+
+@cache
+def _is_article() -> Callable[[Any], Any]:
+    """The article schema (newscrawl/article.schema.json), compiled: a journal line the charts can trust."""
+    return fastjsonschema.compile({k: v for k, v in json_schema().items() if k != "$schema"})
+
+
+def _article_line(line: Any) -> bool:
+    try:
+        _is_article()(line)
+        return True
+    except fastjsonschema.JsonSchemaException:
+        return False
+
+
+def _run_line(line: Any) -> bool:
+    """A run-history line with the shape the charts read."""
+    return (isinstance(line, dict) and isinstance(line.get("finish_reason"), str)
+            and isinstance(line.get("finished", ""), str) and isinstance(line.get("exit_code", 0), int)
+            and all(isinstance(line.get(key, {}), dict) and all(isinstance(value, int) for value in line.get(key, {}).values())
+                    for key in ("articles", "dropped", "errors")))
+
+
 def read_material(paths: Iterable[Path]) -> Material:
-    """Journal lines and run lines from `paths` (files, or folders: their *.jsonl and rotated *.jsonl.N)."""
+    """Journal lines and run lines from `paths` (files, or folders: their *.jsonl and rotated *.jsonl.N).
+    A line that is not an article of the schema or a run line, or longer than MAX_LINE, is skipped and
+    counted (`unreadable_lines`)."""
     material = Material()
     for path in _files(paths):
         material.sources.append(str(path))
         with path.open("rb") as stream:
-            for raw in stream:
-                if not raw.endswith(b"\n"):  # a torn last line is not read (the crawl cuts it on its next start)
-                    break
+            while raw := stream.readline(MAX_LINE):
+                if not raw.endswith(b"\n"):
+                    if len(raw) < MAX_LINE:  # a torn last line is not read (the crawl cuts it on its next start)
+                        break
+                    while (rest := stream.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                        pass
+                    material.unreadable_lines += 1
+                    continue
                 try:
                     line = json.loads(raw)
                 except ValueError:
                     material.unreadable_lines += 1
                     continue
-                if isinstance(line, dict) and "article_id" in line and "id" in line:
+                if _article_line(line):
                     known = material.articles.get(line["id"])
                     if known is None or int(line.get("revision", 1)) >= int(known.get("revision", 1)):
                         material.articles[line["id"]] = line
-                elif isinstance(line, dict) and "finish_reason" in line:
+                elif _run_line(line):
                     material.runs.append(line)
                 else:
                     material.unreadable_lines += 1

@@ -29,9 +29,14 @@ def crawled(tmp_path: Path, site_server) -> Path:
         assert run_crawl(tmp_path, site_server, "-a", TAGS, incremental=True).returncode == 0
     out = tmp_path / "out"
     hostile = json.loads((out / "items.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    hostile.update(id="mydrivers:1", article_id="1", revision=1, title='<script>alert(1)</script><img src=x onerror=alert(2)>',
-                   url="javascript:alert(3)")
-    (out / "hostile.jsonl").write_text(json.dumps(hostile, ensure_ascii=False) + "\n", encoding="utf-8")
+    hostile.update(id="mydrivers:1", article_id="1", revision=1, title='<script>alert(1)</script><img src=x onerror=alert(2)>')
+    # Lines newscrawl never writes: skipped and counted, never charted (a javascript: URL, malformed tags, no site).
+    foreign = [{**hostile, "id": "mydrivers:2", "article_id": "2", "url": "javascript:alert(3)"},
+               {**hostile, "id": "mydrivers:3", "article_id": "3", "tags": "小米"},
+               {key: value for key, value in {**hostile, "id": "mydrivers:4", "article_id": "4"}.items() if key != "site"},
+               {"finish_reason": "finished", "articles": {"exported": "many"}}]
+    (out / "hostile.jsonl").write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in [hostile, *foreign]),
+                                       encoding="utf-8")
     return out
 
 
@@ -41,7 +46,7 @@ def test_the_report_counts_what_the_journal_and_run_history_hold(crawled: Path, 
     runs = (crawled / "runs.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(runs) == 2 and json.loads(runs[1])["articles"]["exported"] == 0
     articles = len((crawled / "items.jsonl").read_text(encoding="utf-8").splitlines()) + 1
-    assert f"wrote {tmp_path / 'report.html'}: {articles} articles, 2 runs" in done.stdout
+    assert f"wrote {tmp_path / 'report.html'}: {articles} articles, 2 runs (4 line(s) skipped" in done.stdout
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "javascript:" not in page.replace("default-src", "")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -46,4 +46,6 @@ class Command(ScrapyCommand):
             print(f"scrapy report: {error}", file=sys.stderr)
             self.exitcode = 1
             return
-        print(f"wrote {opts.output}: {len(material.articles)} articles, {len(material.runs)} runs")
+        skipped = f" ({material.unreadable_lines} line(s) skipped: not newscrawl's articles or runs)" \
+            if material.unreadable_lines else ""
+        print(f"wrote {opts.output}: {len(material.articles)} articles, {len(material.runs)} runs{skipped}")
