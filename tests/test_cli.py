@@ -126,3 +126,19 @@ def test_path_settings_are_checked_at_start_in_one_line(tmp_path: Path, setting:
     else:
         assert done.returncode == 1, done.stderr[-2000:]
         assert f"Cannot start: {message.format(**names)}" in done.stderr
+
+
+ARTICLE_PAGE = "fixtures/mydrivers/site/news.mydrivers.com/1/833/833153.htm"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["extract", ARTICLE_PAGE], "Cannot start: the following arguments are required: --url (scrapy extract --help)"),
+    (["extract", ARTICLE_PAGE, "--url", "https://news.mydrivers.com/1/833/833153.htm", "-s", "NEWSCRAWL_FRONTMATTER_DATES=x"],
+     "scrapy extract: NEWSCRAWL_FRONTMATTER_DATES must be one of utc, local, archive, not 'x'"),
+    (["fixture", "--url", "https://news.mydrivers.com/1/833/833153.htm"],
+     "Cannot start: the following arguments are required: --warc (scrapy fixture --help)"),
+])
+def test_other_commands_refuse_in_one_line_with_exit_1(args: list[str], message: str):
+    done = scrapy(*args)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert message in done.stderr.splitlines(), done.stderr[-2000:]

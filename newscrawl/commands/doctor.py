@@ -30,6 +30,7 @@ from scrapy.http import Response
 from scrapy.utils.misc import arg_to_iter
 from twisted.python.failure import Failure
 
+from newscrawl.commands.crawl import refuse_usage
 from newscrawl.extract import Page, page_article
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
@@ -202,6 +203,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        parser.error = refuse_usage("doctor")  # type: ignore[method-assign]
         parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
                             help="tag=… and/or url=… as for scrapy crawl; articles=N per tag (default 3)")
         parser.add_argument("--offline", action="store_true",

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.exporters.frontmatter import PostStyle, render_post
+from newscrawl.commands.crawl import refuse_usage
+from newscrawl.exporters.frontmatter import DATE_MODES, PostStyle, render_post
 from newscrawl.extract import extract_article
 from newscrawl.items import Article, Unusable
 from newscrawl.sites import get_site
@@ -42,6 +44,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        parser.error = refuse_usage("extract")  # type: ignore[method-assign]
         parser.add_argument("--url", required=True, help="the URL the page was fetched from (picks the site)")
         parser.add_argument("--format", choices=("json", "frontmatter"), default="json", help="output format")
         parser.add_argument("--warc", default=None, help="read the page captured for --url in this WARC file")
@@ -51,6 +54,13 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != (0 if opts.warc else 1):
             raise UsageError("give exactly one PATH (or - for standard input), or --warc FILE and no PATH")
+        settings = self.settings
+        assert settings is not None
+        if settings.get("NEWSCRAWL_FRONTMATTER_DATES") not in DATE_MODES:
+            print(f"scrapy extract: NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
+                  f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}", file=sys.stderr)
+            self.exitcode = 1
+            return
         try:
             if opts.warc:
                 article = _captured_article(Path(opts.warc), opts.url, opts.fetched_at)
@@ -63,13 +73,15 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         if opts.format == "json":
-            print(json.dumps(article.to_dict(), ensure_ascii=False))
+            text = json.dumps(article.to_dict(), ensure_ascii=False) + "\n"
         else:
-            settings = self.settings
-            assert settings is not None
-            style = PostStyle.of(get_site(article.site))
-            sys.stdout.write(render_post(article, style, settings.get("NEWSCRAWL_FRONTMATTER_DATES"),
-                                         settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None))
+            text = render_post(article, PostStyle.of(get_site(article.site)), settings.get("NEWSCRAWL_FRONTMATTER_DATES"),
+                               settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _captured_article(warc: Path, url: str, fetched_at: str | None) -> Article:

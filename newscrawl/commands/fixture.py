@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.commands.crawl import refuse_usage
 from newscrawl.extract import extract_article
 from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.sites import site_for_url
@@ -60,6 +61,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        parser.error = refuse_usage("fixture")  # type: ignore[method-assign]
         parser.add_argument("--warc", required=True, help="a WARC file a crawl captured")
         parser.add_argument("--url", required=True, help="the article URL whose captured page to take")
         parser.add_argument("--fixtures", default="fixtures", help="the fixtures folder (default: fixtures)")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
+from newscrawl.commands.crawl import refuse_usage
 from newscrawl.report import read_material, render_report
 from newscrawl.state.files import write_atomically
 
@@ -33,6 +34,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        parser.error = refuse_usage("report")  # type: ignore[method-assign]
         parser.add_argument("-o", "--output", default="output/report.html", help="where the page goes "
                             "(default: output/report.html)")
 
