@@ -291,13 +291,30 @@ def response_records(paths: Iterable[Path]) -> Iterator[Capture]:
                               record.rec_headers.get_header("WARC-IP-Address"), path, records.get_record_offset())
 
 
-def read_body(capture: Capture) -> bytes:
+MAX_PAYLOAD = 8 * 1024 * 1024  # bytes, decoded: a crawl's DOWNLOAD_MAXSIZE
+
+
+class PayloadTooLarge(ValueError):
+    """A captured payload that decodes to more than the reader's cap (a gzip bomb): not read."""
+
+
+def read_body(capture: Capture, limit: int = MAX_PAYLOAD) -> bytes:
     """The payload of a response record, its transfer and content encodings undone (as a crawl's
-    middlewares hand it to the spider)."""
+    middlewares hand it to the spider), decoded piece by piece up to `limit` bytes: PayloadTooLarge past it."""
     with capture.path.open("rb") as stream:
         stream.seek(capture.offset)
         record = next(iter(ArchiveIterator(stream)))
-        return record.content_stream().read()
+        body = record.content_stream().read(limit + 1)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the response captured for {capture.url} decodes to more than {limit} bytes: not read")
+    return body
+
+
+def damage(path: Path) -> int | None:
+    """Where `path` stops being whole gzip members (a truncated copy, a garbage tail), or None when it is
+    whole: readers would otherwise stop there silently and read only part of it."""
+    end, size = _whole_members_end(path), path.stat().st_size
+    return end if end < size else None
 
 
 def captured_page(path: Path, *urls: str) -> tuple[Capture, bytes]:

@@ -12,10 +12,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from newscrawl.commands.crawl import StartErrors
-from newscrawl.outcome import CANNOT_START, exit_code
+from newscrawl.outcome import ATTENTION_NEEDED, CANNOT_START, exit_code
 from newscrawl.sites import site_for_url
 from newscrawl.spiders.reparse import reparse_spider
-from newscrawl.warc import Capture, capture_files, finish_abandoned, response_records
+from newscrawl.warc import Capture, capture_files, damage, finish_abandoned, response_records
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ class Command(BaseRunSpiderCommand):
         for path in unfinished:
             logger.warning("Passed over %s: not finished (a crawl is writing it; a killed one's is finished when "
                            "its folder is given)", path)
+        damaged = [(path, end) for path in files if (end := damage(path)) is not None]
+        for path, end in damaged:
+            logger.error("%s is damaged after byte %d of %d (truncated, or overwritten): only the records before "
+                         "that are read (exit 2)", path, end, path.stat().st_size)
         pages = _pages_by_site(files)
         sites = sorted(pages)
         if not sites:
@@ -83,7 +87,8 @@ class Command(BaseRunSpiderCommand):
             return
         for crawler in crawlers:
             print(_report(crawler), file=sys.stderr)
-        self.exitcode = max(exit_code(crawler.stats.get_stats()) for crawler in crawlers)
+        self.exitcode = max([exit_code(crawler.stats.get_stats()) for crawler in crawlers]
+                            + [ATTENTION_NEEDED if damaged else 0])
 
     def _refuse(self, message: str) -> None:
         print(f"scrapy reparse: {message}", file=sys.stderr)

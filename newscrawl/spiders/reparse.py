@@ -4,9 +4,12 @@
 site's captured 200 responses. Each reparse spider has the name
 and site of the site's own spider, so a scheduled job's journal, crawl state and posts are the ones
 it works on: its Articles go through the same pipelines, and the revision pipeline makes an update
-(revision + 1) only of an article whose normalised content changed. For each article the latest
-200 response captured is read; the dates listing pages showed beside their links are taken from
-the captured listing pages, as the crawl takes them.
+(revision + 1) only of an article whose normalised content changed. For each article one 200
+response is read: the one captured closest in time to the fetch of the journal's latest revision of
+it (so a capture whose WARC-Date a skewed clock put later never turns older content into a newer
+revision), or, for an article the journal does not hold, the latest captured. The dates listing
+pages showed beside their links are taken from the captured listing pages, as the crawl takes them.
+A payload that decodes past the cap is not read (`newscrawl/reparse/too_large`).
 
 The class has no `name`: Scrapy's spider loader lists the crawling spiders only, and the command
 makes the per-site classes (`reparse_spider`).
@@ -15,16 +18,31 @@ makes the per-site classes (`reparse_spider`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any, ClassVar
 
 import scrapy
 
 from newscrawl.extract import Page, page_article
+from newscrawl.incremental import Incremental
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site
 from newscrawl.spiders.base import NewscrawlSpider
-from newscrawl.warc import Capture, read_body
+from newscrawl.warc import Capture, PayloadTooLarge, read_body
+
+
+def _instant(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def chosen_capture(captures: list[Capture], exported_fetch: str | None) -> Capture:
+    """The capture to re-parse of one article: the one closest in time to `exported_fetch` (the fetch
+    time of the journal's latest revision), the later of two equally close; without it, the latest."""
+    if exported_fetch is None:
+        return max(captures, key=lambda capture: capture.date)
+    target = _instant(exported_fetch)
+    return min(captures, key=lambda capture: (abs(_instant(capture.date) - target), -_instant(capture.date)))
 
 
 class ReparseSpider(NewscrawlSpider):
@@ -38,7 +56,13 @@ class ReparseSpider(NewscrawlSpider):
 
     def _listing(self, capture: Capture, listed: dict[str, str]) -> None:
         """Learn the dates a captured listing page shows beside its links, and its tag if it is a first page."""
-        decoded = decode_html(read_body(capture), capture.content_type, self.site.fallback_encoding)
+        try:
+            body = read_body(capture)
+        except PayloadTooLarge as error:
+            self.crawler.stats.inc_value("newscrawl/reparse/too_large")
+            self.logger.warning("%s", error)
+            return
+        decoded = decode_html(body, capture.content_type, self.site.fallback_encoding)
         try:
             found = self.site.read_listing(decoded.text, capture.url)
         except Unusable:
@@ -52,18 +76,25 @@ class ReparseSpider(NewscrawlSpider):
 
     async def start(self) -> AsyncIterator[Article]:
         stats = self.crawler.stats
-        latest: dict[str, Capture] = {}
+        by_article: dict[str, list[Capture]] = {}
         listed: dict[str, str] = {}
         for capture in self.captures:
             if article_id := self.site.article_id(capture.url):
-                if article_id not in latest or capture.date >= latest[article_id].date:
-                    latest[article_id] = capture
+                by_article.setdefault(article_id, []).append(capture)
             elif "html" in (capture.content_type or "text/html"):
                 self._listing(capture, listed)
-        stats.set_value("newscrawl/reparse/articles_captured", len(latest))
-        for article_id, capture in latest.items():
-            page = Page(self.site.name, capture.url, read_body(capture), capture.content_type,
-                        capture.fetched_at, listed.get(article_id))
+        stats.set_value("newscrawl/reparse/articles_captured", len(by_article))
+        incremental = self.crawler.get_extension(Incremental)
+        for article_id, captures in by_article.items():
+            line = incremental.exported_line(article_id) if incremental is not None and len(captures) > 1 else None
+            capture = chosen_capture(captures, line.get("fetched_at") if line else None)
+            try:
+                body = read_body(capture)
+            except PayloadTooLarge as error:
+                stats.inc_value("newscrawl/reparse/too_large")
+                self.logger.warning("%s", error)
+                continue
+            page = Page(self.site.name, capture.url, body, capture.content_type, capture.fetched_at, listed.get(article_id))
             try:
                 article = page_article(page)
             except Unusable as unusable:

@@ -1,0 +1,85 @@
+"""Readers of captured data are bounded and honest: a payload that inflates past the cap is refused, a
+damaged WARC file is reported (exit 2), not read in part silently, and `scrapy reparse` never turns
+older content into a newer revision because a skewed clock dated its capture later."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from conftest import REPO, crawl_command
+from faults import crawl_to_the_end
+from test_warc import capture_settings, reparse
+
+ARTICLE = "https://news.mydrivers.com/1/833/833153.htm"
+
+
+def write_capture(path: Path, url: str, body: bytes, date: str, encoding: str | None = None) -> None:
+    """A finished WARC file holding one response record for `url` (as newscrawl's capture writes them)."""
+    headers = [("Content-Type", "text/html; charset=utf-8")] + ([("Content-Encoding", encoding)] if encoding else [])
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                      http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+                                                      warc_headers_dict={"WARC-Date": date}))
+
+
+def job_settings(out: Path) -> list[str]:
+    return ["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
+            "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}", "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+            "-s", f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}", "-s", "NEWSCRAWL_FEEDS_DIR="]
+
+
+def captured_job(tmp_path: Path, server) -> tuple[Path, Path]:
+    out, warc = tmp_path / "out", tmp_path / "warc"
+    out.mkdir()
+    crawl_to_the_end(crawl_command(out, server, "-a", "tag=laika", incremental=True, settings=capture_settings(warc)), REPO)
+    return out, warc
+
+
+def test_reparse_takes_the_capture_of_the_exported_revision_not_a_later_dated_older_one(tmp_path: Path, site_server):
+    """An older capture of 833153 (another title) whose WARC-Date a clock 10 minutes fast put after the
+    capture the journal's revision came from: reparse re-reads the latter, exports nothing."""
+    out, warc = captured_job(tmp_path, site_server)
+    line = json.loads((out / "items.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert line["article_id"] == "833153"
+    page = (REPO / "fixtures/mydrivers/site/news.mydrivers.com/1/833/833153.htm").read_bytes()
+    older = page.replace("雷军晒刚入手".encode(), "雷军晒旧的".encode())
+    assert older != page
+    skewed = datetime.fromisoformat(line["fetched_at"].replace("Z", "+00:00")) + timedelta(minutes=10)
+    write_capture(warc / "mydrivers-skewed-clock.warc.gz", ARTICLE, older, skewed.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    done = reparse(tmp_path, str(warc), *job_settings(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "0 new, 0 updated, 1 unchanged" in done.stderr, done.stderr[-2000:]
+    assert len((out / "items.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_a_capture_that_inflates_past_the_cap_is_refused_and_the_rest_reparsed(tmp_path: Path, site_server):
+    out, warc = captured_job(tmp_path, site_server)
+    bomb = gzip.compress(b"<html>" + b" " * (64 << 20), compresslevel=9)  # 64 MiB of spaces, ~64 kB on disk
+    write_capture(warc / "mydrivers-bomb.warc.gz", "https://news.mydrivers.com/1/999/999001.htm", bomb,
+                  datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), encoding="gzip")
+    reparsed = tmp_path / "re.jsonl"
+    done = reparse(tmp_path, str(warc), "-O", str(reparsed))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert "decodes to more than 8388608 bytes: not read" in done.stderr
+    assert [json.loads(line)["article_id"] for line in reparsed.read_text(encoding="utf-8").splitlines()] == ["833153"]
+
+
+def test_a_damaged_warc_file_is_reported_and_exits_2(tmp_path: Path, site_server):
+    _, warc = captured_job(tmp_path, site_server)
+    [whole] = list(warc.glob("*.warc.gz"))
+    data = whole.read_bytes()
+    truncated = tmp_path / "truncated.warc.gz"
+    truncated.write_bytes(data[: len(data) * 2 // 3])
+    done = reparse(tmp_path, str(truncated), "-O", str(tmp_path / "re.jsonl"))
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert f"{truncated} is damaged after byte" in done.stderr and "Traceback" not in done.stderr
+    whole_run = reparse(tmp_path, str(whole), "-O", str(tmp_path / "whole.jsonl"))
+    assert whole_run.returncode == 0 and "is damaged after byte" not in whole_run.stderr
