@@ -3,6 +3,8 @@ says what it is doing (a start line, progress, the summary) and warns only when 
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +15,23 @@ from conftest import REPO, crawl_command
 from newscrawl.spiders.base import ARGUMENTS
 
 
-def scrapy(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+@pytest.fixture(scope="module", autouse=True)
+def project_folder(tmp_path_factory) -> Path:
+    """A temporary folder holding only the project's scrapy.cfg: commands run there, so what they write
+    by default (output/…, a run that could not start writes its summary) never lands in the checkout."""
+    folder = tmp_path_factory.mktemp("project")
+    shutil.copy(REPO / "scrapy.cfg", folder)
+    global PROJECT
+    PROJECT = folder
+    return folder
+
+
+PROJECT = REPO
+
+
+def scrapy(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=PROJECT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
 
 
 def test_crawl_help_lists_the_spider_arguments_examples_and_exit_codes():
@@ -128,7 +145,7 @@ def test_path_settings_are_checked_at_start_in_one_line(tmp_path: Path, setting:
         assert f"Cannot start: {message.format(**names)}" in done.stderr
 
 
-ARTICLE_PAGE = "fixtures/mydrivers/site/news.mydrivers.com/1/833/833153.htm"
+ARTICLE_PAGE = str(REPO / "fixtures/mydrivers/site/news.mydrivers.com/1/833/833153.htm")
 
 
 @pytest.mark.parametrize(("args", "message"), [
