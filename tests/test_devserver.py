@@ -56,3 +56,32 @@ def test_missing_and_escaping_paths_are_404(server: str):
     assert get(f"{server}/example.com/nope.htm")[0] == 404
     assert get(f"{server}/example.com/../secret.txt")[0] in (404, 400)
     assert get(f"{server}/example.com/%2e%2e/%2e%2e/secret.txt")[0] == 404
+
+
+def test_a_busy_port_is_one_line_and_exit_1(site_server):
+    """The port the session's server holds: a second server on it says so in one line."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    port = site_server.url.rsplit(":", 1)[1]
+    done = subprocess.run([sys.executable, "-m", "newscrawl.devserver", "--port", port], cwd=REPO, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [f"devserver: cannot listen on 127.0.0.1:{port} (Address already in use): "
+                                                "port busy? try another --port, or --port 0 for a free one"]
+
+
+def test_the_request_log_holds_every_path_asked_for(tmp_path: Path):
+    log = tmp_path / "requests.log"
+    server = Server([Path(__file__).resolve().parent.parent / "fixtures/mydrivers/site"], request_log=log)
+    try:
+        for path in ("/news.mydrivers.com/tag/laika.htm", "/nowhere/x?y=1"):
+            try:
+                urllib.request.urlopen(server.url + path, timeout=10).read()
+            except urllib.error.HTTPError:
+                pass
+    finally:
+        server.stop()
+    assert log.read_text(encoding="utf-8").splitlines() == ["/news.mydrivers.com/tag/laika.htm", "/nowhere/x?y=1"]

@@ -128,3 +128,15 @@ def test_small_runs_do_not_raise_the_layout_alarm(tmp_path: Path, site_server):
     one = run_crawl(tmp_path / "one", site_server, "-a", "url=https://news.mydrivers.com/1/848/848601.htm")
     assert one.returncode == 0, one.stats.get("newscrawl/alarm")
     assert [item["tags"] for item in one.items] == [[]]
+
+
+def test_resuming_counts_only_the_pages_this_run_requests(tmp_path: Path, site_server):
+    """nvidia's page 2, left pending by a budget, is not requested by a run of laika: not said to be resumed."""
+    first = run_crawl(tmp_path, site_server, "-a", "tag=nvidia", "-a", "max_pages=1", incremental=True)
+    assert first.returncode == 0 and first.stats["newscrawl/pending/listing_pages"] == 1
+    other = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
+    assert other.returncode == 0 and "Resuming" not in other.log
+    assert other.stats["newscrawl/pending/listing_pages"] == 1  # still there for nvidia's next run
+    again = run_crawl(tmp_path, site_server, "-a", "tag=nvidia", incremental=True)
+    assert "Resuming 1 listing page(s) and 0 article(s)" in again.log
+    assert again.stats["newscrawl/pending/listing_pages"] == 0
