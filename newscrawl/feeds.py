@@ -78,7 +78,7 @@ class Feeds:
                 if path.is_file() and path.read_bytes() == document:
                     stats.inc_value("newscrawl/feeds/unchanged")
                     continue
-                write_atomically(path, document.decode("utf-8"))
+                write_atomically(path, document.decode("utf-8"), root=self.folder)
             except OSError as error:
                 attention(self.crawler, "feeds_failed")
                 logger.error("Could not write the feed %s: %s", path, error)

@@ -153,7 +153,7 @@ class ContentAddressedStore(FSFilesStore):
             with entry[0]:
                 if target.is_file():
                     return False
-                write_atomically(target, buf.getvalue(), "image-before-rename")
+                write_atomically(target, buf.getvalue(), "image-before-rename", root=Path(self.basedir))
                 return True
         finally:
             with self._locks_lock:

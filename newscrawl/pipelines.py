@@ -23,8 +23,8 @@ from newscrawl.exporters.frontmatter import PostStyle, post_path, render_post
 from newscrawl.incremental import Incremental
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import stored_files
-from newscrawl.outcome import attention
-from newscrawl.state.files import write_atomically
+from newscrawl.outcome import CannotStart, attention
+from newscrawl.state.files import ensure_folder, fsync_folder, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,10 @@ class FrontMatterPipeline(_Pipeline):
         self.image_prefix = (settings.get("NEWSCRAWL_POST_IMAGES_URL").rstrip("/") + "/"
                              if settings.get("NEWSCRAWL_POST_IMAGES") == "local" else None)
         self.style = PostStyle.of(crawler.spidercls.site)  # the crawler's one site
+        try:  # posts/<site> is newscrawl's: a link planted there is refused before anything is fetched
+            ensure_folder(self.folder, self.folder / crawler.spidercls.site.name)
+        except OSError as error:
+            raise CannotStart(f"NEWSCRAWL_POSTS_DIR: {error}") from None
         self._writer: BatchWriter[tuple[Path, str]] = BatchWriter(self._write_posts, "post-writer")
 
     async def process_item(self, item: Any) -> Any:
@@ -122,19 +126,28 @@ class FrontMatterPipeline(_Pipeline):
     @staticmethod
     def _write_posts(posts: list[tuple[Path, str]]) -> list[BaseException | None]:
         """On the writer thread: each post on its own, so one failure fails only its article. A post whose
-        file already says the same (an update that changed nothing it shows) is left untouched."""
+        file already says the same (an update that changed nothing it shows) is left untouched. The folders
+        are fsynced once for the batch, before its articles go on to the journal: a journal line never
+        survives a power cut that its post's rename did not."""
         errors: list[BaseException | None] = []
+        renamed: set[Path] = set()
         for path, text in posts:
             try:
                 if not _holds(path, text):
-                    write_atomically(path, text)
+                    write_atomically(path, text, sync_folder=False)
+                    renamed.add(path.parent)
                 errors.append(None)
             except OSError as error:
                 errors.append(error)
+        for folder in renamed:
+            try:
+                fsync_folder(folder)
+            except OSError as error:  # the renames into it may not survive: their articles stay pending
+                errors = [error if written is None and path.parent == folder else written
+                          for (path, _), written in zip(posts, errors, strict=True)]
         return errors
 
-    def open_spider(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+
 
     def close_spider(self) -> None:
         self._writer.close()

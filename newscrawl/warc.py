@@ -97,7 +97,7 @@ class WarcFiles:
         self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
         os.fchmod(self._fd, FILE_MODE)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
-        _fsync_folder(self.folder)  # the file's name survives a power cut, so the next run finds it
+        fsync_folder(self.folder)  # the file's name survives a power cut, so the next run finds it
         self._size = 0
 
     def write(self, exchanges: list[Exchange]) -> None:
@@ -148,7 +148,7 @@ class WarcFiles:
             os.fsync(self._fd)
             finished = self._path.with_name(self._path.name[: -len(OPEN)] + FINISHED)
             os.rename(self._path, finished)
-            _fsync_folder(self.folder)
+            fsync_folder(self.folder)
             self.finished.append(finished)
         finally:
             os.close(self._fd)
@@ -177,14 +177,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _records(writer: WARCWriter, exchange: Exchange) -> tuple[object, object]:
@@ -255,7 +247,7 @@ def finish_abandoned(folder: Path) -> tuple[int, int]:
         finally:
             os.close(fd)
     if finished:
-        _fsync_folder(folder)
+        fsync_folder(folder)
     return finished, cut
 
 

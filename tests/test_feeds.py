@@ -144,12 +144,37 @@ def test_follow_tags_on_a_warm_state_walks_the_tags_its_known_articles_name(tmp_
 
 
 def test_a_feed_that_cannot_be_written_needs_attention(tmp_path: Path, site_server):
-    blocker = tmp_path / "out/feeds"
+    """A file where the site's feed folder goes (the feeds folder itself is checked at start): the tag's
+    feed cannot be written, the site's feed beside it can."""
+    blocker = tmp_path / "out/feeds/mydrivers"
     blocker.parent.mkdir(parents=True)
-    blocker.write_text("a file where the feeds folder should be")
+    blocker.write_text("a file where the site's feed folder should be")
     result = crawl(tmp_path, site_server, "-a", "tag=laika")
-    assert result.returncode == 2 and result.stats["newscrawl/attention/feeds_failed"] == 2, result.log[-3000:]
+    assert result.returncode == 2 and result.stats["newscrawl/attention/feeds_failed"] == 1, result.log[-3000:]
     assert "Could not write the feed" in result.log and len(result.items) >= 1  # the articles are exported all the same
+    assert (tmp_path / "out/feeds/mydrivers.xml").is_file()
+
+
+def test_a_link_planted_where_newscrawl_makes_a_folder_is_refused(tmp_path: Path, site_server):
+    """Symlinks at posts/<site> and feeds/<site>, and at the state's -wal: nothing is written through them."""
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    out = tmp_path / "out"
+    (out / "feeds").mkdir(parents=True)
+    (out / "feeds/mydrivers").symlink_to(target)
+    result = crawl(tmp_path, site_server, "-a", "tag=laika")
+    assert result.returncode == 2 and "is a symbolic link or not a folder: refused, not followed" in result.log
+    (out / "feeds/mydrivers").unlink()
+    posts = tmp_path / "other-posts"
+    posts.mkdir()
+    (posts / "mydrivers").symlink_to(target)
+    refused = crawl(tmp_path / "again", site_server, "-a", "tag=laika", settings={"NEWSCRAWL_POSTS_DIR": str(posts)})
+    assert refused.returncode == 1 and "Cannot start: NEWSCRAWL_POSTS_DIR:" in refused.log and "Traceback" not in refused.log
+    (out / "state.sqlite-wal").unlink(missing_ok=True)
+    (out / "state.sqlite-wal").symlink_to(target / "wal")
+    wal = crawl(tmp_path, site_server, "-a", "tag=laika")
+    assert wal.returncode == 1 and "state.sqlite-wal is a symbolic link or not a regular file: refused" in wal.log
+    assert list(target.iterdir()) == []  # nothing landed behind any of the links
 
 
 def test_a_state_of_schema_1_is_migrated_and_its_articles_reach_the_feeds(tmp_path: Path, site_server):

@@ -8,6 +8,10 @@ builder or web server running as another user can read them. A killed writer lea
 behind; `remove_stale_temporaries` finds them by their prefix, whatever machine or process made them.
 Files appended to or rewritten in place (locks, the journal, the run history) are opened with
 `open_regular`: a symlink or anything but a regular file at the path is refused, never followed.
+An output root (NEWSCRAWL_POSTS_DIR, the feeds folder, the image store) is the operator's and may be a
+link; the folders newscrawl makes below it (`posts/<site>`, `feeds/<site>`, the store's shards) must be
+real folders (`ensure_folder`), so a link planted there between runs cannot send writes elsewhere. A
+rename is durable once its folder is fsynced (`fsync_folder`): a post, a feed, an image file.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ FILE_MODE = 0o666 & ~_read_umask()
 
 class NotARegularFile(OSError):
     """A path newscrawl writes to holds a symlink, a folder, a device or a pipe: refused, not followed."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 def open_regular(path: Path, flags: int) -> int:
@@ -83,10 +90,46 @@ def append_whole(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def write_atomically(path: Path, content: str | bytes, point: str = "post-before-rename") -> None:
+_CHECKED_FOLDERS: set[Path] = set()
+
+
+def ensure_folder(root: Path, folder: Path) -> None:
+    """Make `folder` (below the output root `root`) and the folders between, refusing any of them that is
+    a symbolic link or not a folder (NotARegularFile). Checked once per process."""
+    if folder in _CHECKED_FOLDERS:
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    current = root
+    for part in folder.relative_to(root).parts:
+        current = current / part
+        try:
+            os.mkdir(current)
+        except FileExistsError:
+            pass
+        if current.is_symlink() or not current.is_dir():
+            raise NotARegularFile(errno.ENOTDIR, f"{current} is a symbolic link or not a folder: refused, not followed")
+    _CHECKED_FOLDERS.add(folder)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the names in `folder` (a rename, a new file) survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, content: str | bytes, point: str = "post-before-rename", root: Path | None = None,
+                     sync_folder: bool = True) -> None:
     """Write `content` (text as UTF-8) to `path` via a temporary file and a rename, fsynced, mode 0666
-    less the umask. `point` names the crash point before the rename (newscrawl.faults)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    less the umask; then (`sync_folder`) its folder is fsynced, so the rename survives a power cut. With
+    `root`, the folders from the output root to `path` are checked (`ensure_folder`). `point` names the
+    crash point before the rename (newscrawl.faults)."""
+    if root is not None:
+        ensure_folder(root, path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
     try:
         os.fchmod(handle, FILE_MODE)
@@ -99,6 +142,8 @@ def write_atomically(path: Path, content: str | bytes, point: str = "post-before
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    if sync_folder:
+        fsync_folder(path.parent)
 
 
 def remove_stale_temporaries(folder: Path, older_than: float) -> int:
