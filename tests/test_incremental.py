@@ -79,8 +79,10 @@ def test_refresh_after_max_age(tmp_path: Path, site_server):
 
 
 def test_a_second_run_on_the_same_state_refuses(tmp_path: Path, site_server):
-    (tmp_path / "out").mkdir()
-    lock = StateLock(tmp_path / "out/state.sqlite")
+    """...and says so in the summary and the run history, in place of the last run's figures."""
+    out = tmp_path / "out"
+    assert run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True).returncode == 0
+    lock = StateLock(out / "state.sqlite")
     lock.acquire()  # a run in progress
     try:
         refused = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
@@ -88,7 +90,11 @@ def test_a_second_run_on_the_same_state_refuses(tmp_path: Path, site_server):
         lock.release()
     assert refused.returncode == 1
     assert "another crawl is running on" in refused.log and "refuses to start (cron overlap)" in refused.log
-    assert refused.items == []
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["finish_reason"], summary["exit_code"]) == ("cannot_start", 1) and "cron overlap" in summary["error"]
+    runs = [json.loads(line) for line in (out / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [run["exit_code"] for run in runs] == [0, 1]
+    assert len(refused.items) == 1  # the first run's line only
     assert run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True).returncode == 0
 
 

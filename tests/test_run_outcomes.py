@@ -14,7 +14,6 @@ import pytest
 
 from conftest import REPO, crawl_command, run_crawl
 from faults import can_mount_tmpfs, fill_disk, tmpfs
-from newscrawl.state.sqlite import StateLock
 
 
 def summary(out: Path) -> dict:
@@ -47,23 +46,6 @@ def test_a_damaged_state_is_refused_in_one_line_and_rebuilt_once_moved_aside(tmp
     assert rebuilt.returncode == 0, rebuilt.log[-3000:]
     assert rebuilt.items == first.items  # nothing exported twice
     assert "Rebuilt the crawl state from 4 journal line(s)" in rebuilt.log
-
-
-def test_a_run_that_cannot_start_replaces_the_last_summary_and_records_exit_1(tmp_path: Path, site_server):
-    out = tmp_path / "out"
-    assert run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True).returncode == 0
-    assert summary(out)["exit_code"] == 0
-    lock = StateLock(out / "state.sqlite")
-    lock.acquire()  # a run in progress
-    try:
-        refused = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
-    finally:
-        lock.release()
-    assert refused.returncode == 1 and "cron overlap" in refused.log
-    assert (summary(out)["finish_reason"], summary(out)["exit_code"]) == ("cannot_start", 1)
-    assert "cron overlap" in summary(out)["error"]
-    runs = [json.loads(line) for line in (out / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [run["exit_code"] for run in runs] == [0, 1]
 
 
 @pytest.fixture
