@@ -119,7 +119,7 @@ def test_bad_pages_are_counted_drops_and_the_crawl_goes_on(tmp_path: Path, site_
     seed_item = items_by_id(result)["833153"]
     assert (seed_item["published"], seed_item["fallbacks"]) == ("2022-06-04T20:42:00+08:00", {"published": "listing"})
     assert result.stats["httperror/response_ignored_status_count/404"] == 1
-    assert result.stats["offsite/filtered"] == 1
+    assert result.stats["newscrawl/scope/refused/host"] == 1  # the redirect to evil.example, refused at the hop
     assert sorted(result.posts) == ["809583.md", "833153.md", "848601.md"]
 
 

@@ -94,7 +94,8 @@ def test_gzip_bomb_is_refused_during_decompression(crawl):
 
 
 def test_redirects(crawl):
-    assert crawl.stats["offsite/filtered"] == 1  # 990009 → evil.example
+    assert crawl.stats["newscrawl/scope/refused/host"] == 1  # 990009 → evil.example, refused at the redirect
+    assert "offsite/filtered" not in crawl.stats
     assert crawl.stats["newscrawl/redirect/bad_scheme"] == 2  # javascript: and file:
     assert f"Ignored a redirect from {url('990010')} to a javascript: URL" in crawl.log
     assert f"Ignored a redirect from {url('990011')} to a file: URL" in crawl.log
