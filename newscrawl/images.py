@@ -47,6 +47,7 @@ from twisted.internet.threads import deferToThread
 
 from newscrawl.incremental import Incremental
 from newscrawl.items import Article, Image, StoredFile
+from newscrawl.middlewares import ARTICLE_PAGE, OutOfScope
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.images import file_records, may_pass, retry_wanted
 from newscrawl.outcome import CannotStart, attention
@@ -54,7 +55,6 @@ from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_PAGE = "newscrawl_article_page"  # request meta: the article page an image request is for
 # Pillow's format name → the file extension the store uses. Nothing else is kept.
 RASTER_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 # A temporary file in the store older than this is a killed writer's (one lives for a moment, and several
@@ -101,6 +101,8 @@ def failure_reason(error: BaseException) -> NotStored:
     the JSONL, and a line changes only when its content does)."""
     if isinstance(error, NotStored):
         return error
+    if isinstance(error, OutOfScope):  # the scope rule refused it, or a redirect of it (newscrawl.middlewares)
+        return NotStored("refused", "host_not_allowed" if error.reason == "host" else "out_of_scope", str(error))
     if isinstance(error, IgnoreRequest):
         message = str(error)
         if "robots.txt" in message:

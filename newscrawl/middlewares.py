@@ -29,11 +29,19 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
-from newscrawl.images import ARTICLE_PAGE
 
 logger = logging.getLogger(__name__)
 _REDIRECTS = {301, 302, 303, 307, 308}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+ARTICLE_PAGE = "newscrawl_article_page"  # request meta: the article page an image request is for
+
+
+class OutOfScope(IgnoreRequest):
+    """A request refused by the scope rule; `reason` is scheme, userinfo, port, host or malformed."""
+
+    def __init__(self, reason: str, url: str) -> None:
+        super().__init__(f"out of the crawl's scope ({reason}): {url[:200]}")
+        self.reason = reason
 
 
 def out_of_scope(url: str, hosts: frozenset[str], image_hosts: frozenset[str], image: bool) -> str | None:
@@ -83,7 +91,7 @@ class Scope:
             origin = request.meta.get("redirect_urls", [request.url])[0] if url != request.url else None
             logger.warning("Refused a request out of the crawl's scope (%s): %s%s (further ones to this host are "
                            "counted, not logged)", reason, url[:200], f", redirected from {origin}" if origin else "")
-        raise IgnoreRequest(f"out of the crawl's scope ({reason}): {url[:200]}")
+        raise OutOfScope(reason, url)
 
 
 class ScopeGuard:

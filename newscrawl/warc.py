@@ -31,7 +31,7 @@ from warcio.warcwriter import WARCWriter
 
 from newscrawl.faults import crash_point
 from newscrawl.normalize.dates import to_utc_iso
-from newscrawl.state.files import FILE_MODE
+from newscrawl.state.files import FILE_MODE, fsync_folder
 
 FINISHED = ".warc.gz"
 OPEN = ".warc.gz.open"

@@ -499,7 +499,7 @@ def test_a_store_that_cannot_be_made_stops_the_run_with_one_line(tmp_path: Path,
                          settings={"NEWSCRAWL_IMAGES_STORE": str(blocker / "images")})
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
-    assert "Cannot start: cannot use the image store NEWSCRAWL_IMAGES_STORE=" in done.stderr
+    assert f"Cannot start: NEWSCRAWL_IMAGES_STORE: cannot make the folder {blocker / 'images'}" in done.stderr
     assert "Traceback" not in done.stderr and "Spider opened" not in done.stderr
 
 
