@@ -188,3 +188,18 @@ def test_a_second_interrupt_is_exit_2_with_a_summary_and_the_next_run_finishes(t
     crawl_to_the_end(args, REPO)
     exported = [json.loads(line)["article_id"] for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(exported) == sorted(ids)  # each once
+
+
+def test_a_journal_line_past_the_cap_is_refused_without_reading_it_whole(tmp_path: Path):
+    """A tail of 40 MiB with no newline (not an article of newscrawl's): refused after MAX_LINE bytes."""
+    from newscrawl.state.journal import MAX_LINE, Journal, JournalError
+
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(b'{"site": "mydrivers", "body": "' + b"x" * (40 << 20))
+    journal = Journal(path)
+    try:
+        with pytest.raises(JournalError, match=f"longer than {MAX_LINE} bytes"):
+            journal.recover(None, "mydrivers")
+    finally:
+        journal.close()
+    assert path.stat().st_size > 40 << 20  # nothing cut: it is not a torn line a crash left

@@ -27,6 +27,7 @@ rebuilt from the journal (the feeds, newscrawl.feeds) reads the lines it needs a
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -71,36 +72,52 @@ class Recovery:
     notes: list[str]  # what the operator should hear about (rotation, truncation, a torn line cut)
 
 
+MAX_LINE = 32 * 1024 * 1024  # bytes: an article line (a body under DOWNLOAD_MAXSIZE, JSON-escaped) is far shorter
+
+
 def _scan(path: Path, start: int, site: str) -> tuple[list[tuple[dict[str, Any], LineRef]], int, bool]:
-    """Complete lines of `path` from `start` with their places; cuts a torn last line. Returns (lines, end, torn)."""
+    """Complete lines of `path` from `start` with their places, read a line at a time (at most MAX_LINE
+    bytes each); cuts a torn last line. Returns (lines, end, torn)."""
+    lines = []
+    offset = start
+    torn = False
     with open(path, "rb") as stream:
         inode = os.fstat(stream.fileno()).st_ino
         stream.seek(start)
-        tail = stream.read()
-    complete = tail.rfind(b"\n") + 1
-    torn = complete < len(tail)
-    if torn:  # a line a crash or a full disk cut short: nobody may read it
-        os.truncate(path, start + complete)
+        for number in itertools.count(1):
+            raw = stream.readline(MAX_LINE + 1)
+            if not raw:
+                break
+            if not raw.endswith(b"\n"):
+                if len(raw) > MAX_LINE:
+                    raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is longer than "
+                                       f"{MAX_LINE} bytes: not an article; move the journal aside and start a new one")
+                torn = True  # a line a crash or a full disk cut short: nobody may read it
+                break
+            lines.append((_record(path, raw, start, number, site), LineRef(str(path.resolve()), inode, offset, len(raw))))
+            offset += len(raw)
+    if torn:
+        os.truncate(path, offset)
         with open(path, "rb") as stream:
             os.fsync(stream.fileno())
-    lines = []
-    offset = start
-    for number, raw in enumerate(tail[:complete].split(b"\n")[:-1], start=1):
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not JSON; "
-                               "move the journal aside and start a new one") from None
-        if not isinstance(record, dict) or not isinstance(record.get("article_id"), str) \
-                or not isinstance(record.get("revision"), int):
-            raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not an article "
-                               f"({raw[:60].decode('utf-8', 'replace')!r}); move the journal aside and start a new one") from None
-        if record.get("site") != site:
-            raise JournalError(f"{path} holds lines of site {record.get('site')!r}, not {site!r}: every spider needs "
-                               "its own journal (the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)")
-        lines.append((record, LineRef(str(path.resolve()), inode, offset, len(raw) + 1)))
-        offset += len(raw) + 1
-    return lines, start + complete, torn
+    return lines, offset, torn
+
+
+def _record(path: Path, raw: bytes, start: int, number: int, site: str) -> dict[str, Any]:
+    """One journal line as an article's record of `site`, or JournalError saying what it is instead."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not JSON; "
+                           "move the journal aside and start a new one") from None
+    if not isinstance(record, dict) or not isinstance(record.get("article_id"), str) \
+            or not isinstance(record.get("revision"), int):
+        raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not an article "
+                           f"({raw[:60].decode('utf-8', 'replace')!r}); move the journal aside and start a new one") from None
+    if record.get("site") != site:
+        raise JournalError(f"{path} holds lines of site {record.get('site')!r}, not {site!r}: every spider needs "
+                           "its own journal (the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)")
+    return record
 
 
 class Journal:
