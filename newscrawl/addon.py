@@ -161,7 +161,7 @@ class Newscrawl:
 
 def _scrapy_redis(redis_url: str) -> dict[str, Any]:
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "newscrawl.incremental.RedisScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",

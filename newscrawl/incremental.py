@@ -38,6 +38,8 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
+from scrapy_redis.scheduler import Scheduler
 
 from newscrawl.faults import crash_point
 from newscrawl.items import Article, ExportFailed, Unchanged
@@ -51,6 +53,7 @@ from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SqliteState
 
 logger = logging.getLogger(__name__)
+STATE_ERRORS = (OSError, sqlite3.Error, redis.RedisError)  # what the backends raise when they cannot answer
 ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
 # Sent when the spider has closed, before the state is: `incremental` is the last moment to read it.
 state_closing = object()
@@ -130,6 +133,7 @@ class Incremental:
         self._listed: dict[str, Known | None] = {}
         self._commit_barriers: list[Callable[[], None]] = []
         self._last_activity = time.monotonic()
+        self._stopping = False  # the state stopped answering: the run is closing
         self.rebuilt = False  # the state was new, and learnt what was exported from the journals
         self.released_claims = state.release_own_claims()
         self.recovered = self._recover()
@@ -205,11 +209,31 @@ class Incremental:
         self.rebuilt = recorded is None and bool(recovery.lines)
         return len(recovery.lines)
 
+    def unavailable(self, what: str, error: BaseException) -> None:
+        """The state stopped answering mid-run (Redis killed, a damaged page): a person must look, and the
+        run stops at once — what it found stays where the state and the journal have it."""
+        if self._stopping:
+            return
+        self._stopping = True
+        attention(self.crawler, "state_unavailable")
+        logger.error("The crawl state stopped answering (%s: %s): the run stops; the next run goes on", what,
+                     " ".join(str(error).split())[:200])
+        if self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="state_unavailable"))
+
     # Questions the spider asks -------------------------------------------------------------------
 
     def fresh(self, article_ids: list[str]) -> set[str]:
         """The ids among `article_ids` that need no fetch: exported and not due for a refresh, or gone
-        within NEWSCRAWL_RETRY_GONE_AFTER."""
+        within NEWSCRAWL_RETRY_GONE_AFTER. When the state cannot say, all of them (nothing is fetched: the
+        run is stopping)."""
+        try:
+            return self._fresh(article_ids)
+        except STATE_ERRORS as error:
+            self.unavailable("which articles are known", error)
+            return set(article_ids)
+
+    def _fresh(self, article_ids: list[str]) -> set[str]:
         known = self.state.known(article_ids)
         now = time.time()
         fresh = set() if self.refresh else {article_id for article_id, record in known.items()
@@ -222,13 +246,24 @@ class Incremental:
 
     def claim(self, article_id: str) -> bool:
         """May this run queue the article? Always, alone; with other workers, when none of them has it."""
-        return self.state.claim(article_id)
+        try:
+            return self.state.claim(article_id)
+        except STATE_ERRORS as error:
+            self.unavailable("claiming an article", error)
+            return False
 
     def downloading(self, article_id: str) -> bool:
         """This worker starts downloading the article: it takes the claim over. False when the article was
         exported meanwhile by another worker (and no refresh is asked for): the download is not needed."""
         if self.state.exclusive:
             return True
+        try:
+            return self._downloading(article_id)
+        except STATE_ERRORS as error:
+            self.unavailable("taking an article's claim over", error)
+            return False
+
+    def _downloading(self, article_id: str) -> bool:
         if (not self.refresh and not self.refresh_after and self.state.known([article_id])
                 and not self.state.is_pending(article_id)):  # still pending when exported: its images are retried
             self.state.articles_settled([article_id])
@@ -238,7 +273,11 @@ class Incremental:
 
     def pending(self) -> tuple[list[ListingPage], list[PendingArticle]]:
         """Work earlier runs found and did not finish: listing pages, then articles."""
-        return self.state.pending_listings(), self.state.pending_articles()
+        try:
+            return self.state.pending_listings(), self.state.pending_articles()
+        except STATE_ERRORS as error:
+            self.unavailable("the pending work", error)
+            return [], []
 
     def _write(self, what: str, write: Any, *args: Any) -> bool:
         """A state write on the spider's behalf; a failure is counted and logged, never raised: what it
@@ -246,9 +285,11 @@ class Incremental:
         try:
             write(*args)
             return True
-        except Exception as error:  # sqlite3.Error, redis.RedisError, OSError: the backend's own
+        except STATE_ERRORS as error:
             attention(self.crawler, "state_write_failed")
             logger.error("Could not record %s in the crawl state: %s", what, error)
+            if not isinstance(error, OSError | sqlite3.OperationalError):  # not a lock or a full disk: it is gone
+                self.unavailable(f"recording {what}", error)
             return False
 
     def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
@@ -262,16 +303,16 @@ class Incremental:
         """The walks once followed to their end (newscrawl.spiders.walk); none when the state cannot say."""
         try:
             return self.state.complete_walks()
-        except Exception as error:  # the backend's own errors: walking whole is always safe
-            logger.error("Could not read which walks are complete from the crawl state: %s", error)
+        except STATE_ERRORS as error:
+            self.unavailable("which walks are complete", error)
             return set()
 
     def tags_of(self, article_ids: list[str]) -> list[str]:
         """The walks of the tags these exported articles name (remembered: follow_tags without fetching them)."""
         try:
             named = self.state.tags_of(article_ids)
-        except Exception as error:  # the backend's own errors: the tags are followed another run
-            logger.error("Could not read the tags of known articles from the crawl state: %s", error)
+        except STATE_ERRORS as error:
+            self.unavailable("the tags of known articles", error)
             return []
         return list(dict.fromkeys(walk for article_id in article_ids for walk in named.get(article_id, ())))
 
@@ -315,11 +356,16 @@ class Incremental:
     # What the pipelines do -----------------------------------------------------------------------
 
     def revise(self, article: Article) -> Article | None:
-        """The article with its revision number, or None when it is a known one whose content is unchanged."""
+        """The article with its revision number, or None when it is a known one whose content is unchanged.
+        ExportFailed (it stays pending) when the state cannot say."""
         if article.article_id in self._listed:
             known = self._listed.pop(article.article_id)
         else:
-            known = self.state.known([article.article_id]).get(article.article_id)
+            try:
+                known = self.state.known([article.article_id]).get(article.article_id)
+            except STATE_ERRORS as error:
+                self.unavailable("an article's revision", error)
+                raise ExportFailed(f"{article.url}: the crawl state cannot say its revision; retried next run") from None
         if known is None:
             return article
         if known.content_hash == content_hash(article):
@@ -410,6 +456,46 @@ class Incremental:
             logger.error("Could not count the pending work: %s", error)
         self.journal.close()
         self.state.close()
+
+
+class RedisScheduler(Scheduler):
+    """scrapy-redis's scheduler, for distributed crawls, with a Redis that stops answering handled as the
+    crawl state's (`Incremental.unavailable`: one line, exit 2, the run stops) rather than a traceback
+    from the engine's loop at every turn."""
+
+    crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
+        scheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        return scheduler
+
+    def _unavailable(self, what: str, error: redis.RedisError) -> None:
+        incremental = self.crawler.get_extension(Incremental) if self.crawler is not None else None
+        if incremental is not None:
+            incremental.unavailable(what, error)
+
+    def enqueue_request(self, request: Request) -> bool:
+        try:
+            return bool(super().enqueue_request(request))
+        except redis.RedisError as error:
+            self._unavailable("queueing a request in Redis", error)
+            return False
+
+    def next_request(self) -> Request | None:
+        try:
+            return super().next_request()
+        except redis.RedisError as error:
+            self._unavailable("taking a request from Redis", error)
+            return None
+
+    def has_pending_requests(self) -> bool:
+        try:
+            return bool(super().has_pending_requests())
+        except redis.RedisError as error:
+            self._unavailable("counting the requests in Redis", error)
+            return False
 
 
 class ExportedElsewhere(IgnoreRequest):

@@ -28,6 +28,8 @@ ATTENTION_REASONS = {
     "image_store_failed": "an image could not be written to NEWSCRAWL_IMAGES_STORE (disk full? permissions?); fetched again next run",
     "feeds_failed": "an Atom feed could not be rebuilt or written (disk full? permissions?); rebuilt next run",
     "summary_failed": "the run summary or its run-history line could not be written (disk full? permissions?)",
+    "state_unavailable": "the crawl state stopped answering mid-run (Redis down? a damaged file?): the run stopped; "
+                         "the next run goes on from what the state and the journal hold",
     "forced_shutdown": "the run was stopped by a second interrupt (Ctrl-C, SIGTERM) before it could close; "
                        "nothing is lost, the next run finishes its work",
 }

@@ -131,32 +131,57 @@ def read_output(out: Path, spider: str, returncode: int, log: str) -> CrawlResul
     return CrawlResult(returncode, items, posts, stats, log)
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[str]:
-    """A real redis-server on a free 127.0.0.1 port, in a temporary folder (.ci/run installs it)."""
-    import socket
-    import time
+class RedisServer:
+    """A real redis-server on a free 127.0.0.1 port, in a temporary folder (.ci/run installs it); a test
+    may kill it and start it again on the same port (its data is not kept: --save "")."""
 
-    executable = shutil.which("redis-server")
-    assert executable, "redis-server is not installed (Debian: apt-get install redis-server; .ci/run does it)"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder = tmp_path / "redis"
-    folder.mkdir()
-    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as connection:
-                connection.sendall(b"PING\r\n")
-                if connection.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        raise RuntimeError(f"redis-server did not answer on 127.0.0.1:{port}")
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+    def __init__(self, folder: Path) -> None:
+        import socket
+
+        self.executable = shutil.which("redis-server")
+        assert self.executable, "redis-server is not installed (Debian: apt-get install redis-server; .ci/run does it)"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        import socket
+        import time
+
+        self.process = subprocess.Popen([self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
+                                         str(self.folder), "--save", "", "--appendonly", "no"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as connection:
+                    connection.sendall(b"PING\r\n")
+                    if connection.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        self.process.kill()
+        raise RuntimeError(f"redis-server did not answer on 127.0.0.1:{self.port}")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_process(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def redis_server(redis_process: RedisServer) -> str:
+    """The URL of a real redis-server on 127.0.0.1 (redis_process)."""
+    return redis_process.url

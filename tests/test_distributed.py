@@ -70,3 +70,28 @@ def test_a_claim_follows_its_request_to_the_worker_that_downloads_it(redis_serve
     assert RedisState(redis_server, "mydrivers", "w3", 600).claim("781034")  # free again
     w1.take_over_claim("833153")  # nobody claims it (exported, say): taking over creates no claim
     assert redis.Redis.from_url(redis_server).hexists("newscrawl:mydrivers:claims", "833153") == 0
+
+
+def test_redis_killed_under_a_worker_exits_2_and_a_restart_loses_nothing(tmp_path: Path, site_server, redis_process):
+    """Redis killed once the worker's journal shows progress: one line, exit 2, no traceback; restarted
+    empty (no persistence), the next run rebuilds what it knew from the journal and finishes, each article once."""
+    from faults import wait_for
+
+    out = tmp_path / "out"
+    out.mkdir()
+    process = worker(out, site_server, redis_process.url, "w1")
+    try:
+        assert wait_for(lambda: len(journal(out, "w1")) >= 2, process), "the worker made no progress"
+        redis_process.kill()
+        process.wait(timeout=90)
+    finally:
+        process.kill()
+    log = (out / "w1.log").read_text(encoding="utf-8")
+    assert process.returncode == 2, log[-3000:]
+    assert "The crawl state stopped answering" in log and "state_unavailable" in log
+    assert "Traceback" not in log, log[-4000:]
+    redis_process.start()
+    rerun = worker(out, site_server, redis_process.url, "w1")
+    assert rerun.wait(timeout=120) == 0, (out / "w1.log").read_text(encoding="utf-8")[-3000:]
+    ids = journal(out, "w1")
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 16
