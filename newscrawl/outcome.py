@@ -30,6 +30,8 @@ ATTENTION_REASONS = {
     "summary_failed": "the run summary or its run-history line could not be written (disk full? permissions?)",
     "state_unavailable": "the crawl state stopped answering mid-run (Redis down? a damaged file?): the run stopped; "
                          "the next run goes on from what the state and the journal hold",
+    "capture_unreadable": "a WARC file or record could not be read (damaged, or not a WARC file): what it held "
+                          "was not re-parsed",
     "forced_shutdown": "the run was stopped by a second interrupt (Ctrl-C, SIGTERM) before it could close; "
                        "nothing is lost, the next run finishes its work",
 }

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -269,18 +270,41 @@ def capture_files(places: Iterable[str | Path]) -> tuple[list[Path], list[Path]]
     return files, skipped
 
 
-def response_records(paths: Iterable[Path]) -> Iterator[Capture]:
-    """Every response record of `paths`, in file order (payloads are passed over, not read)."""
+# What warcio raises on bytes it cannot read: its own error, and its parser's on headers it does not expect
+# (a record without WARC-Target-URI is an AttributeError there).
+_UNREADABLE = (ArchiveLoadFailed, ValueError, EOFError, zlib.error, OSError, AttributeError, TypeError, KeyError, IndexError)
+
+
+class CaptureUnreadable(ValueError):
+    """A WARC file, or a record of one, that cannot be read (not a WARC file, damaged); the message says which."""
+
+
+def response_records(paths: Iterable[Path], unreadable: list[str] | None = None) -> Iterator[Capture]:
+    """Every response record of `paths` with an http(s) target and a date, in file order (payloads are
+    passed over, not read). A file that cannot be read past some point: its message goes to `unreadable`
+    and the next file is read (without that list, CaptureUnreadable is raised)."""
     for path in paths:
-        with path.open("rb") as stream:
-            records = ArchiveIterator(stream)
-            for record in records:
-                if record.rec_type != "response" or record.http_headers is None:
-                    continue
-                yield Capture(record.rec_headers.get_header("WARC-Target-URI"),
-                              int(record.http_headers.get_statuscode() or 0), record.http_headers.get_header("Content-Type"),
-                              record.rec_headers.get_header("WARC-Date"), record.rec_headers.get_header("WARC-Record-ID"),
-                              record.rec_headers.get_header("WARC-IP-Address"), path, records.get_record_offset())
+        try:
+            yield from _responses_of(path)
+        except _UNREADABLE as error:
+            message = f"{path} cannot be read past its earlier records ({type(error).__name__}: {' '.join(str(error).split())[:160]})"
+            if unreadable is None:
+                raise CaptureUnreadable(message) from None
+            unreadable.append(message)
+
+
+def _responses_of(path: Path) -> Iterator[Capture]:
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            url, date = record.rec_headers.get_header("WARC-Target-URI"), record.rec_headers.get_header("WARC-Date")
+            if not url or not url.startswith(("http://", "https://")) or not date:
+                continue
+            yield Capture(url, int(record.http_headers.get_statuscode() or 0), record.http_headers.get_header("Content-Type"),
+                          date, record.rec_headers.get_header("WARC-Record-ID"),
+                          record.rec_headers.get_header("WARC-IP-Address"), path, records.get_record_offset())
 
 
 MAX_PAYLOAD = 8 * 1024 * 1024  # bytes, decoded: a crawl's DOWNLOAD_MAXSIZE
@@ -293,10 +317,14 @@ class PayloadTooLarge(ValueError):
 def read_body(capture: Capture, limit: int = MAX_PAYLOAD) -> bytes:
     """The payload of a response record, its transfer and content encodings undone (as a crawl's
     middlewares hand it to the spider), decoded piece by piece up to `limit` bytes: PayloadTooLarge past it."""
-    with capture.path.open("rb") as stream:
-        stream.seek(capture.offset)
-        record = next(iter(ArchiveIterator(stream)))
-        body = record.content_stream().read(limit + 1)
+    try:
+        with capture.path.open("rb") as stream:
+            stream.seek(capture.offset)
+            record = next(iter(ArchiveIterator(stream)))
+            body = record.content_stream().read(limit + 1)
+    except (*_UNREADABLE, StopIteration) as error:
+        raise CaptureUnreadable(f"the response captured for {capture.url} in {capture.path} cannot be read "
+                                f"({type(error).__name__}: {' '.join(str(error).split())[:160]})") from None
     if len(body) > limit:
         raise PayloadTooLarge(f"the response captured for {capture.url} decodes to more than {limit} bytes: not read")
     return body

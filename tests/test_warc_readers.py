@@ -83,3 +83,41 @@ def test_a_damaged_warc_file_is_reported_and_exits_2(tmp_path: Path, site_server
     assert f"{truncated} is damaged after byte" in done.stderr and "Traceback" not in done.stderr
     whole_run = reparse(tmp_path, str(whole), "-O", str(tmp_path / "whole.jsonl"))
     assert whole_run.returncode == 0 and "is damaged after byte" not in whole_run.stderr
+
+
+def test_hostile_warc_files_are_one_line_each_and_the_readable_ones_reparsed(tmp_path: Path, site_server):
+    """Random bytes named .warc.gz, and a record without a target URI: skipped with one line each, exit 2;
+    `extract --warc` on one is one line, exit 1."""
+    import random
+    import subprocess
+    import sys
+
+    _, warc = captured_job(tmp_path, site_server)
+    garbage = warc / "mydrivers-garbage.warc.gz"
+    garbage.write_bytes(random.Random(7).randbytes(3000))
+    no_uri = warc / "mydrivers-no-uri.warc.gz"
+    no_uri.write_bytes(gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\nshort"))
+    done = reparse(tmp_path, str(warc), "-O", str(tmp_path / "re.jsonl"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert f"{garbage} cannot be read past its earlier records (ArchiveLoadFailed" in done.stderr
+    assert f"{no_uri} cannot be read past its earlier records" in done.stderr
+    assert [json.loads(line)["article_id"] for line in (tmp_path / "re.jsonl").read_text(encoding="utf-8").splitlines()] == ["833153"]
+    extract = subprocess.run([sys.executable, "-m", "scrapy", "extract", "--warc", str(garbage), "--url", ARTICLE],
+                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert extract.returncode == 1 and "Traceback" not in extract.stderr
+    assert extract.stderr.strip().splitlines()[-1].startswith(f"scrapy extract: CaptureUnreadable: {garbage} cannot be read")
+
+
+def test_extract_into_a_pipe_closed_early_is_no_traceback(tmp_path: Path):
+    """`scrapy extract … | head`: a reader that has gone (its end of the pipe closed before anything is
+    written, so every write meets EPIPE) is not an error."""
+    import subprocess
+    import sys
+
+    page = REPO / "fixtures/mydrivers/site/news.mydrivers.com/1/833/833153.htm"
+    process = subprocess.Popen([sys.executable, "-m", "scrapy", "extract", str(page), "--url", ARTICLE, "--format",
+                                "frontmatter"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, errors[-2000:]
+    assert "Traceback" not in errors and "BrokenPipe" not in errors

@@ -64,7 +64,11 @@ class Command(BaseRunSpiderCommand):
         for path, end in damaged:
             logger.error("%s is damaged after byte %d of %d (truncated, or overwritten): only the records before "
                          "that are read (exit 2)", path, end, path.stat().st_size)
-        pages = _pages_by_site(files)
+        unreadable: list[str] = []
+        pages = _pages_by_site(files, unreadable)
+        for message in unreadable:
+            logger.error("%s (exit 2)", message)
+        damaged += [(Path(message), 0) for message in unreadable]
         sites = sorted(pages)
         if not sites:
             self._refuse(f"no captured response of a known site in {', '.join(args)}")
@@ -95,10 +99,11 @@ class Command(BaseRunSpiderCommand):
         self.exitcode = CANNOT_START
 
 
-def _pages_by_site(files: list[Path]) -> dict[str, list[Capture]]:
-    """The 200 responses captured in `files`, by the site that serves them (one pass over the files)."""
+def _pages_by_site(files: list[Path], unreadable: list[str]) -> dict[str, list[Capture]]:
+    """The 200 responses captured in `files`, by the site that serves them (one pass over the files); what
+    cannot be read is said in `unreadable`."""
     found: dict[str, list[Capture]] = {}
-    for capture in response_records(files):
+    for capture in response_records(files, unreadable):
         if capture.status != 200:
             continue
         try:

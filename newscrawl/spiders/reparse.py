@@ -29,7 +29,8 @@ from newscrawl.items import Article, Unusable
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site
 from newscrawl.spiders.base import NewscrawlSpider
-from newscrawl.warc import Capture, PayloadTooLarge, read_body
+from newscrawl.outcome import attention
+from newscrawl.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_body
 
 
 def _instant(iso: str) -> float:
@@ -62,6 +63,10 @@ class ReparseSpider(NewscrawlSpider):
             self.crawler.stats.inc_value("newscrawl/reparse/too_large")
             self.logger.warning("%s", error)
             return
+        except CaptureUnreadable as error:
+            attention(self.crawler, "capture_unreadable")
+            self.logger.error("%s", error)
+            return
         decoded = decode_html(body, capture.content_type, self.site.fallback_encoding)
         try:
             found = self.site.read_listing(decoded.text, capture.url)
@@ -93,6 +98,10 @@ class ReparseSpider(NewscrawlSpider):
             except PayloadTooLarge as error:
                 stats.inc_value("newscrawl/reparse/too_large")
                 self.logger.warning("%s", error)
+                continue
+            except CaptureUnreadable as error:
+                attention(self.crawler, "capture_unreadable")
+                self.logger.error("%s", error)
                 continue
             page = Page(self.site.name, capture.url, body, capture.content_type, capture.fetched_at, listed.get(article_id))
             try:
