@@ -244,8 +244,8 @@ def main() -> None:
     failed = [o for o in outcomes if o.error]
     print(f"\n{len(outcomes)} schedules, {sum(o.runs for o in outcomes)} runs, {sum(attacks.values())} attacks planted "
           f"({dict(sorted(attacks.items()))}), {sum(o.refused for o in outcomes)} requests refused as out of scope, "
-          f"{sum(o.links_refused for o in outcomes)} planted links refused, escapes 0 in the passing ones; "
-          f"{len(failed)} failed; {time.monotonic() - started:.0f} s")
+          f"{sum(o.links_refused for o in outcomes)} planted links refused; {len(failed)} failed (an escape, a loss or a "
+          f"double fails its schedule); {time.monotonic() - started:.0f} s")
     print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import redis
 
-from conftest import REPO, crawl_command
+from conftest import REPO, Server, crawl_command
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 
@@ -95,3 +95,26 @@ def test_redis_killed_under_a_worker_exits_2_and_a_restart_loses_nothing(tmp_pat
     assert rerun.wait(timeout=120) == 0, (out / "w1.log").read_text(encoding="utf-8")[-3000:]
     ids = journal(out, "w1")
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 16
+
+
+def test_a_distributed_worker_never_follows_a_redirect_out_of_scope(tmp_path: Path, site_copy, redis_server):
+    """An article redirected to the metadata address: refused at the hop (the server never sees the
+    request), settled as gone, not pending forever."""
+    root, _ = site_copy
+    (root / "1/833/833153.htm.redirect").write_text("http://169.254.169.254/latest/meta-data/")
+    requests = tmp_path / "requests.log"
+    server = Server([root.parent], request_log=requests)
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        process = worker(out, server, redis_server, "w1")
+        assert process.wait(timeout=120) == 0, (out / "w1.log").read_text(encoding="utf-8")[-3000:]
+    finally:
+        server.stop()
+    log = (out / "w1.log").read_text(encoding="utf-8")
+    assert "Refused a request out of the crawl's scope (host): http://169.254.169.254/latest/meta-data/" in log
+    assert all(line.startswith("/news.mydrivers.com/") for line in requests.read_text(encoding="utf-8").splitlines())
+    assert "833153" not in journal(out, "w1") and len(journal(out, "w1")) == 15
+    db = redis.Redis.from_url(redis_server, decode_responses=True)
+    assert not db.hexists("newscrawl:mydrivers:pending:articles", "833153")
+    assert json.loads(db.hget("newscrawl:mydrivers:gone", "833153"))[2] == "refused"

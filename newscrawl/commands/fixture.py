@@ -24,6 +24,7 @@ from newscrawl.commands.crawl import refuse_usage
 from newscrawl.extract import extract_article
 from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.sites import site_for_url
+from newscrawl.state.files import write_atomically
 from newscrawl.warc import captured_page
 
 CAPTURED = "captured"
@@ -92,21 +93,20 @@ def write_fixture(warc: Path, url: str, fixtures: Path) -> tuple[Path, Path]:
     relative = captured_page_path(capture.url)
     page = folder / relative
     draft = page.with_name(page.name.rsplit(".", 1)[0] + DRAFT_SUFFIX)
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_bytes(body)
-    draft.write_text(json.dumps(article.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_atomically(page, body, root=fixtures)  # never through a link planted in the fixtures folder
+    write_atomically(draft, json.dumps(article.to_dict(), ensure_ascii=False, indent=1) + "\n", root=fixtures)
     index_file = folder / CAPTURED_INDEX
     index = json.loads(index_file.read_text(encoding="utf-8")) if index_file.is_file() else []
     entry = {"page": relative.as_posix(), "url": capture.url, "content_type": capture.content_type,
              "captured_at": capture.date, "fetched_at": capture.fetched_at, "warc_record_id": capture.record_id,
              "warc_file": warc.name, "ip_address": capture.ip_address}
     index = [old for old in index if old["page"] != entry["page"]] + [entry]
-    index_file.write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    _note_provenance(folder / "README.md", entry)
+    write_atomically(index_file, json.dumps(index, ensure_ascii=False, indent=1) + "\n", root=fixtures)
+    _note_provenance(folder / "README.md", entry, fixtures)
     return page, draft
 
 
-def _note_provenance(readme: Path, entry: dict[str, str | None]) -> None:
+def _note_provenance(readme: Path, entry: dict[str, str | None], fixtures: Path) -> None:
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     if README_HEADING not in text:
         text = text.rstrip("\n") + ("\n\n" if text else "") + README_HEADING + (
@@ -120,4 +120,4 @@ def _note_provenance(readme: Path, entry: dict[str, str | None]) -> None:
         origin += " (a loopback address: the bundled site, so a modelled page, not a recording)"
     text = kept + (f"\n{marker}{entry['url']}, captured {entry['captured_at']} {origin}, "
                    f"WARC record `{entry['warc_record_id']}` in `{entry['warc_file']}`\n")
-    readme.write_text(text, encoding="utf-8")
+    write_atomically(readme, text, root=fixtures)
