@@ -3,6 +3,7 @@ and titles, and tag pages paginated as 快科技 does (`<tag>_N.htm`, a 下一�
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import MYDRIVERS_SITE
@@ -15,11 +16,19 @@ def article_path(root: Path, article_id: str) -> Path:
     return root / f"1/{int(article_id) // 1000}/{article_id}.htm"
 
 
-def write_article(root: Path, article_id: str, title: str) -> None:
-    """The real page under `article_id`, its title replaced by `title` (`root`: the host's folder)."""
+TAG_LINKS = re.compile(r'(?:<a href="https://news\.mydrivers\.com/tag/[^"]+">[^<]*</a>\s*)+')
+
+
+def write_article(root: Path, article_id: str, title: str, tags: list[str] | None = None) -> None:
+    """The real page under `article_id`, its title replaced by `title` (`root`: the host's folder); with
+    `tags`, the tags it names are those (slugs) instead of the real page's."""
     target = article_path(root, article_id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(SOURCE_ARTICLE.read_text(encoding="utf-8").replace(SOURCE_TITLE, title), encoding="utf-8")
+    text = SOURCE_ARTICLE.read_text(encoding="utf-8").replace(SOURCE_TITLE, title)
+    if tags is not None:
+        links = "\n".join(f'<a href="https://news.mydrivers.com/tag/{tag}.htm">{tag}</a>' for tag in tags) + "\n"
+        text = TAG_LINKS.sub(lambda _: links, text, count=1)
+    target.write_text(text, encoding="utf-8")
 
 
 def write_tag(root: Path, tag: str, ids: list[str], per_page: int) -> None:

@@ -1,7 +1,8 @@
 """A model-based test of operating newscrawl for months: Hypothesis' stateful testing draws sequences of
 what operators do and what sites do, and checks "nothing lost, nothing twice" after every step.
 
-Operator actions: crawl some tags (a new tag, a re-added one, a page budget, a refresh), kill -9 a crawl
+Operator actions: crawl some tags (a new tag, a re-added one, a page budget, a refresh, following the
+tags the articles name), kill -9 a crawl
 at a crash point, rotate the journal (logrotate's `.1`, `.2`…), delete the state (the documented
 rebuild), back it up and restore it (with or without its `-wal`), lose the `-wal` after a kill, move the
 whole output folder. Site changes between runs: new articles pushing old ones to later pages, edited
@@ -56,6 +57,7 @@ class Operations(RuleBasedStateMachine):
         self.server: Server | None = None
         self.listings: dict[str, list[str]] = {}  # tag → its article ids, newest first (the site's truth)
         self.titles: dict[str, str] = {}  # id → current title, for every article on the site
+        self.named: dict[str, list[str]] = {}  # id → the tags the article names (its own, and the next one)
         self.walked: set[str] = set()
         self.next_id = 4_000_000
         self.backup: Path | None = None
@@ -70,26 +72,27 @@ class Operations(RuleBasedStateMachine):
 
     @initialize(alpha=st.integers(1, 12), beta=st.integers(1, 8), shared=st.integers(0, 4), gamma=st.integers(1, 6))
     def build_site(self, alpha: int, beta: int, shared: int, gamma: int) -> None:
-        self.listings = {"alpha": self._new(alpha), "beta": self._new(beta), "gamma": self._new(gamma)}
+        self.listings = {"alpha": self._new(alpha, "alpha"), "beta": self._new(beta, "beta"), "gamma": self._new(gamma, "gamma")}
         self.listings["beta"] = self.listings["alpha"][:shared] + self.listings["beta"]
         for tag in TAGS:
             write_tag(self.host, tag, self.listings[tag], PER_PAGE)
         self.server = Server([self.scratch / "site"])
 
-    def _new(self, count: int) -> list[str]:
+    def _new(self, count: int, tag: str) -> list[str]:
         ids = []
         for _ in range(count):
             article_id = str(self.next_id)
             self.next_id += 1
             self.titles[article_id] = f"〈{article_id}·1〉"
-            write_article(self.host, article_id, self.titles[article_id])
+            self.named[article_id] = [tag, TAGS[(TAGS.index(tag) + 1) % len(TAGS)]]
+            write_article(self.host, article_id, self.titles[article_id], self.named[article_id])
             ids.append(article_id)
         return ids
 
     @rule(tag=st.sampled_from(TAGS), count=st.integers(1, 6))
     def publish(self, tag: str, count: int) -> None:
         """New articles on top of a tag's first page: the older ones move to later pages."""
-        self.listings[tag] = self._new(count) + self.listings[tag]
+        self.listings[tag] = self._new(count, tag) + self.listings[tag]
         write_tag(self.host, tag, self.listings[tag], PER_PAGE)
 
     @rule(data=st.data())
@@ -98,7 +101,7 @@ class Operations(RuleBasedStateMachine):
         article_id = data.draw(st.sampled_from(sorted(self.titles)))
         version = int(self.titles[article_id].rstrip("〉").rsplit("·", 1)[1]) + 1
         self.titles[article_id] = f"〈{article_id}·{version}〉"
-        write_article(self.host, article_id, self.titles[article_id])
+        write_article(self.host, article_id, self.titles[article_id], self.named[article_id])
 
     @rule(data=st.data())
     @precondition(lambda self: self._removable())
@@ -135,6 +138,15 @@ class Operations(RuleBasedStateMachine):
         extra = (["-a", f"max_pages={budget}"] if budget else []) + (["-a", "refresh=1"] if refresh else [])
         done = self._crawl(sorted(tags), *extra)
         assert done.returncode == 0, done.stderr[-4000:]
+
+    @rule(tag=st.sampled_from(TAGS))
+    def follow_tags(self, tag: str) -> None:
+        """A tag and the tags its articles name (one hop): those become walked tags too."""
+        done = self._crawl([tag], "-a", "follow_tags=1")
+        assert done.returncode == 0, done.stderr[-4000:]
+        followed = {named for article_id in self.listings[tag] for named in self.named[article_id]} - {tag}
+        FIGURES["tags followed"] += len(followed)
+        self.walked |= followed
 
     @rule()
     @precondition(lambda self: self.walked)
