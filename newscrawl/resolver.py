@@ -1,7 +1,7 @@
 """The scope rule's last hop: a site's host name that resolves to a loopback, private, link-local or
 otherwise non-public address is refused (a DNS entry pointed inward, rebinding), for live crawls.
 
-Scrapy's resolver (DNS_RESOLVER), with every answer checked before Twisted's HTTP client connects to
+Scrapy's resolver (TWISTED_DNS_RESOLVER), with every answer checked before Twisted's HTTP client connects to
 it. A run pointed at a local server on purpose (NEWSCRAWL_OFFLINE_ROOT: the bundled site, the tests)
 connects to 127.0.0.1 by design and is not checked. Scrapy's aiohttp client (NEWSCRAWL_HTTP_HANDLER)
 resolves names itself: this check does not apply to it (docs/reliability.md).

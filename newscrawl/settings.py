@@ -40,7 +40,7 @@ LOG_VERSIONS: list[str] = []  # Scrapy's dict of library versions at every start
 
 # Routes downloads to the bundled site when NEWSCRAWL_OFFLINE_ROOT is set (see newscrawl/offline.py).
 # A live crawl's host names must resolve to public addresses (newscrawl/resolver.py).
-DNS_RESOLVER = "newscrawl.resolver.PublicAddressesOnly"
+TWISTED_DNS_RESOLVER = "newscrawl.resolver.PublicAddressesOnly"
 
 # Every other scheme's handler is off: a page must not make the crawler read files or other protocols.
 DOWNLOAD_HANDLERS = {
