@@ -582,3 +582,22 @@ def test_stored_files_maps_each_stored_url_to_its_path():
                "file": {**stored, "path": "cd/c.png"}, "thumbnail_file": None},
               {"url": "https://img1.mydrivers.com/d.png", "thumbnail": "https://img1.mydrivers.com/d.png", "alt": None}]
     assert stored_files(images) == {A: "ab/x.png", "https://img1.mydrivers.com/c.png": "cd/c.png"}
+
+
+def test_the_progress_line_counts_pages_not_image_files(tmp_path: Path):
+    """With a progress line every 0.05 s, the last one before the summary counts no more pages than the
+    summary does (image responses were counted as pages)."""
+    import re
+
+    root = tmp_path / "site"
+    image_site(root)
+    server = Server([root])
+    try:
+        result = _crawl(server, tmp_path / "out", NEWSCRAWL_PROGRESS_INTERVAL="0.05")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["newscrawl/images/responses"] >= 2  # images were fetched
+    progress = [int(match) for match in re.findall(r"Progress: (\d+) pages fetched", result.log)]
+    pages = int(re.search(r"Run summary: (\d+) pages fetched", result.log).group(1))
+    assert progress and max(progress) <= pages, (progress, pages)
