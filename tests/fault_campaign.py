@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
-from faults import (Watcher, can_mount_tmpfs, check_captured, check_invariants, check_mirrored,  # noqa: E402
+from faults import (Watcher, campaign_cli, can_mount_tmpfs, check_captured, check_invariants, check_mirrored,  # noqa: E402
                     fill_disk, hold_write_lock, tmpfs)
 from image_site import IMAGE_HOST, image_site  # noqa: E402
 
@@ -197,29 +197,18 @@ def campaign(seeds: list[int], scratch: Path) -> list[Outcome]:
     return [run_schedule(seed, scratch, use_tmpfs) for seed in seeds]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--schedules", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1, help="first seed; schedule i uses seed + i")
-    args = parser.parse_args()
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory() as scratch:
-        outcomes = []
-        for i in range(args.schedules):
-            outcomes += campaign([args.seed + i], Path(scratch))
-            last = outcomes[-1]
-            print(f"seed {last.seed}: {last.runs} runs{', capturing' if last.captured else ''}"
-                  f"{f', mirroring {last.mirrored} images' if last.mirrored else ''}, faults {dict(last.faults)}, "
-                  f"{last.articles} articles{', FAILED: ' + last.error if last.error else ''}", flush=True)
+def _line(outcome: Outcome) -> str:
+    return (f"seed {outcome.seed}: {outcome.runs} runs{', capturing' if outcome.captured else ''}"
+            f"{f', mirroring {outcome.mirrored} images' if outcome.mirrored else ''}, faults {dict(outcome.faults)}, "
+            f"{outcome.articles} articles")
+
+
+def _summary(outcomes: list[Outcome]) -> str:
     faults = sum((o.faults for o in outcomes), Counter())
-    failed = [o for o in outcomes if o.error]
-    print(f"\n{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files, "
-          f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), "
-          f"{sum(o.runs for o in outcomes)} runs, {sum(faults.values())} faults landed "
-          f"({dict(sorted(faults.items()))}), {len(failed)} failed; {time.monotonic() - started:.0f} s")
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed else 0)
+    return (f"{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files, "
+            f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), {sum(o.runs for o in outcomes)} runs, "
+            f"{sum(faults.values())} faults landed ({dict(sorted(faults.items()))})")
 
 
 if __name__ == "__main__":
-    main()
+    campaign_cli(__doc__.split("\n\n")[0], 200, lambda seed, scratch: campaign([seed], scratch)[0], _line, _summary)

@@ -4,16 +4,20 @@ has visibly done (journal lines on disk), never by a timer, and each reporting w
 
 from __future__ import annotations
 
+import argparse
 import errno
 import json
 import os
 import sqlite3
 import subprocess
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def crawl_killed_at(args: list[str], crash_at: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -192,3 +196,23 @@ def check_captured(warc: Path, journal: Path) -> None:
     urls = [json.loads(line)["url"] for line in journal.read_text(encoding="utf-8").splitlines()]
     missing = sorted(set(urls) - captured)
     assert not missing, f"articles in the journal without a captured response: {missing}"
+
+
+def campaign_cli(description: str, default_schedules: int, run: Callable[[int, Path], Any],
+                 line: Callable[[Any], str], summary: Callable[[list[Any]], str]) -> None:
+    """The command line of a seeded campaign: --schedules N --seed S, one line a schedule as it ends, a
+    summary, and the plain 'N passed, N failed' closing line; exit 1 when any schedule failed (its `error`)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--schedules", type=int, default=default_schedules)
+    parser.add_argument("--seed", type=int, default=1, help="first seed; schedule i uses seed + i")
+    args = parser.parse_args()
+    started = time.monotonic()
+    outcomes = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for i in range(args.schedules):
+            outcomes.append(run(args.seed + i, Path(scratch)))
+            print(line(outcomes[-1]) + (f", FAILED: {outcomes[-1].error}" if outcomes[-1].error else ""), flush=True)
+    failed = [outcome for outcome in outcomes if outcome.error]
+    print(f"\n{summary(outcomes)}; {len(failed)} failed; {time.monotonic() - started:.0f} s")
+    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)

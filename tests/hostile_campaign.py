@@ -24,7 +24,6 @@ tests/test_hostile_campaign.py runs a few schedules of it in the suite.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import random
@@ -42,6 +41,7 @@ from warcio.archiveiterator import ArchiveIterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
+from faults import campaign_cli  # noqa: E402
 from newscrawl.middlewares import out_of_scope  # noqa: E402
 from newscrawl.sites import get_site  # noqa: E402
 
@@ -226,29 +226,17 @@ def run_schedule(seed: int, scratch: Path) -> Outcome:
     return outcome
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--schedules", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=1, help="first seed; schedule i uses seed + i")
-    args = parser.parse_args()
-    started = time.monotonic()
-    outcomes = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for i in range(args.schedules):
-            outcome = run_schedule(args.seed + i, Path(scratch))
-            outcomes.append(outcome)
-            print(f"seed {outcome.seed}: {outcome.runs} runs, attacks {dict(outcome.attacks)}, {outcome.refused} requests "
-                  f"refused, {outcome.links_refused} links refused, {outcome.articles} articles"
-                  f"{', FAILED: ' + outcome.error if outcome.error else ''}", flush=True)
+def _line(outcome: Outcome) -> str:
+    return (f"seed {outcome.seed}: {outcome.runs} runs, attacks {dict(outcome.attacks)}, {outcome.refused} requests "
+            f"refused, {outcome.links_refused} links refused, {outcome.articles} articles")
+
+
+def _summary(outcomes: list[Outcome]) -> str:
     attacks = sum((o.attacks for o in outcomes), Counter())
-    failed = [o for o in outcomes if o.error]
-    print(f"\n{len(outcomes)} schedules, {sum(o.runs for o in outcomes)} runs, {sum(attacks.values())} attacks planted "
-          f"({dict(sorted(attacks.items()))}), {sum(o.refused for o in outcomes)} requests refused as out of scope, "
-          f"{sum(o.links_refused for o in outcomes)} planted links refused; {len(failed)} failed (an escape, a loss or a "
-          f"double fails its schedule); {time.monotonic() - started:.0f} s")
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed else 0)
+    return (f"{len(outcomes)} schedules, {sum(o.runs for o in outcomes)} runs, {sum(attacks.values())} attacks planted "
+            f"({dict(sorted(attacks.items()))}), {sum(o.refused for o in outcomes)} requests refused as out of scope, "
+            f"{sum(o.links_refused for o in outcomes)} planted links refused (an escape, a loss or a double fails its schedule)")
 
 
 if __name__ == "__main__":
-    main()
+    campaign_cli(__doc__.split("\n\n")[0], 100, run_schedule, _line, _summary)

@@ -55,17 +55,22 @@ class ReparseSpider(NewscrawlSpider):
         self.captures = captures
         self.walked: list[str] = []  # the tags whose first page was captured (their feeds are rebuilt)
 
-    def _listing(self, capture: Capture, listed: dict[str, str]) -> None:
-        """Learn the dates a captured listing page shows beside its links, and its tag if it is a first page."""
+    def _body(self, capture: Capture) -> bytes | None:
+        """The captured payload, or None (counted, logged) when it is past the cap or cannot be read."""
         try:
-            body = read_body(capture)
+            return read_body(capture)
         except PayloadTooLarge as error:
             self.crawler.stats.inc_value("newscrawl/reparse/too_large")
             self.logger.warning("%s", error)
-            return
         except CaptureUnreadable as error:
             attention(self.crawler, "capture_unreadable")
             self.logger.error("%s", error)
+        return None
+
+    def _listing(self, capture: Capture, listed: dict[str, str]) -> None:
+        """Learn the dates a captured listing page shows beside its links, and its tag if it is a first page."""
+        body = self._body(capture)
+        if body is None:
             return
         decoded = decode_html(body, capture.content_type, self.site.fallback_encoding)
         try:
@@ -93,15 +98,8 @@ class ReparseSpider(NewscrawlSpider):
         for article_id, captures in by_article.items():
             line = incremental.exported_line(article_id) if incremental is not None and len(captures) > 1 else None
             capture = chosen_capture(captures, line.get("fetched_at") if line else None)
-            try:
-                body = read_body(capture)
-            except PayloadTooLarge as error:
-                stats.inc_value("newscrawl/reparse/too_large")
-                self.logger.warning("%s", error)
-                continue
-            except CaptureUnreadable as error:
-                attention(self.crawler, "capture_unreadable")
-                self.logger.error("%s", error)
+            body = self._body(capture)
+            if body is None:
                 continue
             page = Page(self.site.name, capture.url, body, capture.content_type, capture.fetched_at, listed.get(article_id))
             try:
