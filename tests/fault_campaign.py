@@ -25,16 +25,13 @@ tests/test_fault_campaign.py runs a few schedules of it in the suite.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path

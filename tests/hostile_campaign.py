@@ -23,15 +23,12 @@ tests/test_hostile_campaign.py runs a few schedules of it in the suite.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
