@@ -135,8 +135,11 @@ def record_run(path: Path | None, runs: Path | None, summary: dict[str, Any], st
 
 
 def _summary_failed(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary with summary_failed among its reasons, and the exit code the process will have (a reason
+    to look outranks the layout alarm; a run that could not start stays 1)."""
+    code = summary["exit_code"] if summary["exit_code"] == CANNOT_START else ATTENTION_NEEDED
     return {**summary, "needs_attention": {**summary["needs_attention"], "summary_failed": ATTENTION_REASONS["summary_failed"]},
-            "exit_code": max(summary["exit_code"], ATTENTION_NEEDED)}
+            "exit_code": code}
 
 
 def _write_summary(path: Path | None, summary: dict[str, Any], stats: dict[str, Any]) -> bool:
