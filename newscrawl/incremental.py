@@ -336,7 +336,7 @@ class Incremental:
         runs in a row it is given up (gone, `failing_<reason>`). True when it was given up."""
         try:
             runs = self.state.article_failed(article_id)
-        except Exception as error:  # the backend's own errors: it stays pending, counted next run
+        except STATE_ERRORS as error:  # it stays pending, counted next run
             logger.error("Could not count a failure of %s in the crawl state: %s", url, error)
             return False
         if not self.give_up_after or runs < self.give_up_after:
@@ -349,7 +349,11 @@ class Incremental:
 
     def retry_gone(self) -> int:
         """Every gone article pending again (`-a retry_gone=1`); how many."""
-        moved = self.state.retry_gone()
+        try:
+            moved = self.state.retry_gone()
+        except STATE_ERRORS as error:
+            self.unavailable("the articles settled as gone", error)
+            return 0
         self.crawler.stats.set_value("newscrawl/gone/retried", moved)
         return moved
 
