@@ -14,8 +14,9 @@ named tags/journal line), `published` (sorted set: id by publication time), `lis
 workers), `pending:listings:<worker>` (URL → walk/page/depth: each worker walks the listings itself),
 `complete_walks` (set: the walks once followed to their end, by any worker; absent in older states,
 so each walk is walked whole once more), `gone` (id → url/depth/reason/since: articles settled with a
-reason, tried again later), `failures` (id → runs in a row it failed), `schema` (2; a state without it predates tags and journal lines, and its journals are read again
-from their start, as SQLite's migration does).
+reason, tried again later), `failures` (id → runs in a row it failed), `schema` (2; a state without
+it predates tags and journal lines, and its journals are read again from their start, as SQLite's
+migration does).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ Tables (schema version in `PRAGMA user_version`):
 
 A state file of an older schema is migrated when opened: 0 (before pending work was kept), 1 (before
 tags and journal places were kept: the journal is read again from its start at the next run, which
-records them), 2 (before walks were remembered complete: every walk is walked whole once more). A file of a newer schema, or one that is not a crawl state, is refused with a message
-saying so.
+records them), 2 (before walks were remembered complete: every walk is walked whole once more). A
+file of a newer schema, or one that is not a crawl state, is refused with a message saying so.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -209,15 +209,16 @@ class SqliteState:
 
     @_locked
     def known(self, article_ids: list[str]) -> dict[str, Known]:
-        found: dict[str, Known] = {}
+        rows = self._rows_for_ids("SELECT article_id, content_hash, revision, fetched_at, line_path, line_inode, line_offset, "
+                                  "line_length FROM articles WHERE site = ? AND article_id IN ({ids})", [self.site], article_ids)
+        return {row[0]: Known(row[1], row[2], row[3], LineRef(*row[4:]) if row[4] is not None else None) for row in rows}
+
+    def _rows_for_ids(self, query: str, params: Sequence[Any], article_ids: list[str]) -> Iterator[Any]:
+        """The rows of `query` for `article_ids`: its `{ids}` is filled with one `?` per id, 500 ids at a time
+        (SQLite bounds the variables of one statement); `params` come before the ids."""
         for start in range(0, len(article_ids), 500):
             chunk = article_ids[start : start + 500]
-            rows = self.db.execute(
-                f"SELECT article_id, content_hash, revision, fetched_at, line_path, line_inode, line_offset, line_length "
-                f"FROM articles WHERE site = ? AND article_id IN ({','.join('?' * len(chunk))})", [self.site, *chunk])
-            found.update({row[0]: Known(row[1], row[2], row[3], LineRef(*row[4:]) if row[4] is not None else None)
-                          for row in rows})
-        return found
+            yield from self.db.execute(query.format(ids=",".join("?" * len(chunk))), [*params, *chunk])
 
     @_locked
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
@@ -260,13 +261,9 @@ class SqliteState:
     def tags_of(self, article_ids: list[str]) -> dict[str, list[str]]:
         """The tags each of `article_ids` names (as its latest exported revision does)."""
         found: dict[str, list[str]] = {}
-        for start in range(0, len(article_ids), 500):
-            chunk = article_ids[start : start + 500]
-            rows = self.db.execute(
-                f"SELECT article_id, tag FROM tag_articles WHERE site = ? AND named = 1 "
-                f"AND article_id IN ({','.join('?' * len(chunk))}) ORDER BY article_id, rowid", [self.site, *chunk])
-            for article_id, tag in rows:
-                found.setdefault(article_id, []).append(tag)
+        for article_id, tag in self._rows_for_ids("SELECT article_id, tag FROM tag_articles WHERE site = ? AND named = 1 "
+                                                  "AND article_id IN ({ids}) ORDER BY article_id, rowid", [self.site], article_ids):
+            found.setdefault(article_id, []).append(tag)
         return found
 
     @_locked
@@ -363,13 +360,8 @@ class SqliteState:
 
     @_locked
     def gone(self, article_ids: list[str], since: float) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(article_ids), 500):
-            chunk = article_ids[start : start + 500]
-            found.update(row[0] for row in self.db.execute(
-                f"SELECT article_id FROM gone_articles WHERE site = ? AND since >= ? "
-                f"AND article_id IN ({','.join('?' * len(chunk))})", [self.site, since, *chunk]))
-        return found
+        return {row[0] for row in self._rows_for_ids("SELECT article_id FROM gone_articles WHERE site = ? AND since >= ? "
+                                                     "AND article_id IN ({ids})", [self.site, since], article_ids)}
 
     @_locked
     def retry_gone(self) -> int:
