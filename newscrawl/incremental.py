@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from scrapy import Request, signals
@@ -53,6 +53,7 @@ from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SqliteState
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 STATE_ERRORS = (OSError, sqlite3.Error, redis.RedisError)  # what the backends raise when they cannot answer
 ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
 # Sent when the spider has closed, before the state is: `incremental` is the last moment to read it.
@@ -227,11 +228,7 @@ class Incremental:
         """The ids among `article_ids` that need no fetch: exported and not due for a refresh, or gone
         within NEWSCRAWL_RETRY_GONE_AFTER. When the state cannot say, all of them (nothing is fetched: the
         run is stopping)."""
-        try:
-            return self._fresh(article_ids)
-        except STATE_ERRORS as error:
-            self.unavailable("which articles are known", error)
-            return set(article_ids)
+        return self._read("which articles are known", set(article_ids), self._fresh, article_ids)
 
     def _fresh(self, article_ids: list[str]) -> set[str]:
         known = self.state.known(article_ids)
@@ -246,22 +243,14 @@ class Incremental:
 
     def claim(self, article_id: str) -> bool:
         """May this run queue the article? Always, alone; with other workers, when none of them has it."""
-        try:
-            return self.state.claim(article_id)
-        except STATE_ERRORS as error:
-            self.unavailable("claiming an article", error)
-            return False
+        return self._read("claiming an article", False, self.state.claim, article_id)
 
     def downloading(self, article_id: str) -> bool:
         """This worker starts downloading the article: it takes the claim over. False when the article was
         exported meanwhile by another worker (and no refresh is asked for): the download is not needed."""
         if self.state.exclusive:
             return True
-        try:
-            return self._downloading(article_id)
-        except STATE_ERRORS as error:
-            self.unavailable("taking an article's claim over", error)
-            return False
+        return self._read("taking an article's claim over", False, self._downloading, article_id)
 
     def _downloading(self, article_id: str) -> bool:
         if (not self.refresh and not self.refresh_after and self.state.known([article_id])
@@ -273,11 +262,17 @@ class Incremental:
 
     def pending(self) -> tuple[list[ListingPage], list[PendingArticle]]:
         """Work earlier runs found and did not finish: listing pages, then articles."""
+        return (self._read("the pending listing pages", [], self.state.pending_listings),
+                self._read("the pending articles", [], self.state.pending_articles))
+
+    def _read(self, what: str, fallback: T, read: Callable[..., T], *args: Any) -> T:
+        """A state read on the spider's behalf; when the state cannot answer, `fallback`, and the run stops
+        (`unavailable`)."""
         try:
-            return self.state.pending_listings(), self.state.pending_articles()
+            return read(*args)
         except STATE_ERRORS as error:
-            self.unavailable("the pending work", error)
-            return [], []
+            self.unavailable(what, error)
+            return fallback
 
     def _write(self, what: str, write: Any, *args: Any) -> bool:
         """A state write on the spider's behalf; a failure is counted and logged, never raised: what it
@@ -301,19 +296,11 @@ class Incremental:
 
     def complete_walks(self) -> set[str]:
         """The walks once followed to their end (newscrawl.spiders.walk); none when the state cannot say."""
-        try:
-            return self.state.complete_walks()
-        except STATE_ERRORS as error:
-            self.unavailable("which walks are complete", error)
-            return set()
+        return self._read("which walks are complete", set(), self.state.complete_walks)
 
     def tags_of(self, article_ids: list[str]) -> list[str]:
         """The walks of the tags these exported articles name (remembered: follow_tags without fetching them)."""
-        try:
-            named = self.state.tags_of(article_ids)
-        except STATE_ERRORS as error:
-            self.unavailable("the tags of known articles", error)
-            return []
+        named = self._read("the tags of known articles", {}, self.state.tags_of, article_ids)
         return list(dict.fromkeys(walk for article_id in article_ids for walk in named.get(article_id, ())))
 
     def listing_gone(self, page: ListingPage) -> bool:
@@ -349,11 +336,7 @@ class Incremental:
 
     def retry_gone(self) -> int:
         """Every gone article pending again (`-a retry_gone=1`); how many."""
-        try:
-            moved = self.state.retry_gone()
-        except STATE_ERRORS as error:
-            self.unavailable("the articles settled as gone", error)
-            return 0
+        moved = self._read("the articles settled as gone", 0, self.state.retry_gone)
         self.crawler.stats.set_value("newscrawl/gone/retried", moved)
         return moved
 
