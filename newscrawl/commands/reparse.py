@@ -68,7 +68,6 @@ class Command(BaseRunSpiderCommand):
         pages = _pages_by_site(files, unreadable)
         for message in unreadable:
             logger.error("%s (exit 2)", message)
-        damaged += [(Path(message), 0) for message in unreadable]
         sites = sorted(pages)
         if not sites:
             self._refuse(f"no captured response of a known site in {', '.join(args)}")
@@ -92,7 +91,7 @@ class Command(BaseRunSpiderCommand):
         for crawler in crawlers:
             print(_report(crawler), file=sys.stderr)
         self.exitcode = max([exit_code(crawler.stats.get_stats()) for crawler in crawlers]
-                            + [ATTENTION_NEEDED if damaged else 0])
+                            + [ATTENTION_NEEDED if damaged or unreadable else 0])
 
     def _refuse(self, message: str) -> None:
         print(f"scrapy reparse: {message}", file=sys.stderr)

@@ -34,7 +34,7 @@ from newscrawl.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_bod
 
 
 def _instant(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    return datetime.fromisoformat(iso).timestamp()
 
 
 def chosen_capture(captures: list[Capture], exported_fetch: str | None) -> Capture:
