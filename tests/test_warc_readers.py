@@ -53,7 +53,10 @@ def test_reparse_takes_the_capture_of_the_exported_revision_not_a_later_dated_ol
     older = page.replace("雷军晒刚入手".encode(), "雷军晒旧的".encode())
     assert older != page
     skewed = datetime.fromisoformat(line["fetched_at"].replace("Z", "+00:00")) + timedelta(minutes=10)
-    write_capture(warc / "mydrivers-skewed-clock.warc.gz", ARTICLE, older, skewed.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    skewed_file = warc / "mydrivers-skewed-clock.warc.gz"
+    write_capture(skewed_file, ARTICLE, older, skewed.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    alone = reparse(tmp_path, str(skewed_file), "-O", str(tmp_path / "alone.jsonl"))  # the planted capture is read
+    assert alone.returncode == 0 and "雷军晒旧的" in (tmp_path / "alone.jsonl").read_text(encoding="utf-8"), alone.stderr[-2000:]
     done = reparse(tmp_path, str(warc), *job_settings(out))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "0 new, 0 updated, 1 unchanged" in done.stderr, done.stderr[-2000:]
