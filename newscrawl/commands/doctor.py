@@ -60,7 +60,8 @@ class DoctorSpider(NewscrawlSpider):
     site: ClassVar[Site]
     custom_settings: ClassVar[dict[str, Any]] = {
         "ITEM_PIPELINES": {}, "SPIDERMON_ENABLED": False, "NEWSCRAWL_JSONL": "", "NEWSCRAWL_STATE": "",
-        "NEWSCRAWL_POSTS_DIR": "", "NEWSCRAWL_SUMMARY_FILE": "", "NEWSCRAWL_REDIS_URL": None,
+        "NEWSCRAWL_POSTS_DIR": "", "NEWSCRAWL_SUMMARY_FILE": "", "NEWSCRAWL_RUNS_FILE": "", "NEWSCRAWL_FEEDS_DIR": "",
+        "NEWSCRAWL_REDIS_URL": None,
         "NEWSCRAWL_PARSE_PROCESS": False, "EXTENSIONS": {"newscrawl.extensions.RunSummary": None},
     }
 
