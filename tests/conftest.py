@@ -51,10 +51,13 @@ class Server:
 
 
 def _checkout_output() -> dict[str, tuple[int, int]]:
-    """The checkout's output/ folder: every file's size and modification time."""
+    """The checkout's output/ folder: every file's size and modification time, and every folder (a
+    folder made is a write too)."""
     folder = REPO / "output"
-    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
-            for path in sorted(folder.rglob("*")) if path.is_file()} if folder.exists() else {}
+    if not folder.exists():
+        return {}
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else (-1, 0)
+            for path in [folder, *sorted(folder.rglob("*"))]}
 
 
 @pytest.fixture(scope="session", autouse=True)
