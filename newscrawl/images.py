@@ -266,7 +266,6 @@ class ImageMirror(FilesPipeline):
     async def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *,
                                item: Any = None) -> dict[str, Any]:
         # What raises here goes to media_failed (FilesPipeline's flow), which frees the place.
-        self.crawler.stats.inc_value("newscrawl/images/responses")  # not pages (the run summary's count)
         if not on_hosts(response.url, self.hosts):  # redirected elsewhere
             raise NotStored("refused", "host_not_allowed", f"redirected to {response.url}")
         if response.status != 200:
@@ -332,20 +331,28 @@ class ImageRequests:
     is); an image request, and each redirect of it, sends its article page as Referer, which is what
     the CDNs' hotlink protection checks (on a redirect, Scrapy would send the image URL it came from)."""
 
-    def __init__(self, hosts: frozenset[str]) -> None:
+    def __init__(self, hosts: frozenset[str], crawler: Crawler) -> None:
         self.hosts = hosts
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ImageRequests:
         if not crawler.settings.get("NEWSCRAWL_IMAGES_STORE"):
             raise NotConfigured("NEWSCRAWL_IMAGES_STORE is empty")
-        return cls(frozenset(crawler.spidercls.site.image_hosts))
+        return cls(frozenset(crawler.spidercls.site.image_hosts), crawler)
 
     def process_request(self, request: Request) -> None:
         if on_hosts(request.url, self.hosts):
             request.meta["allow_offsite"] = True
         if page := request.meta.get(ARTICLE_PAGE):
             request.headers["Referer"] = page
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """An image response is not a page (the run summary's and the progress line's count): counted in
+        the same middleware chain as Scrapy's response count, so no progress line falls between the two."""
+        if ARTICLE_PAGE in request.meta:
+            self.crawler.stats.inc_value("newscrawl/images/responses")
+        return response
 
 
 def _with_files(image: Image, files: dict[str, StoredFile]) -> Image:
