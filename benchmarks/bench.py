@@ -125,10 +125,10 @@ def start_server(root: Path) -> tuple[subprocess.Popen, str, str]:
         process = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
         return process, f"http://127.0.0.1:{port}", "nginx"
-    process = subprocess.Popen([sys.executable, "-m", "newscrawl.devserver", "--root", str(root)], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "-m", "newscrawl.dev.server", "--root", str(root)], cwd=REPO,
                                stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
-    return process, line.split()[1], "Python ThreadingHTTPServer (newscrawl.devserver; nginx not installed)"
+    return process, line.split()[1], "Python ThreadingHTTPServer (newscrawl.dev.server; nginx not installed)"
 
 
 def _free_port() -> int:
@@ -252,7 +252,7 @@ def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     """µs per article for each stage the crawl runs after the download."""
     from newscrawl.exporters.frontmatter import PostStyle, render_post
     from newscrawl.state.journal import Journal
-    from newscrawl.incremental import content_hash
+    from newscrawl.state.component import content_hash
     from newscrawl.normalize import article as normalize_article
     from newscrawl.normalize.dates import parse_date
     from newscrawl.normalize.encoding import decode_html

@@ -25,10 +25,10 @@ from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, POST_IMAGE_MODES
-from newscrawl.incremental import output_path
-from newscrawl.logformatter import quiet_start
+from newscrawl.state.component import output_path
+from newscrawl.run.logformatter import quiet_start
 from newscrawl.normalize.urls import is_loopback_host
-from newscrawl.outcome import CannotStart
+from newscrawl.exit_codes import CannotStart
 
 ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_FEEDS_DIR",
                    "NEWSCRAWL_RUNS_FILE")
@@ -161,7 +161,7 @@ class Newscrawl:
 
 def _scrapy_redis(redis_url: str) -> dict[str, Any]:
     return {
-        "SCHEDULER": "newscrawl.incremental.RedisScheduler",
+        "SCHEDULER": "newscrawl.state.component.RedisScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",

@@ -21,7 +21,7 @@ class Tag(TypedDict):
 
 
 class StoredFile(TypedDict):
-    """What became of one image file in a run with NEWSCRAWL_IMAGES_STORE (newscrawl.images)."""
+    """What became of one image file in a run with NEWSCRAWL_IMAGES_STORE (newscrawl.archive.images)."""
 
     status: str  # "stored", "failed" (could not get it) or "refused" (got it or saw it, and would not keep it)
     path: str | None  # where the file is, relative to the store: "ab/<sha256>.jpg" (stored only)
@@ -66,7 +66,7 @@ class RawArticle:
     images: list[RawImage] = field(default_factory=list)
     body_html: str | None = None  # the body container's inner HTML, unsanitised
     # Fields the site module's selectors did not find, filled from what the page carries elsewhere
-    # (newscrawl.sites.generic): field name → where the value came from, e.g. {"title": "og:title"}.
+    # (newscrawl.parsing.fallbacks): field name → where the value came from, e.g. {"title": "og:title"}.
     fallbacks: dict[str, str] = field(default_factory=dict)
     layout: str | None = None  # the name of the site's Layout the page was read with (None: no known one)
 
@@ -93,7 +93,7 @@ class Article:
     language: str
     revision: int  # 1 when first exported; an update of the article (its content changed) has the next number
     fetched_at: str  # ISO 8601 UTC
-    # The site layout the page was read with (newscrawl.sites.base.Layout), null when none of the known
+    # The site layout the page was read with (newscrawl.parsing.site.Layout), null when none of the known
     # ones held the page. Lines written before the field existed lack it.
     layout: str | None = None
     # Fields that came from a fallback, not the site module's own selectors: field → source

@@ -33,19 +33,19 @@ REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 # The log a person reads (at INFO: the crawl command's default level): newscrawl's start and progress
-# lines (newscrawl/progress.py) in place of Scrapy's once-a-minute LogStats, and the stats dump at
+# lines (newscrawl/run/progress.py) in place of Scrapy's once-a-minute LogStats, and the stats dump at
 # DEBUG only (they are in the summary file).
 STATS_DUMP = False
 LOG_VERSIONS: list[str] = []  # Scrapy's dict of library versions at every start: `scrapy version -v` has it
 
-# Routes downloads to the bundled site when NEWSCRAWL_OFFLINE_ROOT is set (see newscrawl/offline.py).
-# A live crawl's host names must resolve to public addresses (newscrawl/resolver.py).
-TWISTED_DNS_RESOLVER = "newscrawl.resolver.PublicAddressesOnly"
+# Routes downloads to the bundled site when NEWSCRAWL_OFFLINE_ROOT is set (see newscrawl/fetch/handler.py).
+# A live crawl's host names must resolve to public addresses (newscrawl/fetch/resolver.py).
+TWISTED_DNS_RESOLVER = "newscrawl.fetch.resolver.PublicAddressesOnly"
 
 # Every other scheme's handler is off: a page must not make the crawler read files or other protocols.
 DOWNLOAD_HANDLERS = {
-    "http": "newscrawl.offline.LoopbackDownloadHandler",
-    "https": "newscrawl.offline.LoopbackDownloadHandler",
+    "http": "newscrawl.fetch.handler.LoopbackDownloadHandler",
+    "https": "newscrawl.fetch.handler.LoopbackDownloadHandler",
     "file": None,
     "data": None,
     "ftp": None,
@@ -56,32 +56,32 @@ DOWNLOAD_HANDLERS = {
 ADDONS = {"newscrawl.addon.Newscrawl": 0}
 
 DOWNLOADER_MIDDLEWARES = {
-    "newscrawl.middlewares.ScopeGuard": 10,  # every request and redirect hop: the site's hosts only (newscrawl/middlewares.py)
+    "newscrawl.fetch.scope.ScopeGuard": 10,  # every request and redirect hop: the site's hosts only (newscrawl/fetch/scope.py)
     # Off unless NEWSCRAWL_IMAGES_STORE: the site's image hosts pass the offsite filter (50), and image
     # requests send their article as Referer.
-    "newscrawl.images.ImageRequests": 40,
-    "newscrawl.incremental.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
-    "newscrawl.middlewares.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
-    "newscrawl.capture.WarcCapture": 950,  # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
+    "newscrawl.archive.images.ImageRequests": 40,
+    "newscrawl.state.component.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
+    "newscrawl.fetch.scope.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
+    "newscrawl.archive.capture.WarcCapture": 950,  # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
 }
 
 ITEM_PIPELINES = {
-    "newscrawl.validation.ItemValidationPipeline": 200,  # spidermon's, compiled: JSON Schema, drops invalid items
-    "newscrawl.images.ImageMirror": 300,  # off unless NEWSCRAWL_IMAGES_STORE: image files, before revisions are numbered
-    "newscrawl.pipelines.RevisionPipeline": 700,
-    "newscrawl.pipelines.FrontMatterPipeline": 800,
-    "newscrawl.pipelines.JournalPipeline": 900,
+    "newscrawl.pipelines.validation.ItemValidationPipeline": 200,  # spidermon's, compiled: JSON Schema, drops invalid items
+    "newscrawl.archive.images.ImageMirror": 300,  # off unless NEWSCRAWL_IMAGES_STORE: image files, before revisions are numbered
+    "newscrawl.pipelines.export.RevisionPipeline": 700,
+    "newscrawl.pipelines.export.FrontMatterPipeline": 800,
+    "newscrawl.pipelines.export.JournalPipeline": 900,
 }
 EXTENSIONS = {
-    "newscrawl.incremental.Incremental": 100,  # the crawl state; closes first, after counting what is pending
-    "newscrawl.parse_process.ParseProcess": 110,  # off unless NEWSCRAWL_PARSE_PROCESS (and the asyncio reactor)
-    "newscrawl.feeds.Feeds": 120,  # written when the state closes (its state_closing signal)
-    "newscrawl.progress.Progress": 130,
+    "newscrawl.state.component.Incremental": 100,  # the crawl state; closes first, after counting what is pending
+    "newscrawl.extract.process.ParseProcess": 110,  # off unless NEWSCRAWL_PARSE_PROCESS (and the asyncio reactor)
+    "newscrawl.exporters.feeds.Feeds": 120,  # written when the state closes (its state_closing signal)
+    "newscrawl.run.progress.Progress": 130,
     "scrapy.extensions.logstats.LogStats": None,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-    "newscrawl.extensions.RunSummary": 900,  # after spidermon: the summary carries the alarm
+    "newscrawl.run.summary.RunSummary": 900,  # after spidermon: the summary carries the alarm
 }
-LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
+LOG_FORMATTER = "newscrawl.run.logformatter.NewscrawlLogFormatter"
 # Scrapy checks generator callbacks for `return value` on every response, and its cache misses for
 # bound methods: it re-reads and re-parses the callback's source each time (≈3 % of a crawl's CPU).
 # tests/test_crawl.py runs the same check on newscrawl's callbacks once instead.
@@ -92,9 +92,9 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 # no journal, no state, no posts, no summary unless set on the command line (newscrawl/addon.py).
 FEED_EXPORT_ENCODING = "utf-8"
 
-# The layout-break alarm (newscrawl/monitors.py), on spidermon.
+# The layout-break alarm (newscrawl/run/monitors.py), on spidermon.
 SPIDERMON_ENABLED = True
-SPIDERMON_SPIDER_CLOSE_MONITORS = ("newscrawl.monitors.LayoutAlarmSuite",)
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("newscrawl.run.monitors.LayoutAlarmSuite",)
 SPIDERMON_VALIDATION_SCHEMAS = [str(Path(__file__).with_name("article.schema.json"))]
 SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS = True
 SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
@@ -114,14 +114,14 @@ NEWSCRAWL_POST_FILENAME = "{article_id}.md"  # fields: {site} {article_id} (requ
 # `date:` in posts. "utc": the true instant; "local": the site's wall time, no zone (for Hexo sites whose
 # `timezone` is the site's zone); "archive": as the archive wrote it (docs/hexo.md)
 NEWSCRAWL_FRONTMATTER_DATES = "utc"
-# Atom feeds rebuilt from the state after each run (newscrawl/feeds.py): <dir>/<site>/<tag>.xml for each
+# Atom feeds rebuilt from the state after each run (newscrawl/exporters/feeds.py): <dir>/<site>/<tag>.xml for each
 # tag the run walked, <dir>/<site>.xml for the site; empty: no feeds
 NEWSCRAWL_FEEDS_DIR = "output/feeds"
 NEWSCRAWL_FEED_ITEMS = 50  # entries per feed, the latest by publication time
-# WARC capture of every response received (newscrawl/capture.py, docs/warc.md); empty: off
+# WARC capture of every response received (newscrawl/archive/capture.py, docs/warc.md); empty: off
 NEWSCRAWL_WARC_DIR = ""
 NEWSCRAWL_WARC_MAX_SIZE = 1_000_000_000  # bytes after which a capture file is finished and a new one begun
-# Image mirroring (newscrawl/images.py, docs/images.md): every article image file downloaded into this
+# Image mirroring (newscrawl/archive/images.py, docs/images.md): every article image file downloaded into this
 # folder, named by its SHA-256; empty: off (posts and JSONL point at the sites' CDNs)
 NEWSCRAWL_IMAGES_STORE = ""
 NEWSCRAWL_IMAGES_MAX_SIZE = 20 * 1024 * 1024  # bytes: a larger image is refused, also while it downloads
@@ -133,7 +133,7 @@ NEWSCRAWL_IMAGES_RETRY_DAYS = 7  # later runs try a file that failed for a reaso
 NEWSCRAWL_POST_IMAGES = "original"
 NEWSCRAWL_POST_IMAGES_URL = "/images/"  # where the blog serves the store (a Hexo site: source/images/ is /images/)
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
-# Make Articles in a child process (newscrawl/parse_process.py), on another core: the crawl's one
+# Make Articles in a child process (newscrawl/extract/process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.
 NEWSCRAWL_PARSE_PROCESS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
 NEWSCRAWL_REDIS_URL = None  # e.g. redis://host:6379/0: distributed crawl on scrapy-redis (docs/distributed.md)
@@ -149,7 +149,7 @@ NEWSCRAWL_GIVE_UP_AFTER_RUNS = 10
 # Seconds after which a gone article (404/410, refused, unusable, given up) is fetched again when a listing
 # shows it (0: only with -a retry_gone=1).
 NEWSCRAWL_RETRY_GONE_AFTER = 7 * 86400
-# The HTTP client under newscrawl.offline's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
+# The HTTP client under newscrawl.fetch.handler's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
 # ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": ≈10 % faster here, and marked
 # experimental by Scrapy 2.19; docs/performance.md).
 NEWSCRAWL_HTTP_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"

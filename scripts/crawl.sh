@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 log=$(mktemp)
-python -m newscrawl.devserver >"$log" &
+python -m newscrawl.dev.server >"$log" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 50); do grep -q '^serving ' "$log" && break; sleep 0.1; done

@@ -30,10 +30,10 @@ def chromium() -> str:
 
 
 class Server:
-    """`python -m newscrawl.devserver` in a subprocess, serving `roots` on a free 127.0.0.1 port."""
+    """`python -m newscrawl.dev.server` in a subprocess, serving `roots` on a free 127.0.0.1 port."""
 
     def __init__(self, roots: list[Path], request_log: Path | None = None) -> None:
-        args = [sys.executable, "-m", "newscrawl.devserver"]
+        args = [sys.executable, "-m", "newscrawl.dev.server"]
         for root in roots:
             args += ["--root", str(root)]
         if request_log is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 
 def crawl_killed_at(args: list[str], crash_at: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run the crawl `args` with the crash point `crash_at` armed (newscrawl.faults); asserts the kill landed."""
+    """Run the crawl `args` with the crash point `crash_at` armed (newscrawl.dev.crash_points); asserts the kill landed."""
     killed = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "NEWSCRAWL_CRASH_AT": crash_at})
     assert killed.returncode == -9, f"no SIGKILL at {crash_at}: {killed.stderr[-2000:]}"

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
 from faults import campaign_cli  # noqa: E402
-from newscrawl.middlewares import out_of_scope  # noqa: E402
+from newscrawl.fetch.scope import out_of_scope  # noqa: E402
 from newscrawl.sites import get_site  # noqa: E402
 
 SITE = get_site("mydrivers")

@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 
 from newscrawl.commands.fixture import CAPTURED_INDEX, DRAFT_SUFFIX
 from newscrawl.exporters.frontmatter import PostStyle, render_post
-from newscrawl.extract import extract_article
+from newscrawl.extract.page import extract_article
 from newscrawl.items import json_schema
 from newscrawl.sites import Site, get_site
 

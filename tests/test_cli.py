@@ -117,7 +117,7 @@ def test_a_one_off_crawl_warns_of_nothing_and_says_where_its_items_go(tmp_path: 
     assert " WARNING: " not in done.stderr, done.stderr  # the components a one-off run leaves off are DEBUG lines
     assert f"one-off ({tmp_path / 'items.jsonl'})" in done.stderr
     debug = subprocess.run([*args, "-L", "DEBUG"], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert "DEBUG: Disabled newscrawl.pipelines.JournalPipeline: a one-off run" in debug.stderr
+    assert "DEBUG: Disabled newscrawl.pipelines.export.JournalPipeline: a one-off run" in debug.stderr
 
 
 @pytest.mark.parametrize(("setting", "message"), [

@@ -1,7 +1,7 @@
 """Connections are kept alive: a fast crawl does not open a new TCP connection for most requests.
 
 Twisted's pool, sized by Scrapy to CONCURRENT_REQUESTS_PER_DOMAIN, closed most connections as they came
-back (newscrawl/offline.py). This serves a synthetic site of 300 articles over HTTP/1.1 keep-alive and
+back (newscrawl/fetch/handler.py). This serves a synthetic site of 300 articles over HTTP/1.1 keep-alive and
 counts the connections the crawl opens.
 """
 
@@ -59,7 +59,7 @@ install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
-from newscrawl.offline import keep_more_connections_alive
+from newscrawl.fetch.handler import keep_more_connections_alive
 client = build_from_crawler(HTTP11DownloadHandler, get_crawler(settings_dict={"TWISTED_REACTOR_ENABLED": True}))
 print(keep_more_connections_alive(client, 37), client._pool.maxPersistentPerHost, keep_more_connections_alive(object(), 37))
 """

@@ -66,7 +66,7 @@ def test_a_busy_port_is_one_line_and_exit_1(site_server):
     from conftest import REPO
 
     port = site_server.url.rsplit(":", 1)[1]
-    done = subprocess.run([sys.executable, "-m", "newscrawl.devserver", "--port", port], cwd=REPO, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "newscrawl.dev.server", "--port", port], cwd=REPO, capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [f"devserver: cannot listen on 127.0.0.1:{port} (Address already in use): "

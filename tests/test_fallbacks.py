@@ -1,4 +1,4 @@
-"""When the site's selectors find nothing: the generic fallbacks (newscrawl/sites/generic.py).
+"""When the site's selectors find nothing: the generic fallbacks (newscrawl/parsing/fallbacks.py).
 
 The redesigned pages are built here from a real fixture body (快科技 833153) in markup none of the
 快科技 selectors match, in the forms pages commonly carry their metadata: JSON-LD only, meta + <time>
@@ -17,7 +17,7 @@ import pytest
 from lxml import html as lxml_html
 
 from conftest import FETCHED_AT, FIXTURES, run_crawl
-from newscrawl.extract import extract_article
+from newscrawl.extract.page import extract_article
 from newscrawl.items import Unusable
 from newscrawl.sites import get_site
 
@@ -168,7 +168,7 @@ def page_with_date(iso: str) -> bytes:
 
 
 def test_a_fallback_date_far_from_the_listings_drops_the_page():
-    from newscrawl.extract import Page, page_article
+    from newscrawl.extract.page import Page, page_article
 
     wrong = Page("mydrivers", URL, page_with_date("2021-06-04T20:42:05+08:00"), "text/html; charset=utf-8", FETCHED_AT,
                  listed="2022-06-04 20:42")
@@ -180,7 +180,7 @@ def test_a_fallback_date_far_from_the_listings_drops_the_page():
 
 
 def test_the_listings_date_is_the_last_resort_and_says_so():
-    from newscrawl.extract import Page, page_article
+    from newscrawl.extract.page import Page, page_article
 
     no_date = page(f'<meta property="og:title" content="{escape(TITLE)}">')
     article = page_article(Page("mydrivers", URL, no_date, "text/html; charset=utf-8", FETCHED_AT, listed="2022-06-04 20:42"))

@@ -1,4 +1,4 @@
-"""Image mirroring (newscrawl/images.py): the checks on bytes and failures as tables, and real crawls of
+"""Image mirroring (newscrawl/archive/images.py): the checks on bytes and failures as tables, and real crawls of
 the bundled site with its image CDN on a 127.0.0.1 server that refuses hotlinking (tests/image_site.py)."""
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from twisted.internet.error import ConnectionLost
 from conftest import CHROMIUM_ARGS, REPO, Server, chromium, crawl_command, read_output
 from image_site import IMAGE_HOST, SVG_WITH_SCRIPT, image_site, picture, png_bomb
 from newscrawl.exporters.frontmatter import local_image_urls
-from newscrawl.images import NotStored, failure_reason, image_extension
+from newscrawl.archive.images import NotStored, failure_reason, image_extension
 from newscrawl.normalize.images import awaiting_retry, may_pass, retry_wanted, stored_files
 from newscrawl.items import json_schema
-from newscrawl.validation import CompiledJSONSchemaValidator
+from newscrawl.pipelines.validation import CompiledJSONSchemaValidator
 
 MAX_PIXELS = 50_000_000
 
@@ -145,7 +145,7 @@ def test_the_schema_accepts_file_records_and_the_compiled_check_rejects_bad_ones
     line["images"] = [{**image, "file": good, "thumbnail_file": None} for image in line["images"]]
     line["images"][0]["thumbnail_file"] = {**good, "status": "failed", "path": None, "checksum": None,
                                            "reason": "timeout", "failed_since": "2026-12-01T00:00:00Z"}
-    validator._is_valid(line)  # the compiled check (newscrawl.validation) passes it …
+    validator._is_valid(line)  # the compiled check (newscrawl.pipelines.validation) passes it …
     assert validator.validate(line) == (True, {})
     line["images"][0]["file"] = {**good, "path": "../../etc/passwd"}
     with pytest.raises(fastjsonschema.JsonSchemaException):  # … and refuses this, as spidermon's does
@@ -481,7 +481,7 @@ def test_image_settings_are_checked_before_anything_is_fetched(overrides: dict[s
     from scrapy.settings import Settings
 
     from newscrawl.addon import check_settings
-    from newscrawl.outcome import CannotStart
+    from newscrawl.exit_codes import CannotStart
 
     settings = Settings()
     settings.setmodule("newscrawl.settings")

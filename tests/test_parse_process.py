@@ -9,9 +9,9 @@ import dataclasses
 import pytest
 
 from conftest import FETCHED_AT, MYDRIVERS_SITE, run_crawl
-from newscrawl.extract import Page, page_article
+from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Unusable
-from newscrawl.parse_process import ParseProcess, ParseProcessGone
+from newscrawl.extract.process import ParseProcess, ParseProcessGone
 
 PAGES = sorted((MYDRIVERS_SITE / "news.mydrivers.com/1").rglob("*.htm"))
 
@@ -82,9 +82,9 @@ def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_serv
     assert len(inline.items) >= 5
     assert content(child) == content(inline) == content(killed)
     assert child.posts.keys() == inline.posts.keys() == killed.posts.keys()
-    enabled = "'newscrawl.parse_process.ParseProcess'"  # as Scrapy lists the enabled extensions
+    enabled = "'newscrawl.extract.process.ParseProcess'"  # as Scrapy lists the enabled extensions
     assert enabled in child.log and enabled not in inline.log
-    assert "DEBUG: Disabled newscrawl.parse_process.ParseProcess: NEWSCRAWL_PARSE_PROCESS is off" in inline.log
+    assert "DEBUG: Disabled newscrawl.extract.process.ParseProcess: NEWSCRAWL_PARSE_PROCESS is off" in inline.log
     assert "newscrawl/parse_process/gone" not in child.stats
     assert killed.stats["newscrawl/parse_process/gone"] >= len(inline.items) - 2
     assert "parsing article pages in the crawl process from now on" in killed.log

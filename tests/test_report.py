@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CHROMIUM_ARGS, REPO, chromium, run_crawl
-from newscrawl.report import Material, articles_per_day
+from newscrawl.exporters.report import Material, articles_per_day
 
 TAGS = "tag=xiaomi12_ultra,windows_11,nvidia,intel"
 

@@ -103,7 +103,7 @@ def _site_class(**attributes):
 
     from newscrawl.sites import Site
 
-    from newscrawl.sites.base import Layout
+    from newscrawl.parsing.site import Layout
 
     layout = type("Plain", (Layout,), {"name": "plain", "seen": "always", "fixture": ("site/x.htm", "https://example.org/x.htm")})
     body = {"name": "example", "display_name": "Example", "hosts": ("example.org",), "timezone": ZoneInfo("UTC"),

@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 
 from conftest import FETCHED_AT, FIXTURES, MYDRIVERS_SITE, run_crawl
 from newscrawl.exporters.frontmatter import PostStyle, render_post
-from newscrawl.extract import extract_article
+from newscrawl.extract.page import extract_article
 from newscrawl.items import Unusable
 from newscrawl.sites import get_site, site_for_url
 

@@ -7,7 +7,7 @@ import yaml
 
 from conftest import FETCHED_AT, FIXTURES
 from newscrawl.exporters.frontmatter import PostStyle, render_post
-from newscrawl.extract import extract_article
+from newscrawl.extract.page import extract_article
 from newscrawl.sites import get_site
 
 SITE = get_site("oschina")

@@ -1,6 +1,6 @@
 """newscrawl's validation pipeline decides, counts and drops exactly as spidermon's own does.
 
-The compiled check (newscrawl/validation.py) only stands in front of spidermon's validator, so the
+The compiled check (newscrawl/pipelines/validation.py) only stands in front of spidermon's validator, so the
 test runs both pipelines on the same items — every fixture's expected item, and those items broken
 in the ways a parser bug would break them — and compares the outcome and every stat.
 """
@@ -19,7 +19,7 @@ from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline as Spiderm
 
 from newscrawl import settings as project_settings
 from newscrawl.items import Article
-from newscrawl.validation import CompiledJSONSchemaValidator, ItemValidationPipeline, schema_keywords
+from newscrawl.pipelines.validation import CompiledJSONSchemaValidator, ItemValidationPipeline, schema_keywords
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EXPECTED = sorted(FIXTURES.glob("*/site/**/*.expected.json"))
@@ -122,8 +122,8 @@ def test_a_schema_with_keywords_draft_7_reads_differently_falls_back_to_spidermo
 
 
 def test_spidermon_still_has_the_steps_the_fast_path_calls():
-    """newscrawl.validation calls spidermon's private steps; an upgrade without them must be seen here
+    """newscrawl.pipelines.validation calls spidermon's private steps; an upgrade without them must be seen here
     (the pipeline would fall back to spidermon's own, slower process_item)."""
-    from newscrawl.validation import spidermon_steps_available
+    from newscrawl.pipelines.validation import spidermon_steps_available
 
     assert spidermon_steps_available()

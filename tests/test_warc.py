@@ -28,7 +28,7 @@ from conftest import FIXTURES, MYDRIVERS_SITE, REPO, crawl_command, read_output
 from faults import (Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, mode,
                     tmpfs)
 from newscrawl.state.files import FILE_MODE
-from newscrawl.warc import OPEN, finish_abandoned
+from newscrawl.archive.warc import OPEN, finish_abandoned
 
 PYWB = REPO / "tests" / "pywb" / ".venv" / "bin"  # scripts/test.sh installs pywb there (its pins clash with ours)
 TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"

@@ -1,4 +1,4 @@
-"""`scrapy crawl`, as Scrapy's own, with exit codes a scheduler can act on (newscrawl.outcome).
+"""`scrapy crawl`, as Scrapy's own, with exit codes a scheduler can act on (newscrawl.exit_codes).
 
 0 done, 1 could not start (one line naming the problem, no traceback), 2 a person must look,
 3 the layout-break alarm. The reasons are in the log and in the run summary file.
@@ -18,8 +18,8 @@ from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from newscrawl.extensions import record_unfinished
-from newscrawl.outcome import ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, EXIT_CODES, CannotStart, exit_code
+from newscrawl.run.summary import record_unfinished
+from newscrawl.exit_codes import ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, EXIT_CODES, CannotStart, exit_code
 from newscrawl.sites import all_sites
 from newscrawl.spiders.base import ARGUMENTS, EXAMPLES
 

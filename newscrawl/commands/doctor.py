@@ -31,11 +31,11 @@ from scrapy.utils.misc import arg_to_iter
 from twisted.python.failure import Failure
 
 from newscrawl.commands.crawl import refuse_usage
-from newscrawl.extract import Page, page_article
+from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.outcome import ALARM, ATTENTION_NEEDED, CANNOT_START, DONE, CannotStart
+from newscrawl.exit_codes import ALARM, ATTENTION_NEEDED, CANNOT_START, DONE, CannotStart
 from newscrawl.sites import Site, all_sites
 from newscrawl.spiders.base import NewscrawlSpider
 
@@ -62,7 +62,7 @@ class DoctorSpider(NewscrawlSpider):
         "ITEM_PIPELINES": {}, "SPIDERMON_ENABLED": False, "NEWSCRAWL_JSONL": "", "NEWSCRAWL_STATE": "",
         "NEWSCRAWL_POSTS_DIR": "", "NEWSCRAWL_SUMMARY_FILE": "", "NEWSCRAWL_RUNS_FILE": "", "NEWSCRAWL_FEEDS_DIR": "",
         "NEWSCRAWL_REDIS_URL": None,
-        "NEWSCRAWL_PARSE_PROCESS": False, "EXTENSIONS": {"newscrawl.extensions.RunSummary": None},
+        "NEWSCRAWL_PARSE_PROCESS": False, "EXTENSIONS": {"newscrawl.run.summary.RunSummary": None},
     }
 
     def __init__(self, findings: Findings, tag: str | None = None, url: str | None = None,
@@ -273,8 +273,8 @@ def _on_error(running: Any, record: Any) -> None:
 
 
 def _start_bundled_site() -> tuple[subprocess.Popen[str], str]:
-    """`python -m newscrawl.devserver` on a free 127.0.0.1 port; (process, its URL)."""
-    process = subprocess.Popen([sys.executable, "-m", "newscrawl.devserver"], stdout=subprocess.PIPE, text=True)
+    """`python -m newscrawl.dev.server` on a free 127.0.0.1 port; (process, its URL)."""
+    process = subprocess.Popen([sys.executable, "-m", "newscrawl.dev.server"], stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline() if process.stdout else ""
     if not line.startswith("serving "):
         process.kill()

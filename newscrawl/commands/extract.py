@@ -14,10 +14,10 @@ from scrapy.exceptions import UsageError
 
 from newscrawl.commands.crawl import refuse_usage
 from newscrawl.exporters.frontmatter import DATE_MODES, PostStyle, render_post
-from newscrawl.extract import extract_article
+from newscrawl.extract.page import extract_article
 from newscrawl.items import Article, Unusable
 from newscrawl.sites import get_site
-from newscrawl.warc import captured_page
+from newscrawl.archive.warc import captured_page
 
 
 class Command(ScrapyCommand):

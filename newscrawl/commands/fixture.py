@@ -21,11 +21,11 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.commands.crawl import refuse_usage
-from newscrawl.extract import extract_article
+from newscrawl.extract.page import extract_article
 from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.sites import site_for_url
 from newscrawl.state.files import write_atomically
-from newscrawl.warc import captured_page
+from newscrawl.archive.warc import captured_page
 
 CAPTURED = "captured"
 CAPTURED_INDEX = "captured.json"

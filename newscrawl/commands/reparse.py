@@ -12,10 +12,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from newscrawl.commands.crawl import StartErrors
-from newscrawl.outcome import ATTENTION_NEEDED, CANNOT_START, exit_code
+from newscrawl.exit_codes import ATTENTION_NEEDED, CANNOT_START, exit_code
 from newscrawl.sites import site_for_url
 from newscrawl.spiders.reparse import reparse_spider
-from newscrawl.warc import Capture, capture_files, damage, finish_abandoned, response_records
+from newscrawl.archive.warc import Capture, capture_files, damage, finish_abandoned, response_records
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 
 from newscrawl.commands.crawl import refuse_usage
-from newscrawl.report import read_material, render_report
+from newscrawl.exporters.report import read_material, render_report
 from newscrawl.state.files import write_atomically
 
 

@@ -1,1 +1,2 @@
-"""Exporters. JSONL is Scrapy's own `jsonlines` feed (FEEDS, `-O out.jsonl`); front-matter posts are here."""
+"""What a run writes for readers: front-matter posts, Atom feeds, and the report page (JSONL is Scrapy's
+own `jsonlines` feed, written through the journal in `newscrawl.state`)."""

@@ -27,7 +27,7 @@ from newscrawl.items import Article
 # NEWSCRAWL_FRONTMATTER_DATES: how `date:` is written (post_date; docs/hexo.md says which to pick).
 DATE_MODES = ("utc", "local", "archive")
 POST_FILENAME_FIELDS = ("site", "article_id", "title")  # what NEWSCRAWL_POST_FILENAME may use
-# NEWSCRAWL_POST_IMAGES: the sites' image URLs, or the stored files' (newscrawl.images).
+# NEWSCRAWL_POST_IMAGES: the sites' image URLs, or the stored files' (newscrawl.archive.images).
 POST_IMAGE_MODES = ("original", "local")
 
 # Characters the archive's generator replaced with `_` in titles (see MARKUP.md and the posts).

@@ -1,6 +1,6 @@
 """From a site's raw fields to the one schema: every normaliser applied, in one place.
 
-Called by newscrawl.extract.page_article, which the crawl and `scrapy extract` share, so a crawled
+Called by newscrawl.extract.page.page_article, which the crawl and `scrapy extract` share, so a crawled
 page and a saved page give the same item. The site's conventions come in as an argument
 (`SiteConventions`, which every `newscrawl.sites.Site` is): normalisers never look sites up.
 """

@@ -1,5 +1,5 @@
 """Images: absolute URLs, full image paired with its thumbnail, duplicates and data: URIs dropped; and what
-the records of their stored files (newscrawl.images) say: which to retry, where each file is."""
+the records of their stored files (newscrawl.archive.images) say: which to retry, where each file is."""
 
 from __future__ import annotations
 

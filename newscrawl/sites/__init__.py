@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from newscrawl.sites.base import Listing, Site, SiteDefinitionError
+from newscrawl.parsing.site import Listing, Site, SiteDefinitionError
 
 __all__ = ["Listing", "Site", "SiteDefinitionError", "all_sites", "get_site", "site_for_url"]
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Layout, Site, parse_page
+from newscrawl.parsing.site import Layout, Site, parse_page
 
 _ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
 _TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")

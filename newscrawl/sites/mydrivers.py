@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from newscrawl.items import RawArticle, Unusable
 from parsel import Selector
 
-from newscrawl.sites.base import Layout, Listing, Site, parse_page
+from newscrawl.parsing.site import Layout, Listing, Site, parse_page
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")

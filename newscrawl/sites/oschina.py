@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from newscrawl.items import RawArticle
-from newscrawl.sites.base import Layout, Listing, Site, parse_page
+from newscrawl.parsing.site import Layout, Listing, Site, parse_page
 
 _ARTICLE = re.compile(r"^/news/(?P<id>\d+)(?:/[^/]*)?/?$")
 _LIST_PATH = "/news/widgets/_news_index_generic_list"

@@ -4,16 +4,16 @@ Per run, an article is fetched and emitted once however many tags or URL variant
 by the site's article id), and a listing page is fetched once (a "next" link back to an earlier page
 ends the walk). A tag's walk fetches at most NEWSCRAWL_MAX_PAGES listing pages per run (`-a max_pages`).
 
-Across runs (newscrawl.incremental, reached through the crawler): articles already exported are not
+Across runs (newscrawl.state.component, reached through the crawler): articles already exported are not
 fetched again (unless `-a refresh=1` or NEWSCRAWL_REFRESH_AFTER says so); the walk's frontier is kept
 in the crawl state — every listing page found and not yet fetched, every article found and not yet
 exported — and each run starts with it, so a page cap, a 5xx, a reset or a kill only delays work.
 Page 1 of every tag is fetched every run; how far its pagination is followed is the walk policy's
 (newscrawl.spiders.walk): past pages of known articles until a walk of the tag has reached its end.
 
-Article pages become Articles in newscrawl.extract (the same function as `scrapy extract`), handed
+Article pages become Articles in newscrawl.extract.page (the same function as `scrapy extract`), handed
 over as one `extract.Page`, in a child process when NEWSCRAWL_PARSE_PROCESS is on (the
-newscrawl.parse_process extension); the spider counts the pages that cannot (`newscrawl/dropped/<reason>`).
+newscrawl.extract.process extension); the spider counts the pages that cannot (`newscrawl/dropped/<reason>`).
 The components the spider uses (crawl state, parse process) are reached through the crawler.
 """
 
@@ -30,13 +30,13 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from newscrawl.extract import Page, page_article
-from newscrawl.incremental import ARTICLE_ID, ExportedElsewhere, Incremental, named_tags
+from newscrawl.extract.page import Page, page_article
+from newscrawl.state.component import ARTICLE_ID, ExportedElsewhere, Incremental, named_tags
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.outcome import CannotStart, attention
-from newscrawl.parse_process import ParseProcess
+from newscrawl.exit_codes import CannotStart, attention
+from newscrawl.extract.process import ParseProcess
 from newscrawl.sites import Site
 from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
 from newscrawl.state import ListingPage, PendingArticle
@@ -391,7 +391,7 @@ class SiteSpider(NewscrawlSpider):
                 self.incremental.gone(requested, response.meta.get("redirect_urls", [url])[0], depth, unusable.reason)
             return
         self.crawler.stats.inc_value(f"newscrawl/layout/{article.layout or 'none'}")
-        for name, source in article.fallbacks.items():  # the layout-break alarm names these (newscrawl.monitors)
+        for name, source in article.fallbacks.items():  # the layout-break alarm names these (newscrawl.run.monitors)
             self.crawler.stats.inc_value(f"newscrawl/fallback/{name}")
             self.crawler.stats.inc_value(f"newscrawl/fallback/{name}/{source}")
         yield article

@@ -1,4 +1,4 @@
-"""Re-parsing captured responses (WARC files, newscrawl.warc) with the current parsers: no network.
+"""Re-parsing captured responses (WARC files, newscrawl.archive.warc) with the current parsers: no network.
 
 `scrapy reparse` reads the WARC files once and runs one of these per site found in them, with that
 site's captured 200 responses. Each reparse spider has the name
@@ -23,14 +23,14 @@ from typing import Any, ClassVar
 
 import scrapy
 
-from newscrawl.extract import Page, page_article
-from newscrawl.incremental import Incremental
+from newscrawl.extract.page import Page, page_article
+from newscrawl.state.component import Incremental
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site
 from newscrawl.spiders.base import NewscrawlSpider
-from newscrawl.outcome import attention
-from newscrawl.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_body
+from newscrawl.exit_codes import attention
+from newscrawl.archive.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_body
 
 
 def _instant(iso: str) -> float:

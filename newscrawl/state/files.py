@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from newscrawl.faults import crash_point
+from newscrawl.dev.crash_points import crash_point
 
 TEMPORARY_PREFIX = ".tmp-"
 TEMPORARY_SUFFIX = ".part"
@@ -125,7 +125,7 @@ def write_atomically(path: Path, content: str | bytes, point: str = "post-before
     """Write `content` (text as UTF-8) to `path` via a temporary file and a rename, fsynced, mode 0666
     less the umask; then (`sync_folder`) its folder is fsynced, so the rename survives a power cut. With
     `root`, the folders from the output root to `path` are checked (`ensure_folder`). `point` names the
-    crash point before the rename (newscrawl.faults)."""
+    crash point before the rename (newscrawl.dev.crash_points)."""
     if root is not None:
         ensure_folder(root, path.parent)
     else:

@@ -20,7 +20,7 @@ later commit can move the mark past lines the state does not have. The file is l
 as long as a run holds it: two crawls never share one journal.
 
 Each recorded line's place (`LineRef`: file, inode, offset, length) is kept in the state, so what is
-rebuilt from the journal (the feeds, newscrawl.feeds) reads the lines it needs and not the whole file;
+rebuilt from the journal (the feeds, newscrawl.exporters.feeds) reads the lines it needs and not the whole file;
 `read_line` finds a line again after its file was rotated with `mv` within its folder.
 """
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newscrawl.faults import crash_point
+from newscrawl.dev.crash_points import crash_point
 from newscrawl.state.files import open_regular
 
 

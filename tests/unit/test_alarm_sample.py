@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscrawl.monitors import at_most_chance, shortfall
+from newscrawl.run.monitors import at_most_chance, shortfall
 
 
 @pytest.mark.parametrize("observed, trials, share, alarm", [

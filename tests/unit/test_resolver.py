@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO
-from newscrawl.resolver import public_address
+from newscrawl.fetch.resolver import public_address
 
 
 @pytest.mark.parametrize("address, public", [
@@ -24,7 +24,7 @@ def test_public_address(address: str, public: bool):
 RESOLVE = """
 import sys
 from twisted.internet import reactor
-from newscrawl.resolver import PublicAddressesOnly
+from newscrawl.fetch.resolver import PublicAddressesOnly
 resolver = PublicAddressesOnly(reactor, 100, 5.0)
 resolver.allow_local = sys.argv[1] == "local"
 def done(result):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscrawl.middlewares import out_of_scope
+from newscrawl.fetch.scope import out_of_scope
 
 HOSTS = frozenset({"news.mydrivers.com"})
 IMAGES = frozenset({"img1.mydrivers.com"})

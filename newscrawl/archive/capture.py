@@ -6,7 +6,7 @@ listing pages, article pages, error pages, redirects. The payload is kept byte f
 Content-Encoding as served; a chunked body dechunked, its `Transfer-Encoding` header kept as
 `X-Archive-Orig-Transfer-Encoding`); headers are as Scrapy holds them (names in its title case).
 
-The crawl's thread only hands each response to a writer thread (newscrawl.warc does the files) and
+The crawl's thread only hands each response to a writer thread (newscrawl.archive.warc does the files) and
 goes on. Before a batch of journal lines is written, the journal's writer waits until every response
 handed over so far is written and fsynced (a commit barrier of the crawl state): an article is never
 in the journal before its capture. A capture that cannot be written (a full disk) fails the batches
@@ -30,10 +30,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 
-from newscrawl.batch_writer import take_batch
-from newscrawl.incremental import Incremental, worker_name
-from newscrawl.outcome import attention
-from newscrawl.warc import Exchange, WarcFiles, finish_abandoned, warc_date
+from newscrawl.state.batch_writer import take_batch
+from newscrawl.state.component import Incremental, worker_name
+from newscrawl.exit_codes import attention
+from newscrawl.archive.warc import Exchange, WarcFiles, finish_abandoned, warc_date
 
 logger = logging.getLogger(__name__)
 

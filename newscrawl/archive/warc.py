@@ -30,7 +30,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from newscrawl.faults import crash_point
+from newscrawl.dev.crash_points import crash_point
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.state.files import FILE_MODE, fsync_folder
 

@@ -11,7 +11,7 @@ of the site (`Site.hosts`), or for an image request (and robots.txt on such a ho
 image hosts (`Site.image_hosts`). Anything else is dropped before it is sent, counted under
 `newscrawl/scope/refused/<reason>` and logged once per host. An IP literal is never a site's host,
 so loopback, private and link-local addresses are out of scope by the same rule. Crawls of the bundled
-site keep the real URLs (NEWSCRAWL_OFFLINE_ROOT swaps only the socket, newscrawl.offline), so the rule
+site keep the real URLs (NEWSCRAWL_OFFLINE_ROOT swaps only the socket, newscrawl.fetch.handler), so the rule
 is the same offline and live.
 
 A Location that is not http(s) (`javascript:…`, on which RedirectMiddleware raises a ValueError with a

@@ -21,8 +21,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
-from newscrawl.incremental import Incremental, output_path
-from newscrawl.outcome import (ALARM_STAT, ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, attention, exit_code,
+from newscrawl.state.component import Incremental, output_path
+from newscrawl.exit_codes import (ALARM_STAT, ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, attention, exit_code,
                                failed_requests, needs_attention, pages_fetched)
 from newscrawl.state.files import append_whole, write_atomically
 
@@ -64,7 +64,7 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
         "given_up": list(stats.get("newscrawl/article/given_up_urls", [])),
         "exit_code": exit_code(stats),
     }
-    if any(key.startswith("newscrawl/images/") for key in stats):  # images mirrored (newscrawl.images)
+    if any(key.startswith("newscrawl/images/") for key in stats):  # images mirrored (newscrawl.archive.images)
         def outcomes(kind: str) -> int:
             return sum(value for key, value in stats.items() if key.startswith(f"newscrawl/images/{kind}/"))
 

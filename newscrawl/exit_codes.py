@@ -18,7 +18,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 ATTENTION = "newscrawl/attention/"
-ALARM_STAT = "newscrawl/alarm"  # set by the layout-break alarm (newscrawl.monitors)
+ALARM_STAT = "newscrawl/alarm"  # set by the layout-break alarm (newscrawl.run.monitors)
 ATTENTION_REASONS = {
     "nothing_fetched": "no listing or article page could be fetched at all (site down, DNS, blocked)",
     "first_page_gone": "a tag's first listing page answered 404/410 (a mistyped or removed tag)",

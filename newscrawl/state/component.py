@@ -41,10 +41,10 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler
 
-from newscrawl.faults import crash_point
+from newscrawl.dev.crash_points import crash_point
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import awaiting_retry
-from newscrawl.outcome import CannotStart, attention
+from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.sites import Site
 from newscrawl.state import (CrawlState, Export, GoneArticle, Journal, JournalError, Known, LineRef, ListingPage,
                              PendingArticle, StateUnusable, read_line)
@@ -98,7 +98,7 @@ def named_tags(article: Article, site: Site) -> tuple[str, ...]:
 
 def _export(article: Article, line: LineRef, site: Site, retry_images: bool) -> Export:
     """The state's record of an exported article. One with image files a later run should try again
-    (`retry_images`, newscrawl.images) stays pending, so that run fetches it."""
+    (`retry_images`, newscrawl.archive.images) stays pending, so that run fetches it."""
     return Export(article.article_id, content_hash(article), article.revision,
                   datetime.fromisoformat(article.fetched_at).timestamp(),
                   datetime.fromisoformat(article.published).timestamp(), named_tags(article, site), line,

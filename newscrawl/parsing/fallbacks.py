@@ -23,7 +23,7 @@ fills only the fields the site module left empty, from, in order of trust:
   an image (the item keeps the image as shown, not its full-size link) and footer lines.
 
 Every field filled here is named in `RawArticle.fallbacks` (field → source), which becomes the item's
-`fallbacks`, the `newscrawl/fallback/<field>` stats and the layout-break alarm (newscrawl.monitors).
+`fallbacks`, the `newscrawl/fallback/<field>` stats and the layout-break alarm (newscrawl.run.monitors).
 Nothing here runs for a page the site module read whole.
 
 For a listing page whose selectors find no article links, `article_links` takes the links the site

@@ -1,7 +1,7 @@
 """Item pipelines, thin on purpose, in this order: spidermon's pipeline validates against the JSON
-Schema (newscrawl.validation); number revisions against the crawl state; write the front-matter
-post; append to the journal and record the export (newscrawl.incremental). Items arrive normalised
-(newscrawl.extract); a page that cannot make one is counted under `newscrawl/dropped/<reason>` by the
+Schema (newscrawl.pipelines.validation); number revisions against the crawl state; write the front-matter
+post; append to the journal and record the export (newscrawl.state.component). Items arrive normalised
+(newscrawl.extract.page); a page that cannot make one is counted under `newscrawl/dropped/<reason>` by the
 spider, a known article whose content did not change under `newscrawl/articles/unchanged`.
 
 A post or journal line that cannot be written (a full disk) drops its article as `ExportFailed`:
@@ -18,12 +18,12 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from newscrawl.batch_writer import BatchWriter
+from newscrawl.state.batch_writer import BatchWriter
 from newscrawl.exporters.frontmatter import PostStyle, post_path, render_post
-from newscrawl.incremental import Incremental
+from newscrawl.state.component import Incremental
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import stored_files
-from newscrawl.outcome import CannotStart, attention
+from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.state.files import ensure_folder, fsync_folder, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class RevisionPipeline(_Pipeline):
 
 class JournalPipeline(_Pipeline):
     """Last: the JSONL line (fsynced), then the state's record — after the post is in place. Lines are
-    committed in batches on a writer thread (newscrawl.batch_writer); the item waits for its batch."""
+    committed in batches on a writer thread (newscrawl.state.batch_writer); the item waits for its batch."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)

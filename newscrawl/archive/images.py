@@ -12,7 +12,7 @@ and a killed run leaves no torn file.
 Each `images[]` entry gains `file` (and `thumbnail_file` where the thumbnail is another URL): stored
 with its path and checksum, failed, or refused, with a reason. A file that failed for a reason that
 may pass (a timeout, a 5xx) is tried again by later runs (the article stays pending in the crawl state,
-newscrawl.incremental) for NEWSCRAWL_IMAGES_RETRY_DAYS; what a later fetch of the article finds stored
+newscrawl.state.component) for NEWSCRAWL_IMAGES_RETRY_DAYS; what a later fetch of the article finds stored
 before is not downloaded again. A failed or refused image never fails its article. `scrapy reparse`
 fetches nothing: it keeps what the articles' lines say, and a file no run stored is `not_fetched`,
 left to the next crawl.
@@ -45,12 +45,12 @@ from twisted.internet import error as twisted_error
 from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.threads import deferToThread
 
-from newscrawl.incremental import Incremental
+from newscrawl.state.component import Incremental
 from newscrawl.items import Article, Image, StoredFile
-from newscrawl.middlewares import ARTICLE_PAGE, OutOfScope
+from newscrawl.fetch.scope import ARTICLE_PAGE, OutOfScope
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.images import file_records, may_pass, retry_wanted
-from newscrawl.outcome import CannotStart, attention
+from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def failure_reason(error: BaseException) -> NotStored:
     the JSONL, and a line changes only when its content does)."""
     if isinstance(error, NotStored):
         return error
-    if isinstance(error, OutOfScope):  # the scope rule refused it, or a redirect of it (newscrawl.middlewares)
+    if isinstance(error, OutOfScope):  # the scope rule refused it, or a redirect of it (newscrawl.fetch.scope)
         return NotStored("refused", "host_not_allowed" if error.reason == "host" else "out_of_scope", str(error))
     if isinstance(error, IgnoreRequest):
         message = str(error)

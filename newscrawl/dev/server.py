@@ -1,8 +1,8 @@
 """A real HTTP server on 127.0.0.1 for the bundled sites (offline crawls, tests, demos).
 
-`python -m newscrawl.devserver` serves every `fixtures/<site>/site/` folder: the URL path starts with
+`python -m newscrawl.dev.server` serves every `fixtures/<site>/site/` folder: the URL path starts with
 the real host name, so `https://news.mydrivers.com/tag/x.htm` is `/news.mydrivers.com/tag/x.htm`
-here (newscrawl/offline.py does that mapping). HTML goes out as `text/html` with no charset, as the
+here (newscrawl/fetch/handler.py does that mapping). HTML goes out as `text/html` with no charset, as the
 2026 probe of 快科技 saw; pages carry their own `<meta>` charset where they have one. A file
 `<path>.redirect` holding a URL answers `<path>` with a 301 to that URL (tests of redirects). A URL
 with a query string is served from the file `<path>@<query>` when there is one (listing endpoints

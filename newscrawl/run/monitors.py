@@ -14,7 +14,7 @@ Checked when the spider closes:
   sample's size the same way) — the two ways a layout change shows when no item is left to measure
   coverage on;
 - fields the site module's selectors missed and a fallback filled (`newscrawl/fallback/<field>`,
-  newscrawl.sites.generic), and listing pages whose links came from the listing fallback
+  newscrawl.parsing.fallbacks), and listing pages whose links came from the listing fallback
   (`newscrawl/listing/fallback`): the data keeps flowing, and the alarm names what to fix.
 A failure sets the `newscrawl/alarm` stat (named fields and reasons, in the log and the run
 summary) and `scrapy crawl` exits 3 (newscrawl/commands/crawl.py).
@@ -29,7 +29,7 @@ from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors import FieldCoverageMonitor, ItemValidationMonitor
 from spidermon.core.actions import Action
 
-from newscrawl.outcome import ALARM_STAT
+from newscrawl.exit_codes import ALARM_STAT
 
 logger = logging.getLogger(__name__)
 LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable",

@@ -1,6 +1,6 @@
 """What an operator reads at INFO while a crawl runs: one start line, then a progress line every
 NEWSCRAWL_PROGRESS_INTERVAL seconds (instead of Scrapy's LogStats once a minute); the run summary
-(newscrawl.extensions) ends it.
+(newscrawl.run.summary) ends it.
 
     Crawling 快科技 (mydrivers): tags xiaomi12_ultra; incremental (journal output/mydrivers.jsonl, state …); posts …
     Progress: 412 pages fetched, 380 exported, 35 queued, 0 dropped, 0 errors — 41.2 pages/s
@@ -18,8 +18,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from newscrawl.incremental import Incremental, output_path
-from newscrawl.outcome import failed_requests, pages_fetched
+from newscrawl.state.component import Incremental, output_path
+from newscrawl.exit_codes import failed_requests, pages_fetched
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A crawl is bound by its one reactor thread (docs/performance.md), and making an Article
 (`extract.page_article`: decode, lxml, selectors, nh3, normalisers) was ≈39 % of its work.
-With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.parse_process`, on another core:
+With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.extract.process`, on another core:
 pages go to the child's stdin and Articles come back on its stdout, both driven by the asyncio loop
 Scrapy runs on. No helper thread takes the GIL from the reactor, which is what made a
 ProcessPoolExecutor slower than parsing inline.
@@ -35,8 +35,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 
-from newscrawl.extract import Page, page_article
-from newscrawl.faults import crash_point
+from newscrawl.extract.page import Page, page_article
+from newscrawl.dev.crash_points import crash_point
 from newscrawl.items import Article, Unusable
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class ParseProcess:
     async def _spawn(self) -> asyncio.subprocess.Process:
         try:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "newscrawl.parse_process", stdin=asyncio.subprocess.PIPE,
+                sys.executable, "-m", "newscrawl.extract.process", stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 # The crawl's own import path, so the child finds newscrawl wherever the crawl did
                 # (a scrapyd egg, a checkout not installed in the environment).

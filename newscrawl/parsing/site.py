@@ -30,7 +30,7 @@ from lxml.cssselect import CSSSelector
 from parsel import Selector, SelectorList
 
 from newscrawl.items import RawArticle, RawImage, Unusable
-from newscrawl.sites import generic
+from newscrawl.parsing import fallbacks
 from newscrawl.normalize.html import inner_html, resolve_lazy_images
 from newscrawl.normalize.images import is_tracking_pixel, shown_source
 
@@ -63,7 +63,7 @@ class Listing:
     end: bool = False
     fallback: bool = False  # the links came from the generic listing fallback, not the site's selectors
     # The date the listing shows beside an article link (article URL → the date as shown), where it
-    # shows one: a check on fallback dates, and their last resort (newscrawl.sites.generic).
+    # shows one: a check on fallback dates, and their last resort (newscrawl.parsing.fallbacks).
     article_dates: dict[str, str] = field(default_factory=dict)
 
 
@@ -208,7 +208,7 @@ class Site(ABC):
         if found.article_urls or found.end:
             return found
         page = parse_page(html, url)
-        links = generic.article_links(page, url, self.article_id)
+        links = fallbacks.article_links(page, url, self.article_id)
         if not links:
             return found
         return Listing(article_urls=links, next_url=found.next_url or self.next_page_url(page, url), fallback=True)
@@ -253,7 +253,7 @@ class Site(ABC):
     @classmethod
     def title_text(cls, page: Selector, *queries: str) -> str | None:
         """The title from the site's own title element(s); None leaves it to the generic fallbacks
-        (newscrawl.sites.generic: JSON-LD, og:title, h1, <title>), which say so in the item."""
+        (newscrawl.parsing.fallbacks: JSON-LD, og:title, h1, <title>), which say so in the item."""
         return cls.first_text(page, *queries)
 
     @staticmethod

@@ -14,8 +14,8 @@ from newscrawl.normalize.article import build_article
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site, get_site, site_for_url
-from newscrawl.sites.base import parse_page
-from newscrawl.sites.generic import fill_gaps, incomplete
+from newscrawl.parsing.site import parse_page
+from newscrawl.parsing.fallbacks import fill_gaps, incomplete
 
 
 def article_text(site: Site, body: bytes, url: str, content_type: str | None) -> str:

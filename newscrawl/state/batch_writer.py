@@ -6,7 +6,7 @@ article still paid a thread hop, a wake-up of the reactor and a disk sync. A tur
 them once for all the articles that arrived meanwhile — under load batches grow by themselves, and
 an idle crawl still writes each article at once.
 
-`take_batch` is one turn's share of the queue; the WARC capture's writer (newscrawl.capture) takes
+`take_batch` is one turn's share of the queue; the WARC capture's writer (newscrawl.archive.capture) takes
 its turns with it too.
 """
 

@@ -24,9 +24,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newscrawl.exporters.atom import FeedInfo, render_feed
-from newscrawl.incremental import Incremental, state_closing
+from newscrawl.state.component import Incremental, state_closing
 from newscrawl.items import Article
-from newscrawl.outcome import attention
+from newscrawl.exit_codes import attention
 from newscrawl.sites import Site
 from newscrawl.state import Exported, LineRef, read_line
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
