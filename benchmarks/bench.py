@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import timeit
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -43,9 +43,14 @@ BASE_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LE
 # Recommended for speed: more concurrency, fewer logs, no cookies, and Scrapy's aiohttp HTTP client
 # (≈10 % faster than its Twisted one here; Scrapy 2.19 marks it experimental, and the hostile-web
 # tests pass with both). The same with the Twisted client is measured too.
-RECOMMENDED = {**BASE_SETTINGS, "CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
-               "LOG_LEVEL": "WARNING", "COOKIES_ENABLED": "False",
-               "NEWSCRAWL_HTTP_HANDLER": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"}
+RECOMMENDED = {
+    **BASE_SETTINGS,
+    "CONCURRENT_REQUESTS": "32",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+    "LOG_LEVEL": "WARNING",
+    "COOKIES_ENABLED": "False",
+    "NEWSCRAWL_HTTP_HANDLER": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler",
+}
 TWISTED = {**RECOMMENDED, "NEWSCRAWL_HTTP_HANDLER": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"}
 
 sys.path.insert(0, str(REPO))
@@ -93,8 +98,11 @@ def build_site(root: Path, articles: int, images: bool = False) -> list[str]:
         text, charset, title, date = templates[i % len(templates)]
         article_id = 2_000_000 + i
         stamp = datetime.fromtimestamp(start.timestamp() + i * 3_607).strftime("%Y-%m-%d %H:%M:%S")
-        page = (text.replace(title, f"{title}（{i}）").replace(date, stamp)
-                .replace("img1.mydrivers.com/img/", f"img1.mydrivers.com/img/b{i}/"))
+        page = (
+            text.replace(title, f"{title}（{i}）")
+            .replace(date, stamp)
+            .replace("img1.mydrivers.com/img/", f"img1.mydrivers.com/img/b{i}/")
+        )
         path = host / f"1/{article_id // 1000}/{article_id}.htm"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(page.encode(charset))
@@ -107,10 +115,14 @@ def build_site(root: Path, articles: int, images: bool = False) -> list[str]:
     (host / "tag").mkdir(parents=True, exist_ok=True)
     pages = [urls[i : i + PER_LISTING_PAGE] for i in range(0, len(urls), PER_LISTING_PAGE)]
     for number, chunk in enumerate(pages, start=1):
-        items = "".join(f'<li><h3><a href="{u}">{u}</a></h3><span class="time">2022-01-01 00:00</span></li>\n' for u in chunk)
+        items = "".join(
+            f'<li><h3><a href="{u}">{u}</a></h3><span class="time">2022-01-01 00:00</span></li>\n' for u in chunk
+        )
         pager = f'<div class="pages"><a href="bench_{number + 1}.htm">下一页</a></div>' if number < len(pages) else ""
         name = "bench.htm" if number == 1 else f"bench_{number}.htm"
-        (host / "tag" / name).write_text(f'<html><body><ul id="newsleft_1">\n{items}</ul>{pager}</body></html>', encoding="utf-8")
+        (host / "tag" / name).write_text(
+            f'<html><body><ul id="newsleft_1">\n{items}</ul>{pager}</body></html>', encoding="utf-8"
+        )
     return urls
 
 
@@ -121,12 +133,14 @@ def start_server(root: Path) -> tuple[subprocess.Popen, str, str]:
         conf.write_text(
             f"daemon off; worker_processes 1; pid {root.parent}/nginx.pid; error_log {root.parent}/nginx.err;\n"
             f"events {{ worker_connections 1024; }}\nhttp {{ access_log off; default_type text/html;\n"
-            f"  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n")
+            f"  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n"
+        )
         process = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
         return process, f"http://127.0.0.1:{port}", "nginx"
-    process = subprocess.Popen([sys.executable, "-m", "newscrawl.dev.server", "--root", str(root)], cwd=REPO,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newscrawl.dev.server", "--root", str(root)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     line = process.stdout.readline()
     return process, line.split()[1], "Python ThreadingHTTPServer (newscrawl.dev.server; nginx not installed)"
 
@@ -141,19 +155,24 @@ def _free_port() -> int:
 
 # Measured runs ---------------------------------------------------------------------------------
 
+
 def run_measured(args: list[str], cwd: Path) -> tuple[str, dict]:
     """Run a child to its end; its log and its own CPU time and peak RSS (wait4, not the tree's)."""
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
-    return output, {"exit_status": os.waitstatus_to_exitcode(status), "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                    "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return output, {
+        "exit_status": os.waitstatus_to_exitcode(status),
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def scrapy_bench(seconds: int, work: Path) -> dict:
     """Scrapy's own `scrapy bench` (outside the project, so with Scrapy's default settings)."""
-    log, usage = run_measured([sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}",
-                               "-s", "LOG_LEVEL=INFO"], work)
+    log, usage = run_measured(
+        [sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}", "-s", "LOG_LEVEL=INFO"], work
+    )
     received = re.search(r"'response_received_count': (\d+)", log)  # absent when nothing was crawled
     pages = int(received.group(1)) if received else 0
     elapsed = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))
@@ -162,8 +181,19 @@ def scrapy_bench(seconds: int, work: Path) -> dict:
 
 def crawl_command(server: str, settings: dict[str, str]) -> list[str]:
     """`scrapy crawl` of the synthetic tag `bench` from `server`, with `settings` (`-s` each)."""
-    args = [sys.executable, "-m", "scrapy", "crawl", "mydrivers", "-a", "tag=bench", "-a", "max_pages=100000",
-            "-s", f"NEWSCRAWL_OFFLINE_ROOT={server}"]
+    args = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "mydrivers",
+        "-a",
+        "tag=bench",
+        "-a",
+        "max_pages=100000",
+        "-s",
+        f"NEWSCRAWL_OFFLINE_ROOT={server}",
+    ]
     for name, value in settings.items():
         args += ["-s", f"{name}={value}"]
     return args
@@ -172,9 +202,14 @@ def crawl_command(server: str, settings: dict[str, str]) -> list[str]:
 def output_files(out: Path, worker: str = "") -> dict[str, str]:
     """Every file a crawl writes, under `out`: the benchmark leaves the checkout's output/ alone."""
     suffix = f".{worker}" if worker else ""
-    return {"NEWSCRAWL_JSONL": f"{out}/items.jsonl", "NEWSCRAWL_STATE": f"{out}/state.sqlite",
-            "NEWSCRAWL_POSTS_DIR": f"{out}/posts", "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary{suffix}.json",
-            "NEWSCRAWL_RUNS_FILE": f"{out}/runs{suffix}.jsonl", "NEWSCRAWL_FEEDS_DIR": f"{out}/feeds{suffix}"}
+    return {
+        "NEWSCRAWL_JSONL": f"{out}/items.jsonl",
+        "NEWSCRAWL_STATE": f"{out}/state.sqlite",
+        "NEWSCRAWL_POSTS_DIR": f"{out}/posts",
+        "NEWSCRAWL_SUMMARY_FILE": f"{out}/summary{suffix}.json",
+        "NEWSCRAWL_RUNS_FILE": f"{out}/runs{suffix}.jsonl",
+        "NEWSCRAWL_FEEDS_DIR": f"{out}/feeds{suffix}",
+    }
 
 
 def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False) -> dict:
@@ -190,11 +225,20 @@ def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False)
     warc_bytes = sum(path.stat().st_size for path in warc.glob("*.warc.gz"))
     images, image_bytes = stats.get("newscrawl/images/stored", 0), stats.get("newscrawl/images/bytes", 0)
     pages -= images  # image responses are not pages
-    return {"pages": pages, "articles": articles, "requests": stats["downloader/request_count"],
-            "seconds": round(elapsed, 2), "pages_per_second": round(pages / elapsed, 1),
-            "feed_seconds": stats.get("newscrawl/feeds/seconds", 0.0), "warc_bytes": warc_bytes,
-            "articles_per_second": round(articles / elapsed, 1), "images": images, "image_bytes": image_bytes,
-            "images_per_second": round(images / elapsed, 1), **usage}
+    return {
+        "pages": pages,
+        "articles": articles,
+        "requests": stats["downloader/request_count"],
+        "seconds": round(elapsed, 2),
+        "pages_per_second": round(pages / elapsed, 1),
+        "feed_seconds": stats.get("newscrawl/feeds/seconds", 0.0),
+        "warc_bytes": warc_bytes,
+        "articles_per_second": round(articles / elapsed, 1),
+        "images": images,
+        "image_bytes": image_bytes,
+        "images_per_second": round(images / elapsed, 1),
+        **usage,
+    }
 
 
 def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles: int) -> dict | None:
@@ -206,24 +250,37 @@ def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles
     if not executable:
         return None
     port = _free_port()
-    redis = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(0.5)
     out.mkdir(parents=True, exist_ok=True)
     workers = []
     try:
         for name in ("w1", "w2"):
-            distributed = {**output_files(out, name), "NEWSCRAWL_REDIS_URL": f"redis://127.0.0.1:{port}/0",
-                           "NEWSCRAWL_WORKER": name, "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "2"}
-            workers.append(subprocess.Popen(crawl_command(server, {**distributed, **settings}), cwd=REPO,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            distributed = {
+                **output_files(out, name),
+                "NEWSCRAWL_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+                "NEWSCRAWL_WORKER": name,
+                "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "2",
+            }
+            workers.append(
+                subprocess.Popen(
+                    crawl_command(server, {**distributed, **settings}),
+                    cwd=REPO,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         journals = [out / "items.w1.jsonl", out / "items.w2.jsonl"]
         done_at = None
         while any(worker.poll() is None for worker in workers):
             if done_at is None and sum(_lines(j) for j in journals) >= articles:
-                done_at = datetime.now(timezone.utc)
+                done_at = datetime.now(UTC)
             time.sleep(0.02)
-        done_at = done_at or datetime.now(timezone.utc)
+        done_at = done_at or datetime.now(UTC)
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -234,9 +291,15 @@ def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles
     elapsed = (done_at - started).total_seconds()
     pages = sum(s.get("response_received_count", 0) for s in stats)  # a worker may get no request at all
     exported = sum(_lines(j) for j in journals)
-    return {"workers": 2, "pages": pages, "articles": exported, "seconds": round(elapsed, 2),
-            "pages_per_second": round(pages / elapsed, 1), "articles_per_second": round(exported / elapsed, 1),
-            "articles_by_worker": [_lines(j) for j in journals]}
+    return {
+        "workers": 2,
+        "pages": pages,
+        "articles": exported,
+        "seconds": round(elapsed, 2),
+        "pages_per_second": round(pages / elapsed, 1),
+        "articles_per_second": round(exported / elapsed, 1),
+        "articles_by_worker": [_lines(j) for j in journals],
+    }
 
 
 def _lines(path: Path) -> int:
@@ -248,16 +311,17 @@ def _lines(path: Path) -> int:
 
 # CPU per stage, in this process, on the same pages -----------------------------------------------
 
+
 def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     """µs per article for each stage the crawl runs after the download."""
     from newscrawl.exporters.frontmatter import PostStyle, render_post
-    from newscrawl.state.journal import Journal
-    from newscrawl.state.component import content_hash
     from newscrawl.normalize import article as normalize_article
     from newscrawl.normalize.dates import parse_date
     from newscrawl.normalize.encoding import decode_html
     from newscrawl.normalize.html import sanitize_html
     from newscrawl.sites import get_site
+    from newscrawl.state.component import content_hash
+    from newscrawl.state.journal import Journal
 
     site = get_site("mydrivers")
     pages = sorted((site_root / "news.mydrivers.com/1").rglob("*.htm"))[:sample]
@@ -275,7 +339,7 @@ def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     raw_by_url = {raw.url: raw for raw in raws}
     sanitize_us, _ = per_article(lambda body, url: sanitize_html(raw_by_url[url].body_html, url))
     build_us, articles = per_article(lambda body, url: normalize_article.build_article(raw_by_url[url], site))
-    tz, when = ZoneInfo("Asia/Shanghai"), datetime(2026, 11, 25, tzinfo=timezone.utc)
+    tz, when = ZoneInfo("Asia/Shanghai"), datetime(2026, 11, 25, tzinfo=UTC)
     dates_us, _ = per_article(lambda body, url: parse_date(raw_by_url[url].byline.split("  ")[0], tz, when))
     article_by_url = {a.url: a for a in articles}
     style = PostStyle.of(site)
@@ -304,10 +368,15 @@ def date_costs() -> dict[str, float]:
     the VM's neighbours), and `datetime.strptime` is timed the same way as the machine's yardstick."""
     from newscrawl.normalize.dates import parse_date
 
-    tz, when = ZoneInfo("Asia/Shanghai"), datetime(2026, 11, 25, tzinfo=timezone.utc)
-    samples = {"YYYY-MM-DD HH:MM:SS (快科技)": "2022-06-04 20:42:05", "YYYY年MM月DD日 HH:mm (cnBeta)": "2022年02月07日 17:05",
-               "YYYY-MM-DD HH:MM (开源中国)": "2021-08-18 14:11", "M月D日 HH:mm (no year)": "06月04日 20:42",
-               "RFC 1123": "Sat, 04 Jun 2022 12:42:05 GMT", "ISO 8601": "2022-06-04T20:42:05+08:00"}
+    tz, when = ZoneInfo("Asia/Shanghai"), datetime(2026, 11, 25, tzinfo=UTC)
+    samples = {
+        "YYYY-MM-DD HH:MM:SS (快科技)": "2022-06-04 20:42:05",
+        "YYYY年MM月DD日 HH:mm (cnBeta)": "2022年02月07日 17:05",
+        "YYYY-MM-DD HH:MM (开源中国)": "2021-08-18 14:11",
+        "M月D日 HH:mm (no year)": "06月04日 20:42",
+        "RFC 1123": "Sat, 04 Jun 2022 12:42:05 GMT",
+        "ISO 8601": "2022-06-04T20:42:05+08:00",
+    }
 
     def best_us(call) -> float:
         return round(min(timeit.repeat(call, number=20_000, repeat=5)) / 20_000 * 1e6, 2)
@@ -315,76 +384,115 @@ def date_costs() -> dict[str, float]:
     costs = {name: best_us(lambda text=text: parse_date(text, tz, when)) for name, text in samples.items()}
     # The yardstick, on this machine at this moment: the issue's "strptime ≈ 5 µs" was measured elsewhere.
     costs["yardstick: datetime.strptime of the 快科技 format"] = best_us(
-        lambda: datetime.strptime("2022-06-04 20:42:05", "%Y-%m-%d %H:%M:%S"))
+        lambda: datetime.strptime("2022-06-04 20:42:05", "%Y-%m-%d %H:%M:%S")
+    )
     started = time.perf_counter()
     parse_date("3小时前", tz, when)
     costs["fallback, first call (dateparser import + warm-up)"] = round((time.perf_counter() - started) * 1e6, 0)
     calls = 200
-    costs["fallback: 3小时前 (dateparser)"] = round(timeit.timeit(lambda: parse_date("3小时前", tz, when), number=calls) / calls * 1e6, 1)
+    costs["fallback: 3小时前 (dateparser)"] = round(
+        timeit.timeit(lambda: parse_date("3小时前", tz, when), number=calls) / calls * 1e6, 1
+    )
     return costs
 
 
 # Main --------------------------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000, help="articles in the synthetic site (default 2000)")
     parser.add_argument("--rss-sizes", default="1000,5000", help="site sizes for the peak-RSS runs (default 1000,5000)")
     parser.add_argument("--bench-seconds", type=int, default=10, help="how long `scrapy bench` runs (default 10)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of scrapy bench and of each crawl; medians reported (default 3)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of scrapy bench and of each crawl; medians reported (default 3)"
+    )
     parser.add_argument("--json", type=Path, default=REPO / "output/benchmark.json", help="where the figures go")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
     work.chmod(0o755)  # nginx's workers run as another user
-    report: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                                "platform": platform.platform(), "when": datetime.now(timezone.utc).isoformat()},
-                    "articles": args.articles}
+    report: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "when": datetime.now(UTC).isoformat(),
+        },
+        "articles": args.articles,
+    }
     try:
         site = work / "site"
         build_site(site, args.articles, images=True)
         server, url, server_kind = start_server(site)
         report["server"] = server_kind
         try:
-            runs: dict[str, list[dict]] = {"scrapy_bench": [], "crawl_default": [], "crawl_recommended": [],
-                                           "crawl_recommended_feeds_off": [], "crawl_recommended_capture": [],
-                                           "crawl_recommended_images": [], "crawl_recommended_twisted": []}
+            runs: dict[str, list[dict]] = {
+                "scrapy_bench": [],
+                "crawl_default": [],
+                "crawl_recommended": [],
+                "crawl_recommended_feeds_off": [],
+                "crawl_recommended_capture": [],
+                "crawl_recommended_images": [],
+                "crawl_recommended_twisted": [],
+            }
             for attempt in range(args.repeat):
                 runs["scrapy_bench"].append(scrapy_bench(args.bench_seconds, work))
                 runs["crawl_default"].append(crawl(url, work / f"default-{attempt}", BASE_SETTINGS))
                 runs["crawl_recommended"].append(crawl(url, work / f"recommended-{attempt}", RECOMMENDED))
-                runs["crawl_recommended_feeds_off"].append(crawl(url, work / f"feeds-off-{attempt}",
-                                                                 {**RECOMMENDED, "NEWSCRAWL_FEEDS_DIR": ""}))
-                runs["crawl_recommended_capture"].append(crawl(url, work / f"capture-{attempt}", {
-                    **RECOMMENDED, "NEWSCRAWL_WARC_DIR": str(work / f"capture-{attempt}" / "warc")}))
+                runs["crawl_recommended_feeds_off"].append(
+                    crawl(url, work / f"feeds-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_FEEDS_DIR": ""})
+                )
+                runs["crawl_recommended_capture"].append(
+                    crawl(
+                        url,
+                        work / f"capture-{attempt}",
+                        {**RECOMMENDED, "NEWSCRAWL_WARC_DIR": str(work / f"capture-{attempt}" / "warc")},
+                    )
+                )
                 images_out = work / f"images-{attempt}"
-                runs["crawl_recommended_images"].append(crawl(url, images_out, {
-                    **RECOMMENDED, "NEWSCRAWL_IMAGES_STORE": str(images_out / "images")}))
+                runs["crawl_recommended_images"].append(
+                    crawl(url, images_out, {**RECOMMENDED, "NEWSCRAWL_IMAGES_STORE": str(images_out / "images")})
+                )
                 shutil.rmtree(images_out / "images")  # hundreds of MB: one store on disk at a time
                 runs["crawl_recommended_twisted"].append(crawl(url, work / f"twisted-{attempt}", TWISTED))
             for key, measured in runs.items():
                 report[key] = _median_run(measured)
             on, off = report["crawl_recommended"], report["crawl_recommended_feeds_off"]
-            report["feeds"] = {"pages_per_second_on": on["pages_per_second"], "pages_per_second_off": off["pages_per_second"],
-                               "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
-                               "feed_writing_seconds": on["feed_seconds"],
-                               "feed_writing_share_of_run": round(on["feed_seconds"] / on["seconds"], 4)}
+            report["feeds"] = {
+                "pages_per_second_on": on["pages_per_second"],
+                "pages_per_second_off": off["pages_per_second"],
+                "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
+                "feed_writing_seconds": on["feed_seconds"],
+                "feed_writing_share_of_run": round(on["feed_seconds"] / on["seconds"], 4),
+            }
             on, off = report["crawl_recommended_capture"], report["crawl_recommended"]
-            report["capture"] = {"pages_per_second_on": on["pages_per_second"], "pages_per_second_off": off["pages_per_second"],
-                                 "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
-                                 "warc_mb_per_1000_articles": round(on["warc_bytes"] / on["articles"] * 1000 / 1e6, 2),
-                                 "warc_kb_per_page": round(on["warc_bytes"] / on["pages"] / 1e3, 2)}
+            report["capture"] = {
+                "pages_per_second_on": on["pages_per_second"],
+                "pages_per_second_off": off["pages_per_second"],
+                "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
+                "warc_mb_per_1000_articles": round(on["warc_bytes"] / on["articles"] * 1000 / 1e6, 2),
+                "warc_kb_per_page": round(on["warc_bytes"] / on["pages"] / 1e3, 2),
+            }
             on, off = report["crawl_recommended_images"], report["crawl_recommended"]
-            report["images"] = {"pages_per_second_on": on["pages_per_second"], "pages_per_second_off": off["pages_per_second"],
-                                "images": on["images"], "images_per_second": on["images_per_second"],
-                                "mb_stored": round(on["image_bytes"] / 1e6, 1),
-                                "mb_per_second": round(on["image_bytes"] / 1e6 / on["seconds"], 2),
-                                "seconds_on": on["seconds"], "seconds_off": off["seconds"]}
+            report["images"] = {
+                "pages_per_second_on": on["pages_per_second"],
+                "pages_per_second_off": off["pages_per_second"],
+                "images": on["images"],
+                "images_per_second": on["images_per_second"],
+                "mb_stored": round(on["image_bytes"] / 1e6, 1),
+                "mb_per_second": round(on["image_bytes"] / 1e6 / on["seconds"], 2),
+                "seconds_on": on["seconds"],
+                "seconds_off": off["seconds"],
+            }
             two = crawl_two_workers(url, work / "two-workers", RECOMMENDED, args.articles)
             if two is not None:
                 report["crawl_two_workers"] = two
             rerun = crawl(url, work / "recommended-0", RECOMMENDED, rerun=True)
-            report["incremental_rerun"] = {"requests": rerun["requests"], "articles": rerun["articles"],
-                                           "share_of_first_run_requests": round(rerun["requests"] / report["crawl_recommended"]["requests"], 4)}
+            report["incremental_rerun"] = {
+                "requests": rerun["requests"],
+                "articles": rerun["articles"],
+                "share_of_first_run_requests": round(rerun["requests"] / report["crawl_recommended"]["requests"], 4),
+            }
             report["peak_rss_mb"] = {}
             for size in [int(s) for s in args.rss_sizes.split(",") if s]:
                 sized = work / f"site-{size}"
@@ -404,10 +512,15 @@ def main(argv: list[str] | None = None) -> dict:
         crawl_cpu = report["crawl_recommended"]["cpu_seconds"] / max(1, report["crawl_recommended"]["articles"]) * 1e6
         report["cpu_us_per_article"]["whole_crawl_process"] = round(crawl_cpu, 1)
         report["cpu_us_per_article"]["download_and_framework (rest)"] = round(
-            crawl_cpu - sum(v for k, v in report["cpu_us_per_article"].items() if k != "whole_crawl_process"), 1)
+            crawl_cpu - sum(v for k, v in report["cpu_us_per_article"].items() if k != "whole_crawl_process"), 1
+        )
         report["date_parse_us_per_call"] = date_costs()
-        report["settings"] = {"default": BASE_SETTINGS, "recommended": RECOMMENDED, "recommended_twisted_client": TWISTED,
-                              "project": {k: v for k, v in _project_settings().items()}}
+        report["settings"] = {
+            "default": BASE_SETTINGS,
+            "recommended": RECOMMENDED,
+            "recommended_twisted_client": TWISTED,
+            "project": {k: v for k, v in _project_settings().items()},
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -427,41 +540,71 @@ def _project_settings() -> dict:
 
     os.chdir(REPO)
     settings = get_project_settings()
-    return {name: settings.get(name) for name in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
-                                                   "CONCURRENT_ITEMS", "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED",
-                                                   "WARN_ON_GENERATOR_RETURN_VALUE")}
+    return {
+        name: settings.get(name)
+        for name in (
+            "CONCURRENT_REQUESTS",
+            "CONCURRENT_REQUESTS_PER_DOMAIN",
+            "CONCURRENT_ITEMS",
+            "DOWNLOAD_DELAY",
+            "AUTOTHROTTLE_ENABLED",
+            "WARN_ON_GENERATOR_RETURN_VALUE",
+        )
+    }
 
 
 def print_report(report: dict, path: Path) -> None:
     bench, default, recommended = report["scrapy_bench"], report["crawl_default"], report["crawl_recommended"]
-    print(f"newscrawl benchmark — {report['articles']} articles, server: {report['server']}, "
-          f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}")
-    print(f"  scrapy bench:            {bench['pages_per_second']:8.1f} pages/s  (runs: {bench['pages_per_second_each_run']})")
-    for name, run in (("crawl, default", default), ("crawl, recommended", recommended),
-                      ("rec., Twisted client", report["crawl_recommended_twisted"])):
-        print(f"  {name + ':':24s} {run['pages_per_second']:8.1f} pages/s  {run['articles_per_second']:7.1f} articles/s"
-              f"  = {run['ratio_to_scrapy_bench']:.2f}× scrapy bench  (runs: {run['pages_per_second_each_run']}; "
-              f"peak RSS {run['peak_rss_mb']} MB)")
+    print(
+        f"newscrawl benchmark — {report['articles']} articles, server: {report['server']}, "
+        f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}"
+    )
+    print(
+        f"  scrapy bench:            {bench['pages_per_second']:8.1f} pages/s  "
+        f"(runs: {bench['pages_per_second_each_run']})"
+    )
+    for name, run in (
+        ("crawl, default", default),
+        ("crawl, recommended", recommended),
+        ("rec., Twisted client", report["crawl_recommended_twisted"]),
+    ):
+        print(
+            f"  {name + ':':24s} {run['pages_per_second']:8.1f} pages/s  {run['articles_per_second']:7.1f} articles/s"
+            f"  = {run['ratio_to_scrapy_bench']:.2f}× scrapy bench  (runs: {run['pages_per_second_each_run']}; "
+            f"peak RSS {run['peak_rss_mb']} MB)"
+        )
     if two := report.get("crawl_two_workers"):
-        print(f"  2 workers (Redis), rec.: {two['pages_per_second']:8.1f} pages/s  {two['articles_per_second']:7.1f} articles/s"
-              f"  = {two['ratio_to_scrapy_bench']:.2f}× scrapy bench  (articles by worker: {two['articles_by_worker']}; "
-              f"listing pages are fetched by both)")
+        print(
+            f"  2 workers (Redis), rec.: {two['pages_per_second']:8.1f} pages/s  "
+            f"{two['articles_per_second']:7.1f} articles/s"
+            f"  = {two['ratio_to_scrapy_bench']:.2f}× scrapy bench  (articles by worker: {two['articles_by_worker']}; "
+            f"listing pages are fetched by both)"
+        )
     else:
         print("  2 workers (Redis):       not measured (redis-server is not installed)")
     feeds = report["feeds"]
-    print(f"  feeds (rec.):            on {feeds['pages_per_second_on']} vs off {feeds['pages_per_second_off']} pages/s "
-          f"(cost {feeds['cost_share']:.1%}); writing them took {feeds['feed_writing_seconds']} s "
-          f"= {feeds['feed_writing_share_of_run']:.2%} of the run")
+    print(
+        f"  feeds (rec.):            on {feeds['pages_per_second_on']} vs off {feeds['pages_per_second_off']} pages/s "
+        f"(cost {feeds['cost_share']:.1%}); writing them took {feeds['feed_writing_seconds']} s "
+        f"= {feeds['feed_writing_share_of_run']:.2%} of the run"
+    )
     capture = report["capture"]
-    print(f"  WARC capture (rec.):     on {capture['pages_per_second_on']} vs off {capture['pages_per_second_off']} pages/s "
-          f"(cost {capture['cost_share']:.1%}); {capture['warc_mb_per_1000_articles']} MB per 1,000 articles "
-          f"({capture['warc_kb_per_page']} kB per page)")
+    print(
+        f"  WARC capture (rec.):     on {capture['pages_per_second_on']} "
+        f"vs off {capture['pages_per_second_off']} pages/s "
+        f"(cost {capture['cost_share']:.1%}); {capture['warc_mb_per_1000_articles']} MB per 1,000 articles "
+        f"({capture['warc_kb_per_page']} kB per page)"
+    )
     images = report["images"]
-    print(f"  images (rec.):           off {images['pages_per_second_off']} pages/s ({images['seconds_off']} s); on "
-          f"{images['pages_per_second_on']} pages/s ({images['seconds_on']} s) with {images['images']} images stored: "
-          f"{images['images_per_second']} images/s, {images['mb_per_second']} MB/s, {images['mb_stored']} MB")
-    print(f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "
-          f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's")
+    print(
+        f"  images (rec.):           off {images['pages_per_second_off']} pages/s ({images['seconds_off']} s); on "
+        f"{images['pages_per_second_on']} pages/s ({images['seconds_on']} s) with {images['images']} images stored: "
+        f"{images['images_per_second']} images/s, {images['mb_per_second']} MB/s, {images['mb_stored']} MB"
+    )
+    print(
+        f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "
+        f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's"
+    )
     print("  peak RSS by site size:   " + ", ".join(f"{k}: {v} MB" for k, v in report["peak_rss_mb"].items()))
     print("  CPU µs per article:      " + ", ".join(f"{k} {v}" for k, v in report["cpu_us_per_article"].items()))
     print("  date parsing µs/call:    " + ", ".join(f"{k} {v}" for k, v in report["date_parse_us_per_call"].items()))

@@ -34,8 +34,22 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            shutil.which("redis-server"),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     for _ in range(100):
         try:
@@ -85,13 +99,20 @@ def article_round_trips(url: str, articles: int) -> dict:
         queue.push(Request(url_i, dont_filter=True))
         queue.pop()
         # one article a batch: the worst case (a busy worker's journal batches hold several)
-        state.record_exports([Export(article_id, "h" * 64, 1, time.time())], "bench:journal", JournalMark(i * 5000, 1, 1))
+        state.record_exports(
+            [Export(article_id, "h" * 64, 1, time.time())], "bench:journal", JournalMark(i * 5000, 1, 1)
+        )
     elapsed = time.perf_counter() - started
     calls = sum(v["calls"] for v in db.info("commandstats").values()) - sum(v["calls"] for v in monitor.values())
     state_bytes = db.memory_usage("newscrawl:mydrivers:articles") / articles
-    return {"articles": articles, "seconds": round(elapsed, 3), "articles_per_second_one_client": round(articles / elapsed),
-            "redis_commands_per_article": round(calls / articles, 1),
-            "state_bytes_per_article": round(state_bytes, 1), "state_mb_per_million_articles": round(state_bytes * 1e6 / 2**20, 1)}
+    return {
+        "articles": articles,
+        "seconds": round(elapsed, 3),
+        "articles_per_second_one_client": round(articles / elapsed),
+        "redis_commands_per_article": round(calls / articles, 1),
+        "state_bytes_per_article": round(state_bytes, 1),
+        "state_mb_per_million_articles": round(state_bytes * 1e6 / 2**20, 1),
+    }
 
 
 def main() -> None:
@@ -105,14 +126,35 @@ def main() -> None:
         db = redis.Redis.from_url(url)
         per_fingerprint = fingerprint_memory(db, args.fingerprints)
         rounds = article_round_trips(url, args.articles)
-        ops = subprocess.run(["redis-benchmark", "-p", url.split(":")[2].split("/")[0], "-q", "-n", "100000", "-t", "sadd,hset,zadd"],
-                             capture_output=True, text=True).stdout if shutil.which("redis-benchmark") else ""
+        ops = (
+            subprocess.run(
+                [
+                    "redis-benchmark",
+                    "-p",
+                    url.split(":")[2].split("/")[0],
+                    "-q",
+                    "-n",
+                    "100000",
+                    "-t",
+                    "sadd,hset,zadd",
+                ],
+                capture_output=True,
+                text=True,
+            ).stdout
+            if shutil.which("redis-benchmark")
+            else ""
+        )
     finally:
         process.terminate()
         shutil.rmtree(folder, ignore_errors=True)
-    report = {"bytes_per_fingerprint": round(per_fingerprint, 1),
-              "mb_per_million_fingerprints": round(per_fingerprint * 1e6 / 2**20, 1), **rounds,
-              "redis_benchmark_50_clients": [line.strip() for line in ops.replace("\r", "\n").splitlines() if "requests per second" in line]}
+    report = {
+        "bytes_per_fingerprint": round(per_fingerprint, 1),
+        "mb_per_million_fingerprints": round(per_fingerprint * 1e6 / 2**20, 1),
+        **rounds,
+        "redis_benchmark_50_clients": [
+            line.strip() for line in ops.replace("\r", "\n").splitlines() if "requests per second" in line
+        ],
+    }
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
 

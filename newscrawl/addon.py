@@ -24,14 +24,21 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, POST_IMAGE_MODES
-from newscrawl.state.component import output_path
-from newscrawl.run.logformatter import quiet_start
-from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.exit_codes import CannotStart
+from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, POST_IMAGE_MODES
+from newscrawl.normalize.urls import is_loopback_host
+from newscrawl.run.logformatter import quiet_start
+from newscrawl.sites import site_of
+from newscrawl.state.component import output_path
 
-ONE_OFF_BLANKED = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_FEEDS_DIR",
-                   "NEWSCRAWL_RUNS_FILE")
+ONE_OFF_BLANKED = (
+    "NEWSCRAWL_JSONL",
+    "NEWSCRAWL_STATE",
+    "NEWSCRAWL_POSTS_DIR",
+    "NEWSCRAWL_SUMMARY_FILE",
+    "NEWSCRAWL_FEEDS_DIR",
+    "NEWSCRAWL_RUNS_FILE",
+)
 
 
 def _number(settings: BaseSettings, name: str, minimum: float, integer: bool = False) -> None:
@@ -51,18 +58,22 @@ def check_settings(settings: BaseSettings) -> None:
     try:
         name = pattern.format(**{field: "x" for field in POST_FILENAME_FIELDS})
     except (KeyError, IndexError, ValueError) as error:
-        raise CannotStart(f"NEWSCRAWL_POST_FILENAME {pattern!r} is not a pattern of {{{'}, {'.join(POST_FILENAME_FIELDS)}}} "
-                          f"({error})") from None
+        raise CannotStart(
+            f"NEWSCRAWL_POST_FILENAME {pattern!r} is not a pattern of {{{'}, {'.join(POST_FILENAME_FIELDS)}}} ({error})"
+        ) from None
     if "{article_id}" not in pattern or not name.strip():  # two articles may share a title, never an id
         raise CannotStart(f"NEWSCRAWL_POST_FILENAME must contain {{article_id}}: {pattern!r}")
     if settings.get("NEWSCRAWL_FRONTMATTER_DATES") not in DATE_MODES:
-        raise CannotStart(f"NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
-                          f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}")
+        raise CannotStart(
+            f"NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
+            f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}"
+        )
     _check_images(settings)
     root = settings.get("NEWSCRAWL_OFFLINE_ROOT")
     if root and (urlsplit(root).scheme != "http" or not is_loopback_host(urlsplit(root).hostname or "")):
-        raise CannotStart(f"NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address "
-                          f"(http://127.0.0.1:PORT), not {root!r}")
+        raise CannotStart(
+            f"NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address (http://127.0.0.1:PORT), not {root!r}"
+        )
     _number(settings, "NEWSCRAWL_MAX_PAGES", 1, integer=True)
     _number(settings, "NEWSCRAWL_MAX_LINKS_PER_PAGE", 1, integer=True)
     _number(settings, "NEWSCRAWL_REFRESH_AFTER", 0)
@@ -120,14 +131,20 @@ def _check_images(settings: BaseSettings) -> None:
     if "://" in store:
         raise CannotStart(f"NEWSCRAWL_IMAGES_STORE must be a folder, not {store!r}")
     if settings.get("NEWSCRAWL_POST_IMAGES") not in POST_IMAGE_MODES:
-        raise CannotStart(f"NEWSCRAWL_POST_IMAGES must be one of {', '.join(POST_IMAGE_MODES)}, "
-                          f"not {settings.get('NEWSCRAWL_POST_IMAGES')!r}")
+        raise CannotStart(
+            f"NEWSCRAWL_POST_IMAGES must be one of {', '.join(POST_IMAGE_MODES)}, "
+            f"not {settings.get('NEWSCRAWL_POST_IMAGES')!r}"
+        )
     if settings.get("NEWSCRAWL_POST_IMAGES") == "local" and not store:
-        raise CannotStart("NEWSCRAWL_POST_IMAGES=local needs NEWSCRAWL_IMAGES_STORE (the folder the images are stored in)")
+        raise CannotStart(
+            "NEWSCRAWL_POST_IMAGES=local needs NEWSCRAWL_IMAGES_STORE (the folder the images are stored in)"
+        )
     prefix = settings.get("NEWSCRAWL_POST_IMAGES_URL") or ""
     if not (prefix.startswith("/") or urlsplit(prefix).scheme in ("http", "https")) or _UNSAFE_IN_URL.search(prefix):
-        raise CannotStart(f"NEWSCRAWL_POST_IMAGES_URL must be a path such as /images/ or an http(s) URL, "
-                          f"without spaces or quotes, not {prefix!r}")
+        raise CannotStart(
+            f"NEWSCRAWL_POST_IMAGES_URL must be a path such as /images/ or an http(s) URL, "
+            f"without spaces or quotes, not {prefix!r}"
+        )
     _number(settings, "NEWSCRAWL_IMAGES_MAX_SIZE", 1, integer=True)
     _number(settings, "NEWSCRAWL_IMAGES_MAX_PIXELS", 1, integer=True)
     _number(settings, "NEWSCRAWL_IMAGES_RETRY_DAYS", 0)
@@ -142,10 +159,13 @@ class Newscrawl:
         return cls(crawler)
 
     def update_settings(self, settings: BaseSettings) -> None:
-        site = self.crawler.spidercls.site
+        site = site_of(self.crawler)
         coverage = {**site.expected_coverage, **settings.getdict("NEWSCRAWL_COVERAGE_RULES").get(site.name, {})}
-        settings.set("SPIDERMON_FIELD_COVERAGE_RULES", {f"Article/{field}": share for field, share in coverage.items()},
-                     priority="spider")
+        settings.set(
+            "SPIDERMON_FIELD_COVERAGE_RULES",
+            {f"Article/{field}": share for field, share in coverage.items()},
+            priority="spider",
+        )
         if settings.getdict("FEEDS"):
             for name in ONE_OFF_BLANKED:
                 if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:

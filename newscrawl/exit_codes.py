@@ -24,23 +24,29 @@ ATTENTION_REASONS = {
     "first_page_gone": "a tag's first listing page answered 404/410 (a mistyped or removed tag)",
     "export_failed": "a post or journal line could not be written (disk full? permissions?); retried next run",
     "state_write_failed": "the crawl state could not be written; the work it would have remembered is redone next run",
-    "capture_failed": "a response could not be written to its WARC file (disk full?); its page is fetched again next run",
-    "image_store_failed": "an image could not be written to NEWSCRAWL_IMAGES_STORE (disk full? permissions?); fetched again next run",
+    "capture_failed": (
+        "a response could not be written to its WARC file (disk full?); its page is fetched again next run"
+    ),
+    "image_store_failed": (
+        "an image could not be written to NEWSCRAWL_IMAGES_STORE (disk full? permissions?); fetched again next run"
+    ),
     "feeds_failed": "an Atom feed could not be rebuilt or written (disk full? permissions?); rebuilt next run",
     "summary_failed": "the run summary or its run-history line could not be written (disk full? permissions?)",
     "state_unavailable": "the crawl state stopped answering mid-run (Redis down? a damaged file?): the run stopped; "
-                         "the next run goes on from what the state and the journal hold",
+    "the next run goes on from what the state and the journal hold",
     "capture_unreadable": "a WARC file or record could not be read (damaged, or not a WARC file): what it held "
-                          "was not re-parsed",
+    "was not re-parsed",
     "forced_shutdown": "the run was stopped by a second interrupt (Ctrl-C, SIGTERM) before it could close; "
-                       "nothing is lost, the next run finishes its work",
+    "nothing is lost, the next run finishes its work",
 }
 
 DONE, CANNOT_START, ATTENTION_NEEDED, ALARM = 0, 1, 2, 3
 EXIT_CODES = {
     DONE: "done; transient failures (5xx, resets, timeouts) were counted and stay pending for the next run",
     CANNOT_START: "could not start: one line `Cannot start: …` names the argument, setting or lock; nothing fetched",
-    ATTENTION_NEEDED: "ran, but a person must look: the log's `Needs attention (exit 2): …` lines say why; nothing lost",
+    ATTENTION_NEEDED: (
+        "ran, but a person must look: the log's `Needs attention (exit 2): …` lines say why; nothing lost"
+    ),
     ALARM: "the layout-break alarm fired: a site's markup changed (see `alarm` in the run summary)",
 }
 
@@ -57,7 +63,7 @@ def attention(crawler: Crawler, reason: str) -> None:
 def needs_attention(stats: Mapping[str, Any]) -> dict[str, int]:
     """The reasons counted in `stats`, by name, with the nothing-fetched one worked out here (only when no
     other reason explains it: every tag's first page gone is not a site that is down)."""
-    found = {key[len(ATTENTION):]: int(value) for key, value in stats.items() if key.startswith(ATTENTION) and value}
+    found = {key[len(ATTENTION) :]: int(value) for key, value in stats.items() if key.startswith(ATTENTION) and value}
     fetched = int(stats.get("newscrawl/listing/pages", 0)) + int(stats.get("newscrawl/article/pages", 0))
     tried = int(stats.get("newscrawl/listing/requested", 0)) + int(stats.get("newscrawl/article/requested", 0))
     if tried and not fetched and not found:

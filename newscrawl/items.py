@@ -28,7 +28,7 @@ class StoredFile(TypedDict):
     checksum: str | None  # SHA-256 (hex) of the bytes as served (stored only)
     reason: str | None  # why it is not stored: "http_404", "timeout", "not_raster", … (docs/images.md)
     failed_since: str | None  # ISO 8601 UTC of the first failure that may pass: later runs retry it until
-                              # NEWSCRAWL_IMAGES_RETRY_DAYS after this
+    # NEWSCRAWL_IMAGES_RETRY_DAYS after this
 
 
 class Image(TypedDict):

@@ -56,18 +56,21 @@ DOWNLOAD_HANDLERS = {
 ADDONS = {"newscrawl.addon.Newscrawl": 0}
 
 DOWNLOADER_MIDDLEWARES = {
-    "newscrawl.fetch.scope.ScopeGuard": 10,  # every request and redirect hop: the site's hosts only (newscrawl/fetch/scope.py)
+    "newscrawl.fetch.scope.ScopeGuard": 10,  # every request and redirect hop: the site's hosts only
     # Off unless NEWSCRAWL_IMAGES_STORE: the site's image hosts pass the offsite filter (50), and image
     # requests send their article as Referer.
     "newscrawl.archive.images.ImageRequests": 40,
     "newscrawl.state.component.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
     "newscrawl.fetch.scope.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
-    "newscrawl.archive.capture.WarcCapture": 950,  # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
+    # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
+    "newscrawl.archive.capture.WarcCapture": 950,
 }
 
 ITEM_PIPELINES = {
-    "newscrawl.pipelines.validation.ItemValidationPipeline": 200,  # spidermon's, compiled: JSON Schema, drops invalid items
-    "newscrawl.archive.images.ImageMirror": 300,  # off unless NEWSCRAWL_IMAGES_STORE: image files, before revisions are numbered
+    # spidermon's, compiled: JSON Schema, drops invalid items
+    "newscrawl.pipelines.validation.ItemValidationPipeline": 200,
+    # off unless NEWSCRAWL_IMAGES_STORE: image files, before revisions are numbered
+    "newscrawl.archive.images.ImageMirror": 300,
     "newscrawl.pipelines.export.RevisionPipeline": 700,
     "newscrawl.pipelines.export.FrontMatterPipeline": 800,
     "newscrawl.pipelines.export.JournalPipeline": 900,
@@ -125,7 +128,9 @@ NEWSCRAWL_WARC_MAX_SIZE = 1_000_000_000  # bytes after which a capture file is f
 # folder, named by its SHA-256; empty: off (posts and JSONL point at the sites' CDNs)
 NEWSCRAWL_IMAGES_STORE = ""
 NEWSCRAWL_IMAGES_MAX_SIZE = 20 * 1024 * 1024  # bytes: a larger image is refused, also while it downloads
-NEWSCRAWL_IMAGES_MAX_PIXELS = 50_000_000  # declared width × height above which an image is refused (a decompression bomb)
+NEWSCRAWL_IMAGES_MAX_PIXELS = (
+    50_000_000  # declared width × height above which an image is refused (a decompression bomb)
+)
 # Image CDNs redirect (http → https, moved files): followed, and a file that ends on another host refused.
 IMAGEMIRROR_MEDIA_ALLOW_REDIRECTS = True
 NEWSCRAWL_IMAGES_RETRY_DAYS = 7  # later runs try a file that failed for a reason that may pass, for this long
@@ -135,7 +140,9 @@ NEWSCRAWL_POST_IMAGES_URL = "/images/"  # where the blog serves the store (a Hex
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
 # Make Articles in a child process (newscrawl/extract/process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.
-NEWSCRAWL_PARSE_PROCESS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
+NEWSCRAWL_PARSE_PROCESS = (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+) > 1
 NEWSCRAWL_REDIS_URL = None  # e.g. redis://host:6379/0: distributed crawl on scrapy-redis (docs/distributed.md)
 NEWSCRAWL_WORKER = None  # this worker's stable name (default: the host name); names its journal
 NEWSCRAWL_REDIS_IDLE_TIMEOUT = 15  # seconds a distributed worker waits on an empty queue before exiting
@@ -144,7 +151,8 @@ NEWSCRAWL_COVERAGE_RULES: dict = {}  # {site: {field: share}} over the site modu
 NEWSCRAWL_ALARM_MAX_DROP_RATE = 0.2  # share of article pages dropped for missing parts that raises the alarm
 # How unlikely a field's shortfall (or the drops) must be, for the run's number of articles, to be a layout break.
 NEWSCRAWL_ALARM_SIGNIFICANCE = 0.01
-# An article failing (5xx, timeouts, resets) in this many runs in a row is given up: gone, `failing_<reason>` (0: never).
+# An article failing (5xx, timeouts, resets) in this many runs in a row is given up: gone, `failing_<reason>`
+# (0: never).
 NEWSCRAWL_GIVE_UP_AFTER_RUNS = 10
 # Seconds after which a gone article (404/410, refused, unusable, given up) is fetched again when a listing
 # shows it (0: only with -a retry_gone=1).

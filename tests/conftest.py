@@ -18,8 +18,14 @@ FIXTURES = REPO / "fixtures"
 MYDRIVERS_SITE = FIXTURES / "mydrivers" / "site"
 FETCHED_AT = "2026-11-25T00:00:00Z"  # the fetch time the expected JSON files were written for
 # Debian's Chromium, driven by Playwright (scripts/test.sh installs both), headless and quiet.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium() -> str:
@@ -56,8 +62,10 @@ def _checkout_output() -> dict[str, tuple[int, int]]:
     folder = REPO / "output"
     if not folder.exists():
         return {}
-    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else (-1, 0)
-            for path in [folder, *sorted(folder.rglob("*"))]}
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else (-1, 0)
+        for path in [folder, *sorted(folder.rglob("*"))]
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -96,31 +104,68 @@ class CrawlResult:
     log: str
 
 
-def crawl_command(out: Path, server: Server, *spider_args: str, spider: str = "mydrivers",
-                  settings: dict[str, str] | None = None, incremental: bool = False) -> list[str]:
+def crawl_command(
+    out: Path,
+    server: Server,
+    *spider_args: str,
+    spider: str = "mydrivers",
+    settings: dict[str, str] | None = None,
+    incremental: bool = False,
+) -> list[str]:
     """The real `scrapy crawl` against `server`, politeness delays off (loopback only). One-off (`-O`)
     unless `incremental`: then the journal, the crawl state and the posts live in `out` across runs."""
-    output = (["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}"]
-              if incremental else ["-O", str(out / "items.jsonl")])
-    args = [sys.executable, "-m", "scrapy", "crawl", spider, *spider_args, *output,
-            "-s", f"NEWSCRAWL_OFFLINE_ROOT={server.url}",
-            "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
-            "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
-            "-s", f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}", "-s", f"NEWSCRAWL_FEEDS_DIR={out / 'feeds'}",
-            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
+    output = (
+        ["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}"]
+        if incremental
+        else ["-O", str(out / "items.jsonl")]
+    )
+    args = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        spider,
+        *spider_args,
+        *output,
+        "-s",
+        f"NEWSCRAWL_OFFLINE_ROOT={server.url}",
+        "-s",
+        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
+        "-s",
+        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+        "-s",
+        f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}",
+        "-s",
+        f"NEWSCRAWL_FEEDS_DIR={out / 'feeds'}",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "LOG_LEVEL=INFO",
+    ]
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]
     return args
 
 
-def run_crawl(tmp_path: Path, server: Server, *spider_args: str, spider: str = "mydrivers",
-              settings: dict[str, str] | None = None, incremental: bool = False, timeout: float = 120,
-              env: dict[str, str] | None = None) -> CrawlResult:
+def run_crawl(
+    tmp_path: Path,
+    server: Server,
+    *spider_args: str,
+    spider: str = "mydrivers",
+    settings: dict[str, str] | None = None,
+    incremental: bool = False,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+) -> CrawlResult:
     """Run `crawl_command` to its end and read what it wrote."""
     out = tmp_path / "out"
     out.mkdir(parents=True, exist_ok=True)
     args = crawl_command(out, server, *spider_args, spider=spider, settings=settings, incremental=incremental)
-    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        args, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
     return read_output(out, spider, done.returncode, done.stderr)
 
 
@@ -156,9 +201,23 @@ class RedisServer:
         import socket
         import time
 
-        self.process = subprocess.Popen([self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-                                         str(self.folder), "--save", "", "--appendonly", "no"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [
+                self.executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as connection:

@@ -39,8 +39,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
-from faults import (Watcher, campaign_cli, can_mount_tmpfs, check_captured, check_invariants, check_mirrored,  # noqa: E402
-                    fill_disk, hold_write_lock, tmpfs)
+from faults import (
+    Watcher,
+    campaign_cli,
+    can_mount_tmpfs,
+    check_captured,
+    check_invariants,
+    check_mirrored,  # noqa: E402
+    fill_disk,
+    hold_write_lock,
+    tmpfs,
+)
 from image_site import IMAGE_HOST, image_site  # noqa: E402
 
 TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
@@ -138,12 +147,23 @@ class _nothing:
         return None
 
 
-def _faulty_run(rng: random.Random, out: Path, site: Path, server: Server, disk: Path, base: dict[str, str],
-                use_tmpfs: bool, outcome: Outcome) -> None:
+def _faulty_run(
+    rng: random.Random,
+    out: Path,
+    site: Path,
+    server: Server,
+    disk: Path,
+    base: dict[str, str],
+    use_tmpfs: bool,
+    outcome: Outcome,
+) -> None:
     placed = _page_faults(rng, site) if rng.random() < 0.7 else []
     env = dict(os.environ)
-    crash_points = (CRASH_POINTS + (CAPTURE_CRASH_POINTS if "NEWSCRAWL_WARC_DIR" in base else ())
-                    + (MIRROR_CRASH_POINTS if "NEWSCRAWL_IMAGES_STORE" in base else ()))
+    crash_points = (
+        CRASH_POINTS
+        + (CAPTURE_CRASH_POINTS if "NEWSCRAWL_WARC_DIR" in base else ())
+        + (MIRROR_CRASH_POINTS if "NEWSCRAWL_IMAGES_STORE" in base else ())
+    )
     crash = rng.choice(crash_points) if rng.random() < 0.5 else None
     if crash:
         env["NEWSCRAWL_CRASH_AT"] = f"{crash}:{rng.randint(1, ARTICLES)}"
@@ -179,7 +199,9 @@ def _faulty_run(rng: random.Random, out: Path, site: Path, server: Server, disk:
     if placed and "Image not stored (failed" in log:
         outcome.faults["image_faults"] += 1
     # Exit 1 is right when the disk was full or the state locked as the run opened it (before any fetch).
-    started_into_fault = process.returncode == 1 and other in ("disk", "lock") and "Cannot start: cannot open the crawl state" in log
+    started_into_fault = (
+        process.returncode == 1 and other in ("disk", "lock") and "Cannot start: cannot open the crawl state" in log
+    )
     # Exit 3 is the layout alarm: with most pages failing, too few articles may carry a field.
     if process.returncode not in (0, 2, 3, -9) and not started_into_fault:
         raise AssertionError(f"a faulty run exited {process.returncode}: {log[-2000:]}")
@@ -195,16 +217,20 @@ def campaign(seeds: list[int], scratch: Path) -> list[Outcome]:
 
 
 def _line(outcome: Outcome) -> str:
-    return (f"seed {outcome.seed}: {outcome.runs} runs{', capturing' if outcome.captured else ''}"
-            f"{f', mirroring {outcome.mirrored} images' if outcome.mirrored else ''}, faults {dict(outcome.faults)}, "
-            f"{outcome.articles} articles")
+    return (
+        f"seed {outcome.seed}: {outcome.runs} runs{', capturing' if outcome.captured else ''}"
+        f"{f', mirroring {outcome.mirrored} images' if outcome.mirrored else ''}, faults {dict(outcome.faults)}, "
+        f"{outcome.articles} articles"
+    )
 
 
 def _summary(outcomes: list[Outcome]) -> str:
     faults = sum((o.faults for o in outcomes), Counter())
-    return (f"{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files, "
-            f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), {sum(o.runs for o in outcomes)} runs, "
-            f"{sum(faults.values())} faults landed ({dict(sorted(faults.items()))})")
+    return (
+        f"{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files, "
+        f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), {sum(o.runs for o in outcomes)} runs, "
+        f"{sum(faults.values())} faults landed ({dict(sorted(faults.items()))})"
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ from typing import Any
 
 def crawl_killed_at(args: list[str], crash_at: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run the crawl `args` with the crash point `crash_at` armed (newscrawl.dev.crash_points); asserts the kill landed."""
-    killed = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "NEWSCRAWL_CRASH_AT": crash_at})
+    killed = subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, timeout=120, env={**os.environ, "NEWSCRAWL_CRASH_AT": crash_at}
+    )
     assert killed.returncode == -9, f"no SIGKILL at {crash_at}: {killed.stderr[-2000:]}"
     return killed
 
@@ -58,8 +59,11 @@ def wait_for(condition, process: subprocess.Popen | None, timeout: float = 60) -
 def tmpfs(folder: Path, size_kib: int) -> Iterator[Path]:
     """A real tmpfs of `size_kib` mounted at `folder` (needs root; CI runs as root)."""
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(folder)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(folder)],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield folder
     finally:
@@ -133,16 +137,21 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
     latest: dict[str, int] = {}
     for article_id, revision in revisions:
         latest[article_id] = max(latest.get(article_id, 0), revision)
-    gaps = sorted(i for i, top in latest.items() if sorted(r for a, r in revisions if a == i) != list(range(1, top + 1)))
+    gaps = sorted(
+        i for i, top in latest.items() if sorted(r for a, r in revisions if a == i) != list(range(1, top + 1))
+    )
     assert not gaps, f"revisions with a gap or not from 1: {gaps}"
     ids = sorted(latest)
     posts = sorted(path.name for path in (out / "posts" / site).iterdir())
-    assert posts == [f"{i}.md" for i in sorted(ids, key=lambda i: f"{i}.md")], \
+    assert posts == [f"{i}.md" for i in sorted(ids, key=lambda i: f"{i}.md")], (
         f"posts and journal disagree (or a temporary was left): {posts}"
+    )
     with sqlite3.connect(out / "state.sqlite") as db:
         known = dict(db.execute("SELECT article_id, revision FROM articles"))
-        pending = db.execute("SELECT count(*) FROM pending_articles").fetchone()[0] + \
-            db.execute("SELECT count(*) FROM pending_listings").fetchone()[0]
+        pending = (
+            db.execute("SELECT count(*) FROM pending_articles").fetchone()[0]
+            + db.execute("SELECT count(*) FROM pending_listings").fetchone()[0]
+        )
     assert known == latest, "the state disagrees with the journal"
     assert pending == 0, f"{pending} pending entries left after the runs without faults"
     return ids
@@ -171,7 +180,9 @@ def check_mirrored(store: Path, out: Path, site: str = "mydrivers") -> int:
                 assert hashlib.sha256(data).hexdigest() == record["checksum"] == Path(record["path"]).stem
                 named.add(record["path"])
     for post in (out / "posts" / site).iterdir():
-        for path in re.findall(r'(?:src|href|headimg: |thumbnail: )["\']?/images/([0-9a-f]{2}/[0-9a-f]{64}\.\w+)', post.read_text()):
+        for path in re.findall(
+            r'(?:src|href|headimg: |thumbnail: )["\']?/images/([0-9a-f]{2}/[0-9a-f]{64}\.\w+)', post.read_text()
+        ):
             assert (store / path).is_file(), f"{post.name} points at a missing file {path}"
     return len(named)
 
@@ -198,8 +209,13 @@ def check_captured(warc: Path, journal: Path) -> None:
     assert not missing, f"articles in the journal without a captured response: {missing}"
 
 
-def campaign_cli(description: str, default_schedules: int, run: Callable[[int, Path], Any],
-                 line: Callable[[Any], str], summary: Callable[[list[Any]], str]) -> None:
+def campaign_cli(
+    description: str,
+    default_schedules: int,
+    run: Callable[[int, Path], Any],
+    line: Callable[[Any], str],
+    summary: Callable[[list[Any]], str],
+) -> None:
     """The command line of a seeded campaign: --schedules N --seed S, one line a schedule as it ends, a
     summary, and the plain 'N passed, N failed' closing line; exit 1 when any schedule failed (its `error`)."""
     parser = argparse.ArgumentParser(description=description)

@@ -39,19 +39,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
 from faults import campaign_cli  # noqa: E402
+
 from newscrawl.fetch.scope import out_of_scope  # noqa: E402
 from newscrawl.sites import get_site  # noqa: E402
 
 SITE = get_site("mydrivers")
 HOST = "news.mydrivers.com"
-TAGS = ("xiaomi12_ultra", "xiaomi", "laika", "windows_11", "windowscaozuoxitong", "nvidia", "intel", "amd", "youxi",
-        "dianyuan")
+TAGS = (
+    "xiaomi12_ultra",
+    "xiaomi",
+    "laika",
+    "windows_11",
+    "windowscaozuoxitong",
+    "nvidia",
+    "intel",
+    "amd",
+    "youxi",
+    "dianyuan",
+)
 SPELLINGS = (
-    "file:///etc/hostname", "ftp://news.mydrivers.com/tag/x.htm", "data:text/html,<p>x</p>", "gopher://news.mydrivers.com/",
-    "http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:22/", "http://[::1]/tag/x.htm", "http://0x7f000001/",
-    "http://2130706433/", "http://017700000001/", "http://10.0.0.1/tag/x.htm", "http://192.168.1.1/",
-    "http://news.mydrivers.com@169.254.169.254/", "http://news.mydrivers.com.evil.example/tag/x.htm",
-    "https://evil.example/tag/x.htm", "https://news.mydrivers.com:8443/tag/x_2.htm",
+    "file:///etc/hostname",
+    "ftp://news.mydrivers.com/tag/x.htm",
+    "data:text/html,<p>x</p>",
+    "gopher://news.mydrivers.com/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://127.0.0.1:22/",
+    "http://[::1]/tag/x.htm",
+    "http://0x7f000001/",
+    "http://2130706433/",
+    "http://017700000001/",
+    "http://10.0.0.1/tag/x.htm",
+    "http://192.168.1.1/",
+    "http://news.mydrivers.com@169.254.169.254/",
+    "http://news.mydrivers.com.evil.example/tag/x.htm",
+    "https://evil.example/tag/x.htm",
+    "https://news.mydrivers.com:8443/tag/x_2.htm",
 )
 PLANTED = ("posts/mydrivers", "feeds/mydrivers", "items.jsonl", "state.sqlite.lock", "state.sqlite-wal", "runs.jsonl")
 CLEAN_RUNS = 4
@@ -92,9 +114,16 @@ def _plant_pages(rng: random.Random, site: Path, outcome: Outcome) -> None:
         elif kind == "foreign_article_link":
             page = rng.choice(tag_pages)
             text = page.read_text(encoding="utf-8")
-            foreign = rng.choice(["https://news.mydrivers.com.evil.example/1/833/833153.htm",
-                                  "http://169.254.169.254/1/999/999999.htm", "file:///1/833/833153.htm"])
-            page.write_text(text.replace("<li>", f'<li><h3><a href="{foreign}">x</a></h3></li>\n<li>', 1), encoding="utf-8")
+            foreign = rng.choice(
+                [
+                    "https://news.mydrivers.com.evil.example/1/833/833153.htm",
+                    "http://169.254.169.254/1/999/999999.htm",
+                    "file:///1/833/833153.htm",
+                ]
+            )
+            page.write_text(
+                text.replace("<li>", f'<li><h3><a href="{foreign}">x</a></h3></li>\n<li>', 1), encoding="utf-8"
+            )
         elif kind in ("redirect", "redirect_chain"):
             page = rng.choice(articles + tag_pages)
             if kind == "redirect_chain":  # a hop on the site first, then out
@@ -131,14 +160,19 @@ def reachable(site: Path) -> set[str]:
                 if (article_id := SITE.article_id(link)) is None:
                     continue
                 article = _page(SITE.canonical_url(link), site)
-                if not (article.with_name(article.name + ".redirect").exists() or article.with_name(article.name + ".fault").exists()):
+                if not (
+                    article.with_name(article.name + ".redirect").exists()
+                    or article.with_name(article.name + ".fault").exists()
+                ):
                     found.add(article_id)
             url = listing.next_url
     return found
 
 
 def _sentinels(root: Path) -> dict[str, str]:
-    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(root.rglob("*")) if path.is_file()
+    }
 
 
 def _plant_link(rng: random.Random, out: Path, sentinel: Path) -> Path | None:
@@ -191,12 +225,16 @@ def run_schedule(seed: int, scratch: Path) -> Outcome:
             if done.returncode not in (0, 2):
                 raise AssertionError(f"exit {done.returncode}: {done.stderr[-2000:]}")
             summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-            outcome.refused += sum(value for key, value in summary["stats"].items() if key.startswith("newscrawl/scope/refused/"))
+            outcome.refused += sum(
+                value for key, value in summary["stats"].items() if key.startswith("newscrawl/scope/refused/")
+            )
             if number >= 1 and summary["pending"] == {"listing_pages": 0, "articles": 0}:
                 break
         else:
             raise AssertionError(f"work still pending after {outcome.runs} runs")
-        escaped = [line for line in requests.read_text(encoding="utf-8").splitlines() if not line.startswith(f"/{HOST}/")]
+        escaped = [
+            line for line in requests.read_text(encoding="utf-8").splitlines() if not line.startswith(f"/{HOST}/")
+        ]
         if escaped:
             raise AssertionError(f"requests out of scope reached the server: {escaped[:5]}")
         for path in sorted(warc.glob("*.warc.gz")):
@@ -212,8 +250,10 @@ def run_schedule(seed: int, scratch: Path) -> Outcome:
         if twice := sorted(i for i, n in ids.items() if n > 1):
             raise AssertionError(f"exported twice: {twice}")
         if set(ids) != expected:
-            raise AssertionError(f"exported {sorted(set(ids) - expected)} beyond what is reachable in scope, "
-                                 f"missing {sorted(expected - set(ids))}")
+            raise AssertionError(
+                f"exported {sorted(set(ids) - expected)} beyond what is reachable in scope, "
+                f"missing {sorted(expected - set(ids))}"
+            )
         outcome.articles = len(ids)
     except AssertionError as error:
         outcome.error = str(error)
@@ -224,15 +264,19 @@ def run_schedule(seed: int, scratch: Path) -> Outcome:
 
 
 def _line(outcome: Outcome) -> str:
-    return (f"seed {outcome.seed}: {outcome.runs} runs, attacks {dict(outcome.attacks)}, {outcome.refused} requests "
-            f"refused, {outcome.links_refused} links refused, {outcome.articles} articles")
+    return (
+        f"seed {outcome.seed}: {outcome.runs} runs, attacks {dict(outcome.attacks)}, {outcome.refused} requests "
+        f"refused, {outcome.links_refused} links refused, {outcome.articles} articles"
+    )
 
 
 def _summary(outcomes: list[Outcome]) -> str:
     attacks = sum((o.attacks for o in outcomes), Counter())
-    return (f"{len(outcomes)} schedules, {sum(o.runs for o in outcomes)} runs, {sum(attacks.values())} attacks planted "
-            f"({dict(sorted(attacks.items()))}), {sum(o.refused for o in outcomes)} requests refused as out of scope, "
-            f"{sum(o.links_refused for o in outcomes)} planted links refused (an escape, a loss or a double fails its schedule)")
+    return (
+        f"{len(outcomes)} schedules, {sum(o.runs for o in outcomes)} runs, {sum(attacks.values())} attacks planted "
+        f"({dict(sorted(attacks.items()))}), {sum(o.refused for o in outcomes)} requests refused as out of scope, "
+        f"{sum(o.links_refused for o in outcomes)} planted links refused (an escape, a loss or a double fails its schedule)"
+    )
 
 
 if __name__ == "__main__":

@@ -95,12 +95,16 @@ def build(root: Path) -> Path:
             text = text.replace(SEED_DATE, date)
         if body is not None:
             start = text.index('<div class="news_info">') + len('<div class="news_info">')
-            text = text[:start] + body + text[text.index('<div id="weixin">') - len("</div>\n"):]
+            text = text[:start] + body + text[text.index('<div id="weixin">') - len("</div>\n") :]
         return text
 
     gbk = (host / "1/762/762514.htm").read_bytes()
-    faults = {"848601": {"status": 503, "times": 2}, "797238": {"status": 502, "times": 2},
-              "781034": {"status": 500, "times": 1}, "809583": {"trickle": 0.5}}
+    faults = {
+        "848601": {"status": 503, "times": 2},
+        "797238": {"status": 502, "times": 2},
+        "781034": {"status": 500, "times": 1},
+        "809583": {"trickle": 0.5},
+    }
     for article_id, fault in faults.items():
         page(article_id, "", fault)
     page("990002", "", {"status": 410})
@@ -114,22 +118,48 @@ def build(root: Path) -> Path:
     page("990010", "", redirect="javascript:alert(1)")
     page("990011", "", redirect="file:///etc/passwd")
     page("990012", gbk.replace(b'<meta http-equiv="Content-Type" content="text/html; charset=gb2312">\n', b""))
-    page("990013", variant(title="小米€新品𠀀发布").replace('<meta charset="utf-8">', '<meta charset="gbk">').encode("gb18030"))
-    page("990014", gbk.replace(b"charset=gb2312", b"charset=utf-8"), {"headers": {"Content-Type": "text/html; charset=utf-8"}})
-    page("990015", variant().replace("<p>雷军还直言", "<body><div><span><p>雷军还直言").replace("</body>", "<body></html></body>"))
-    page("990016", variant().replace(f'<div class="news_bt" id="thread_subject">{SEED_TITLE}</div>', "")
-         .replace(f'<meta property="og:title" content="{SEED_TITLE}">', "")
-         .replace(f"<title>{SEED_TITLE}--快科技--科技改变未来</title>", ""))
+    page(
+        "990013",
+        variant(title="小米€新品𠀀发布").replace('<meta charset="utf-8">', '<meta charset="gbk">').encode("gb18030"),
+    )
+    page(
+        "990014",
+        gbk.replace(b"charset=gb2312", b"charset=utf-8"),
+        {"headers": {"Content-Type": "text/html; charset=utf-8"}},
+    )
+    page(
+        "990015",
+        variant().replace("<p>雷军还直言", "<body><div><span><p>雷军还直言").replace("</body>", "<body></html></body>"),
+    )
+    page(
+        "990016",
+        variant()
+        .replace(f'<div class="news_bt" id="thread_subject">{SEED_TITLE}</div>', "")
+        .replace(f'<meta property="og:title" content="{SEED_TITLE}">', "")
+        .replace(f"<title>{SEED_TITLE}--快科技--科技改变未来</title>", ""),
+    )
     page("990017", variant(date=""))
-    page("990018", variant(body=""))  # a renamed container is a layout change the fallbacks read: tests/test_fallbacks.py
+    page(
+        "990018", variant(body="")
+    )  # a renamed container is a layout change the fallbacks read: tests/test_fallbacks.py
     page("990019", variant(date="2099-01-01 08:00:00"))
     page("990020", variant(date="1970-01-01 00:00:00"))
-    page("990021", variant(title=HOSTILE_TITLE.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-                           + "<script>alert(0)</script>", body=HOSTILE_BODY))
+    page(
+        "990021",
+        variant(
+            title=HOSTILE_TITLE.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+            + "<script>alert(0)</script>",
+            body=HOSTILE_BODY,
+        ),
+    )
     page("990022", variant(title="../../etc/passwd /root \x01 title"))
     page("990023", variant(title="CON"))
     page("990024", variant(title="长" * 500))
-    links = "".join(f'<li><h3><a href="{link}">{article_id}</a></h3></li>\n'
-                    for article_id, link in [(i, url(i)) for i in CASES] + [("dup", d) for d in DUPLICATE_LINKS])
-    (host / "tag/hostile.htm").write_text(f'<html><body><ul id="newsleft_1">\n{links}</ul></body></html>', encoding="utf-8")
+    links = "".join(
+        f'<li><h3><a href="{link}">{article_id}</a></h3></li>\n'
+        for article_id, link in [(i, url(i)) for i in CASES] + [("dup", d) for d in DUPLICATE_LINKS]
+    )
+    (host / "tag/hostile.htm").write_text(
+        f'<html><body><ul id="newsleft_1">\n{links}</ul></body></html>', encoding="utf-8"
+    )
     return host

@@ -16,9 +16,8 @@ import zlib
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image
-
 from conftest import MYDRIVERS_SITE
+from PIL import Image
 
 IMAGE_HOST = "img1.mydrivers.com"
 _IMAGE_URL = re.compile(r'https?://img1\.mydrivers\.com(/[^"\'\s<>?#]+)')
@@ -35,6 +34,7 @@ def picture(url: str, kind: str = "PNG") -> bytes:
 
 def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
     """A real decompression bomb: a 1-bit PNG of width × height zero pixels, whose zeros compress ~1000:1."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -45,8 +45,10 @@ def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
-SVG_WITH_SCRIPT = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">' \
-                  b'<script>alert(1)</script><rect width="10" height="10"/></svg>'
+SVG_WITH_SCRIPT = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b'<script>alert(1)</script><rect width="10" height="10"/></svg>'
+)
 
 
 def image_site(root: Path) -> dict[str, Path]:

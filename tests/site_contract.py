@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,8 +53,12 @@ class SiteFixtures:
     def listed_article_urls(self) -> set[str]:
         """Canonical URLs of every article the site's tag pages list."""
         urls_by_id = {article.get("id", article["url"]): article["url"] for article in self.spec["articles"]}
-        return {self.site.canonical_url(urls_by_id.get(entry, entry))
-                for tag in self.spec["tags"] for page in tag["pages"] for entry in page}
+        return {
+            self.site.canonical_url(urls_by_id.get(entry, entry))
+            for tag in self.spec["tags"]
+            for page in tag["pages"]
+            for entry in page
+        }
 
 
 def load(site_name: str, fixtures_root: Path) -> SiteFixtures:
@@ -67,10 +71,14 @@ def load(site_name: str, fixtures_root: Path) -> SiteFixtures:
 def check_fixtures_exist(fx: SiteFixtures) -> None:
     assert (fx.folder / "README.md").is_file(), f"{fx.site.name}: fixtures need a README.md saying how pages were made"
     assert fx.spec.get("articles"), f"{fx.site.name}: pages.json lists no article pages"
-    assert fx.spec.get("tags") and all(len(tag["pages"]) for tag in fx.spec["tags"]), f"{fx.site.name}: no listing pages"
+    assert fx.spec.get("tags") and all(len(tag["pages"]) for tag in fx.spec["tags"]), (
+        f"{fx.site.name}: no listing pages"
+    )
     assert any(len(tag["pages"]) >= 2 for tag in fx.spec["tags"]), f"{fx.site.name}: no listing over 2 pages or more"
     for article in fx.spec["articles"]:
-        assert fx.site.owns(article["url"]) and fx.site.article_id(article["url"]), f"not an article URL: {article['url']}"
+        assert fx.site.owns(article["url"]) and fx.site.article_id(article["url"]), (
+            f"not an article URL: {article['url']}"
+        )
         assert fx.page(article["url"]).is_file(), f"missing page {fx.page(article['url'])}"
         assert fx.expected(article["url"]).is_file(), f"missing expected item {fx.expected(article['url'])}"
     for tag in fx.spec["tags"]:
@@ -83,7 +91,11 @@ def check_pages_extract(fx: SiteFixtures) -> None:
         expected = json.loads(fx.expected(article["url"]).read_text(encoding="utf-8"))
         VALIDATOR.validate(expected)
         got = extract_article(fx.page(article["url"]).read_bytes(), article["url"], "text/html", FETCHED_AT).to_dict()
-        wrong = {key: (expected.get(key), got.get(key)) for key in expected.keys() | got.keys() if expected.get(key) != got.get(key)}
+        wrong = {
+            key: (expected.get(key), got.get(key))
+            for key in expected.keys() | got.keys()
+            if expected.get(key) != got.get(key)
+        }
         assert not wrong, f"{article['url']}: extracted item differs from its expected JSON in {sorted(wrong)}: {wrong}"
 
 
@@ -99,20 +111,26 @@ def check_layouts(fx: SiteFixtures) -> None:
         assert article.fallbacks == {}, f"{page}: layout {layout.name} leaves {sorted(article.fallbacks)} to fallbacks"
         expected_file = expected_beside(page)
         if expected_file.is_file():
-            assert article.to_dict() == json.loads(expected_file.read_text(encoding="utf-8")), f"{page} differs from {expected_file}"
+            assert article.to_dict() == json.loads(expected_file.read_text(encoding="utf-8")), (
+                f"{page} differs from {expected_file}"
+            )
     names = {layout.name for layout in fx.site.layouts}
     for article in fx.spec["articles"]:
         expected = json.loads(fx.expected(article["url"]).read_text(encoding="utf-8"))
-        assert expected["layout"] in names, f"{article['url']}: layout {expected['layout']!r} is not one of {sorted(names)}"
+        assert expected["layout"] in names, (
+            f"{article['url']}: layout {expected['layout']!r} is not one of {sorted(names)}"
+        )
 
 
 def redesigned_article(expected: dict) -> bytes:
     """The article of `expected` in markup no site module knows: metadata only in og:title and
     article:published_time, the body in a <main> between navigation and a footer."""
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta property="og:title" content="{escape(expected["title"])}">'
-            f'<meta property="article:published_time" content="{expected["published"]}"></head><body>'
-            '<nav class="menu"><a href="/">Home</a></nav><main><div class="x-text">'
-            f'{expected["body_html"]}</div></main><footer class="x-foot">© site</footer></body></html>').encode("utf-8")
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta property="og:title" content="{escape(expected["title"])}">'
+        f'<meta property="article:published_time" content="{expected["published"]}"></head><body>'
+        '<nav class="menu"><a href="/">Home</a></nav><main><div class="x-text">'
+        f'{expected["body_html"]}</div></main><footer class="x-foot">© site</footer></body></html>'
+    ).encode()
 
 
 def check_fallbacks(fx: SiteFixtures) -> None:
@@ -123,15 +141,23 @@ def check_fallbacks(fx: SiteFixtures) -> None:
         got = extract_article(redesigned_article(expected), article["url"], "text/html", FETCHED_AT)
         assert (got.title, got.published) == (expected["title"], expected["published"]), article["url"]
         assert {name: got.fallbacks[name] for name in ("title", "published", "body_html")} == {
-            "title": "og:title", "published": "meta:article:published_time", "body_html": "trafilatura"}, article["url"]
+            "title": "og:title",
+            "published": "meta:article:published_time",
+            "body_html": "trafilatura",
+        }, article["url"]
         text = "".join(lxml_html.fromstring(got.body_html).text_content().split())
-        sentences = [s for s in re.split(r"[。！？\n]", lxml_html.fromstring(expected["body_html"]).text_content())
-                     if len("".join(s.split())) >= 10]
+        sentences = [
+            s
+            for s in re.split(r"[。！？\n]", lxml_html.fromstring(expected["body_html"]).text_content())
+            if len("".join(s.split())) >= 10
+        ]
         squeezed = ["".join(sentence.split()) for sentence in sentences]
         kept = sum(len(sentence) for sentence in squeezed if sentence in text)
         # Close to exact, not exact: a generic extractor leaves out footer lines (reprint notes, editor,
         # tags) and may lose a lead that is not in a block element; 80 % of the text, by characters, stays.
-        assert kept >= 0.8 * sum(map(len, squeezed)), f"{article['url']}: {kept} of {sum(map(len, squeezed))} characters kept"
+        assert kept >= 0.8 * sum(map(len, squeezed)), (
+            f"{article['url']}: {kept} of {sum(map(len, squeezed))} characters kept"
+        )
 
 
 def _archive_headimg(post: str) -> str | None:
@@ -143,7 +169,9 @@ def check_posts_reproduced(fx: SiteFixtures) -> None:
     """Every archive post is reproduced from its page in archive-date mode; the only differences allowed
     are the site's declared `archive_differences` (each with a reason). A post of an article without
     images is rendered with the post's own `headimg` as the placeholder-image setting."""
-    by_post = {article["post"]: article for article in fx.spec["articles"] if article.get("post") and not article.get("derive")}
+    by_post = {
+        article["post"]: article for article in fx.spec["articles"] if article.get("post") and not article.get("derive")
+    }
     skipped = fx.spec.get("unreproducible_posts", {})
     posts = sorted((fx.folder / "posts").glob("*.md"))
     assert posts, f"{fx.site.name}: no archive posts in {fx.folder / 'posts'}"
@@ -151,7 +179,9 @@ def check_posts_reproduced(fx: SiteFixtures) -> None:
         if post_file.name in skipped:
             assert skipped[post_file.name], f"{post_file.name}: say why it cannot be reproduced"
             continue
-        assert post_file.name in by_post, f"{post_file.name}: no fixture page reproduces it (pages.json articles[].post)"
+        assert post_file.name in by_post, (
+            f"{post_file.name}: no fixture page reproduces it (pages.json articles[].post)"
+        )
         archive = post_file.read_text(encoding="utf-8")
         expected = archive
         for difference in fx.spec.get("archive_differences", []):
@@ -174,7 +204,9 @@ def check_captured(fx: SiteFixtures) -> None:
         assert page.is_file(), f"{fx.site.name}: captured page {page} is missing"
         expected_file = expected_beside(page)
         draft = page.with_name(page.name.rsplit(".", 1)[0] + DRAFT_SUFFIX)
-        assert not draft.is_file(), f"{draft} is a draft: read it against the page, then rename it to {expected_file.name}"
+        assert not draft.is_file(), (
+            f"{draft} is a draft: read it against the page, then rename it to {expected_file.name}"
+        )
         assert expected_file.is_file(), f"captured page {page} has no expected item {expected_file}"
         expected = json.loads(expected_file.read_text(encoding="utf-8"))
         VALIDATOR.validate(expected)

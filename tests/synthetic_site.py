@@ -39,12 +39,17 @@ def write_tag(root: Path, tag: str, ids: list[str], per_page: int) -> None:
     for stale in folder.glob(f"{tag}_*.htm"):
         stale.unlink()
     for number, chunk in enumerate(pages, start=1):
-        items = "".join(f'<li><h3><a href="https://news.mydrivers.com/1/{int(i) // 1000}/{i}.htm">{i}</a></h3>'
-                        f'<span class="time">2022-01-01 00:00</span></li>\n' for i in chunk)
+        items = "".join(
+            f'<li><h3><a href="https://news.mydrivers.com/1/{int(i) // 1000}/{i}.htm">{i}</a></h3>'
+            f'<span class="time">2022-01-01 00:00</span></li>\n'
+            for i in chunk
+        )
         pager = f'<div class="pages"><a href="{tag}_{number + 1}.htm">下一页</a></div>' if number < len(pages) else ""
         name = f"{tag}.htm" if number == 1 else f"{tag}_{number}.htm"
-        (folder / name).write_text(f'<html><head><meta charset="utf-8"></head><body><ul id="newsleft_1">\n'
-                                   f'{items}</ul>{pager}</body></html>', encoding="utf-8")
+        (folder / name).write_text(
+            f'<html><head><meta charset="utf-8"></head><body><ul id="newsleft_1">\n{items}</ul>{pager}</body></html>',
+            encoding="utf-8",
+        )
 
 
 def big_tag(root: Path, tag: str, count: int, per_page: int = 20, first_id: int = 3_000_000) -> list[str]:

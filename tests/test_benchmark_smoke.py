@@ -10,8 +10,26 @@ from conftest import REPO
 
 def test_benchmark_runs_end_to_end(tmp_path: Path):
     out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "benchmarks/bench.py", "--articles", "50", "--rss-sizes", "30",
-                           "--bench-seconds", "3", "--repeat", "1", "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench.py",
+            "--articles",
+            "50",
+            "--rss-sizes",
+            "30",
+            "--bench-seconds",
+            "3",
+            "--repeat",
+            "1",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
     report = json.loads(out.read_text())
     assert report["crawl_default"]["articles"] == report["crawl_recommended"]["articles"] == 50
@@ -25,5 +43,7 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
     for key in ("scrapy_bench", "crawl_default", "crawl_recommended", "crawl_recommended_twisted"):
         assert report[key]["pages_per_second"] > 0 and len(report[key]["pages_per_second_each_run"]) == 1
     assert set(report["peak_rss_mb"]) == {"30"}
-    assert {"sanitiser", "dates", "html_parse_and_selectors", "download_and_framework (rest)"} <= set(report["cpu_us_per_article"])
+    assert {"sanitiser", "dates", "html_parse_and_selectors", "download_and_framework (rest)"} <= set(
+        report["cpu_us_per_article"]
+    )
     assert "ratio_to_scrapy_bench" in report["crawl_recommended"] and "scrapy bench" in done.stdout

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, crawl_command
+
 from newscrawl.spiders.base import ARGUMENTS
 
 
@@ -30,8 +30,14 @@ PROJECT = REPO
 
 
 def scrapy(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=PROJECT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))},
+    )
 
 
 def test_crawl_help_lists_the_spider_arguments_examples_and_exit_codes():
@@ -45,33 +51,54 @@ def test_crawl_help_lists_the_spider_arguments_examples_and_exit_codes():
     assert "mydrivers (快科技), " in done.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["-a", "tag=xiaomi", "-a", "max_pages=abc"], "-a max_pages= must be a whole number ≥ 1, not 'abc'"),
-    (["-a", "tag=xiaomi", "-a", "max_pages=0"], "-a max_pages= must be a whole number ≥ 1, not '0'"),
-    (["-a", "tag=xiaomi", "-a", "follow_tags=-1"], "-a follow_tags= must be a whole number ≥ 0, not '-1'"),
-    (["-a", "tag=https://example.com/tag/x.htm"], "-a tag=: "),
-    (["-a", "url=https://news.mydrivers.com/tag/x.htm"], "-a url=: not a 快科技 article URL"),
-    (["-a", "tag=xiaomi", "-a", "tags=xiaomi"], "unknown spider argument(s) tags; known: tag ("),
-    (["-a", "tag=xiaomi", "-a", "refresh=abc"], "-a refresh= must be 1 or 0 (true/false, yes/no), not 'abc'"),
-    ([], "nothing to crawl: pass -a tag="),
-    (["-a", "tag=xiaomi", "-s", "NEWSCRAWL_FEED_ITEMS=many"], "NEWSCRAWL_FEED_ITEMS must be a whole number ≥ 1, not 'many'"),
-    (["-a", "tag=xiaomi", "-s", "NEWSCRAWL_OFFLINE_ROOT=http://example.com"], "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-a", "tag=xiaomi", "-a", "max_pages=abc"], "-a max_pages= must be a whole number ≥ 1, not 'abc'"),
+        (["-a", "tag=xiaomi", "-a", "max_pages=0"], "-a max_pages= must be a whole number ≥ 1, not '0'"),
+        (["-a", "tag=xiaomi", "-a", "follow_tags=-1"], "-a follow_tags= must be a whole number ≥ 0, not '-1'"),
+        (["-a", "tag=https://example.com/tag/x.htm"], "-a tag=: "),
+        (["-a", "url=https://news.mydrivers.com/tag/x.htm"], "-a url=: not a 快科技 article URL"),
+        (["-a", "tag=xiaomi", "-a", "tags=xiaomi"], "unknown spider argument(s) tags; known: tag ("),
+        (["-a", "tag=xiaomi", "-a", "refresh=abc"], "-a refresh= must be 1 or 0 (true/false, yes/no), not 'abc'"),
+        ([], "nothing to crawl: pass -a tag="),
+        (
+            ["-a", "tag=xiaomi", "-s", "NEWSCRAWL_FEED_ITEMS=many"],
+            "NEWSCRAWL_FEED_ITEMS must be a whole number ≥ 1, not 'many'",
+        ),
+        (
+            ["-a", "tag=xiaomi", "-s", "NEWSCRAWL_OFFLINE_ROOT=http://example.com"],
+            "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL",
+        ),
+    ],
+)
 def test_a_bad_argument_or_setting_is_one_line_naming_it_and_exit_1(tmp_path: Path, args: list[str], message: str):
-    done = scrapy("crawl", "mydrivers", *args, "-s", f"NEWSCRAWL_JSONL={tmp_path}/j.jsonl",
-                  "-s", f"NEWSCRAWL_STATE={tmp_path}/s.sqlite", "-s", "LOG_LEVEL=INFO")
+    done = scrapy(
+        "crawl",
+        "mydrivers",
+        *args,
+        "-s",
+        f"NEWSCRAWL_JSONL={tmp_path}/j.jsonl",
+        "-s",
+        f"NEWSCRAWL_STATE={tmp_path}/s.sqlite",
+        "-s",
+        "LOG_LEVEL=INFO",
+    )
     assert done.returncode == 1, done.stderr[-2000:]
     errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line or "Traceback" in line]
     assert len(errors) == 1 and f"Cannot start: {message}" in errors[0], errors
     assert "Traceback" not in done.stderr and "Task exception" not in done.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["mydrivers", "-a", "tagxiaomi"], "Invalid -a value, use -a NAME=VALUE"),
-    (["mydrivers", "--bogus"], "unrecognised argument(s): --bogus"),
-    (["mydrivers", "-a", "tag=xiaomi", "extra"], "unrecognised argument(s): extra"),
-    ([], "give a spider name: cnbeta, mydrivers, oschina"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mydrivers", "-a", "tagxiaomi"], "Invalid -a value, use -a NAME=VALUE"),
+        (["mydrivers", "--bogus"], "unrecognised argument(s): --bogus"),
+        (["mydrivers", "-a", "tag=xiaomi", "extra"], "unrecognised argument(s): extra"),
+        ([], "give a spider name: cnbeta, mydrivers, oschina"),
+    ],
+)
 def test_a_usage_error_is_one_line_and_exit_1(args: list[str], message: str):
     """A command line that cannot run could not start (1), not "ran, but a person must look" (2)."""
     done = scrapy("crawl", *args)
@@ -87,7 +114,9 @@ def test_an_unknown_spider_lists_the_spiders():
     assert "Traceback" not in done.stderr and "KeyError" not in done.stderr
 
 
-def test_a_crawl_at_default_settings_logs_a_start_line_progress_and_the_summary_and_no_warning(tmp_path: Path, site_server):
+def test_a_crawl_at_default_settings_logs_a_start_line_progress_and_the_summary_and_no_warning(
+    tmp_path: Path, site_server
+):
     out = tmp_path / "out"
     out.mkdir()
     args = crawl_command(out, site_server, "-a", "tag=windows_11,intel", incremental=True)
@@ -98,8 +127,12 @@ def test_a_crawl_at_default_settings_logs_a_start_line_progress_and_the_summary_
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stderr.splitlines()
     assert not [line for line in lines if " DEBUG: " in line], "DEBUG lines at the default level"
-    assert not [line for line in lines if " WARNING: " in line or "Warning" in line], [l for l in lines if "WARN" in l]
-    starts = [line for line in lines if "Crawling 快科技 (mydrivers): tags windows_11, intel; incremental (journal" in line]
+    assert not [line for line in lines if " WARNING: " in line or "Warning" in line], [
+        line for line in lines if "WARN" in line
+    ]
+    starts = [
+        line for line in lines if "Crawling 快科技 (mydrivers): tags windows_11, intel; incremental (journal" in line
+    ]
     assert len(starts) == 1
     progress = [index for index, line in enumerate(lines) if "Progress: " in line and "pages fetched" in line]
     summary = [index for index, line in enumerate(lines) if "Run summary: " in line]
@@ -120,22 +153,44 @@ def test_a_one_off_crawl_warns_of_nothing_and_says_where_its_items_go(tmp_path: 
     assert "DEBUG: Disabled newscrawl.pipelines.export.JournalPipeline: a one-off run" in debug.stderr
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ("NEWSCRAWL_POSTS_DIR=/proc/posts", "NEWSCRAWL_POSTS_DIR: cannot make the folder /proc/posts"),
-    ("NEWSCRAWL_POSTS_DIR={file}", "NEWSCRAWL_POSTS_DIR: {file} is a file, not a folder"),
-    ("NEWSCRAWL_IMAGES_STORE={file}", "NEWSCRAWL_IMAGES_STORE: {file} is a file, not a folder"),
-    ("NEWSCRAWL_SUMMARY_FILE={folder}", "NEWSCRAWL_SUMMARY_FILE: {folder} is a folder, not a file"),
-    ("NEWSCRAWL_JSONL={file}/x.jsonl", "NEWSCRAWL_JSONL: {file} is a file, not a folder"),
-    ("NEWSCRAWL_SUMMARY_FILE={folder}/%(worker)s.json", None),  # the worker's name fills it
-])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("NEWSCRAWL_POSTS_DIR=/proc/posts", "NEWSCRAWL_POSTS_DIR: cannot make the folder /proc/posts"),
+        ("NEWSCRAWL_POSTS_DIR={file}", "NEWSCRAWL_POSTS_DIR: {file} is a file, not a folder"),
+        ("NEWSCRAWL_IMAGES_STORE={file}", "NEWSCRAWL_IMAGES_STORE: {file} is a file, not a folder"),
+        ("NEWSCRAWL_SUMMARY_FILE={folder}", "NEWSCRAWL_SUMMARY_FILE: {folder} is a folder, not a file"),
+        ("NEWSCRAWL_JSONL={file}/x.jsonl", "NEWSCRAWL_JSONL: {file} is a file, not a folder"),
+        ("NEWSCRAWL_SUMMARY_FILE={folder}/%(worker)s.json", None),  # the worker's name fills it
+    ],
+)
 def test_path_settings_are_checked_at_start_in_one_line(tmp_path: Path, setting: str, message: str | None):
     (tmp_path / "file").write_text("x")
     names = {"file": tmp_path / "file", "folder": tmp_path}
-    done = scrapy("crawl", "mydrivers", "-a", "tag=xiaomi", "-s", f"NEWSCRAWL_JSONL={tmp_path}/j.jsonl",
-                  "-s", f"NEWSCRAWL_STATE={tmp_path}/s.sqlite", "-s", f"NEWSCRAWL_POSTS_DIR={tmp_path}/posts",
-                  "-s", f"NEWSCRAWL_FEEDS_DIR={tmp_path}/feeds", "-s", f"NEWSCRAWL_RUNS_FILE={tmp_path}/runs.jsonl",
-                  "-s", f"NEWSCRAWL_SUMMARY_FILE={tmp_path}/summary.json", "-s", "NEWSCRAWL_OFFLINE_ROOT=http://127.0.0.1:1",
-                  "-s", "RETRY_TIMES=0", "-s", setting.format(**names))
+    done = scrapy(
+        "crawl",
+        "mydrivers",
+        "-a",
+        "tag=xiaomi",
+        "-s",
+        f"NEWSCRAWL_JSONL={tmp_path}/j.jsonl",
+        "-s",
+        f"NEWSCRAWL_STATE={tmp_path}/s.sqlite",
+        "-s",
+        f"NEWSCRAWL_POSTS_DIR={tmp_path}/posts",
+        "-s",
+        f"NEWSCRAWL_FEEDS_DIR={tmp_path}/feeds",
+        "-s",
+        f"NEWSCRAWL_RUNS_FILE={tmp_path}/runs.jsonl",
+        "-s",
+        f"NEWSCRAWL_SUMMARY_FILE={tmp_path}/summary.json",
+        "-s",
+        "NEWSCRAWL_OFFLINE_ROOT=http://127.0.0.1:1",
+        "-s",
+        "RETRY_TIMES=0",
+        "-s",
+        setting.format(**names),
+    )
     assert "Traceback" not in done.stderr and "KeyError" not in done.stderr, done.stderr[-3000:]
     if message is None:
         assert done.returncode == 2 and "nothing_fetched" in done.stderr  # it ran (nothing listens on port 1)
@@ -148,13 +203,30 @@ def test_path_settings_are_checked_at_start_in_one_line(tmp_path: Path, setting:
 ARTICLE_PAGE = str(REPO / "fixtures/mydrivers/site/news.mydrivers.com/1/833/833153.htm")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["extract", ARTICLE_PAGE], "Cannot start: the following arguments are required: --url (scrapy extract --help)"),
-    (["extract", ARTICLE_PAGE, "--url", "https://news.mydrivers.com/1/833/833153.htm", "-s", "NEWSCRAWL_FRONTMATTER_DATES=x"],
-     "scrapy extract: NEWSCRAWL_FRONTMATTER_DATES must be one of utc, local, archive, not 'x'"),
-    (["fixture", "--url", "https://news.mydrivers.com/1/833/833153.htm"],
-     "Cannot start: the following arguments are required: --warc (scrapy fixture --help)"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["extract", ARTICLE_PAGE],
+            "Cannot start: the following arguments are required: --url (scrapy extract --help)",
+        ),
+        (
+            [
+                "extract",
+                ARTICLE_PAGE,
+                "--url",
+                "https://news.mydrivers.com/1/833/833153.htm",
+                "-s",
+                "NEWSCRAWL_FRONTMATTER_DATES=x",
+            ],
+            "scrapy extract: NEWSCRAWL_FRONTMATTER_DATES must be one of utc, local, archive, not 'x'",
+        ),
+        (
+            ["fixture", "--url", "https://news.mydrivers.com/1/833/833153.htm"],
+            "Cannot start: the following arguments are required: --warc (scrapy fixture --help)",
+        ),
+    ],
+)
 def test_other_commands_refuse_in_one_line_with_exit_1(args: list[str], message: str):
     done = scrapy(*args)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]

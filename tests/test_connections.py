@@ -40,17 +40,24 @@ def test_a_fast_crawl_reuses_its_connections(tmp_path: Path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(KeepAliveHandler, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        result = run_crawl(tmp_path / "out", SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}"),
-                           "-a", "tag=bench", "-a", "max_pages=100",
-                           settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "4"})
+        result = run_crawl(
+            tmp_path / "out",
+            SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}"),
+            "-a",
+            "tag=bench",
+            "-a",
+            "max_pages=100",
+            settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "4"},
+        )
     finally:
         server.shutdown()
     assert result.returncode == 0, result.log[-3000:]
     assert len(result.items) == 300
     requests = result.stats["downloader/request_count"]
     # Room for 4 × 4 kept-alive connections: 11–16 were opened; Scrapy's own pool of 4 opened ~150.
-    assert len(KeepAliveHandler.connections) <= 32, f"{len(KeepAliveHandler.connections)} connections for {requests} requests"
-
+    assert len(KeepAliveHandler.connections) <= 32, (
+        f"{len(KeepAliveHandler.connections)} connections for {requests} requests"
+    )
 
 
 POOL_CHECK = """

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_crawl
 from jsonschema import Draft202012Validator
 
-from conftest import run_crawl
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.items import Article, json_schema
 from newscrawl.sites import get_site
@@ -33,7 +33,9 @@ def test_main_job_xiaomi12_ultra(tmp_path: Path, site_server):
         VALIDATOR.validate(item)
         assert item["url"].startswith("https://news.mydrivers.com/1/")  # the real URL, never the loopback one
         assert "127.0.0.1" not in json.dumps(item)
-        assert result.posts[f"{item['article_id']}.md"] == render_post(Article(**item), PostStyle.of(get_site(item["site"])), "utc")
+        assert result.posts[f"{item['article_id']}.md"] == render_post(
+            Article(**item), PostStyle.of(get_site(item["site"])), "utc"
+        )
     assert list(result.items[0]) == list(json_schema()["properties"])  # stable field order
     assert result.stats["newscrawl/listing/pages"] == 2
     assert result.stats["robotstxt/request_count"] == 1
@@ -57,7 +59,9 @@ def test_every_tag_every_article_once(tmp_path: Path, site_server):
 
 
 def test_articles_reached_through_two_tags_are_emitted_once(tmp_path: Path, site_server):
-    result = run_crawl(tmp_path, site_server, "-a", "tag=xiaomi12_ultra,xiaomi,https://news.mydrivers.com/tag/laika.htm")
+    result = run_crawl(
+        tmp_path, site_server, "-a", "tag=xiaomi12_ultra,xiaomi,https://news.mydrivers.com/tag/laika.htm"
+    )
     assert ids(result) == ["833153", "848601"]
     assert result.stats["newscrawl/article/duplicate_link"] == 3
 
@@ -88,10 +92,16 @@ def test_endless_pagination_stops(tmp_path: Path, site_copy):
     page = (tag / "laika.htm").read_text(encoding="utf-8")
     for n in range(1, 40):  # an endless-looking chain of "next" pages, all listing the same article
         name = "endless.htm" if n == 1 else f"endless_{n}.htm"
-        (tag / name).write_text(page.replace('<div class="pages">', f'<div class="pages"><a href="endless_{n + 1}.htm">下一页</a>'))
+        (tag / name).write_text(
+            page.replace('<div class="pages">', f'<div class="pages"><a href="endless_{n + 1}.htm">下一页</a>')
+        )
     # A tag whose last page points back to the first.
-    (tag / "loop.htm").write_text(page.replace('<div class="pages">', '<div class="pages"><a href="loop_2.htm">下一页</a>'))
-    (tag / "loop_2.htm").write_text(page.replace('<div class="pages">', '<div class="pages"><a href="loop.htm">下一页</a>'))
+    (tag / "loop.htm").write_text(
+        page.replace('<div class="pages">', '<div class="pages"><a href="loop_2.htm">下一页</a>')
+    )
+    (tag / "loop_2.htm").write_text(
+        page.replace('<div class="pages">', '<div class="pages"><a href="loop.htm">下一页</a>')
+    )
     result = run_crawl(tmp_path, server, "-a", "tag=endless,loop", settings={"NEWSCRAWL_MAX_PAGES": "5"})
     assert result.returncode == 0, result.log
     assert ids(result) == ["833153"]
@@ -105,7 +115,9 @@ def test_bad_pages_are_counted_drops_and_the_crawl_goes_on(tmp_path: Path, site_
     seed = root / "1/833/833153.htm"
     seed.write_text(seed.read_text(encoding="utf-8").replace("2022-06-04 20:42:05  出处", "出处"), encoding="utf-8")
     renamed_body = root / "1/848/848601.htm"
-    renamed_body.write_text(renamed_body.read_text(encoding="utf-8").replace('class="news_info"', 'class="x"'), encoding="utf-8")
+    renamed_body.write_text(
+        renamed_body.read_text(encoding="utf-8").replace('class="news_info"', 'class="x"'), encoding="utf-8"
+    )
     (root / "1/845/845077.htm").unlink()  # a listed article that is gone (404)
     (root / "1/847/847312.htm.redirect").write_text("https://evil.example/stolen.htm")  # off-site redirect
     result = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel")
@@ -130,8 +142,10 @@ def test_layout_change_on_listing_is_noticed_and_the_listing_fallback_reads_it(t
     listing.write_text(original.replace('id="newsleft_1"', 'id="newslist"'), encoding="utf-8")
     result = run_crawl(tmp_path / "renamed", server, "-a", "tag=laika")
     assert result.returncode == 3  # the layout-break alarm
-    assert result.stats["newscrawl/alarm"] == ("Listing layout/listing links come from the site's selectors: 1 listing "
-                                               "page(s) had their article links found only by the listing fallback")
+    assert result.stats["newscrawl/alarm"] == (
+        "Listing layout/listing links come from the site's selectors: 1 listing "
+        "page(s) had their article links found only by the listing fallback"
+    )
     assert "the site's selectors found no article links" in result.log
     exact = run_crawl(tmp_path / "exact", site_server, "-a", "tag=laika")
     assert exact.returncode == 0 and exact.items
@@ -140,7 +154,10 @@ def test_layout_change_on_listing_is_noticed_and_the_listing_fallback_reads_it(t
     listing.write_text(re.sub(r'<ul id="newsleft_1">.*?</ul>', "", original, flags=re.S), encoding="utf-8")
     empty = run_crawl(tmp_path / "empty", server, "-a", "tag=laika")
     assert empty.returncode == 3
-    assert empty.stats["newscrawl/alarm"] == "Listing layout/listing pages have article links: 1 listing page(s) had no article links"
+    assert (
+        empty.stats["newscrawl/alarm"]
+        == "Listing layout/listing pages have article links: 1 listing page(s) had no article links"
+    )
     assert empty.items == [] and empty.stats["newscrawl/listing/empty"] == 1
     assert "Listing page has no article links (layout change?): https://news.mydrivers.com/tag/laika.htm" in empty.log
 

@@ -5,7 +5,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import Server
 
 
@@ -66,11 +65,18 @@ def test_a_busy_port_is_one_line_and_exit_1(site_server):
     from conftest import REPO
 
     port = site_server.url.rsplit(":", 1)[1]
-    done = subprocess.run([sys.executable, "-m", "newscrawl.dev.server", "--port", port], cwd=REPO, capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "newscrawl.dev.server", "--port", port],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.strip().splitlines() == [f"devserver: cannot listen on 127.0.0.1:{port} (Address already in use): "
-                                                "port busy? try another --port, or --port 0 for a free one"]
+    assert done.stderr.strip().splitlines() == [
+        f"devserver: cannot listen on 127.0.0.1:{port} (Address already in use): "
+        "port busy? try another --port, or --port 0 for a free one"
+    ]
 
 
 def test_the_request_log_holds_every_path_asked_for(tmp_path: Path):

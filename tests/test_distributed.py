@@ -6,23 +6,36 @@ import subprocess
 from pathlib import Path
 
 import redis
-
 from conftest import REPO, Server, crawl_command
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 
 
 def worker(out: Path, server, redis_url: str, name: str, env: dict | None = None) -> subprocess.Popen:
-    args = crawl_command(out, server, "-a", ALL_TAGS, incremental=True, settings={
-        "NEWSCRAWL_REDIS_URL": redis_url, "NEWSCRAWL_WORKER": name, "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "3",
-        "DOWNLOAD_DELAY": "0.25"})  # slow enough that both workers find work
+    args = crawl_command(
+        out,
+        server,
+        "-a",
+        ALL_TAGS,
+        incremental=True,
+        settings={
+            "NEWSCRAWL_REDIS_URL": redis_url,
+            "NEWSCRAWL_WORKER": name,
+            "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "3",
+            "DOWNLOAD_DELAY": "0.25",
+        },
+    )  # slow enough that both workers find work
     log = open(out / f"{name}.log", "w")
     return subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
 
 def journal(out: Path, name: str) -> list[str]:
     path = out / f"items.{name}.jsonl"
-    return [json.loads(line)["article_id"] for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+    return (
+        [json.loads(line)["article_id"] for line in path.read_text(encoding="utf-8").splitlines()]
+        if path.exists()
+        else []
+    )
 
 
 def test_two_workers_share_one_crawl(tmp_path: Path, site_server, redis_server):

@@ -25,7 +25,7 @@ def test_gb18030_characters_outside_gbk():
 
 
 def test_utf8_without_any_charset():
-    assert decode_html("<p>小米12 Ultra</p>".encode("utf-8"), "text/html").text == "<p>小米12 Ultra</p>"
+    assert decode_html("<p>小米12 Ultra</p>".encode(), "text/html").text == "<p>小米12 Ultra</p>"
 
 
 def test_gbk_without_any_charset_uses_the_site_fallback():

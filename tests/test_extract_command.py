@@ -11,8 +11,9 @@ SEED_URL = "https://news.mydrivers.com/1/833/833153.htm"
 
 
 def extract(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", "extract", *args], cwd=REPO, input=stdin,
-                          capture_output=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "extract", *args], cwd=REPO, input=stdin, capture_output=True, timeout=60
+    )
 
 
 def test_json_equals_the_expected_item():
@@ -23,8 +24,16 @@ def test_json_equals_the_expected_item():
 
 
 def test_frontmatter_from_stdin_with_settings():
-    done = extract("-", "--url", SEED_URL, "--format", "frontmatter", "-s", "NEWSCRAWL_FRONTMATTER_DATES=archive",
-                   stdin=SEED_PAGE.read_bytes())
+    done = extract(
+        "-",
+        "--url",
+        SEED_URL,
+        "--format",
+        "frontmatter",
+        "-s",
+        "NEWSCRAWL_FRONTMATTER_DATES=archive",
+        stdin=SEED_PAGE.read_bytes(),
+    )
     assert done.returncode == 0, done.stderr
     seed = (FIXTURES / "mydrivers/posts/seed-example.md").read_text(encoding="utf-8")
     assert done.stdout.decode("utf-8") == seed.replace('<a href="javascript:;" class="jiucuo"', '<a class="jiucuo"')

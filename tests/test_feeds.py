@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import feedparser
 import pytest
+from conftest import MYDRIVERS_SITE, run_crawl
 from lxml import etree
 
-from conftest import MYDRIVERS_SITE, run_crawl
 from newscrawl.exporters.atom import FeedInfo, render_feed
 from newscrawl.items import Article
 from newscrawl.sites import get_site
@@ -44,15 +44,19 @@ def listed_on(slug: str) -> set[str]:
 
 def tag_slugs(item: dict) -> set[str]:
     """The slugs of the 快科技 tags an exported article names (its tag links are /tag/<slug>.htm)."""
-    return {urlsplit(tag["url"]).path[len("/tag/"):-len(".htm")] for tag in item["tags"]
-            if tag["url"] and urlsplit(tag["url"]).path.startswith("/tag/")}
+    return {
+        urlsplit(tag["url"]).path[len("/tag/") : -len(".htm")]
+        for tag in item["tags"]
+        if tag["url"] and urlsplit(tag["url"]).path.startswith("/tag/")
+    }
 
 
 def latest_of(items: list[dict], ids: set[str], limit: int) -> list[dict]:
     """The latest revision of each article in `ids`, newest publication first (ties: the higher id), `limit` of them."""
     latest = {item["article_id"]: item for item in items if item["article_id"] in ids}  # the journal is in order
-    return sorted(latest.values(), key=lambda item: (datetime.fromisoformat(item["published"]), item["article_id"]),
-                  reverse=True)[:limit]
+    return sorted(
+        latest.values(), key=lambda item: (datetime.fromisoformat(item["published"]), item["article_id"]), reverse=True
+    )[:limit]
 
 
 def entries(path: Path) -> list[etree._Element]:
@@ -84,14 +88,19 @@ def test_each_tag_feed_holds_exactly_its_latest_articles(tmp_path: Path, site_se
             assert text(entry, "title") == item["title"]
             assert entry.find(f"{ATOM}link[@rel='alternate']").get("href") == item["url"]
             published = datetime.fromisoformat(text(entry, "published"))
-            assert published == datetime.fromisoformat(item["published"]) and published.utcoffset().total_seconds() == 8 * 3600
+            assert (
+                published == datetime.fromisoformat(item["published"])
+                and published.utcoffset().total_seconds() == 8 * 3600
+            )
             assert text(entry, "updated") == item["published"]  # revision 1
             assert text(entry, "content") == item["body_html"]  # the full sanitised body
             assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == [tag["name"] for tag in item["tags"]]
             enclosure = entry.find(f"{ATOM}link[@rel='enclosure']")
             assert (enclosure.get("href") if enclosure is not None else None) == item["head_image"]
     site_feed = entries(feeds / "mydrivers.xml")
-    assert [text(e, "id") for e in site_feed] == [i["url"] for i in latest_of(result.items, {i["article_id"] for i in result.items}, 3)]
+    assert [text(e, "id") for e in site_feed] == [
+        i["url"] for i in latest_of(result.items, {i["article_id"] for i in result.items}, 3)
+    ]
     assert result.stats["newscrawl/feeds/written"] == 4
 
 
@@ -107,7 +116,10 @@ def test_a_refreshed_article_moves_updated_and_keeps_its_id(tmp_path: Path, site
     feed = tmp_path / "out/feeds/mydrivers/nvidia.xml"
     before = {text(e, "id"): e for e in entries(feed)}
     page = root / "1/818/818612.htm"
-    page.write_text(page.read_text(encoding="utf-8").replace("一定要小心。", "一定要小心。（更新：微软已吊销证书）"), encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("一定要小心。", "一定要小心。（更新：微软已吊销证书）"),
+        encoding="utf-8",
+    )
     refreshed = crawl(tmp_path, server, "-a", "tag=nvidia", "-a", "refresh=1")
     assert refreshed.returncode == 0 and refreshed.stats["newscrawl/articles/updated"] == 1, refreshed.log[-3000:]
     update = refreshed.items[-1]
@@ -136,7 +148,9 @@ def test_follow_tags_on_a_warm_state_walks_the_tags_its_known_articles_name(tmp_
     assert first.returncode == 0 and "newscrawl/articles/new" in first.stats
     warm = crawl(tmp_path, site_server, "-a", "tag=xiaomi12_ultra", "-a", "follow_tags=1")
     assert warm.returncode == 0, warm.log[-3000:]
-    assert warm.stats["newscrawl/articles/known"] >= 1 and "newscrawl/article/pages" not in warm.stats  # nothing refetched
+    assert (
+        warm.stats["newscrawl/articles/known"] >= 1 and "newscrawl/article/pages" not in warm.stats
+    )  # nothing refetched
     named = set().union(*(tag_slugs(item) for item in first.items)) - {"xiaomi12_ultra"}
     assert named  # the bundled articles name other tags
     assert warm.stats["newscrawl/listing/pages"] == 1 + len(named)
@@ -169,7 +183,11 @@ def test_a_link_planted_where_newscrawl_makes_a_folder_is_refused(tmp_path: Path
     posts.mkdir()
     (posts / "mydrivers").symlink_to(target)
     refused = crawl(tmp_path / "again", site_server, "-a", "tag=laika", settings={"NEWSCRAWL_POSTS_DIR": str(posts)})
-    assert refused.returncode == 1 and "Cannot start: NEWSCRAWL_POSTS_DIR:" in refused.log and "Traceback" not in refused.log
+    assert (
+        refused.returncode == 1
+        and "Cannot start: NEWSCRAWL_POSTS_DIR:" in refused.log
+        and "Traceback" not in refused.log
+    )
     (out / "state.sqlite-wal").unlink(missing_ok=True)
     (out / "state.sqlite-wal").symlink_to(target / "wal")
     wal = crawl(tmp_path, site_server, "-a", "tag=laika")
@@ -196,35 +214,56 @@ def test_a_state_of_schema_1_is_migrated_and_its_articles_reach_the_feeds(tmp_pa
                 depth INTEGER NOT NULL, PRIMARY KEY (site, article_id));
             PRAGMA user_version = 1;""")
         src = sqlite3.connect(tmp_path / "fresh/out/state.sqlite")
-        db.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
-                       src.execute("SELECT site, article_id, content_hash, revision, fetched_at FROM articles").fetchall())
-        db.execute("INSERT INTO journals VALUES (?, ?, ?, ?)", (str(journal.resolve()), status.st_size, status.st_dev, status.st_ino))
+        db.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
+            src.execute("SELECT site, article_id, content_hash, revision, fetched_at FROM articles").fetchall(),
+        )
+        db.execute(
+            "INSERT INTO journals VALUES (?, ?, ?, ?)",
+            (str(journal.resolve()), status.st_size, status.st_dev, status.st_ino),
+        )
     migrated = crawl(tmp_path, site_server, "-a", "tag=nvidia")
     assert migrated.returncode == 0, migrated.log[-3000:]
     assert migrated.items == fresh.items  # read again, written no more
     assert migrated.stats["newscrawl/listing/walked_past_known"] == 1  # no walk is known complete: walked whole once
     with sqlite3.connect(out / "state.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert [text(e, "id") for e in entries(out / "feeds/mydrivers/nvidia.xml")] == \
-        [i["url"] for i in latest_of(fresh.items, {i["article_id"] for i in fresh.items}, 50)]
+    assert [text(e, "id") for e in entries(out / "feeds/mydrivers/nvidia.xml")] == [
+        i["url"] for i in latest_of(fresh.items, {i["article_id"] for i in fresh.items}, 50)
+    ]
 
 
 HOSTILE_TITLE = "A\x00B\x1f]]>&amp;<x>\u202eC\ufffe\U0001f600"
 
 
 def hostile_article(revision: int = 1) -> Article:
-    return Article(id="mydrivers:1", site="mydrivers", article_id="1", url="https://news.mydrivers.com/1/0/1.htm?a=1&b=<2>",
-                   title=HOSTILE_TITLE, published="2022-06-04T20:42:05+08:00", published_raw="x", author="\x07拾柒&",
-                   editor=None, source=None, source_url=None, tags=[{"name": "]]>\x0b", "url": None}],
-                   images=[], head_image="https://img1.mydrivers.com/a b&c.png",
-                   body_html="<p>]]&gt; \x01 &amp;&amp; <![CDATA[x]]> \u2067bidi\u2069</p>", language="zh-CN",
-                   revision=revision, fetched_at="2026-11-25T00:00:00Z")
+    return Article(
+        id="mydrivers:1",
+        site="mydrivers",
+        article_id="1",
+        url="https://news.mydrivers.com/1/0/1.htm?a=1&b=<2>",
+        title=HOSTILE_TITLE,
+        published="2022-06-04T20:42:05+08:00",
+        published_raw="x",
+        author="\x07拾柒&",
+        editor=None,
+        source=None,
+        source_url=None,
+        tags=[{"name": "]]>\x0b", "url": None}],
+        images=[],
+        head_image="https://img1.mydrivers.com/a b&c.png",
+        body_html="<p>]]&gt; \x01 &amp;&amp; <![CDATA[x]]> \u2067bidi\u2069</p>",
+        language="zh-CN",
+        revision=revision,
+        fetched_at="2026-11-25T00:00:00Z",
+    )
 
 
 @pytest.mark.parametrize("revision", [1, 2])
 def test_hostile_titles_and_bodies_make_valid_feeds(revision: int):
-    document = render_feed(FeedInfo("https://x/\x00", "t\x1b]]>", "https://x/?a&b", "快科技\x00", "zh-CN"),
-                           [hostile_article(revision)])
+    document = render_feed(
+        FeedInfo("https://x/\x00", "t\x1b]]>", "https://x/?a&b", "快科技\x00", "zh-CN"), [hostile_article(revision)]
+    )
     entry = etree.fromstring(document, STRICT).find(f"{ATOM}entry")
     assert text(entry, "title") == "AB]]>&amp;<x>\u202eC\U0001f600"  # only what XML cannot hold is left out
     assert text(entry, "content") == "<p>]]&gt;  &amp;&amp; <![CDATA[x]]> \u2067bidi\u2069</p>"
@@ -235,14 +274,17 @@ def test_hostile_titles_and_bodies_make_valid_feeds(revision: int):
     assert document.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
 
 
-@pytest.mark.parametrize(("url", "name"), [
-    ("https://news.mydrivers.com/tag/xiaomi12_ultra.htm", "xiaomi12_ultra"),
-    ("https://news.mydrivers.com/zhangjiyouxi.html", "zhangjiyouxi"),
-    ("https://news.mydrivers.com/tag/..%2F..%2Fetc%2Fpasswd.htm", "2F___2Fetc_2Fpasswd"),
-    ("https://news.mydrivers.com/tag/.htm", "htm"),
-    ("https://news.mydrivers.com/", "tag"),
-    ("https://news.mydrivers.com/tag/小米.htm", "小米"),
-])
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://news.mydrivers.com/tag/xiaomi12_ultra.htm", "xiaomi12_ultra"),
+        ("https://news.mydrivers.com/zhangjiyouxi.html", "zhangjiyouxi"),
+        ("https://news.mydrivers.com/tag/..%2F..%2Fetc%2Fpasswd.htm", "2F___2Fetc_2Fpasswd"),
+        ("https://news.mydrivers.com/tag/.htm", "htm"),
+        ("https://news.mydrivers.com/", "tag"),
+        ("https://news.mydrivers.com/tag/小米.htm", "小米"),
+    ],
+)
 def test_a_feed_name_cannot_leave_its_folder(url: str, name: str):
     assert SITE.feed_name(url) == name
     assert "/" not in name and not name.startswith(".")
@@ -266,17 +308,23 @@ def test_a_journal_line_is_found_after_rotation_and_missed_once_gone(tmp_path: P
 
 
 def _export(article_id: str, published: float, tags: tuple[str, ...], revision: int = 1) -> Export:
-    return Export(article_id, f"h{revision}", revision, 1.0, published, tags, LineRef("/j", 1, int(published), revision))
+    return Export(
+        article_id, f"h{revision}", revision, 1.0, published, tags, LineRef("/j", 1, int(published), revision)
+    )
 
 
 def _exercise(state) -> list:
     """One sequence of state calls: exports with tags, listing membership, a revision that drops a tag."""
     a, b = "https://s/tag/a.htm", "https://s/tag/b.htm"
     mark = JournalMark(0, 1, 1)
-    state.record_exports([_export("10", 100.0, (a,)), _export("11", 300.0, (a, b)), _export("12", 200.0, ())], "j", mark)
+    state.record_exports(
+        [_export("10", 100.0, (a,)), _export("11", 300.0, (a, b)), _export("12", 200.0, ())], "j", mark
+    )
     state.record_pending(ListingPage(b, b, 1, 0), [], [], ["12", "13"])  # 13 shown, not exported
-    answers = [[(e.article_id, e.revision) for e in state.latest(tag, limit)]
-               for tag, limit in ((a, 5), (b, 5), (None, 2), ("https://s/tag/none.htm", 5))]
+    answers = [
+        [(e.article_id, e.revision) for e in state.latest(tag, limit)]
+        for tag, limit in ((a, 5), (b, 5), (None, 2), ("https://s/tag/none.htm", 5))
+    ]
     answers.append(state.tags_of(["10", "11", "12", "13"]))
     state.record_exports([_export("11", 300.0, (b,), revision=2)], "j", mark)  # the update no longer names a
     state.record_exports([_export("11", 300.0, (a, b), revision=1)], "j", mark)  # an older line read again: ignored
@@ -290,9 +338,14 @@ def test_both_state_backends_remember_tags_the_same_way(tmp_path: Path, redis_se
     redis_state = RedisState(redis_server, "mydrivers", "w1", 600)
     try:
         expected = [
-            [("11", 1), ("10", 1)], [("11", 1), ("12", 1)], [("11", 1), ("12", 1)], [],
+            [("11", 1), ("10", 1)],
+            [("11", 1), ("12", 1)],
+            [("11", 1), ("12", 1)],
+            [],
             {"10": ["https://s/tag/a.htm"], "11": ["https://s/tag/a.htm", "https://s/tag/b.htm"]},
-            [("10", 1, 1)], [("11", 2, 2), ("12", 1, 1)], {"11": ["https://s/tag/b.htm"]},
+            [("10", 1, 1)],
+            [("11", 2, 2), ("12", 1, 1)],
+            {"11": ["https://s/tag/b.htm"]},
         ]
         assert _exercise(sqlite_state) == expected
         assert _exercise(redis_state) == expected

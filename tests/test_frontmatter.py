@@ -5,18 +5,42 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from newscrawl.exporters.frontmatter import (PostStyle, archive_title, one_html_block, post_date, post_path, render_post,
-                                             safe_file_stem, yaml_quoted)
+from newscrawl.exporters.frontmatter import (
+    PostStyle,
+    archive_title,
+    one_html_block,
+    post_date,
+    post_path,
+    render_post,
+    safe_file_stem,
+    yaml_quoted,
+)
 from newscrawl.items import Article
 from newscrawl.state.files import write_atomically
 
 ARTICLE = Article(
-    id="mydrivers:1000", site="mydrivers", article_id="1000", url="https://news.mydrivers.com/1/1/1000.htm",
-    title="T", published="2022-06-04T20:42:05+08:00", published_raw="2022-06-04 20:42:05", author=None,
-    editor=None, source=None, source_url=None, tags=[], images=[], head_image=None, body_html="<p>x</p>",
-    language="zh-CN", revision=1, fetched_at="2026-11-25T00:00:00Z",
+    id="mydrivers:1000",
+    site="mydrivers",
+    article_id="1000",
+    url="https://news.mydrivers.com/1/1/1000.htm",
+    title="T",
+    published="2022-06-04T20:42:05+08:00",
+    published_raw="2022-06-04 20:42:05",
+    author=None,
+    editor=None,
+    source=None,
+    source_url=None,
+    tags=[],
+    images=[],
+    head_image=None,
+    body_html="<p>x</p>",
+    language="zh-CN",
+    revision=1,
+    fetched_at="2026-11-25T00:00:00Z",
 )
-STYLE = PostStyle(("新媒体", "快科技（原驱动之家）", "最新新闻"), "快科技（原驱动之家）", ZoneInfo("Asia/Shanghai"), "wall")
+STYLE = PostStyle(
+    ("新媒体", "快科技（原驱动之家）", "最新新闻"), "快科技（原驱动之家）", ZoneInfo("Asia/Shanghai"), "wall"
+)
 UTC_STYLE = replace(STYLE, archive_dates="utc")
 
 
@@ -28,9 +52,26 @@ def front_matter(post: str) -> dict:
 @pytest.mark.parametrize(
     "title",
     [
-        "It's a 'quoted' title", 'Say "hi"', "both ' and \"", "a: b # not a comment", "---", "- leading dash",
-        "&anchor *alias", "!!python/object:os.system", "back\\slash", "{{ hexo }} {% tag %}", "[list]", "?key",
-        "%percent", "@at `tick`", "| pipe > fold", "tab\there", "小米12 Ultra：“首发”", "x" * 500, "'", '"',
+        "It's a 'quoted' title",
+        'Say "hi"',
+        "both ' and \"",
+        "a: b # not a comment",
+        "---",
+        "- leading dash",
+        "&anchor *alias",
+        "!!python/object:os.system",
+        "back\\slash",
+        "{{ hexo }} {% tag %}",
+        "[list]",
+        "?key",
+        "%percent",
+        "@at `tick`",
+        "| pipe > fold",
+        "tab\there",
+        "小米12 Ultra：“首发”",
+        "x" * 500,
+        "'",
+        '"',
     ],
 )
 def test_front_matter_is_valid_yaml_with_the_archive_title(title):
@@ -41,7 +82,10 @@ def test_front_matter_is_valid_yaml_with_the_archive_title(title):
 
 
 def test_archive_title_replacements():
-    assert archive_title("M11/Q2 NVIDIA/Intel “难以修复” a:b\\c?d*e<f>g|h[i]") == "M11_Q2 NVIDIA_Intel _难以修复_ a_b_c_d_e_f_g_h_i_"
+    assert (
+        archive_title("M11/Q2 NVIDIA/Intel “难以修复” a:b\\c?d*e<f>g|h[i]")
+        == "M11_Q2 NVIDIA_Intel _难以修复_ a_b_c_d_e_f_g_h_i_"
+    )
     assert archive_title('要"杀死" GPU！（1.0）：？') == '要"杀死" GPU！（1.0）：？'
 
 
@@ -50,16 +94,24 @@ def test_quoting_follows_the_archive():
     assert yaml_quoted("it's") == '"it\'s"'
 
 
-@pytest.mark.parametrize(("published", "mode", "style", "written"), [
-    ("2022-06-04T20:42:05+08:00", "utc", STYLE, "Sat, 04 Jun 2022 12:42:05 GMT"),
-    ("2022-06-05T02:00:00+08:00", "utc", STYLE, "Sat, 04 Jun 2022 18:00:00 GMT"),  # the UTC day is the day before
-    ("2022-06-04T20:42:05+08:00", "archive", STYLE, "Sat, 04 Jun 2022 20:42:05 GMT"),  # 快科技's archive: wall time as GMT
-    ("2022-06-04T20:42:05+08:00", "archive", UTC_STYLE, "Sat, 04 Jun 2022 12:42:05 GMT"),
-    ("2022-06-04T20:42:05+08:00", "local", STYLE, "2022-06-04 20:42:05"),
-    ("2022-06-04T12:42:05+00:00", "local", STYLE, "2022-06-04 20:42:05"),  # any offset in: the site's wall time out
-    ("2022-06-04T20:42:05+08:00", "local", replace(STYLE, timezone=ZoneInfo("UTC")), "2022-06-04 12:42:05"),
-    ("2022-12-31T23:59:59+08:00", "local", STYLE, "2022-12-31 23:59:59"),
-])
+@pytest.mark.parametrize(
+    ("published", "mode", "style", "written"),
+    [
+        ("2022-06-04T20:42:05+08:00", "utc", STYLE, "Sat, 04 Jun 2022 12:42:05 GMT"),
+        ("2022-06-05T02:00:00+08:00", "utc", STYLE, "Sat, 04 Jun 2022 18:00:00 GMT"),  # the UTC day is the day before
+        (
+            "2022-06-04T20:42:05+08:00",
+            "archive",
+            STYLE,
+            "Sat, 04 Jun 2022 20:42:05 GMT",
+        ),  # 快科技's archive: wall time as GMT
+        ("2022-06-04T20:42:05+08:00", "archive", UTC_STYLE, "Sat, 04 Jun 2022 12:42:05 GMT"),
+        ("2022-06-04T20:42:05+08:00", "local", STYLE, "2022-06-04 20:42:05"),
+        ("2022-06-04T12:42:05+00:00", "local", STYLE, "2022-06-04 20:42:05"),  # any offset in: the site's wall time out
+        ("2022-06-04T20:42:05+08:00", "local", replace(STYLE, timezone=ZoneInfo("UTC")), "2022-06-04 12:42:05"),
+        ("2022-12-31T23:59:59+08:00", "local", STYLE, "2022-12-31 23:59:59"),
+    ],
+)
 def test_dates(published, mode, style, written):
     assert post_date(published, mode, style) == written
 
@@ -87,8 +139,21 @@ def test_body_layout():
 
 
 @pytest.mark.parametrize(
-    "title", ["../../etc/passwd", "/abs/path", "a\x00b", "CON", "nul.txt", "..", ".hidden", "a/../../b", "\\\\server\\x",
-              "长" * 300, "  ", "?*<>|:"],
+    "title",
+    [
+        "../../etc/passwd",
+        "/abs/path",
+        "a\x00b",
+        "CON",
+        "nul.txt",
+        "..",
+        ".hidden",
+        "a/../../b",
+        "\\\\server\\x",
+        "长" * 300,
+        "  ",
+        "?*<>|:",
+    ],
 )
 def test_file_names_stay_in_the_folder(tmp_path: Path, title: str):
     path = post_path(tmp_path, replace(ARTICLE, title=title), "{title}-{article_id}.md")
@@ -119,13 +184,16 @@ def test_atomic_write_leaves_no_temporary_file(tmp_path: Path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["1.md"]
 
 
-@pytest.mark.parametrize(("body", "written"), [
-    ("<p>a</p>\n\n    <p>b</p>\n", "<p>a</p>\n<!---->\n    <p>b</p>\n"),
-    ("<p>a</p>\n \t\n<p>b</p>", "<p>a</p>\n \t<!---->\n<p>b</p>"),
-    ("\n<p>a</p>", "<!---->\n<p>a</p>"),
-    ("<pre>x\n\ny</pre>", "<pre>x\n<!---->\ny</pre>"),  # a comment in <pre> shows nothing: the blank line stays
-    ("<p>a</p>", "<p>a</p>"),
-])
+@pytest.mark.parametrize(
+    ("body", "written"),
+    [
+        ("<p>a</p>\n\n    <p>b</p>\n", "<p>a</p>\n<!---->\n    <p>b</p>\n"),
+        ("<p>a</p>\n \t\n<p>b</p>", "<p>a</p>\n \t<!---->\n<p>b</p>"),
+        ("\n<p>a</p>", "<!---->\n<p>a</p>"),
+        ("<pre>x\n\ny</pre>", "<pre>x\n<!---->\ny</pre>"),  # a comment in <pre> shows nothing: the blank line stays
+        ("<p>a</p>", "<p>a</p>"),
+    ],
+)
 def test_one_html_block_leaves_no_blank_line_inside_the_body(body, written):
     assert one_html_block(body) == written
 

@@ -13,15 +13,15 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, run_crawl
 from lxml import html as lxml_html
 
-from conftest import REPO, run_crawl
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.items import Article
 from newscrawl.sites import get_site
@@ -37,8 +37,9 @@ TAGS = "xiaomi12_ultra,windows_11,nvidia"
 def _hexo_ready() -> None:
     node = shutil.which("node")
     assert node, "node is not installed (Debian: apt-get install nodejs npm; scripts/test.sh does it)"
-    assert (HEXO / "node_modules" / "hexo" / "package.json").exists(), \
+    assert (HEXO / "node_modules" / "hexo" / "package.json").exists(), (
         "Hexo is not installed in tests/hexo (scripts/test.sh runs `npm ci --prefix tests/hexo`)"
+    )
 
 
 def make_hexo_site(folder: Path, posts: dict[str, str], hexo_timezone: str) -> Path:
@@ -52,7 +53,9 @@ def make_hexo_site(folder: Path, posts: dict[str, str], hexo_timezone: str) -> P
     shutil.copy(HEXO / "package.json", folder / "package.json")
     (folder / "_config.yml").write_text(
         f"title: newscrawl check\nurl: http://127.0.0.1\ntimezone: '{hexo_timezone}'\ntheme: check\n"
-        "permalink: :title/\n", encoding="utf-8")
+        "permalink: :title/\n",
+        encoding="utf-8",
+    )
     for name, text in posts.items():
         (posts_folder / name).write_text(text, encoding="utf-8")
     return folder
@@ -61,8 +64,13 @@ def make_hexo_site(folder: Path, posts: dict[str, str], hexo_timezone: str) -> P
 def read_with_hexo(folder: Path, build_zone: str, generate: bool = False) -> dict[str, dict]:
     """What Hexo made of each post (by source file name), loaded — or generated — on a machine in `build_zone`."""
     out = folder / "hexo.json"
-    done = subprocess.run(["node", str(HEXO / "read_site.js"), str(folder), str(out)] + (["--generate"] if generate else []),
-                          capture_output=True, text=True, timeout=180, env={**os.environ, "TZ": build_zone})
+    done = subprocess.run(
+        ["node", str(HEXO / "read_site.js"), str(folder), str(out)] + (["--generate"] if generate else []),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "TZ": build_zone},
+    )
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-3000:]
     assert not re.search(r"\b(ERROR|FATAL|WARN)\b", log), log[-3000:]
@@ -71,7 +79,7 @@ def read_with_hexo(folder: Path, build_zone: str, generate: bool = False) -> dic
 
 def instant(iso: str) -> str:
     """An ISO 8601 time as the UTC instant Hexo prints (`2022-06-04T12:42:05.000Z`)."""
-    return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +87,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, site_server) -> dict[str, 
     """Per date mode: the posts of a crawl of the bundled site, and its items by post file name."""
     results = {}
     for mode, _ in PAIRINGS:
-        result = run_crawl(tmp_path_factory.mktemp(f"crawl-{mode}"), site_server, "-a", f"tag={TAGS}",
-                           settings={"NEWSCRAWL_FRONTMATTER_DATES": mode})
+        result = run_crawl(
+            tmp_path_factory.mktemp(f"crawl-{mode}"),
+            site_server,
+            "-a",
+            f"tag={TAGS}",
+            settings={"NEWSCRAWL_FRONTMATTER_DATES": mode},
+        )
         assert result.returncode == 0, result.log[-3000:]
         items = {f"{item['article_id']}.md": item for item in result.items}
         assert len(result.posts) == len(items) >= 8
@@ -91,7 +104,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, site_server) -> dict[str, 
 @pytest.mark.parametrize("build_zone", BUILD_ZONES)
 @pytest.mark.parametrize(("mode", "hexo_timezone"), PAIRINGS)
 def test_hexo_reads_every_post_at_its_true_instant_with_its_title_and_categories(
-        crawled, tmp_path: Path, mode: str, hexo_timezone: str, build_zone: str):
+    crawled, tmp_path: Path, mode: str, hexo_timezone: str, build_zone: str
+):
     posts, items = crawled[mode]
     seen = read_with_hexo(make_hexo_site(tmp_path / "blog", posts, hexo_timezone), build_zone)
     assert seen.keys() == posts.keys()
@@ -131,10 +145,25 @@ def test_template_syntax_in_title_and_body_reaches_the_page_as_text(tmp_path: Pa
     through its template engine: with the rule the text survives; without it (the control post, the
     same text with bare braces) Hexo evaluates it."""
     article = Article(
-        id="mydrivers:1", site="mydrivers", article_id="1", url="https://news.mydrivers.com/1/0/1.htm",
-        title=TEMPLATE_TITLE, published="2022-06-04T20:42:05+08:00", published_raw="2022-06-04 20:42:05",
-        author=None, editor=None, source=None, source_url=None, tags=[], images=[], head_image=None,
-        body_html=TEMPLATE_BODY, language="zh-CN", revision=1, fetched_at="2026-11-25T00:00:00Z")
+        id="mydrivers:1",
+        site="mydrivers",
+        article_id="1",
+        url="https://news.mydrivers.com/1/0/1.htm",
+        title=TEMPLATE_TITLE,
+        published="2022-06-04T20:42:05+08:00",
+        published_raw="2022-06-04 20:42:05",
+        author=None,
+        editor=None,
+        source=None,
+        source_url=None,
+        tags=[],
+        images=[],
+        head_image=None,
+        body_html=TEMPLATE_BODY,
+        language="zh-CN",
+        revision=1,
+        fetched_at="2026-11-25T00:00:00Z",
+    )
     post = render_post(article, PostStyle.of(SITE), "local")
     control = post.replace("&#123;", "{").replace("&#125;", "}").replace("title: '", "title: 'control ", 1)
     folder = make_hexo_site(tmp_path / "blog", {"1.md": post, "control.md": control}, "Asia/Shanghai")
@@ -172,13 +201,36 @@ def documented_table() -> dict[str, list[str]]:
 
 
 def test_the_documented_table_is_what_hexo_does(tmp_path: Path):
-    base = render_post(Article(
-        id="mydrivers:1", site="mydrivers", article_id="1", url="https://news.mydrivers.com/1/0/1.htm",
-        title="t", published="2022-06-04T20:42:05+08:00", published_raw="2022-06-04 20:42:05", author=None,
-        editor=None, source=None, source_url=None, tags=[], images=[], head_image=None, body_html="<p>x</p>",
-        language="zh-CN", revision=1, fetched_at="2026-11-25T00:00:00Z"), PostStyle.of(SITE), "utc")
-    posts = {f"form{i}.md": base.replace("date: Sat, 04 Jun 2022 12:42:05 GMT", f"date: {line}")
-             .replace("title: 't'", f"title: 'form {i}'") for i, line in enumerate(DATE_FORMS.values())}
+    base = render_post(
+        Article(
+            id="mydrivers:1",
+            site="mydrivers",
+            article_id="1",
+            url="https://news.mydrivers.com/1/0/1.htm",
+            title="t",
+            published="2022-06-04T20:42:05+08:00",
+            published_raw="2022-06-04 20:42:05",
+            author=None,
+            editor=None,
+            source=None,
+            source_url=None,
+            tags=[],
+            images=[],
+            head_image=None,
+            body_html="<p>x</p>",
+            language="zh-CN",
+            revision=1,
+            fetched_at="2026-11-25T00:00:00Z",
+        ),
+        PostStyle.of(SITE),
+        "utc",
+    )
+    posts = {
+        f"form{i}.md": base.replace("date: Sat, 04 Jun 2022 12:42:05 GMT", f"date: {line}").replace(
+            "title: 't'", f"title: 'form {i}'"
+        )
+        for i, line in enumerate(DATE_FORMS.values())
+    }
     measured: dict[str, list[str]] = {form: [] for form in DATE_FORMS}
     for index, (hexo_timezone, build_zone) in enumerate(CONFIGURATIONS):
         seen = read_with_hexo(make_hexo_site(tmp_path / f"blog{index}", posts, hexo_timezone), build_zone)
@@ -195,7 +247,8 @@ def test_swapped_pairings_are_wrong_on_some_build_machine(crawled, tmp_path: Pat
         posts, items = crawled[mode]
         wrong = 0
         for build_zone in BUILD_ZONES:
-            seen = read_with_hexo(make_hexo_site(tmp_path / f"{mode}-{build_zone.replace('/', '_')}", posts,
-                                                 other_timezone), build_zone)
+            seen = read_with_hexo(
+                make_hexo_site(tmp_path / f"{mode}-{build_zone.replace('/', '_')}", posts, other_timezone), build_zone
+            )
             wrong += sum(post["date"] != instant(items[name]["published"]) for name, post in seen.items())
         assert wrong >= len(posts), mode

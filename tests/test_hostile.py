@@ -5,17 +5,17 @@ NEWSCRAWL_HTTP_HANDLER may name: Scrapy's Twisted one (the default) and its aioh
 
 import json
 
+import hostile_site
 import pytest
 import yaml
-from lxml import html as lxml_html
-
-import hostile_site
 from conftest import Server, run_crawl
 from hostile_site import CASES, url
+from lxml import html as lxml_html
 
-
-HTTP_CLIENTS = {"twisted": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-                "aiohttp": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"}
+HTTP_CLIENTS = {
+    "twisted": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+    "aiohttp": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler",
+}
 
 
 @pytest.fixture(scope="module", params=sorted(HTTP_CLIENTS))
@@ -25,9 +25,18 @@ def crawl(request, tmp_path_factory):
     server = Server([root / "site"])
     try:
         # Short timeouts keep the stall case quick; the drop-rate alarm is off: this site is meant to be broken.
-        result = run_crawl(root, server, "-a", "tag=hostile", settings={
-            "DOWNLOAD_TIMEOUT": "2", "NEWSCRAWL_POST_FILENAME": "{title}-{article_id}.md", "NEWSCRAWL_ALARM_MAX_DROP_RATE": "1",
-            "NEWSCRAWL_HTTP_HANDLER": HTTP_CLIENTS[request.param]})
+        result = run_crawl(
+            root,
+            server,
+            "-a",
+            "tag=hostile",
+            settings={
+                "DOWNLOAD_TIMEOUT": "2",
+                "NEWSCRAWL_POST_FILENAME": "{title}-{article_id}.md",
+                "NEWSCRAWL_ALARM_MAX_DROP_RATE": "1",
+                "NEWSCRAWL_HTTP_HANDLER": HTTP_CLIENTS[request.param],
+            },
+        )
     finally:
         server.stop()
     result.folder = root / "out"
@@ -76,8 +85,14 @@ def test_gone_pages_are_counted(crawl, status, article_id):
 @pytest.mark.parametrize(
     ("article_id", "errors"),
     [  # a reset surfaces as a failed download or a lost connection, depending on when the RST lands
-        ("990003", ("scrapy.exceptions.DownloadFailedError", "scrapy.exceptions.ResponseDataLossError",
-                    "scrapy.exceptions.DownloadConnectionRefusedError")),
+        (
+            "990003",
+            (
+                "scrapy.exceptions.DownloadFailedError",
+                "scrapy.exceptions.ResponseDataLossError",
+                "scrapy.exceptions.DownloadConnectionRefusedError",
+            ),
+        ),
         ("990004", ("scrapy.exceptions.DownloadTimeoutError",)),
         ("990005", ("scrapy.exceptions.ResponseDataLossError",)),
         ("990007", ("scrapy.exceptions.DownloadCancelledError",)),
@@ -102,8 +117,15 @@ def test_redirects(crawl):
     assert crawl.stats["dupefilter/filtered"] == 1  # 990008 redirects to itself: not fetched again
 
 
-@pytest.mark.parametrize(("reason", "ids"), [("missing_title", ["990016"]), ("missing_date", ["990017"]),
-                                             ("missing_body", ["990018"]), ("implausible_date", ["990019", "990020"])])
+@pytest.mark.parametrize(
+    ("reason", "ids"),
+    [
+        ("missing_title", ["990016"]),
+        ("missing_date", ["990017"]),
+        ("missing_body", ["990018"]),
+        ("implausible_date", ["990019", "990020"]),
+    ],
+)
 def test_unusable_articles_are_counted_drops_logged_once(crawl, reason, ids):
     assert crawl.stats[f"newscrawl/dropped/{reason}"] == len(ids)
     for article_id in ids:
@@ -141,8 +163,10 @@ def test_hostile_body_is_neutralised(crawl):
 def test_image_urls(crawl):
     images = items_by_id(crawl)["990021"]["images"]
     assert [image["url"] for image in images] == [
-        "https://news.mydrivers.com/img/relative.jpg", "https://img1.mydrivers.com/img/proto.jpg",
-        "https://img1.mydrivers.com/img/lazy-src.jpg", "https://img1.mydrivers.com/img/lazy-original.jpg",
+        "https://news.mydrivers.com/img/relative.jpg",
+        "https://img1.mydrivers.com/img/proto.jpg",
+        "https://img1.mydrivers.com/img/lazy-src.jpg",
+        "https://img1.mydrivers.com/img/lazy-original.jpg",
     ]  # the data: URI and the 1×1 tracking pixel are gone
     assert "tracker.example" not in items_by_id(crawl)["990021"]["body_html"]
 
@@ -155,7 +179,9 @@ def test_hostile_titles_make_valid_yaml_and_safe_file_names(crawl):
         assert isinstance(front["title"], str) and front["comments"] is False
     hostile = next(p for p in posts_dir.iterdir() if "anchor" in p.name)
     front = yaml.safe_load(hostile.read_text(encoding="utf-8").split("\n---\n")[1])
-    assert front["title"] == "'\"小米_ #1 --- - &anchor _alias !!python_object_os.system &#123;&#123;x&#125;&#125; _a_ _ _"
+    assert (
+        front["title"] == "'\"小米_ #1 --- - &anchor _alias !!python_object_os.system &#123;&#123;x&#125;&#125; _a_ _ _"
+    )
     names = {p.name for p in posts_dir.iterdir()}
     assert "_CON-990023.md" in names and "_.._etc_passwd _root title-990022.md" in names
     assert items_by_id(crawl)["990021"]["title"] == hostile_site.HOSTILE_TITLE  # the JSONL keeps the true title

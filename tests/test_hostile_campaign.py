@@ -4,7 +4,6 @@ large one is its command line)."""
 from pathlib import Path
 
 import pytest
-
 from hostile_campaign import run_schedule
 
 

@@ -18,17 +18,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from PIL import Image
-from scrapy.exceptions import (DownloadCancelledError, DownloadConnectionRefusedError, DownloadTimeoutError,
-                               IgnoreRequest)
-from twisted.internet.error import ConnectionLost
-
 from conftest import CHROMIUM_ARGS, REPO, Server, chromium, crawl_command, read_output
 from image_site import IMAGE_HOST, SVG_WITH_SCRIPT, image_site, picture, png_bomb
-from newscrawl.exporters.frontmatter import local_image_urls
+from PIL import Image
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from twisted.internet.error import ConnectionLost
+
 from newscrawl.archive.images import NotStored, failure_reason, image_extension
-from newscrawl.normalize.images import awaiting_retry, may_pass, retry_wanted, stored_files
+from newscrawl.exporters.frontmatter import local_image_urls
 from newscrawl.items import json_schema
+from newscrawl.normalize.images import awaiting_retry, may_pass, retry_wanted, stored_files
 from newscrawl.pipelines.validation import CompiledJSONSchemaValidator
 
 MAX_PIXELS = 50_000_000
@@ -40,22 +44,25 @@ def _encoded(kind: str, size: tuple[int, int] = (12, 8)) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    (_encoded("JPEG"), "jpg"),
-    (_encoded("PNG"), "png"),
-    (_encoded("GIF"), "gif"),
-    (_encoded("WEBP"), "webp"),
-    (_encoded("BMP"), "not_raster"),  # a raster type, but not one of the four kept
-    (SVG_WITH_SCRIPT, "svg"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "svg"),
-    (b"<!DOCTYPE html><html><body>not found</body></html>", "not_raster"),
-    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not_raster"),  # a PNG signature and garbage
-    (_encoded("PNG")[:20], "not_raster"),  # cut before the header ends
-    (png_bomb(20000, 20000), "bomb"),  # 400 megapixels: Pillow's own limit refuses it
-    (png_bomb(8000, 7000), "bomb"),  # 56 megapixels: over NEWSCRAWL_IMAGES_MAX_PIXELS, under Pillow's
-    (_encoded("GIF", (1, 1)), "tracking_pixel"),
-    (_encoded("PNG", (1, 2)), "png"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (_encoded("JPEG"), "jpg"),
+        (_encoded("PNG"), "png"),
+        (_encoded("GIF"), "gif"),
+        (_encoded("WEBP"), "webp"),
+        (_encoded("BMP"), "not_raster"),  # a raster type, but not one of the four kept
+        (SVG_WITH_SCRIPT, "svg"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "svg"),
+        (b"<!DOCTYPE html><html><body>not found</body></html>", "not_raster"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not_raster"),  # a PNG signature and garbage
+        (_encoded("PNG")[:20], "not_raster"),  # cut before the header ends
+        (png_bomb(20000, 20000), "bomb"),  # 400 megapixels: Pillow's own limit refuses it
+        (png_bomb(8000, 7000), "bomb"),  # 56 megapixels: over NEWSCRAWL_IMAGES_MAX_PIXELS, under Pillow's
+        (_encoded("GIF", (1, 1)), "tracking_pixel"),
+        (_encoded("PNG", (1, 2)), "png"),
+    ],
+)
 def test_only_raster_images_the_bytes_confirm_are_kept(body: bytes, expected: str):
     try:
         assert image_extension(body, MAX_PIXELS) == expected
@@ -72,28 +79,57 @@ def test_a_bomb_is_refused_from_its_header_without_decoding_it():
     assert time.process_time() - start < 1.0  # … that would decode to 400 megapixels
 
 
-@pytest.mark.parametrize(("error", "status", "reason"), [
-    (IgnoreRequest("Forbidden by robots.txt"), "refused", "robots"),
-    (IgnoreRequest("Ignored response <200 x> because its body (10 B compressed, 9000 B decompressed so far) "
-                   "exceeded DOWNLOAD_MAXSIZE (100 B) during decompression."), "refused", "too_large"),
-    (IgnoreRequest("Filtered offsite request"), "refused", "ignored"),
-    (DownloadCancelledError("Expected to receive 900 bytes which is larger than download max size (100)"), "refused", "too_large"),
-    (DownloadTimeoutError("Getting x took longer than 1 seconds."), "failed", "timeout"),
-    (DownloadConnectionRefusedError(), "failed", "connection"),
-    (ConnectionLost(), "failed", "connection"),
-    (ValueError("something else"), "failed", "download_error"),
-    (NotStored("failed", "http_503"), "failed", "http_503"),
-])
+@pytest.mark.parametrize(
+    ("error", "status", "reason"),
+    [
+        (IgnoreRequest("Forbidden by robots.txt"), "refused", "robots"),
+        (
+            IgnoreRequest(
+                "Ignored response <200 x> because its body (10 B compressed, 9000 B decompressed so far) "
+                "exceeded DOWNLOAD_MAXSIZE (100 B) during decompression."
+            ),
+            "refused",
+            "too_large",
+        ),
+        (IgnoreRequest("Filtered offsite request"), "refused", "ignored"),
+        (
+            DownloadCancelledError("Expected to receive 900 bytes which is larger than download max size (100)"),
+            "refused",
+            "too_large",
+        ),
+        (DownloadTimeoutError("Getting x took longer than 1 seconds."), "failed", "timeout"),
+        (DownloadConnectionRefusedError(), "failed", "connection"),
+        (ConnectionLost(), "failed", "connection"),
+        (ValueError("something else"), "failed", "download_error"),
+        (NotStored("failed", "http_503"), "failed", "http_503"),
+    ],
+)
 def test_download_failures_get_stable_reasons(error: BaseException, status: str, reason: str):
     assert (failure_reason(error).status, failure_reason(error).reason) == (status, reason)
 
 
-@pytest.mark.parametrize(("reason", "passes"), [
-    ("timeout", True), ("connection", True), ("store_error", True), ("download_error", True), ("not_fetched", True),
-    ("http_500", True),
-    ("http_503", True), ("http_429", True), ("http_408", True), ("http_404", False), ("http_403", False),
-    ("http_410", False), ("http_5000", False), ("bomb", False), ("svg", False), ("too_large", False), (None, False),
-])
+@pytest.mark.parametrize(
+    ("reason", "passes"),
+    [
+        ("timeout", True),
+        ("connection", True),
+        ("store_error", True),
+        ("download_error", True),
+        ("not_fetched", True),
+        ("http_500", True),
+        ("http_503", True),
+        ("http_429", True),
+        ("http_408", True),
+        ("http_404", False),
+        ("http_403", False),
+        ("http_410", False),
+        ("http_5000", False),
+        ("bomb", False),
+        ("svg", False),
+        ("too_large", False),
+        (None, False),
+    ],
+)
 def test_which_failures_may_pass(reason: str | None, passes: bool):
     assert may_pass(reason) is passes
 
@@ -110,8 +146,13 @@ def test_a_failure_that_may_pass_is_retried_for_the_window_only():
     assert not retry_wanted(_failed("timeout", yesterday), now, 0.5 * day)  # the window is over
     assert not retry_wanted(_failed("http_404", None), now, 7 * day)
     assert not retry_wanted({**_failed("x", None), "status": "refused", "reason": "bomb"}, now, 7 * day)
-    image = {"url": "u", "thumbnail": "t", "alt": None, "file": _failed("http_404", None),
-             "thumbnail_file": _failed("http_503", yesterday)}
+    image = {
+        "url": "u",
+        "thumbnail": "t",
+        "alt": None,
+        "file": _failed("http_404", None),
+        "thumbnail_file": _failed("http_503", yesterday),
+    }
     assert awaiting_retry([image], now, 7 * day)
     assert not awaiting_retry([{**image, "thumbnail_file": None}], now, 7 * day)
     assert not awaiting_retry([{"url": "u", "thumbnail": "u", "alt": None}], now, 7 * day)  # images not mirrored
@@ -121,14 +162,19 @@ A = "https://img1.mydrivers.com/img/a.jpg"
 B = "https://img1.mydrivers.com/img/s_a.jpg?x=1&y=2"
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    (f'<a href="{A}" target="_blank"><img src="{B.replace("&", "&amp;")}" alt="{A}"></a>',
-     '<a href="/images/aa.png" target="_blank"><img src="/images/bb.png" alt="https://img1.mydrivers.com/img/a.jpg"></a>'),
-    (f'<p>src="{A}" in the text stays</p>', f'<p>src="{A}" in the text stays</p>'),
-    (f'<img alt="a > b" src="{A}">', '<img alt="a > b" src="/images/aa.png">'),
-    (f'<img src="https://elsewhere.example/{A}">', f'<img src="https://elsewhere.example/{A}">'),
-    (f'<IMG SRC="{A}"><iframe src="{A}"></iframe>', f'<IMG SRC="/images/aa.png"><iframe src="{A}"></iframe>'),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            f'<a href="{A}" target="_blank"><img src="{B.replace("&", "&amp;")}" alt="{A}"></a>',
+            '<a href="/images/aa.png" target="_blank"><img src="/images/bb.png" alt="https://img1.mydrivers.com/img/a.jpg"></a>',
+        ),
+        (f'<p>src="{A}" in the text stays</p>', f'<p>src="{A}" in the text stays</p>'),
+        (f'<img alt="a > b" src="{A}">', '<img alt="a > b" src="/images/aa.png">'),
+        (f'<img src="https://elsewhere.example/{A}">', f'<img src="https://elsewhere.example/{A}">'),
+        (f'<IMG SRC="{A}"><iframe src="{A}"></iframe>', f'<IMG SRC="/images/aa.png"><iframe src="{A}"></iframe>'),
+    ],
+)
 def test_local_image_urls_rewrites_only_img_src_and_a_href(body: str, expected: str):
     assert local_image_urls(body, {A: "/images/aa.png", B: "/images/bb.png"}) == expected
     assert local_image_urls(body, {}) == body
@@ -141,10 +187,22 @@ def test_the_schema_accepts_file_records_and_the_compiled_check_rejects_bad_ones
     expected = REPO / "fixtures" / "mydrivers" / "site" / "news.mydrivers.com" / "1" / "848" / "848601.expected.json"
     line = json.loads(expected.read_text(encoding="utf-8"))
     checksum = "ab" * 32
-    good = {"status": "stored", "path": f"ab/{checksum}.png", "checksum": checksum, "reason": None, "failed_since": None}
+    good = {
+        "status": "stored",
+        "path": f"ab/{checksum}.png",
+        "checksum": checksum,
+        "reason": None,
+        "failed_since": None,
+    }
     line["images"] = [{**image, "file": good, "thumbnail_file": None} for image in line["images"]]
-    line["images"][0]["thumbnail_file"] = {**good, "status": "failed", "path": None, "checksum": None,
-                                           "reason": "timeout", "failed_since": "2026-12-01T00:00:00Z"}
+    line["images"][0]["thumbnail_file"] = {
+        **good,
+        "status": "failed",
+        "path": None,
+        "checksum": None,
+        "reason": "timeout",
+        "failed_since": "2026-12-01T00:00:00Z",
+    }
     validator._is_valid(line)  # the compiled check (newscrawl.pipelines.validation) passes it …
     assert validator.validate(line) == (True, {})
     line["images"][0]["file"] = {**good, "path": "../../etc/passwd"}
@@ -158,13 +216,25 @@ def test_the_schema_accepts_file_records_and_the_compiled_check_rejects_bad_ones
 
 SEED, OTHER = "833153", "848601"
 IMG = f"https://{IMAGE_HOST}/img"
-BOMB, SVG, HUGE = f"{IMG}/20220604/0d35d16254f44f008256a025045a0896.jpg", f"{IMG}/20220604/s_0d35d16254f44f008256a025045a0896.jpg", \
-    f"{IMG}/20220604/84ff980269dd4ad5b2efef13f9ceb101.jpg"
-GONE, FLAKY, STALLS = f"{IMG}/20220604/s_84ff980269dd4ad5b2efef13f9ceb101.jpg", f"{IMG}/20220604/baaad79a088042d0ab74e3cbb4c01718.png", \
-    f"{IMG}/20220604/s_baaad79a088042d0ab74e3cbb4c01718.png"
-SLOW, TWIN_A, TWIN_B = f"{IMG}/20220903/S5149d67a-5d76-450d-8f1b-a785e7af55f1.jpg", \
-    f"{IMG}/20220903/e099f4fe-4f01-4f0a-9bdd-4ca198f8edc0.jpg", f"{IMG}/20220903/f2eb1bab-2d70-49d2-b751-3abfcbb3147c.jpg"
-MOVED, MOVED_AWAY = f"{IMG}/20220903/b3160ec48062483398d4274caf2e6d58.png", f"{IMG}/20220903/s_b3160ec48062483398d4274caf2e6d58.png"
+BOMB, SVG, HUGE = (
+    f"{IMG}/20220604/0d35d16254f44f008256a025045a0896.jpg",
+    f"{IMG}/20220604/s_0d35d16254f44f008256a025045a0896.jpg",
+    f"{IMG}/20220604/84ff980269dd4ad5b2efef13f9ceb101.jpg",
+)
+GONE, FLAKY, STALLS = (
+    f"{IMG}/20220604/s_84ff980269dd4ad5b2efef13f9ceb101.jpg",
+    f"{IMG}/20220604/baaad79a088042d0ab74e3cbb4c01718.png",
+    f"{IMG}/20220604/s_baaad79a088042d0ab74e3cbb4c01718.png",
+)
+SLOW, TWIN_A, TWIN_B = (
+    f"{IMG}/20220903/S5149d67a-5d76-450d-8f1b-a785e7af55f1.jpg",
+    f"{IMG}/20220903/e099f4fe-4f01-4f0a-9bdd-4ca198f8edc0.jpg",
+    f"{IMG}/20220903/f2eb1bab-2d70-49d2-b751-3abfcbb3147c.jpg",
+)
+MOVED, MOVED_AWAY = (
+    f"{IMG}/20220903/b3160ec48062483398d4274caf2e6d58.png",
+    f"{IMG}/20220903/s_b3160ec48062483398d4274caf2e6d58.png",
+)
 MOVED_TO = f"{IMG}/moved/b3160.png"
 DISALLOWED = f"{IMG}/20220903/Se099f4fe-4f01-4f0a-9bdd-4ca198f8edc0.jpg"  # by the image host's robots.txt
 OFFSITE = "https://evil.example/pixel.png"
@@ -225,8 +295,14 @@ def hostile_images(tmp_path: Path):
 
 def _crawl(server: Server, out: Path, **settings: str):
     out.mkdir(parents=True, exist_ok=True)
-    args = crawl_command(out, server, "-a", "tag=xiaomi12_ultra", incremental=True,
-                         settings={"NEWSCRAWL_IMAGES_STORE": str(out / "images"), **IMAGE_SETTINGS, **settings})
+    args = crawl_command(
+        out,
+        server,
+        "-a",
+        "tag=xiaomi12_ultra",
+        incremental=True,
+        settings={"NEWSCRAWL_IMAGES_STORE": str(out / "images"), **IMAGE_SETTINGS, **settings},
+    )
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
     return read_output(out, "mydrivers", done.returncode, done.stderr)
 
@@ -235,7 +311,9 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     """One request at a time: an image's place in flight that a failure did not give back would stop
     the crawl (the pipeline waits for a free one before each download)."""
     server, files, out = hostile_images
-    with pytest.raises(urllib.error.HTTPError, match="403"):  # the CDN really refuses a request without the page as Referer
+    with pytest.raises(
+        urllib.error.HTTPError, match="403"
+    ):  # the CDN really refuses a request without the page as Referer
         urllib.request.urlopen(f"{server.url}/{IMAGE_HOST}{TWIN_A.split(IMAGE_HOST)[1]}", timeout=5)
 
     first = _crawl(server, out, CONCURRENT_REQUESTS="1")
@@ -254,8 +332,15 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     assert outcome[SLOW] == ("stored", None)
     assert files_seen[FLAKY]["failed_since"] and files_seen[STALLS]["failed_since"]
     assert files_seen[GONE]["failed_since"] is None  # a 404 is not tried again
-    for reason in ("refused/bomb", "refused/svg", "refused/too_large", "failed/http_404", "failed/http_503",
-                   "failed/timeout", "refused/robots"):
+    for reason in (
+        "refused/bomb",
+        "refused/svg",
+        "refused/too_large",
+        "failed/http_404",
+        "failed/http_503",
+        "failed/timeout",
+        "refused/robots",
+    ):
         assert first.stats[f"newscrawl/images/{reason}"] == 1, reason
     assert first.stats["newscrawl/images/refused/host_not_allowed"] == 2
     assert len(re.findall(r"Image not stored", first.log)) == 9, "\n".join(re.findall(r"Image not stored.*", first.log))
@@ -272,8 +357,16 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     assert len(list(store.glob("??/*"))) == len({record["path"] for record in stored.values()}) == len(stored) - 1
     assert first.stats["newscrawl/images/already_in_store"] == 1
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["pages_fetched"] == first.stats["downloader/response_count"] - first.stats["newscrawl/images/responses"]
-    assert summary["images"] == {"stored": 6, "kept": 0, "failed": 3, "refused": 6, "bytes": first.stats["newscrawl/images/bytes"]}
+    assert (
+        summary["pages_fetched"] == first.stats["downloader/response_count"] - first.stats["newscrawl/images/responses"]
+    )
+    assert summary["images"] == {
+        "stored": 6,
+        "kept": 0,
+        "failed": 3,
+        "refused": 6,
+        "bytes": first.stats["newscrawl/images/bytes"],
+    }
     assert "; images: 6 stored, 0 kept from earlier runs, 3 failed, 6 refused" in first.log
     for path in store.glob("??/*"):  # nothing hostile was kept, and files have the umask's permissions
         with Image.open(path) as image:
@@ -291,10 +384,13 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     # stalling image still stalls. The article is updated once; the others are not fetched.
     second = _crawl(server, out)
     assert second.returncode == 0, second.log[-3000:]
-    new_lines = second.items[len(first.items):]
+    new_lines = second.items[len(first.items) :]
     assert [(item["article_id"], item["revision"]) for item in new_lines] == [(SEED, 2)]
     updated = _files_by_url(new_lines)
-    assert (updated[FLAKY]["status"], (store / updated[FLAKY]["path"]).read_bytes()) == ("stored", files[FLAKY].read_bytes())
+    assert (updated[FLAKY]["status"], (store / updated[FLAKY]["path"]).read_bytes()) == (
+        "stored",
+        files[FLAKY].read_bytes(),
+    )
     assert updated[STALLS] == files_seen[STALLS]  # still failing: the same record, first failure time kept
     for url in (BOMB, SVG, HUGE, GONE):
         assert updated[url] == files_seen[url]
@@ -313,11 +409,11 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     files[STALLS].with_name(files[STALLS].name + ".fault").unlink()
     fourth = _crawl(server, out)
     assert fourth.returncode == 0, fourth.log[-3000:]
-    latest = fourth.items[len(third.items):]
+    latest = fourth.items[len(third.items) :]
     assert [(item["article_id"], item["revision"]) for item in latest] == [(SEED, 3)]
     arrived = _files_by_url(latest)[STALLS]
     assert (store / arrived["path"]).read_bytes() == files[STALLS].read_bytes()
-    assert _front_matter(fourth.posts[f"{SEED}.md"])["thumbnail"] == f'/images/{arrived["path"]}'
+    assert _front_matter(fourth.posts[f"{SEED}.md"])["thumbnail"] == f"/images/{arrived['path']}"
     assert f'src="/images/{arrived["path"]}"' in fourth.posts[f"{SEED}.md"]
     assert fourth.stats["newscrawl/pending/articles"] == 0
     assert len({(item["article_id"], item["revision"]) for item in fourth.items}) == len(fourth.items)  # nothing twice
@@ -346,9 +442,16 @@ def test_mirrored_images_show_in_a_hexo_site_in_chromium(tmp_path: Path):
     try:
         out = tmp_path / "out"
         out.mkdir()
-        args = crawl_command(out, server, "-a", "tag=windows_11,xiaomi12_ultra,nvidia", incremental=True,
-                             settings={"NEWSCRAWL_IMAGES_STORE": str(out / "images"), "NEWSCRAWL_POST_IMAGES": "local"})
+        args = crawl_command(
+            out,
+            server,
+            "-a",
+            "tag=windows_11,xiaomi12_ultra,nvidia",
+            incremental=True,
+            settings={"NEWSCRAWL_IMAGES_STORE": str(out / "images"), "NEWSCRAWL_POST_IMAGES": "local"},
+        )
         import subprocess
+
         done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
         result = read_output(out, "mydrivers", done.returncode, done.stderr)
     finally:
@@ -368,6 +471,7 @@ def test_mirrored_images_show_in_a_hexo_site_in_chromium(tmp_path: Path):
         assert post["headimg"] in local, name
 
     public = folder / "public"
+
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -381,12 +485,19 @@ def test_mirrored_images_show_in_a_hexo_site_in_chromium(tmp_path: Path):
         with playwright.sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             page = browser.new_page()
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
-                       else (offsite.append(route.request.url), route.abort()))
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith(base)
+                    else (offsite.append(route.request.url), route.abort())
+                ),
+            )
             for name, post in seen.items():
                 page.goto(base + post["path"], wait_until="load")
                 images = page.eval_on_selector_all(
-                    "img", "els => els.map(e => [e.getAttribute('src'), e.complete && e.naturalWidth > 0])")
+                    "img", "els => els.map(e => [e.getAttribute('src'), e.complete && e.naturalWidth > 0])"
+                )
                 for src, loaded in images:
                     if src.startswith("/images/"):
                         assert loaded, (name, src)
@@ -441,14 +552,33 @@ def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_pat
     finally:
         server.stop()  # from here on, a fetch could only fail
     assert first.returncode == 0 and len(first.items) == 2, first.log[-3000:]
-    state = ["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
-             "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}", "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
-             "-s", "NEWSCRAWL_RUNS_FILE=", "-s", "NEWSCRAWL_FEEDS_DIR=", "-s", f"NEWSCRAWL_IMAGES_STORE={out / 'images'}",
-             "-s", "NEWSCRAWL_POST_IMAGES=local"]
+    state = [
+        "-s",
+        f"NEWSCRAWL_JSONL={out / 'items.jsonl'}",
+        "-s",
+        f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
+        "-s",
+        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
+        "-s",
+        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+        "-s",
+        "NEWSCRAWL_RUNS_FILE=",
+        "-s",
+        "NEWSCRAWL_FEEDS_DIR=",
+        "-s",
+        f"NEWSCRAWL_IMAGES_STORE={out / 'images'}",
+        "-s",
+        "NEWSCRAWL_POST_IMAGES=local",
+    ]
 
     def reparse() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "scrapy", "reparse", str(warc), *state], cwd=REPO,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "scrapy", "reparse", str(warc), *state],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     unchanged = reparse()
     assert unchanged.returncode == 0, unchanged.stderr[-3000:]
@@ -466,17 +596,20 @@ def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_pat
     assert (record["status"], record["reason"]) == ("failed", "not_fetched") and record["failed_since"]
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"NEWSCRAWL_POST_IMAGES": "locl"}, "NEWSCRAWL_POST_IMAGES must be one of original, local"),
-    ({"NEWSCRAWL_POST_IMAGES": "local"}, "NEWSCRAWL_POST_IMAGES=local needs NEWSCRAWL_IMAGES_STORE"),
-    ({"NEWSCRAWL_IMAGES_STORE": "s3://bucket/images"}, "NEWSCRAWL_IMAGES_STORE must be a folder"),
-    ({"NEWSCRAWL_IMAGES_STORE": "x", "NEWSCRAWL_POST_IMAGES_URL": "images/"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
-    ({"NEWSCRAWL_POST_IMAGES_URL": '/images/" onerror="alert(1)'}, "NEWSCRAWL_POST_IMAGES_URL must be"),
-    ({"NEWSCRAWL_POST_IMAGES_URL": "javascript:alert(1)//"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
-    ({"NEWSCRAWL_IMAGES_MAX_SIZE": "big"}, "NEWSCRAWL_IMAGES_MAX_SIZE must be a whole number"),
-    ({"NEWSCRAWL_IMAGES_MAX_PIXELS": "0"}, "NEWSCRAWL_IMAGES_MAX_PIXELS must be a whole number"),
-    ({"NEWSCRAWL_IMAGES_RETRY_DAYS": "-1"}, "NEWSCRAWL_IMAGES_RETRY_DAYS must be a number"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"NEWSCRAWL_POST_IMAGES": "locl"}, "NEWSCRAWL_POST_IMAGES must be one of original, local"),
+        ({"NEWSCRAWL_POST_IMAGES": "local"}, "NEWSCRAWL_POST_IMAGES=local needs NEWSCRAWL_IMAGES_STORE"),
+        ({"NEWSCRAWL_IMAGES_STORE": "s3://bucket/images"}, "NEWSCRAWL_IMAGES_STORE must be a folder"),
+        ({"NEWSCRAWL_IMAGES_STORE": "x", "NEWSCRAWL_POST_IMAGES_URL": "images/"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
+        ({"NEWSCRAWL_POST_IMAGES_URL": '/images/" onerror="alert(1)'}, "NEWSCRAWL_POST_IMAGES_URL must be"),
+        ({"NEWSCRAWL_POST_IMAGES_URL": "javascript:alert(1)//"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
+        ({"NEWSCRAWL_IMAGES_MAX_SIZE": "big"}, "NEWSCRAWL_IMAGES_MAX_SIZE must be a whole number"),
+        ({"NEWSCRAWL_IMAGES_MAX_PIXELS": "0"}, "NEWSCRAWL_IMAGES_MAX_PIXELS must be a whole number"),
+        ({"NEWSCRAWL_IMAGES_RETRY_DAYS": "-1"}, "NEWSCRAWL_IMAGES_RETRY_DAYS must be a number"),
+    ],
+)
 def test_image_settings_are_checked_before_anything_is_fetched(overrides: dict[str, str], message: str):
     from scrapy.settings import Settings
 
@@ -495,8 +628,14 @@ def test_a_store_that_cannot_be_made_stops_the_run_with_one_line(tmp_path: Path,
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    args = crawl_command(tmp_path / "out", site_server, "-a", "tag=xiaomi12_ultra", incremental=True,
-                         settings={"NEWSCRAWL_IMAGES_STORE": str(blocker / "images")})
+    args = crawl_command(
+        tmp_path / "out",
+        site_server,
+        "-a",
+        "tag=xiaomi12_ultra",
+        incremental=True,
+        settings={"NEWSCRAWL_IMAGES_STORE": str(blocker / "images")},
+    )
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert f"Cannot start: NEWSCRAWL_IMAGES_STORE: cannot make the folder {blocker / 'images'}" in done.stderr
@@ -530,7 +669,7 @@ def test_a_full_image_store_exits_2_and_the_images_arrive_next_run(tmp_path: Pat
             filler.unlink()
             second = _crawl(server, out, NEWSCRAWL_IMAGES_STORE=str(disk / "images"))
             assert second.returncode == 0, second.log[-3000:]
-            updates = second.items[len(first.items):]
+            updates = second.items[len(first.items) :]
             assert sorted((item["article_id"], item["revision"]) for item in updates) == [(SEED, 2), (OTHER, 2)]
             for url, record in _files_by_url(updates).items():
                 assert (disk / "images" / record["path"]).read_bytes() == files[url].read_bytes()
@@ -551,9 +690,19 @@ def test_distributed_another_worker_retries_the_image_one_worker_could_not_get(t
     server = Server([root])
     try:
         for name in ("w1", "w2"):
-            args = crawl_command(out, server, "-a", "tag=xiaomi12_ultra", incremental=True, settings={
-                "NEWSCRAWL_REDIS_URL": redis_server, "NEWSCRAWL_WORKER": name, "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "1",
-                "NEWSCRAWL_IMAGES_STORE": str(out / "images")})
+            args = crawl_command(
+                out,
+                server,
+                "-a",
+                "tag=xiaomi12_ultra",
+                incremental=True,
+                settings={
+                    "NEWSCRAWL_REDIS_URL": redis_server,
+                    "NEWSCRAWL_WORKER": name,
+                    "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "1",
+                    "NEWSCRAWL_IMAGES_STORE": str(out / "images"),
+                },
+            )
             done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
             assert done.returncode == 0, done.stderr[-3000:]
     finally:
@@ -577,10 +726,17 @@ def test_distributed_another_worker_retries_the_image_one_worker_could_not_get(t
 
 def test_stored_files_maps_each_stored_url_to_its_path():
     stored = {"status": "stored", "path": "ab/x.png", "checksum": "x", "reason": None, "failed_since": None}
-    images = [{"url": A, "thumbnail": B, "alt": None, "file": stored, "thumbnail_file": _failed("timeout", None)},
-              {"url": "https://img1.mydrivers.com/c.png", "thumbnail": "https://img1.mydrivers.com/c.png", "alt": None,
-               "file": {**stored, "path": "cd/c.png"}, "thumbnail_file": None},
-              {"url": "https://img1.mydrivers.com/d.png", "thumbnail": "https://img1.mydrivers.com/d.png", "alt": None}]
+    images = [
+        {"url": A, "thumbnail": B, "alt": None, "file": stored, "thumbnail_file": _failed("timeout", None)},
+        {
+            "url": "https://img1.mydrivers.com/c.png",
+            "thumbnail": "https://img1.mydrivers.com/c.png",
+            "alt": None,
+            "file": {**stored, "path": "cd/c.png"},
+            "thumbnail_file": None,
+        },
+        {"url": "https://img1.mydrivers.com/d.png", "thumbnail": "https://img1.mydrivers.com/d.png", "alt": None},
+    ]
     assert stored_files(images) == {A: "ab/x.png", "https://img1.mydrivers.com/c.png": "cd/c.png"}
 
 

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, crawl_command, read_output, run_crawl
 from faults import check_invariants, crawl_killed_at, crawl_to_the_end, journal_lines, wait_for
+
 from newscrawl.state.sqlite import StateLock
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
@@ -28,8 +28,17 @@ def new_article(root: Path, article_id: str, title: str) -> None:
     listing = root / "tag/nvidia.htm"
     text = listing.read_text(encoding="utf-8")
     item = text[text.index("<li>") : text.index("</li>") + 5]
-    listing.write_text(text.replace("<li>", item.replace("818612", article_id).replace("/1/818/", f"/1/{int(article_id) // 1000}/")
-                                    .replace("NVIDIA数字签名被盗", title) + "\n<li>", 1), encoding="utf-8")
+    listing.write_text(
+        text.replace(
+            "<li>",
+            item.replace("818612", article_id)
+            .replace("/1/818/", f"/1/{int(article_id) // 1000}/")
+            .replace("NVIDIA数字签名被盗", title)
+            + "\n<li>",
+            1,
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_rerun_with_nothing_new_fetches_page_one_per_tag_and_emits_nothing(tmp_path: Path, site_server):
@@ -42,7 +51,10 @@ def test_rerun_with_nothing_new_fetches_page_one_per_tag_and_emits_nothing(tmp_p
     assert second.stats["downloader/request_count"] == 1 + 2  # robots.txt and each tag's page 1
     assert second.stats["newscrawl/listing/stopped_at_known"] == 2
     assert second.items == first.items  # the journal has nothing more
-    assert "Run summary: 3 pages fetched, 0 exported (0 new, 0 updated), 3 skipped as known, 0 unchanged, 0 dropped" in second.log
+    assert (
+        "Run summary: 3 pages fetched, 0 exported (0 new, 0 updated), 3 skipped as known, 0 unchanged, 0 dropped"
+        in second.log
+    )
 
 
 def test_a_new_article_on_page_one_is_emitted_alone(tmp_path: Path, site_copy):
@@ -61,7 +73,10 @@ def test_refresh_emits_one_update_and_replaces_its_post(tmp_path: Path, site_cop
     root, server = site_copy
     first = run_crawl(tmp_path, server, "-a", "tag=nvidia", incremental=True)
     page = root / "1/818/818612.htm"
-    page.write_text(page.read_text(encoding="utf-8").replace("一定要小心。", "一定要小心。（更新：微软已吊销证书）"), encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("一定要小心。", "一定要小心。（更新：微软已吊销证书）"),
+        encoding="utf-8",
+    )
     refreshed = run_crawl(tmp_path, server, "-a", "tag=nvidia", "-a", "refresh=1", incremental=True)
     assert refreshed.returncode == 0, refreshed.log
     assert len(refreshed.items) == len(first.items) + 1
@@ -74,7 +89,9 @@ def test_refresh_emits_one_update_and_replaces_its_post(tmp_path: Path, site_cop
 
 def test_refresh_after_max_age(tmp_path: Path, site_server):
     run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True)
-    aged = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True, settings={"NEWSCRAWL_REFRESH_AFTER": "0.001"})
+    aged = run_crawl(
+        tmp_path, site_server, "-a", "tag=laika", incremental=True, settings={"NEWSCRAWL_REFRESH_AFTER": "0.001"}
+    )
     assert aged.stats["newscrawl/articles/unchanged"] == 1 and "newscrawl/articles/known" not in aged.stats
 
 
@@ -91,7 +108,9 @@ def test_a_second_run_on_the_same_state_refuses(tmp_path: Path, site_server):
     assert refused.returncode == 1
     assert "another crawl is running on" in refused.log and "refuses to start (cron overlap)" in refused.log
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert (summary["finish_reason"], summary["exit_code"]) == ("cannot_start", 1) and "cron overlap" in summary["error"]
+    assert (summary["finish_reason"], summary["exit_code"]) == ("cannot_start", 1) and "cron overlap" in summary[
+        "error"
+    ]
     runs = [json.loads(line) for line in (out / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [run["exit_code"] for run in runs] == [0, 1]
     assert len(refused.items) == 1  # the first run's line only
@@ -110,8 +129,14 @@ def test_summary_file(tmp_path: Path, site_server):
 
 @pytest.mark.parametrize(
     "crash_at",
-    ["post-before-rename:3", "journal-mid-line:4", "before-state-record:5", "after-state-record:2",
-     "journal-mid-line:1", "post-before-rename:11"],
+    [
+        "post-before-rename:3",
+        "journal-mid-line:4",
+        "before-state-record:5",
+        "after-state-record:2",
+        "journal-mid-line:1",
+        "post-before-rename:11",
+    ],
 )
 def test_kill_9_at_a_crash_point_then_rerun(tmp_path: Path, site_server, crash_at: str):
     out = tmp_path / "out"
@@ -133,7 +158,7 @@ def test_kill_9_when_the_journal_shows_progress(tmp_path: Path, site_server):
     args = crawl_command(out, site_server, "-a", ALL_TAGS, incremental=True, settings={"DOWNLOAD_DELAY": "0.05"})
     for lines in (1, 6, 11):
         process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        landed = wait_for(lambda: journal_lines(out / "items.jsonl") >= lines, process) and process.poll() is None
+        landed = wait_for(lambda n=lines: journal_lines(out / "items.jsonl") >= n, process) and process.poll() is None
         process.kill()
         assert process.wait(timeout=60) == -9 and landed, f"the kill at {lines} line(s) came after the crawl ended"
     final = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -158,11 +183,16 @@ def test_layout_alarm_names_the_fields_that_fell(tmp_path: Path, site_copy):
     for page in (root / "1").rglob("*.htm"):
         raw = page.read_bytes()
         charset = "gb18030" if b"charset=gb2312" in raw else "utf-8"
-        page.write_bytes(raw.decode(charset).replace("<img ", "<img data-x ").replace(" src=", " data-lazy=").encode(charset))
+        page.write_bytes(
+            raw.decode(charset).replace("<img ", "<img data-x ").replace(" src=", " data-lazy=").encode(charset)
+        )
     result = run_crawl(tmp_path, server, "-a", ALL_TAGS, incremental=True)
     assert result.returncode == 3, result.log[-3000:]
     alarm = result.stats["newscrawl/alarm"]
-    assert alarm.startswith("Field Coverage Monitor") and "Article/images (expected 0.5, got 0.0 in 16 article(s))" in alarm
+    assert (
+        alarm.startswith("Field Coverage Monitor")
+        and "Article/images (expected 0.5, got 0.0 in 16 article(s))" in alarm
+    )
     assert "Article/title" not in alarm and "Article/editor" not in alarm
     summary = json.loads((tmp_path / "out/summary.json").read_text(encoding="utf-8"))
     assert summary["alarm"] == alarm and "Layout-break alarm: Field Coverage Monitor" in result.log
@@ -191,8 +221,11 @@ def test_an_article_that_failed_for_a_passing_reason_is_fetched_by_the_next_run(
     third = run_crawl(gone_root, server, "-a", "tag=nvidia", incremental=True)
     assert third.stats["httperror/response_ignored_status_count/404"] == 1
     assert third.stats["newscrawl/pending/articles"] == 0  # gone: not pending
-    fourth = read_output(gone_root / "out", "mydrivers",
-                         *_run(crawl_command(gone_root / "out", server, "-a", "tag=nvidia", incremental=True)))
+    fourth = read_output(
+        gone_root / "out",
+        "mydrivers",
+        *_run(crawl_command(gone_root / "out", server, "-a", "tag=nvidia", incremental=True)),
+    )
     assert fourth.stats["newscrawl/listing/stopped_at_known"] == 1
     assert fourth.stats["downloader/request_count"] == 2  # robots.txt and page 1
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from newscrawl.normalize.dates import parse_date, to_utc_iso
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-FETCHED = datetime(2026, 11, 25, 17, 0, tzinfo=timezone.utc)  # 2026-11-26 01:00 in Beijing
+FETCHED = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # 2026-11-26 01:00 in Beijing
 
 
 @pytest.mark.parametrize(

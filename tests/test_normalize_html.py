@@ -33,7 +33,7 @@ def assert_safe(output: str) -> None:
         '<a href="vbscript:msgbox">x</a>',
         '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
         '<img src="data:image/svg+xml,<svg onload=alert(1)>">',
-        '<img src=x onerror=alert(1)>',
+        "<img src=x onerror=alert(1)>",
         "<iframe src='https://evil.example/'></iframe>",
         "<object data='x.swf'></object><embed src='x.swf'>",
         "<svg onload=alert(1)><circle/></svg>",
@@ -58,13 +58,23 @@ def test_archive_markup_is_kept_byte_for_byte():
     assert sanitize_html(body, BASE) == body.replace(' w="593">', ' w="593" referrerpolicy="no-referrer">')
 
 
-@pytest.mark.parametrize(("body", "kept"), [
-    ('<a href="https://x.org/a" _src="https://x.org/a" target="_blank">x</a>',
-     '<a href="https://x.org/a" _src="https://x.org/a" target="_blank">x</a>'),
-    ('<img src="https://x.org/a.png" _src="https://x.org/a.png">',
-     '<img src="https://x.org/a.png" _src="https://x.org/a.png" referrerpolicy="no-referrer">'),
-    ('<a href="https://x.org/a" _onclick="alert(1)" onclick="alert(1)" _src2="x">x</a>', '<a href="https://x.org/a">x</a>'),
-])
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (
+            '<a href="https://x.org/a" _src="https://x.org/a" target="_blank">x</a>',
+            '<a href="https://x.org/a" _src="https://x.org/a" target="_blank">x</a>',
+        ),
+        (
+            '<img src="https://x.org/a.png" _src="https://x.org/a.png">',
+            '<img src="https://x.org/a.png" _src="https://x.org/a.png" referrerpolicy="no-referrer">',
+        ),
+        (
+            '<a href="https://x.org/a" _onclick="alert(1)" onclick="alert(1)" _src2="x">x</a>',
+            '<a href="https://x.org/a">x</a>',
+        ),
+    ],
+)
 def test_inert_url_copies_editors_leave_are_kept_and_nothing_else_new(body, kept):
     assert sanitize_html(body, BASE) == kept
 
@@ -75,12 +85,16 @@ def test_javascript_link_loses_href_and_keeps_the_rest():
 
 
 def test_relative_urls_become_absolute():
-    out = sanitize_html('<a href="/1/1/1000.htm">x</a><img src="../img/a.png"><img src="b.png">'
-                        '<img src="//img1.mydrivers.com/c.png">', BASE)
-    assert out == ('<a href="https://news.mydrivers.com/1/1/1000.htm">x</a>'
-                   '<img src="https://news.mydrivers.com/1/img/a.png" referrerpolicy="no-referrer">'
-                   '<img src="https://news.mydrivers.com/1/833/b.png" referrerpolicy="no-referrer">'
-                   '<img src="https://img1.mydrivers.com/c.png" referrerpolicy="no-referrer">')
+    out = sanitize_html(
+        '<a href="/1/1/1000.htm">x</a><img src="../img/a.png"><img src="b.png"><img src="//img1.mydrivers.com/c.png">',
+        BASE,
+    )
+    assert out == (
+        '<a href="https://news.mydrivers.com/1/1/1000.htm">x</a>'
+        '<img src="https://news.mydrivers.com/1/img/a.png" referrerpolicy="no-referrer">'
+        '<img src="https://news.mydrivers.com/1/833/b.png" referrerpolicy="no-referrer">'
+        '<img src="https://img1.mydrivers.com/c.png" referrerpolicy="no-referrer">'
+    )
 
 
 @pytest.mark.parametrize(

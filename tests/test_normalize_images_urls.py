@@ -37,14 +37,28 @@ def test_normalize_images():
     raw = [
         RawImage(src="data:image/gif;base64,AAAA", link=None, alt="pixel"),
         RawImage(src="//img1.mydrivers.com/img/1/s_a.png", link="https://img1.mydrivers.com/img/1/a.png", alt=" A\n"),
-        RawImage(src="https://img1.mydrivers.com/img/1/s_a.png", link="https://img1.mydrivers.com/img/1/a.png", alt="dup"),
+        RawImage(
+            src="https://img1.mydrivers.com/img/1/s_a.png", link="https://img1.mydrivers.com/img/1/a.png", alt="dup"
+        ),
         RawImage(src="/img/1/b.jpg", link=None, alt=None),
         RawImage(src="https://img1.mydrivers.com/img/1/Sc.jpg", link="https://example.com/page.htm", alt=""),
     ]
     assert normalize_images(raw, BASE, PREFIXES) == [
-        {"url": "https://img1.mydrivers.com/img/1/a.png", "thumbnail": "https://img1.mydrivers.com/img/1/s_a.png", "alt": "A"},
-        {"url": "https://news.mydrivers.com/img/1/b.jpg", "thumbnail": "https://news.mydrivers.com/img/1/b.jpg", "alt": None},
-        {"url": "https://img1.mydrivers.com/img/1/Sc.jpg", "thumbnail": "https://img1.mydrivers.com/img/1/Sc.jpg", "alt": None},
+        {
+            "url": "https://img1.mydrivers.com/img/1/a.png",
+            "thumbnail": "https://img1.mydrivers.com/img/1/s_a.png",
+            "alt": "A",
+        },
+        {
+            "url": "https://news.mydrivers.com/img/1/b.jpg",
+            "thumbnail": "https://news.mydrivers.com/img/1/b.jpg",
+            "alt": None,
+        },
+        {
+            "url": "https://img1.mydrivers.com/img/1/Sc.jpg",
+            "thumbnail": "https://img1.mydrivers.com/img/1/Sc.jpg",
+            "alt": None,
+        },
     ]
     assert head_image(normalize_images(raw, BASE, PREFIXES)) == "https://img1.mydrivers.com/img/1/s_a.png"
     assert head_image([]) is None
@@ -64,9 +78,18 @@ def test_lazy_source(attributes, source):
     assert shown_source(attributes) == source
 
 
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("localhost", True), ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True),
-    ("10.0.0.1", False), ("example.com", False), ("", False), ("localhost.example.com", False),
-])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("10.0.0.1", False),
+        ("example.com", False),
+        ("", False),
+        ("localhost.example.com", False),
+    ],
+)
 def test_loopback_hosts(host: str, loopback: bool):
     assert is_loopback_host(host) is loopback

@@ -29,10 +29,14 @@ def test_clean_title(raw, clean):
 @pytest.mark.parametrize(
     ("text", "byline"),
     [
-        ("2022-06-04 20:38:05  出处：快科技  作者：拾柒  编辑：雪花  人气：1234  评论：5",
-         Byline(source="快科技", author="拾柒", editor="雪花", date_text="2022-06-04 20:38:05")),
-        ("2021-07-10 17:04:24\u00a0\u00a0出处：中关村在线\u00a0\u00a0编辑：振亭",
-         Byline(source="中关村在线", author=None, editor="振亭", date_text="2021-07-10 17:04:24")),
+        (
+            "2022-06-04 20:38:05  出处：快科技  作者：拾柒  编辑：雪花  人气：1234  评论：5",
+            Byline(source="快科技", author="拾柒", editor="雪花", date_text="2022-06-04 20:38:05"),
+        ),
+        (
+            "2021-07-10 17:04:24\u00a0\u00a0出处：中关村在线\u00a0\u00a0编辑：振亭",
+            Byline(source="中关村在线", author=None, editor="振亭", date_text="2021-07-10 17:04:24"),
+        ),
         ("作者:张三 来源: IT之家", Byline(source="IT之家", author="张三", editor=None, date_text=None)),
         ("2022-06-04 20:38  人气：", Byline(date_text="2022-06-04 20:38")),
         ("出处：  作者：拾柒", Byline(author="拾柒")),
@@ -46,9 +50,16 @@ def test_split_byline(text, byline):
 
 @pytest.mark.parametrize(
     ("text", "editor"),
-    [("责任编辑：拾柒", "拾柒"), ("\n  责任编辑: 上方文Q\n", "上方文Q"), ("[责任编辑：Ugmbbc]", "Ugmbbc"),
-     ("【责任编辑：雪花】", "雪花"), ("[ 编辑：raymon725 ]", "raymon725"), ("文章纠错", None), ("本文编辑认为", None),
-     (None, None)],
+    [
+        ("责任编辑：拾柒", "拾柒"),
+        ("\n  责任编辑: 上方文Q\n", "上方文Q"),
+        ("[责任编辑：Ugmbbc]", "Ugmbbc"),
+        ("【责任编辑：雪花】", "雪花"),
+        ("[ 编辑：raymon725 ]", "raymon725"),
+        ("文章纠错", None),
+        ("本文编辑认为", None),
+        (None, None),
+    ],
 )
 def test_editor_from_footer(text, editor):
     assert editor_from_footer(text) == editor

@@ -33,11 +33,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REPO, Server, crawl_command
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
-from conftest import REPO, Server, crawl_command
 from synthetic_site import article_path, write_article, write_tag
 
 TAGS = ("alpha", "beta", "gamma")
@@ -72,7 +71,11 @@ class Operations(RuleBasedStateMachine):
 
     @initialize(alpha=st.integers(1, 12), beta=st.integers(1, 8), shared=st.integers(0, 4), gamma=st.integers(1, 6))
     def build_site(self, alpha: int, beta: int, shared: int, gamma: int) -> None:
-        self.listings = {"alpha": self._new(alpha, "alpha"), "beta": self._new(beta, "beta"), "gamma": self._new(gamma, "gamma")}
+        self.listings = {
+            "alpha": self._new(alpha, "alpha"),
+            "beta": self._new(beta, "beta"),
+            "gamma": self._new(gamma, "gamma"),
+        }
         self.listings["beta"] = self.listings["alpha"][:shared] + self.listings["beta"]
         for tag in TAGS:
             write_tag(self.host, tag, self.listings[tag], PER_PAGE)
@@ -130,8 +133,14 @@ class Operations(RuleBasedStateMachine):
         self.walked |= set(tags)
         self.crawled = True
         FIGURES["crawls"] += 1
-        return subprocess.run(self._args(tags, *extra), cwd=REPO, capture_output=True, text=True, timeout=180,
-                              env={**os.environ, **(env or {})})
+        return subprocess.run(
+            self._args(tags, *extra),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, **(env or {})},
+        )
 
     @rule(tags=st.sets(st.sampled_from(TAGS), min_size=1), budget=st.sampled_from([None, 1, 2]), refresh=st.booleans())
     def crawl(self, tags: set[str], budget: int | None, refresh: bool) -> None:
@@ -168,7 +177,9 @@ class Operations(RuleBasedStateMachine):
         """logrotate without copytruncate: .N → .N+1, the journal → .1."""
         if not (self.out / "items.jsonl").exists():
             return
-        rotated = sorted((int(p.name.rsplit(".", 1)[1]), p) for p in self.out.glob("items.jsonl.*") if p.name[-1].isdigit())
+        rotated = sorted(
+            (int(p.name.rsplit(".", 1)[1]), p) for p in self.out.glob("items.jsonl.*") if p.name[-1].isdigit()
+        )
         for number, path in reversed(rotated):
             path.rename(self.out / f"items.jsonl.{number + 1}")
         (self.out / "items.jsonl").rename(self.out / "items.jsonl.1")
@@ -243,11 +254,16 @@ class Operations(RuleBasedStateMachine):
         for item in lines:
             by_id.setdefault(item["article_id"], {})[item["revision"]] = item
         for article_id, revisions in by_id.items():
-            assert sorted(revisions) == list(range(1, len(revisions) + 1)), f"{article_id}: revisions {sorted(revisions)}"
+            assert sorted(revisions) == list(range(1, len(revisions) + 1)), (
+                f"{article_id}: revisions {sorted(revisions)}"
+            )
             for number in range(2, len(revisions) + 1):
                 before, after = revisions[number - 1], revisions[number]
-                assert (before["title"], before["body_html"], before["images"]) != \
-                       (after["title"], after["body_html"], after["images"]), f"{article_id} revision {number} changed nothing"
+                assert (before["title"], before["body_html"], before["images"]) != (
+                    after["title"],
+                    after["body_html"],
+                    after["images"],
+                ), f"{article_id} revision {number} changed nothing"
 
     def teardown(self) -> None:
         try:
@@ -290,9 +306,14 @@ class Operations(RuleBasedStateMachine):
 
 
 # No shrinking: every step is a real crawl, and the failing sequence is printed as drawn.
-Operations.TestCase.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
-                                        suppress_health_check=list(HealthCheck),
-                                        phases=[Phase.explicit, Phase.reuse, Phase.generate])
+Operations.TestCase.settings = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 TestOperations = Operations.TestCase
 
 

@@ -7,11 +7,11 @@ import asyncio
 import dataclasses
 
 import pytest
-
 from conftest import FETCHED_AT, MYDRIVERS_SITE, run_crawl
+
 from newscrawl.extract.page import Page, page_article
-from newscrawl.items import Unusable
 from newscrawl.extract.process import ParseProcess, ParseProcessGone
+from newscrawl.items import Unusable
 
 PAGES = sorted((MYDRIVERS_SITE / "news.mydrivers.com/1").rglob("*.htm"))
 
@@ -25,8 +25,13 @@ def page_of(path) -> Page:
 
 
 def test_the_child_makes_the_same_articles_and_drops_as_inline():
-    broken = Page("mydrivers", "https://news.mydrivers.com/1/1/1000.htm", b"<html><body><p>no title, no date</p></body></html>",
-                  "text/html", FETCHED_AT)
+    broken = Page(
+        "mydrivers",
+        "https://news.mydrivers.com/1/1/1000.htm",
+        b"<html><body><p>no title, no date</p></body></html>",
+        "text/html",
+        FETCHED_AT,
+    )
 
     async def in_child():
         process = ParseProcess()
@@ -45,7 +50,11 @@ def test_the_child_makes_the_same_articles_and_drops_as_inline():
         assert dataclasses.asdict(article) == dataclasses.asdict(inline)
     with pytest.raises(Unusable) as inline_drop:
         page_article(broken)
-    assert (dropped.reason, dropped.url, str(dropped)) == (inline_drop.value.reason, inline_drop.value.url, str(inline_drop.value))
+    assert (dropped.reason, dropped.url, str(dropped)) == (
+        inline_drop.value.reason,
+        inline_drop.value.url,
+        str(inline_drop.value),
+    )
 
 
 def test_pages_waiting_on_a_dead_child_raise_gone(monkeypatch):
@@ -53,8 +62,9 @@ def test_pages_waiting_on_a_dead_child_raise_gone(monkeypatch):
 
     async def in_child():
         process = ParseProcess()
-        outcomes = await asyncio.gather(*(process.page_article(page_of(path)) for path in PAGES[:4]),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(process.page_article(page_of(path)) for path in PAGES[:4]), return_exceptions=True
+        )
         with pytest.raises(ParseProcessGone):  # and every page after
             await process.page_article(page_of(PAGES[0]))
         await process.close()
@@ -67,8 +77,14 @@ def test_pages_waiting_on_a_dead_child_raise_gone(monkeypatch):
 
 def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_server):
     def crawl(name: str, enabled: bool, env: dict[str, str] | None = None):
-        result = run_crawl(tmp_path / name, site_server, "-a", "tag=xiaomi12_ultra,windows_11",
-                           settings={"NEWSCRAWL_PARSE_PROCESS": str(enabled), "LOG_LEVEL": "DEBUG"}, env=env)
+        result = run_crawl(
+            tmp_path / name,
+            site_server,
+            "-a",
+            "tag=xiaomi12_ultra,windows_11",
+            settings={"NEWSCRAWL_PARSE_PROCESS": str(enabled), "LOG_LEVEL": "DEBUG"},
+            env=env,
+        )
         assert result.returncode == 0, result.log[-3000:]
         return result
 
@@ -77,7 +93,9 @@ def test_crawl_in_and_out_of_process_and_with_a_killed_child(tmp_path, site_serv
     killed = crawl("killed", True, env={"NEWSCRAWL_CRASH_AT": "parse-process:3"})
 
     def content(result):
-        return sorted((item["article_id"], {k: v for k, v in item.items() if k != "fetched_at"}) for item in result.items)
+        return sorted(
+            (item["article_id"], {k: v for k, v in item.items() if k != "fetched_at"}) for item in result.items
+        )
 
     assert len(inline.items) >= 5
     assert content(child) == content(inline) == content(killed)

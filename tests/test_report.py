@@ -10,16 +10,21 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import CHROMIUM_ARGS, REPO, chromium, run_crawl
+
 from newscrawl.exporters.report import Material, articles_per_day
 
 TAGS = "tag=xiaomi12_ultra,windows_11,nvidia,intel"
 
 
 def report(out: Path, target: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", "report", str(out), "-o", str(target)], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", str(out), "-o", str(target)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -29,14 +34,19 @@ def crawled(tmp_path: Path, site_server) -> Path:
         assert run_crawl(tmp_path, site_server, "-a", TAGS, incremental=True).returncode == 0
     out = tmp_path / "out"
     hostile = json.loads((out / "items.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    hostile.update(id="mydrivers:1", article_id="1", revision=1, title='<script>alert(1)</script><img src=x onerror=alert(2)>')
+    hostile.update(
+        id="mydrivers:1", article_id="1", revision=1, title="<script>alert(1)</script><img src=x onerror=alert(2)>"
+    )
     # Lines newscrawl never writes: skipped and counted, never charted (a javascript: URL, malformed tags, no site).
-    foreign = [{**hostile, "id": "mydrivers:2", "article_id": "2", "url": "javascript:alert(3)"},
-               {**hostile, "id": "mydrivers:3", "article_id": "3", "tags": "小米"},
-               {key: value for key, value in {**hostile, "id": "mydrivers:4", "article_id": "4"}.items() if key != "site"},
-               {"finish_reason": "finished", "articles": {"exported": "many"}}]
-    (out / "hostile.jsonl").write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in [hostile, *foreign]),
-                                       encoding="utf-8")
+    foreign = [
+        {**hostile, "id": "mydrivers:2", "article_id": "2", "url": "javascript:alert(3)"},
+        {**hostile, "id": "mydrivers:3", "article_id": "3", "tags": "小米"},
+        {key: value for key, value in {**hostile, "id": "mydrivers:4", "article_id": "4"}.items() if key != "site"},
+        {"finish_reason": "finished", "articles": {"exported": "many"}},
+    ]
+    (out / "hostile.jsonl").write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in [hostile, *foreign]), encoding="utf-8"
+    )
     return out
 
 
@@ -65,12 +75,22 @@ def test_the_report_renders_in_chromium(crawled: Path, tmp_path: Path):
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 800})
-        page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-                if message.type in ("error", "warning") else None)
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console {message.type}: {message.text}")
+                if message.type in ("error", "warning")
+                else None
+            ),
+        )
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
         page.on("dialog", lambda dialog: (problems.append(f"a dialog opened: {dialog.message}"), dialog.dismiss()))
-        page.on("request", lambda request: problems.append(f"fetched {request.url}")
-                if not request.url.startswith("file://") else None)
+        page.on(
+            "request",
+            lambda request: (
+                problems.append(f"fetched {request.url}") if not request.url.startswith("file://") else None
+            ),
+        )
         page.goto(target.as_uri())
         charts = page.locator("svg.chart")
         assert charts.count() == 2
@@ -89,8 +109,12 @@ def test_the_report_renders_in_chromium(crawled: Path, tmp_path: Path):
 
 def test_the_days_chart_has_every_day_and_a_long_span_counts_by_month():
     def material(*days: str) -> Material:
-        return Material(articles={f"s:{n}": {"id": f"s:{n}", "site": "s", "published": f"{day}T10:00:00+08:00"}
-                                  for n, day in enumerate(days)})
+        return Material(
+            articles={
+                f"s:{n}": {"id": f"s:{n}", "site": "s", "published": f"{day}T10:00:00+08:00"}
+                for n, day in enumerate(days)
+            }
+        )
 
     short = articles_per_day(material("2022-01-01", "2022-01-03", "2022-01-03"))
     assert "2022-01-01 · s: 1<" in short and "2022-01-02: none<" in short and "2022-01-03 · s: 2<" in short

@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, crawl_command, run_crawl
 from faults import can_mount_tmpfs, fill_disk, tmpfs
 
@@ -56,7 +55,9 @@ def full_disk(tmp_path: Path):
         yield disk
 
 
-def test_a_summary_that_cannot_be_written_is_exit_2_and_no_stale_summary_is_left(tmp_path: Path, site_server, full_disk):
+def test_a_summary_that_cannot_be_written_is_exit_2_and_no_stale_summary_is_left(
+    tmp_path: Path, site_server, full_disk
+):
     disk = full_disk
     settings = {"NEWSCRAWL_SUMMARY_FILE": str(disk / "summary.json"), "NEWSCRAWL_RUNS_FILE": str(disk / "runs.jsonl")}
     first = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True, settings=settings)
@@ -70,7 +71,7 @@ def test_a_summary_that_cannot_be_written_is_exit_2_and_no_stale_summary_is_left
     assert not (disk / "summary.json").exists()  # the previous run's figures are not read as this run's
     now = (disk / "runs.jsonl").read_bytes()
     assert now.startswith(history) and now.endswith(b"\n")  # no torn line
-    added = [json.loads(line) for line in now[len(history):].splitlines()]  # a line that fit in the last page
+    added = [json.loads(line) for line in now[len(history) :].splitlines()]  # a line that fit in the last page
     assert all(run["exit_code"] == 2 and "summary_failed" in run["needs_attention"] for run in added), added
     filler.unlink()
     again = run_crawl(tmp_path, site_server, "-a", "tag=laika", incremental=True, settings=settings)
@@ -84,15 +85,22 @@ def test_a_symlink_where_newscrawl_writes_is_refused_not_followed(tmp_path: Path
     target = tmp_path / "precious.txt"
     target.write_text("not yours\n", encoding="utf-8")
     (out / name).symlink_to(target)
-    done = subprocess.run(crawl_command(out, site_server, "-a", "tag=laika", incremental=True), cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        crawl_command(out, site_server, "-a", "tag=laika", incremental=True),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert target.read_text(encoding="utf-8") == "not yours\n"
     assert "is a symbolic link: refused, not followed" in done.stderr, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     assert done.returncode == (2 if name == "runs.jsonl" else 1)
 
 
-def test_work_settles_redirected_away_too_large_and_failing_articles_and_retry_gone_brings_them_back(tmp_path: Path, site_copy):
+def test_work_settles_redirected_away_too_large_and_failing_articles_and_retry_gone_brings_them_back(
+    tmp_path: Path, site_copy
+):
     """Nothing stays pending forever: an article redirected to a column page, one over DOWNLOAD_MAXSIZE and
     one answering 503 run after run are settled as gone with their reasons, and not fetched again while
     their listings show them; `-a retry_gone=1` fetches them again."""
@@ -103,8 +111,10 @@ def test_work_settles_redirected_away_too_large_and_failing_articles_and_retry_g
     original = big.read_text(encoding="utf-8")
     big.write_text(original.replace("</body>", "<!--" + "x" * (2 << 20) + "--></body>"), encoding="utf-8")
     settings = {"NEWSCRAWL_GIVE_UP_AFTER_RUNS": "2", "RETRY_TIMES": "0", "DOWNLOAD_MAXSIZE": str(1 << 20)}
-    runs = [run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel", incremental=True, settings=settings)
-            for _ in range(3)]
+    runs = [
+        run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel", incremental=True, settings=settings)
+        for _ in range(3)
+    ]
     assert [run.returncode for run in runs] == [0, 0, 0], runs[-1].log[-3000:]
     out = tmp_path / "out"
     first = json.loads((out / "runs.jsonl").read_text(encoding="utf-8").splitlines()[0])
@@ -118,8 +128,9 @@ def test_work_settles_redirected_away_too_large_and_failing_articles_and_retry_g
     (root / "1/833/833153.htm.redirect").unlink()
     (root / "1/845/845077.htm.fault").unlink()
     big.write_text(original, encoding="utf-8")
-    retried = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra,intel", "-a", "retry_gone=1", incremental=True,
-                        settings=settings)
+    retried = run_crawl(
+        tmp_path, server, "-a", "tag=xiaomi12_ultra,intel", "-a", "retry_gone=1", incremental=True, settings=settings
+    )
     assert retried.returncode == 0, retried.log[-3000:]
     assert "Trying again 3 article(s) settled as gone" in retried.log
     assert {"833153", "845077", "848601"} <= {item["article_id"] for item in retried.items}
@@ -129,9 +140,20 @@ def test_network_failures_are_one_line_each_and_counted_once(tmp_path: Path, sit
     """A refused connection (nothing listens on port 1): one line per failed page, no traceback, each
     failed request counted once (not once per retry), nothing fetched: exit 2."""
     urls = "https://news.mydrivers.com/1/833/833153.htm,https://news.mydrivers.com/1/848/848601.htm"
-    done = subprocess.run(crawl_command(tmp_path / "out", site_server, "-a", f"url={urls}", incremental=True,
-                                        settings={"NEWSCRAWL_OFFLINE_ROOT": "http://127.0.0.1:1"}),
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        crawl_command(
+            tmp_path / "out",
+            site_server,
+            "-a",
+            f"url={urls}",
+            incremental=True,
+            settings={"NEWSCRAWL_OFFLINE_ROOT": "http://127.0.0.1:1"},
+        ),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "Connection was refused" in done.stderr  # the fault landed
     assert "0 pages fetched" in done.stderr and ", 2 failed requests," in done.stderr
@@ -176,7 +198,9 @@ def test_a_second_interrupt_is_exit_2_with_a_summary_and_the_next_run_finishes(t
     try:
         assert wait_for(lambda: journal_lines(out / "items.jsonl") >= 5, process), "the crawl made no progress"
         process.send_signal(signal.SIGINT)
-        assert wait_for(lambda: False, process, timeout=1) is False and process.poll() is None  # closing: the stall holds it
+        assert (
+            wait_for(lambda: False, process, timeout=1) is False and process.poll() is None
+        )  # closing: the stall holds it
         process.send_signal(signal.SIGINT)
         log = process.communicate(timeout=60)[1]
     finally:
@@ -186,7 +210,9 @@ def test_a_second_interrupt_is_exit_2_with_a_summary_and_the_next_run_finishes(t
     assert (summary(out)["finish_reason"], summary(out)["exit_code"]) == ("forced_shutdown", 2)
     (root / f"1/{int(ids[-1]) // 1000}/{ids[-1]}.htm.fault").unlink()
     crawl_to_the_end(args, REPO)
-    exported = [json.loads(line)["article_id"] for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+    exported = [
+        json.loads(line)["article_id"] for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert sorted(exported) == sorted(ids)  # each once
 
 

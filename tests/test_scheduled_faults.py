@@ -15,10 +15,20 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from conftest import FIXTURES, REPO, Server, crawl_command, read_output, run_crawl
-from faults import (Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, hold_write_lock,
-                    journal_lines, mode, tmpfs)
+from faults import (
+    Watcher,
+    can_mount_tmpfs,
+    check_invariants,
+    crawl_killed_at,
+    crawl_to_the_end,
+    fill_disk,
+    hold_write_lock,
+    journal_lines,
+    mode,
+    tmpfs,
+)
+
 from newscrawl.state.journal import Journal, JournalMark
 from newscrawl.state.sqlite import SCHEMA_VERSION
 
@@ -47,6 +57,7 @@ def mountable(tmp_path_factory) -> None:
 
 # 1. A transient failure of a listing page after page 1 ------------------------------------------
 
+
 @pytest.mark.parametrize("fault", [{"status": 503, "times": 3}, {"reset": True}])
 def test_a_listing_page_that_failed_is_fetched_by_the_next_run(tmp_path: Path, site_copy, fault):
     root, server = site_copy
@@ -66,6 +77,7 @@ def test_a_listing_page_that_failed_is_fetched_by_the_next_run(tmp_path: Path, s
 
 
 # 2. A page cap is a budget per run, not an end ----------------------------------------------------
+
 
 def test_a_page_cap_delays_the_backlog_and_never_cuts_it(tmp_path: Path, site_server):
     capped = run(tmp_path, site_server, "-a", "tag=windows_11", "-a", "max_pages=1")
@@ -87,6 +99,7 @@ def test_the_setting_is_checked_too(tmp_path: Path, site_server):
 
 
 # 3. An export failure mid-run: exit 2, nothing lost -----------------------------------------------
+
 
 @pytest.mark.parametrize("full", ["posts", "journal"])
 def test_a_full_disk_mid_run_exits_2_and_the_next_run_completes(tmp_path: Path, site_server, mountable, full):
@@ -127,15 +140,26 @@ def test_a_full_disk_mid_run_exits_2_and_the_next_run_completes(tmp_path: Path, 
 
 # 4. A transient state-commit failure never duplicates ---------------------------------------------
 
+
 def test_a_locked_state_makes_commits_fail_and_the_lines_are_recorded_once(tmp_path: Path, site_server):
     out = tmp_path / "out"
     out.mkdir()
     tags = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
-    args = crawl_command(out, site_server, "-a", tags, incremental=True,
-                         settings={"DOWNLOAD_DELAY": "0.1", "NEWSCRAWL_STATE_BUSY_TIMEOUT": "0.5"})
+    args = crawl_command(
+        out,
+        site_server,
+        "-a",
+        tags,
+        incremental=True,
+        settings={"DOWNLOAD_DELAY": "0.1", "NEWSCRAWL_STATE_BUSY_TIMEOUT": "0.5"},
+    )
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    watcher = Watcher(process, out / "items.jsonl", 2, lambda: threading.Thread(
-        target=hold_write_lock, args=(out / "state.sqlite", 3), daemon=True).start())
+    watcher = Watcher(
+        process,
+        out / "items.jsonl",
+        2,
+        lambda: threading.Thread(target=hold_write_lock, args=(out / "state.sqlite", 3), daemon=True).start(),
+    )
     watcher.start()
     log = process.communicate(timeout=180)[1]
     watcher.join()
@@ -151,8 +175,9 @@ def test_a_locked_state_makes_commits_fail_and_the_lines_are_recorded_once(tmp_p
 def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(tmp_path: Path, site_server):
     out = tmp_path / "out"
     out.mkdir()
-    args = crawl_command(out, site_server, "-a", "tag=windows_11,nvidia,intel", incremental=True,
-                         settings={"DOWNLOAD_DELAY": "0.1"})
+    args = crawl_command(
+        out, site_server, "-a", "tag=windows_11,nvidia,intel", incremental=True, settings={"DOWNLOAD_DELAY": "0.1"}
+    )
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     holder: list[threading.Thread] = []
 
@@ -170,6 +195,7 @@ def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(tmp_path: Path, site
 
 
 # 5. Journal rotation, truncation, removal ---------------------------------------------------------
+
 
 def test_rotation_then_a_crash_mid_line_leaves_no_torn_line(tmp_path: Path, site_server):
     out = tmp_path / "out"
@@ -200,7 +226,9 @@ def test_a_removed_journal_is_said_and_nothing_is_written_twice(tmp_path: Path, 
     again = run(tmp_path, site_server, "-a", "tag=nvidia")
     assert again.returncode == 0 and again.items == []
     # A new file may get the old one's inode back: then it reads as shorter than recorded; either way it is said.
-    assert ("is no longer at" in again.log and "delete the state too" in again.log) or "removed and made anew" in again.log
+    assert (
+        "is no longer at" in again.log and "delete the state too" in again.log
+    ) or "removed and made anew" in again.log
 
 
 def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journal(tmp_path: Path):
@@ -216,7 +244,10 @@ def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journ
     recovery = Journal(tmp_path / "items.jsonl").recover(imposed, "mydrivers")
     assert recovery.lines == [] and any("is no longer at" in note for note in recovery.notes), recovery.notes
     rotated = tmp_path / "items.jsonl.1"
-    for offset in (mark.offset, 0):  # 0: the state recorded the journal before its first line (a kill in the first batch)
+    for offset in (
+        mark.offset,
+        0,
+    ):  # 0: the state recorded the journal before its first line (a kill in the first batch)
         honest = JournalMark(offset, rotated.stat().st_dev, rotated.stat().st_ino)
         recovery = Journal(tmp_path / "items.jsonl").recover(honest, "mydrivers")
         assert any("rotated to items.jsonl.1" in note for note in recovery.notes), recovery.notes
@@ -237,25 +268,48 @@ def test_a_journal_truncated_in_place_is_read_from_its_start(tmp_path: Path, sit
 
 # 6. One-off runs never touch the scheduled job's files ---------------------------------------------
 
+
 def test_a_one_off_run_beside_the_job_leaves_its_files_alone(tmp_path: Path, site_server):
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
-    base = [sys.executable, "-m", "scrapy", "crawl", "mydrivers", "-a", "tag=laika",
-            "-s", f"NEWSCRAWL_OFFLINE_ROOT={site_server.url}", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO"]
+    base = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "mydrivers",
+        "-a",
+        "tag=laika",
+        "-s",
+        f"NEWSCRAWL_OFFLINE_ROOT={site_server.url}",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "LOG_LEVEL=INFO",
+    ]
     job = subprocess.run(base, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert job.returncode == 0, job.stderr[-3000:]
     files = sorted(p for p in (tmp_path / "output").rglob("*") if p.is_file())
     before = {p: p.read_bytes() for p in files}
     assert tmp_path / "output/posts/mydrivers/833153.md" in before
-    one_off = subprocess.run(base + ["-O", "x.jsonl", "-s", "NEWSCRAWL_FRONTMATTER_DATES=archive"], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=120)
+    one_off = subprocess.run(
+        base + ["-O", "x.jsonl", "-s", "NEWSCRAWL_FRONTMATTER_DATES=archive"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert one_off.returncode == 0, one_off.stderr[-3000:]
     assert [json.loads(line)["article_id"] for line in (tmp_path / "x.jsonl").read_text().splitlines()] == ["833153"]
     after = {p: p.read_bytes() for p in sorted(p for p in (tmp_path / "output").rglob("*") if p.is_file())}
-    changed = [str(p) for p in after if before.get(p) != after[p] and not p.name.endswith((".sqlite-wal", ".sqlite-shm"))]
+    changed = [
+        str(p) for p in after if before.get(p) != after[p] and not p.name.endswith((".sqlite-wal", ".sqlite-shm"))
+    ]
     assert changed == [] and sorted(after) == sorted(before)
 
 
 # 7. Broken runs say so in their exit code ----------------------------------------------------------
+
 
 def test_every_tag_404_exits_2(tmp_path: Path, site_server):
     result = run(tmp_path, site_server, "-a", "tag=windwos_11,nvdia")
@@ -297,10 +351,13 @@ def test_a_state_of_the_previous_schema_is_migrated(tmp_path: Path, site_server)
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not a database at all" * 100, "is not a usable crawl state"),
-    (None, "is a SQLite file but not a crawl state"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a database at all" * 100, "is not a usable crawl state"),
+        (None, "is a SQLite file but not a crawl state"),
+    ],
+)
 def test_an_unusable_state_is_refused_in_one_line(tmp_path: Path, site_server, content, message):
     out = tmp_path / "out"
     out.mkdir()
@@ -323,13 +380,28 @@ def test_a_newer_state_schema_is_refused(tmp_path: Path, site_server):
     assert "was written by a newer newscrawl (state schema 99" in result.log
 
 
-@pytest.mark.parametrize(("setting", "value", "message"), [
-    ("NEWSCRAWL_OFFLINE_ROOT", "http://192.0.2.1:80", "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address"),
-    ("NEWSCRAWL_POST_FILENAME", "{title}.md", "NEWSCRAWL_POST_FILENAME must contain {article_id}"),
-    ("NEWSCRAWL_POST_FILENAME", "{nope}-{article_id}.md", "NEWSCRAWL_POST_FILENAME '{nope}-{article_id}.md' is not a pattern"),
-    ("NEWSCRAWL_FRONTMATTER_DATES", "local-ish", "NEWSCRAWL_FRONTMATTER_DATES must be one of utc, local, archive"),
-    ("NEWSCRAWL_JSONL", "out/%(nmae)s.jsonl", "NEWSCRAWL_JSONL 'out/%(nmae)s.jsonl' may use %(name)s and %(worker)s only"),
-])
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "NEWSCRAWL_OFFLINE_ROOT",
+            "http://192.0.2.1:80",
+            "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL on a loopback address",
+        ),
+        ("NEWSCRAWL_POST_FILENAME", "{title}.md", "NEWSCRAWL_POST_FILENAME must contain {article_id}"),
+        (
+            "NEWSCRAWL_POST_FILENAME",
+            "{nope}-{article_id}.md",
+            "NEWSCRAWL_POST_FILENAME '{nope}-{article_id}.md' is not a pattern",
+        ),
+        ("NEWSCRAWL_FRONTMATTER_DATES", "local-ish", "NEWSCRAWL_FRONTMATTER_DATES must be one of utc, local, archive"),
+        (
+            "NEWSCRAWL_JSONL",
+            "out/%(nmae)s.jsonl",
+            "NEWSCRAWL_JSONL 'out/%(nmae)s.jsonl' may use %(name)s and %(worker)s only",
+        ),
+    ],
+)
 def test_bad_settings_are_refused_at_start(tmp_path: Path, site_server, setting, value, message):
     result = run(tmp_path, site_server, "-a", "tag=laika", settings={setting: value})
     assert_one_line_error(result, message)
@@ -346,18 +418,22 @@ def test_unknown_arguments_and_spiders_are_named(tmp_path: Path, site_server):
 
 # 8. Files readable as the umask says ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o027, 0o640)])
 def test_posts_journal_and_summary_follow_the_umask(tmp_path: Path, site_server, umask, expected):
     out = tmp_path / "out"
     out.mkdir()
     args = crawl_command(out, site_server, "-a", "tag=laika", incremental=True)
-    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(umask))
+    done = subprocess.run(
+        args, cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(umask)
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert mode(out / "posts/mydrivers/833153.md") == expected
     assert mode(out / "items.jsonl") == expected and mode(out / "summary.json") == expected
 
 
 # 9. Spiders sharing one journal --------------------------------------------------------------------
+
 
 def test_a_journal_shared_by_two_spiders_is_refused(tmp_path: Path):
     server = Server(sorted(FIXTURES.glob("*/site")))
@@ -377,13 +453,16 @@ def test_a_journal_held_by_a_running_crawl_is_refused(tmp_path: Path, site_serve
 
     journal = Journal(tmp_path / "held.jsonl")  # another spider's run, writing it now
     try:
-        result = run(tmp_path, site_server, "-a", "tag=laika", settings={"NEWSCRAWL_JSONL": str(tmp_path / "held.jsonl")})
+        result = run(
+            tmp_path, site_server, "-a", "tag=laika", settings={"NEWSCRAWL_JSONL": str(tmp_path / "held.jsonl")}
+        )
     finally:
         journal.close()
     assert_one_line_error(result, f"another crawl is writing the journal {tmp_path / 'held.jsonl'}")
 
 
 # 10. Distributed: claims never re-granted while young; temporaries found whatever the host ---------
+
 
 def test_a_young_claim_is_not_granted_again_even_to_its_holder(redis_server):
     from newscrawl.state.redis import RedisState
@@ -409,11 +488,15 @@ def test_temporaries_from_another_host_name_are_removed(tmp_path: Path, site_ser
 
 # 11. Bounds -------------------------------------------------------------------------------------
 
+
 def test_a_listing_page_with_too_many_links_is_capped_and_counted(tmp_path: Path, site_copy):
     root, server = site_copy
-    links = "".join(f'<li><h3><a href="https://news.mydrivers.com/1/900/{900000 + i}.htm">{i}</a></h3></li>\n'
-                    for i in range(2000))
-    (root / "tag/flood.htm").write_text(f'<html><body><ul id="newsleft_1">\n{links}</ul></body></html>', encoding="utf-8")
+    links = "".join(
+        f'<li><h3><a href="https://news.mydrivers.com/1/900/{900000 + i}.htm">{i}</a></h3></li>\n' for i in range(2000)
+    )
+    (root / "tag/flood.htm").write_text(
+        f'<html><body><ul id="newsleft_1">\n{links}</ul></body></html>', encoding="utf-8"
+    )
     result = run_crawl(tmp_path, server, "-a", "tag=flood", settings={"NEWSCRAWL_MAX_LINKS_PER_PAGE": "50"})
     assert result.stats["newscrawl/listing/links_capped"] == 1
     assert result.stats["newscrawl/article/requested"] == 50
@@ -435,7 +518,11 @@ def test_bidi_controls_leave_titles_and_file_names(tmp_path: Path, site_copy):
     root, server = site_copy
     page = root / "1/833/833153.htm"
     title = "小米首款徕卡旗舰7月发！雷军晒刚入手的徕卡M11/Q2相机"
-    page.write_text(page.read_text(encoding="utf-8").replace(title, "小米\u202egpj.exe\u202c新品\u2066发布\u2069"), encoding="utf-8")
-    result = run_crawl(tmp_path, server, "-a", "tag=laika", settings={"NEWSCRAWL_POST_FILENAME": "{title}-{article_id}.md"})
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(title, "小米\u202egpj.exe\u202c新品\u2066发布\u2069"), encoding="utf-8"
+    )
+    result = run_crawl(
+        tmp_path, server, "-a", "tag=laika", settings={"NEWSCRAWL_POST_FILENAME": "{title}-{article_id}.md"}
+    )
     assert result.items[0]["title"] == "小米gpj.exe新品发布"
     assert list(result.posts) == ["小米gpj.exe新品发布-833153.md"]

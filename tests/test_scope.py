@@ -7,9 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-
 from conftest import MYDRIVERS_SITE, Server, run_crawl
+from warcio.archiveiterator import ArchiveIterator
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
 
@@ -17,15 +16,20 @@ METADATA = "http://169.254.169.254/latest/meta-data/"
 def next_link(page: Path, href: str) -> None:
     """Give a tag's last page a 下一页 link to `href`."""
     text = page.read_text(encoding="utf-8")
-    page.write_text(text.replace("<span>2</span></div>", f'<span>2</span> <a href="{href}">下一页</a></div>'), encoding="utf-8")
+    page.write_text(
+        text.replace("<span>2</span></div>", f'<span>2</span> <a href="{href}">下一页</a></div>'), encoding="utf-8"
+    )
 
 
 def captured_uris(warc: Path) -> list[str]:
     uris = []
     for path in sorted(warc.glob("*.warc.gz")):
         with open(path, "rb") as stream:
-            uris += [record.rec_headers.get_header("WARC-Target-URI") for record in ArchiveIterator(stream)
-                     if record.rec_type == "response"]
+            uris += [
+                record.rec_headers.get_header("WARC-Target-URI")
+                for record in ArchiveIterator(stream)
+                if record.rec_type == "response"
+            ]
     return uris
 
 
@@ -41,16 +45,24 @@ def test_next_links_and_redirects_out_of_scope_are_never_requested(tmp_path: Pat
     requests = tmp_path / "requests.log"
     server = Server([site], request_log=requests)
     try:
-        result = run_crawl(tmp_path, server, "-a", "tag=windows_11,nvidia,intel,xiaomi12_ultra", incremental=True,
-                           settings={"NEWSCRAWL_WARC_DIR": str(tmp_path / "warc")})
+        result = run_crawl(
+            tmp_path,
+            server,
+            "-a",
+            "tag=windows_11,nvidia,intel,xiaomi12_ultra",
+            incremental=True,
+            settings={"NEWSCRAWL_WARC_DIR": str(tmp_path / "warc")},
+        )
     finally:
         server.stop()
     paths = requests.read_text(encoding="utf-8").splitlines()
-    assert paths and all(path.startswith("/news.mydrivers.com/") for path in paths), \
-        [path for path in paths if not path.startswith("/news.mydrivers.com/")]
+    assert paths and all(path.startswith("/news.mydrivers.com/") for path in paths), [
+        path for path in paths if not path.startswith("/news.mydrivers.com/")
+    ]
     uris = captured_uris(tmp_path / "warc")
-    assert uris and all(uri.startswith("https://news.mydrivers.com/") for uri in uris), \
-        [uri for uri in uris if not uri.startswith("https://news.mydrivers.com/")]
+    assert uris and all(uri.startswith("https://news.mydrivers.com/") for uri in uris), [
+        uri for uri in uris if not uri.startswith("https://news.mydrivers.com/")
+    ]
     stats = result.stats
     assert stats["newscrawl/scope/refused/scheme"] == 1  # the file: next link
     assert stats["newscrawl/scope/refused/host"] == 3  # the metadata next link and redirect, 10.0.0.1

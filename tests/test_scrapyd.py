@@ -10,7 +10,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, Server
 
 SCRAPYD_CONF = """[scrapyd]
@@ -64,7 +63,9 @@ def schedule(url: str, spider: str, **args: str) -> str:
             fields += [("setting", setting) for setting in value.split("|")]
         else:
             fields.append((name, value))
-    answer = json.load(urllib.request.urlopen(f"{url}/schedule.json", data=urllib.parse.urlencode(fields).encode(), timeout=10))
+    answer = json.load(
+        urllib.request.urlopen(f"{url}/schedule.json", data=urllib.parse.urlencode(fields).encode(), timeout=10)
+    )
     assert answer["status"] == "ok", answer
     return answer["jobid"]
 
@@ -81,11 +82,20 @@ def wait_finished(url: str, job: str, timeout: float = 90) -> dict:
 
 
 def job_settings(out: Path, server: Server) -> str:
-    return "|".join([f"NEWSCRAWL_OFFLINE_ROOT={server.url}", f"NEWSCRAWL_JSONL={out}/items.jsonl",
-                     f"NEWSCRAWL_STATE={out}/state.sqlite", f"NEWSCRAWL_POSTS_DIR={out}/posts",
-                     f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json", f"NEWSCRAWL_RUNS_FILE={out}/runs.jsonl",
-                     f"NEWSCRAWL_FEEDS_DIR={out}/feeds", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False",
-                     "NEWSCRAWL_PARSE_PROCESS=True"])
+    return "|".join(
+        [
+            f"NEWSCRAWL_OFFLINE_ROOT={server.url}",
+            f"NEWSCRAWL_JSONL={out}/items.jsonl",
+            f"NEWSCRAWL_STATE={out}/state.sqlite",
+            f"NEWSCRAWL_POSTS_DIR={out}/posts",
+            f"NEWSCRAWL_SUMMARY_FILE={out}/summary.json",
+            f"NEWSCRAWL_RUNS_FILE={out}/runs.jsonl",
+            f"NEWSCRAWL_FEEDS_DIR={out}/feeds",
+            "DOWNLOAD_DELAY=0",
+            "AUTOTHROTTLE_ENABLED=False",
+            "NEWSCRAWL_PARSE_PROCESS=True",
+        ]
+    )
 
 
 def test_scheduled_tag_crawl_and_a_failed_job_on_altered_markup(scrapyd, site_server, site_copy):

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import site_contract
 from conftest import FIXTURES, REPO, Server, run_crawl
+
 from newscrawl.sites import all_sites
 
 SITES = sorted(all_sites())
@@ -83,7 +83,9 @@ def test_the_contract_fails_a_site_whose_post_is_not_reproduced(tmp_path: Path):
 
 
 def test_scrapy_list_shows_every_site():
-    done = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert done.stdout.split() == SITES
 
 
@@ -91,8 +93,23 @@ def test_scrapy_list_shows_every_site():
 def test_scrapy_extract_picks_the_site_from_the_url(name: str):
     fixtures = site_contract.load(name, FIXTURES)
     article = fixtures.spec["articles"][0]
-    done = subprocess.run([sys.executable, "-m", "scrapy", "extract", str(fixtures.page(article["url"])), "--url", article["url"],
-                           "--fetched-at", site_contract.FETCHED_AT], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "extract",
+            str(fixtures.page(article["url"])),
+            "--url",
+            article["url"],
+            "--fetched-at",
+            site_contract.FETCHED_AT,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == json.loads(fixtures.expected(article["url"]).read_text(encoding="utf-8"))
 
@@ -101,15 +118,26 @@ def _site_class(**attributes):
     """A site class defined on the spot, with the required attributes unless `attributes` overrides them."""
     from zoneinfo import ZoneInfo
 
+    from newscrawl.parsing.site import Layout
     from newscrawl.sites import Site
 
-    from newscrawl.parsing.site import Layout
-
-    layout = type("Plain", (Layout,), {"name": "plain", "seen": "always", "fixture": ("site/x.htm", "https://example.org/x.htm")})
-    body = {"name": "example", "display_name": "Example", "hosts": ("example.org",), "timezone": ZoneInfo("UTC"),
-            "language": "en", "archive_categories": ("News",), "archive_author": "Example", "layouts": (layout,),
-            "article_id": lambda self, url: None, "canonical_url": lambda self, url: url,
-            "listing_url": lambda self, tag: tag, "parse_article": lambda self, html, url, fetched_at: None}
+    layout = type(
+        "Plain", (Layout,), {"name": "plain", "seen": "always", "fixture": ("site/x.htm", "https://example.org/x.htm")}
+    )
+    body = {
+        "name": "example",
+        "display_name": "Example",
+        "hosts": ("example.org",),
+        "timezone": ZoneInfo("UTC"),
+        "language": "en",
+        "archive_categories": ("News",),
+        "archive_author": "Example",
+        "layouts": (layout,),
+        "article_id": lambda self, url: None,
+        "canonical_url": lambda self, url: url,
+        "listing_url": lambda self, tag: tag,
+        "parse_article": lambda self, html, url, fetched_at: None,
+    }
     body.update(attributes)
     body["__module__"] = __name__
     return type("ExampleSite", (Site,), {key: value for key, value in body.items() if value is not ...})
@@ -117,20 +145,28 @@ def _site_class(**attributes):
 
 def test_a_complete_site_class_is_accepted_with_the_declared_defaults():
     site = _site_class()()
-    assert (site.body_drop, site.body_decorations, site.archive_dates, site.title_suffixes) == (("script", "style"), (), "utc", ())
+    assert (site.body_drop, site.body_decorations, site.archive_dates, site.title_suffixes) == (
+        ("script", "style"),
+        (),
+        "utc",
+        (),
+    )
 
 
-@pytest.mark.parametrize(("attributes", "message"), [
-    ({"archive_author": ...}, "archive_author must be a non-empty string (not set)"),
-    ({"archive_categories": ["News"]}, "archive_categories must be a non-empty tuple of strings"),
-    ({"hosts": ("Example.org",)}, "hosts must be a non-empty tuple of lower-case host names"),
-    ({"timezone": "Asia/Shanghai"}, "timezone must be a zoneinfo.ZoneInfo"),
-    ({"name": "My Site"}, "name must be a lower-case identifier"),
-    ({"archive_dates": "local"}, "archive_dates must be one of ('utc', 'wall'), not 'local'"),
-    ({"body_drop": ".ad"}, "body_drop must be a tuple of strings"),
-    ({"layouts": ()}, "layouts must be a non-empty tuple of Layout subclasses"),
-    ({"layouts": (str,)}, "layouts must be a non-empty tuple of Layout subclasses"),
-])
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ({"archive_author": ...}, "archive_author must be a non-empty string (not set)"),
+        ({"archive_categories": ["News"]}, "archive_categories must be a non-empty tuple of strings"),
+        ({"hosts": ("Example.org",)}, "hosts must be a non-empty tuple of lower-case host names"),
+        ({"timezone": "Asia/Shanghai"}, "timezone must be a zoneinfo.ZoneInfo"),
+        ({"name": "My Site"}, "name must be a lower-case identifier"),
+        ({"archive_dates": "local"}, "archive_dates must be one of ('utc', 'wall'), not 'local'"),
+        ({"body_drop": ".ad"}, "body_drop must be a tuple of strings"),
+        ({"layouts": ()}, "layouts must be a non-empty tuple of Layout subclasses"),
+        ({"layouts": (str,)}, "layouts must be a non-empty tuple of Layout subclasses"),
+    ],
+)
 def test_a_site_class_breaking_the_contract_fails_when_defined_naming_it(attributes, message):
     from newscrawl.sites import SiteDefinitionError
 

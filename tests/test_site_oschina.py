@@ -4,8 +4,8 @@ import re
 
 import pytest
 import yaml
-
 from conftest import FETCHED_AT, FIXTURES
+
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract.page import extract_article
 from newscrawl.sites import get_site
@@ -29,7 +29,9 @@ def test_no_image_means_no_invented_head_image():
     assert article.images == [] and article.head_image is None
     front = yaml.safe_load(render_post(article, STYLE).split("\n---\n")[1])
     assert "headimg" not in front and "thumbnail" not in front
-    front = yaml.safe_load(render_post(article, STYLE, placeholder_image="https://example.org/fixed.png").split("\n---\n")[1])
+    front = yaml.safe_load(
+        render_post(article, STYLE, placeholder_image="https://example.org/fixed.png").split("\n---\n")[1]
+    )
     assert front["headimg"] == front["thumbnail"] == "https://example.org/fixed.png"
 
 
@@ -58,7 +60,9 @@ def test_canonical_urls(url: str, canonical: str):
 def test_news_list_pages_by_number_and_ends_on_an_empty_page():
     first = SITE.listing_url("news")
     assert first == "https://www.oschina.net/news/widgets/_news_index_generic_list?p=1&type=ajax"
-    page = (FIXTURES / "oschina/site/www.oschina.net/news/widgets/_news_index_generic_list@p=1&type=ajax").read_text(encoding="utf-8")
+    page = (FIXTURES / "oschina/site/www.oschina.net/news/widgets/_news_index_generic_list@p=1&type=ajax").read_text(
+        encoding="utf-8"
+    )
     listing = SITE.parse_listing(page, first)
     assert listing.article_urls == ["https://www.oschina.net/news/155820/netty-4-1-67-final-released"]
     assert listing.next_url == "https://www.oschina.net/news/widgets/_news_index_generic_list?p=2&type=ajax"

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline as SpidermonPipeline
@@ -23,8 +24,10 @@ from newscrawl.pipelines.validation import CompiledJSONSchemaValidator, ItemVali
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EXPECTED = sorted(FIXTURES.glob("*/site/**/*.expected.json"))
-VALIDATION_SETTINGS = {name: getattr(project_settings, name) for name in (
-    "SPIDERMON_ENABLED", "SPIDERMON_VALIDATION_SCHEMAS", "SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS")}
+VALIDATION_SETTINGS = {
+    name: getattr(project_settings, name)
+    for name in ("SPIDERMON_ENABLED", "SPIDERMON_VALIDATION_SCHEMAS", "SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS")
+}
 
 
 def _outcome(pipeline_class: type, items: list[Any]) -> tuple[list[bool], dict[str, Any]]:
@@ -52,10 +55,20 @@ FIRST_ITEM = _expected_items()[0]
 def _broken(item: dict[str, Any]) -> list[dict[str, Any]]:
     """The item broken one way at a time, as a parser or normaliser bug would break it."""
     variants = []
-    for field, value in [("title", ""), ("title", None), ("published", "2022-06-04 20:42:05"),
-                         ("published", "2022-06-04T20:42:05"), ("revision", 0), ("revision", "1"),
-                         ("tags", "小米"), ("images", [{"url": "x"}]), ("body_html", 5), ("url", None),
-                         ("language", ["zh"]), ("head_image", {})]:
+    for field, value in [
+        ("title", ""),
+        ("title", None),
+        ("published", "2022-06-04 20:42:05"),
+        ("published", "2022-06-04T20:42:05"),
+        ("revision", 0),
+        ("revision", "1"),
+        ("tags", "小米"),
+        ("images", [{"url": "x"}]),
+        ("body_html", 5),
+        ("url", None),
+        ("language", ["zh"]),
+        ("head_image", {}),
+    ]:
         variants.append({**item, field: value})
     missing = dict(item)
     missing.pop("published")
@@ -83,8 +96,9 @@ def test_valid_items_pass_both_with_the_same_stats():
 def test_articles_take_the_fast_path_with_the_same_outcome():
     """Articles are validated from to_dict(): same verdicts and stats as spidermon's asdict path."""
     valid = [Article(**item) for item in _expected_items()]
-    broken = [Article(**variant) for item in _expected_items()[:3] for variant in _broken(item)
-              if set(variant) == set(item)]  # a dataclass has every field and no other
+    broken = [
+        Article(**variant) for item in _expected_items()[:3] for variant in _broken(item) if set(variant) == set(item)
+    ]  # a dataclass has every field and no other
     for items in (valid, broken):
         ours, theirs = _outcome(ItemValidationPipeline, items), _outcome(SpidermonPipeline, items)
         assert ours == theirs
@@ -99,9 +113,11 @@ def test_broken_items_are_dropped_by_both_with_the_same_error_stats():
     assert ours[1]["spidermon/validation/items/dropped"] == len(items)
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                           max_leaves=6)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -112,8 +128,11 @@ def test_any_field_replaced_by_any_json_value_gets_the_same_verdict(field: str, 
 
 
 def test_a_schema_with_keywords_draft_7_reads_differently_falls_back_to_spidermon():
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "array",
-              "prefixItems": [{"type": "integer"}]}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "array",
+        "prefixItems": [{"type": "integer"}],
+    }
     assert "prefixItems" in schema_keywords(schema)
     validator = ItemValidationPipeline._load_jsonschema_validator(schema)
     assert not isinstance(validator, CompiledJSONSchemaValidator)

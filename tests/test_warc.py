@@ -20,15 +20,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import site_contract
 import yaml
+from conftest import FIXTURES, MYDRIVERS_SITE, REPO, crawl_command, read_output
+from faults import Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, mode, tmpfs
 from warcio.archiveiterator import ArchiveIterator
 
-import site_contract
-from conftest import FIXTURES, MYDRIVERS_SITE, REPO, crawl_command, read_output
-from faults import (Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, mode,
-                    tmpfs)
-from newscrawl.state.files import FILE_MODE
 from newscrawl.archive.warc import OPEN, finish_abandoned
+from newscrawl.state.files import FILE_MODE
 
 PYWB = REPO / "tests" / "pywb" / ".venv" / "bin"  # scripts/test.sh installs pywb there (its pins clash with ours)
 TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
@@ -41,7 +40,9 @@ def capture_settings(warc: Path, **more: str) -> dict[str, str]:
 
 def served_file(url: str) -> Path:
     parts = urlsplit(url)
-    return MYDRIVERS_SITE / (parts.hostname or "") / (parts.path.lstrip("/") + (f"@{parts.query}" if parts.query else ""))
+    return (
+        MYDRIVERS_SITE / (parts.hostname or "") / (parts.path.lstrip("/") + (f"@{parts.query}" if parts.query else ""))
+    )
 
 
 def records(folder: Path) -> list[dict]:
@@ -50,19 +51,25 @@ def records(folder: Path) -> list[dict]:
     for path in sorted(folder.glob("*.warc.gz")):
         with path.open("rb") as stream:
             for record in ArchiveIterator(stream):
-                found.append({
-                    "type": record.rec_type, "file": path.name,
-                    "uri": record.rec_headers.get_header("WARC-Target-URI"),
-                    "id": record.rec_headers.get_header("WARC-Record-ID"),
-                    "concurrent": record.rec_headers.get_header("WARC-Concurrent-To"),
-                    "payload_digest": record.rec_headers.get_header("WARC-Payload-Digest"),
-                    "status": int(record.http_headers.get_statuscode()) if record.rec_type == "response" else None,
-                    "request_line": (f"{record.http_headers.protocol} {record.http_headers.statusline}"
-                                     if record.rec_type == "request" else None),
-                    "ip": record.rec_headers.get_header("WARC-IP-Address"),
-                    "date": record.rec_headers.get_header("WARC-Date"),
-                    "payload": record.raw_stream.read() if record.rec_type == "response" else None,
-                })
+                found.append(
+                    {
+                        "type": record.rec_type,
+                        "file": path.name,
+                        "uri": record.rec_headers.get_header("WARC-Target-URI"),
+                        "id": record.rec_headers.get_header("WARC-Record-ID"),
+                        "concurrent": record.rec_headers.get_header("WARC-Concurrent-To"),
+                        "payload_digest": record.rec_headers.get_header("WARC-Payload-Digest"),
+                        "status": int(record.http_headers.get_statuscode()) if record.rec_type == "response" else None,
+                        "request_line": (
+                            f"{record.http_headers.protocol} {record.http_headers.statusline}"
+                            if record.rec_type == "request"
+                            else None
+                        ),
+                        "ip": record.rec_headers.get_header("WARC-IP-Address"),
+                        "date": record.rec_headers.get_header("WARC-Date"),
+                        "payload": record.raw_stream.read() if record.rec_type == "response" else None,
+                    }
+                )
     return found
 
 
@@ -72,7 +79,9 @@ def warcio_accepts(folder: Path) -> None:
     check = subprocess.run([*WARCIO, "check", "-v", *files], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
     assert "digest pass" in check.stdout and "digest fail" not in check.stdout
-    index = subprocess.run([*WARCIO, "index", "-f", "warc-type,warc-target-uri,length", *files], capture_output=True, text=True)
+    index = subprocess.run(
+        [*WARCIO, "index", "-f", "warc-type,warc-target-uri,length", *files], capture_output=True, text=True
+    )
     assert index.returncode == 0, index.stderr[-2000:]
     assert index.stdout.count('"warc-type": "response"') == sum(r["type"] == "response" for r in records(folder))
 
@@ -108,8 +117,10 @@ def test_a_captured_crawl_holds_every_response_byte_for_byte(tmp_path: Path, sit
     found = records(warc)
     responses = [r for r in found if r["type"] == "response"]
     assert found[0]["type"] == "warcinfo"
-    assert {r["uri"] for r in responses} >= {"https://news.mydrivers.com/robots.txt",
-                                             "https://news.mydrivers.com/tag/xiaomi12_ultra.htm"}
+    assert {r["uri"] for r in responses} >= {
+        "https://news.mydrivers.com/robots.txt",
+        "https://news.mydrivers.com/tag/xiaomi12_ultra.htm",
+    }
     for response in responses:
         if response["status"] == 200:  # the payload is the file the server sent, byte for byte
             assert response["payload"] == served_file(response["uri"]).read_bytes(), response["uri"]
@@ -135,17 +146,26 @@ def test_pywb_indexes_the_capture_and_replays_its_pages(tmp_path: Path, site_ser
     home = tmp_path / "pywb"
     home.mkdir()
     for command in (["init", "news"], ["add", "news", *map(str, warc.glob("*.warc.gz"))]):
-        done = subprocess.run([str(PYWB / "wb-manager"), *command], cwd=home, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(PYWB / "wb-manager"), *command], cwd=home, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr[-2000:]
-    index = [json.loads(line.split(" ", 2)[2]) | {"timestamp": line.split(" ", 2)[1]}
-             for line in (home / "collections/news/indexes/index.cdxj").read_text(encoding="utf-8").splitlines()]
+    index = [
+        json.loads(line.split(" ", 2)[2]) | {"timestamp": line.split(" ", 2)[1]}
+        for line in (home / "collections/news/indexes/index.cdxj").read_text(encoding="utf-8").splitlines()
+    ]
     pages = {entry["url"]: entry for entry in index if entry.get("status") == "200"}
     assert set(journal_urls(out)) <= set(pages) and "https://news.mydrivers.com/tag/xiaomi12_ultra.htm" in pages
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([str(PYWB / "wayback"), "--port", str(port), "--bind", "127.0.0.1"], cwd=home,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [str(PYWB / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],
+        cwd=home,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = journal_urls(out)[0]
         replay = f"http://127.0.0.1:{port}/news/{pages[url]['timestamp']}id_/{url}"
@@ -169,8 +189,17 @@ def test_pywb_indexes_the_capture_and_replays_its_pages(tmp_path: Path, site_ser
 def test_capture_files_rotate_by_size_with_the_run_in_their_names(tmp_path: Path, site_server):
     out, warc = tmp_path / "out", tmp_path / "warc"
     out.mkdir()
-    crawl_to_the_end(crawl_command(out, site_server, "-a", TAGS, incremental=True,
-                                   settings=capture_settings(warc, NEWSCRAWL_WARC_MAX_SIZE="20000")), REPO)
+    crawl_to_the_end(
+        crawl_command(
+            out,
+            site_server,
+            "-a",
+            TAGS,
+            incremental=True,
+            settings=capture_settings(warc, NEWSCRAWL_WARC_MAX_SIZE="20000"),
+        ),
+        REPO,
+    )
     names = sorted(path.name for path in warc.glob("*.warc.gz"))
     assert len(names) >= 3
     runs = {name.rsplit("-", 1)[0] for name in names}
@@ -180,13 +209,15 @@ def test_capture_files_rotate_by_size_with_the_run_in_their_names(tmp_path: Path
     warcio_accepts(warc)
 
 
-@pytest.mark.parametrize("crash_at", ["warc-mid-record:5", "journal-mid-line:3", "before-state-record:6",
-                                      "post-before-rename:2"])
+@pytest.mark.parametrize(
+    "crash_at", ["warc-mid-record:5", "journal-mid-line:3", "before-state-record:6", "post-before-rename:2"]
+)
 def test_a_kill_during_a_captured_crawl_leaves_readable_files(tmp_path: Path, site_server, crash_at: str):
     out, warc = tmp_path / "out", tmp_path / "warc"
     out.mkdir()
-    args = crawl_command(out, site_server, "-a", TAGS, incremental=True,
-                         settings=capture_settings(warc, NEWSCRAWL_PARSE_PROCESS="False"))
+    args = crawl_command(
+        out, site_server, "-a", TAGS, incremental=True, settings=capture_settings(warc, NEWSCRAWL_PARSE_PROCESS="False")
+    )
     crawl_killed_at(args, crash_at, REPO)
     unfinished = list(warc.glob("*" + OPEN))
     assert len(unfinished) == 1, "the kill did not land while a capture file was open"
@@ -210,8 +241,11 @@ def test_a_kill_during_a_captured_crawl_leaves_readable_files(tmp_path: Path, si
 def test_reparse_finishes_what_a_killed_capture_left_and_reads_it(tmp_path: Path, site_server):
     out, warc = tmp_path / "out", tmp_path / "warc"
     out.mkdir()
-    crawl_killed_at(crawl_command(out, site_server, "-a", TAGS, incremental=True, settings=capture_settings(warc)),
-                    "journal-mid-line:3", REPO)
+    crawl_killed_at(
+        crawl_command(out, site_server, "-a", TAGS, incremental=True, settings=capture_settings(warc)),
+        "journal-mid-line:3",
+        REPO,
+    )
     assert len(list(warc.glob("*" + OPEN))) == 1
     exported = journal_urls(out)
     assert exported
@@ -229,8 +263,9 @@ def test_a_full_capture_disk_fails_the_pages_and_the_next_run_captures_them(tmp_
         pytest.skip("mounting a tmpfs (a small disk to fill) needs root; CI runs as root")
     out, disk = tmp_path / "out", tmp_path / "disk"
     out.mkdir()
-    args = crawl_command(out, site_server, "-a", TAGS, incremental=True,
-                         settings=capture_settings(disk / "warc", DOWNLOAD_DELAY="0.1"))
+    args = crawl_command(
+        out, site_server, "-a", TAGS, incremental=True, settings=capture_settings(disk / "warc", DOWNLOAD_DELAY="0.1")
+    )
     with tmpfs(disk, 1024):
         process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         fillers: list[Path] = []
@@ -265,8 +300,14 @@ def test_finishing_an_abandoned_file_cuts_a_torn_or_garbled_tail(tmp_path: Path,
 
 
 def reparse(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", "reparse", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "reparse", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_reparse_gives_the_articles_the_crawl_gave(tmp_path: Path, site_server):
@@ -308,20 +349,35 @@ def test_after_a_parser_change_reparse_updates_exactly_the_changed_articles(tmp_
     titles = {json.loads(line)["article_id"]: json.loads(line)["title"] for line in before}
     changed = {i for i, title in titles.items() if "Win11" in title}
     assert 0 < len(changed) < len(titles)
-    state = ["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
-             "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}", "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
-             "-s", f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}", "-s", "NEWSCRAWL_FEEDS_DIR="]
+    state = [
+        "-s",
+        f"NEWSCRAWL_JSONL={out / 'items.jsonl'}",
+        "-s",
+        f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
+        "-s",
+        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
+        "-s",
+        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+        "-s",
+        f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}",
+        "-s",
+        "NEWSCRAWL_FEEDS_DIR=",
+    ]
     unchanged_run = reparse(tmp_path, str(warc), *state)
     assert unchanged_run.returncode == 0, unchanged_run.stderr[-3000:]
     assert "0 new, 0 updated, 16 unchanged" in unchanged_run.stderr
     assert (out / "items.jsonl").read_text(encoding="utf-8").splitlines() == before
-    patched = subprocess.run([sys.executable, "-c", PATCH, str(warc), *state], cwd=REPO, capture_output=True, text=True,
-                             timeout=120)
+    patched = subprocess.run(
+        [sys.executable, "-c", PATCH, str(warc), *state], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert patched.returncode == 0, patched.stderr[-3000:]
-    assert f"0 new, {len(changed)} updated (changed: title {len(changed)}), {16 - len(changed)} unchanged" in patched.stderr
+    assert (
+        f"0 new, {len(changed)} updated (changed: title {len(changed)}), {16 - len(changed)} unchanged"
+        in patched.stderr
+    )
     after = (out / "items.jsonl").read_text(encoding="utf-8").splitlines()
     assert after[: len(before)] == before
-    updates = [json.loads(line) for line in after[len(before):]]
+    updates = [json.loads(line) for line in after[len(before) :]]
     assert {u["article_id"] for u in updates} == changed and all(u["revision"] == 2 for u in updates)
     for update in updates:
         assert update["title"] == titles[update["article_id"]].replace("Win11", "Windows 11")
@@ -338,7 +394,9 @@ def test_scrapy_extract_reads_a_captured_page(tmp_path: Path, site_server):
     assert done.returncode == 0, done.stderr
     extracted = json.loads(done.stdout)
     assert {**extracted, "fetched_at": None} == {**crawled, "fetched_at": None}
-    missing = subprocess.run([*command[:-1], crawled["url"] + "x"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [*command[:-1], crawled["url"] + "x"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "holds no response" in missing.stderr
 
 
@@ -348,8 +406,24 @@ def test_a_captured_page_becomes_a_fixture_the_contract_accepts_once_confirmed(t
     url = json.loads((out / "items.jsonl").read_text(encoding="utf-8").splitlines()[0])["url"]
     fixtures = tmp_path / "fixtures"
     shutil.copytree(FIXTURES / "mydrivers", fixtures / "mydrivers")
-    done = subprocess.run([sys.executable, "-m", "scrapy", "fixture", "--warc", str(warc_file), "--url", url,
-                           "--fixtures", str(fixtures)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "fixture",
+            "--warc",
+            str(warc_file),
+            "--url",
+            url,
+            "--fixtures",
+            str(fixtures),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     site = site_contract.load("mydrivers", fixtures)
     page = fixtures / "mydrivers" / "captured" / urlsplit(url).hostname / urlsplit(url).path.lstrip("/")
@@ -358,7 +432,11 @@ def test_a_captured_page_becomes_a_fixture_the_contract_accepts_once_confirmed(t
     with pytest.raises(AssertionError, match="is a draft"):
         site_contract.check_captured(site)
     [entry] = json.loads((fixtures / "mydrivers" / "captured.json").read_text(encoding="utf-8"))
-    assert entry["url"] == url and entry["warc_record_id"].startswith("<urn:uuid:") and entry["warc_file"] == warc_file.name
+    assert (
+        entry["url"] == url
+        and entry["warc_record_id"].startswith("<urn:uuid:")
+        and entry["warc_file"] == warc_file.name
+    )
     readme = (fixtures / "mydrivers" / "README.md").read_text(encoding="utf-8")
     assert entry["warc_record_id"] in readme and "a modelled page, not a recording" in readme  # served from 127.0.0.1
     draft.rename(site_contract.expected_beside(page))  # confirmed by eye

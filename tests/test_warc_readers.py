@@ -7,15 +7,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from conftest import REPO, crawl_command
 from faults import crawl_to_the_end
 from test_warc import capture_settings, reparse
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 ARTICLE = "https://news.mydrivers.com/1/833/833153.htm"
 
@@ -25,21 +24,40 @@ def write_capture(path: Path, url: str, body: bytes, date: str, encoding: str | 
     headers = [("Content-Type", "text/html; charset=utf-8")] + ([("Content-Encoding", encoding)] if encoding else [])
     with open(path, "wb") as out:
         writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
-        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                                      http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
-                                                      warc_headers_dict={"WARC-Date": date}))
+        writer.write_record(
+            writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+                warc_headers_dict={"WARC-Date": date},
+            )
+        )
 
 
 def job_settings(out: Path) -> list[str]:
-    return ["-s", f"NEWSCRAWL_JSONL={out / 'items.jsonl'}", "-s", f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
-            "-s", f"NEWSCRAWL_POSTS_DIR={out / 'posts'}", "-s", f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
-            "-s", f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}", "-s", "NEWSCRAWL_FEEDS_DIR="]
+    return [
+        "-s",
+        f"NEWSCRAWL_JSONL={out / 'items.jsonl'}",
+        "-s",
+        f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
+        "-s",
+        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
+        "-s",
+        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+        "-s",
+        f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}",
+        "-s",
+        "NEWSCRAWL_FEEDS_DIR=",
+    ]
 
 
 def captured_job(tmp_path: Path, server) -> tuple[Path, Path]:
     out, warc = tmp_path / "out", tmp_path / "warc"
     out.mkdir()
-    crawl_to_the_end(crawl_command(out, server, "-a", "tag=laika", incremental=True, settings=capture_settings(warc)), REPO)
+    crawl_to_the_end(
+        crawl_command(out, server, "-a", "tag=laika", incremental=True, settings=capture_settings(warc)), REPO
+    )
     return out, warc
 
 
@@ -56,7 +74,9 @@ def test_reparse_takes_the_capture_of_the_exported_revision_not_a_later_dated_ol
     skewed_file = warc / "mydrivers-skewed-clock.warc.gz"
     write_capture(skewed_file, ARTICLE, older, skewed.strftime("%Y-%m-%dT%H:%M:%SZ"))
     alone = reparse(tmp_path, str(skewed_file), "-O", str(tmp_path / "alone.jsonl"))  # the planted capture is read
-    assert alone.returncode == 0 and "雷军晒旧的" in (tmp_path / "alone.jsonl").read_text(encoding="utf-8"), alone.stderr[-2000:]
+    assert alone.returncode == 0 and "雷军晒旧的" in (tmp_path / "alone.jsonl").read_text(encoding="utf-8"), (
+        alone.stderr[-2000:]
+    )
     done = reparse(tmp_path, str(warc), *job_settings(out))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "0 new, 0 updated, 1 unchanged" in done.stderr, done.stderr[-2000:]
@@ -66,8 +86,13 @@ def test_reparse_takes_the_capture_of_the_exported_revision_not_a_later_dated_ol
 def test_a_capture_that_inflates_past_the_cap_is_refused_and_the_rest_reparsed(tmp_path: Path, site_server):
     out, warc = captured_job(tmp_path, site_server)
     bomb = gzip.compress(b"<html>" + b" " * (64 << 20), compresslevel=9)  # 64 MiB of spaces, ~64 kB on disk
-    write_capture(warc / "mydrivers-bomb.warc.gz", "https://news.mydrivers.com/1/999/999001.htm", bomb,
-                  datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), encoding="gzip")
+    write_capture(
+        warc / "mydrivers-bomb.warc.gz",
+        "https://news.mydrivers.com/1/999/999001.htm",
+        bomb,
+        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        encoding="gzip",
+    )
     reparsed = tmp_path / "re.jsonl"
     done = reparse(tmp_path, str(warc), "-O", str(reparsed))
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
@@ -104,11 +129,22 @@ def test_hostile_warc_files_are_one_line_each_and_the_readable_ones_reparsed(tmp
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
     assert f"{garbage} cannot be read past its earlier records (ArchiveLoadFailed" in done.stderr
     assert f"{no_uri} cannot be read past its earlier records" in done.stderr
-    assert [json.loads(line)["article_id"] for line in (tmp_path / "re.jsonl").read_text(encoding="utf-8").splitlines()] == ["833153"]
-    extract = subprocess.run([sys.executable, "-m", "scrapy", "extract", "--warc", str(garbage), "--url", ARTICLE],
-                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert [
+        json.loads(line)["article_id"] for line in (tmp_path / "re.jsonl").read_text(encoding="utf-8").splitlines()
+    ] == ["833153"]
+    extract = subprocess.run(
+        [sys.executable, "-m", "scrapy", "extract", "--warc", str(garbage), "--url", ARTICLE],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert extract.returncode == 1 and "Traceback" not in extract.stderr
-    assert extract.stderr.strip().splitlines()[-1].startswith(f"scrapy extract: CaptureUnreadable: {garbage} cannot be read")
+    assert (
+        extract.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"scrapy extract: CaptureUnreadable: {garbage} cannot be read")
+    )
 
 
 def test_extract_into_a_pipe_closed_early_is_no_traceback(tmp_path: Path):
@@ -118,8 +154,12 @@ def test_extract_into_a_pipe_closed_early_is_no_traceback(tmp_path: Path):
     import sys
 
     page = REPO / "fixtures/mydrivers/site/news.mydrivers.com/1/833/833153.htm"
-    process = subprocess.Popen([sys.executable, "-m", "scrapy", "extract", str(page), "--url", ARTICLE, "--format",
-                                "frontmatter"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "extract", str(page), "--url", ARTICLE, "--format", "frontmatter"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     process.stdout.close()  # the reader is gone
     errors = process.stderr.read().decode()
     assert process.wait(timeout=60) == 0, errors[-2000:]

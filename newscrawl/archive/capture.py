@@ -30,10 +30,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 
+from newscrawl.archive.warc import Exchange, WarcFiles, finish_abandoned, warc_date
+from newscrawl.exit_codes import attention
 from newscrawl.state.batch_writer import take_batch
 from newscrawl.state.component import Incremental, worker_name
-from newscrawl.exit_codes import attention
-from newscrawl.archive.warc import Exchange, WarcFiles, finish_abandoned, warc_date
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,10 @@ def _header_list(headers: Headers) -> list[tuple[str, str]]:
 
 def exchange_of(request: Request, response: Response) -> Exchange:
     """The WARC view of a request and the response it got."""
-    headers = [("X-Archive-Orig-Transfer-Encoding" if name.lower() == "transfer-encoding" else name, value)
-               for name, value in _header_list(response.headers)]
+    headers = [
+        ("X-Archive-Orig-Transfer-Encoding" if name.lower() == "transfer-encoding" else name, value)
+        for name, value in _header_list(response.headers)
+    ]
     request_headers = _header_list(request.headers)
     if not any(name.lower() == "host" for name, _ in request_headers):
         request_headers.insert(0, ("Host", urlsplit(request.url).netloc))
@@ -57,8 +59,18 @@ def exchange_of(request: Request, response: Response) -> Exchange:
         reason = http.HTTPStatus(response.status).phrase
     except ValueError:
         reason = ""
-    return Exchange(response.url, request.method, request_headers, response.protocol or "HTTP/1.1", response.status,
-                    reason, headers, response.body, str(response.ip_address) if response.ip_address else None, warc_date())
+    return Exchange(
+        response.url,
+        request.method,
+        request_headers,
+        response.protocol or "HTTP/1.1",
+        response.status,
+        reason,
+        headers,
+        response.body,
+        str(response.ip_address) if response.ip_address else None,
+        warc_date(),
+    )
 
 
 class CaptureWriter(threading.Thread):
@@ -99,9 +111,13 @@ class CaptureWriter(threading.Thread):
                 except Exception as error:  # OSError (a full disk); anything else must not leave sync() waiting
                     self.failure = error
                     attention(self.crawler, "capture_failed")
-                    logger.error("WARC: could not write %d record(s) in %s (%s); the pages fetched from now on, and the "
-                                 "articles not yet in the journal, are fetched again next run", len(exchanges),
-                                 self.files.folder, error)
+                    logger.error(
+                        "WARC: could not write %d record(s) in %s (%s); the pages fetched from now on, and the "
+                        "articles not yet in the journal, are fetched again next run",
+                        len(exchanges),
+                        self.files.folder,
+                        error,
+                    )
             for job in batch:
                 if isinstance(job, threading.Event):
                     job.set()
@@ -114,9 +130,12 @@ class WarcCapture:
         if finished:
             crawler.stats.set_value("newscrawl/warc/finished_abandoned", finished)
             crawler.stats.set_value("newscrawl/warc/torn_bytes_cut", cut)
-            logger.warning("WARC: finished %d file(s) a killed run left in %s (%d torn byte(s) cut)", finished, folder, cut)
-        self.writer = CaptureWriter(WarcFiles(folder, crawler.spidercls.name, worker_name(crawler.settings), max_size),
-                                    crawler)
+            logger.warning(
+                "WARC: finished %d file(s) a killed run left in %s (%d torn byte(s) cut)", finished, folder, cut
+            )
+        self.writer = CaptureWriter(
+            WarcFiles(folder, crawler.spidercls.name, worker_name(crawler.settings), max_size), crawler
+        )
         self.writer.start()
         if (incremental := crawler.get_extension(Incremental)) is not None:
             incremental.add_commit_barrier(self.writer.sync)

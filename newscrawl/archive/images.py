@@ -26,7 +26,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,16 @@ from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
-                               DownloadFailedError, DownloadTimeoutError, IgnoreRequest, NotConfigured,
-                               ResponseDataLossError)
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import MediaPipeline
@@ -45,12 +52,13 @@ from twisted.internet import error as twisted_error
 from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.threads import deferToThread
 
-from newscrawl.state.component import Incremental
-from newscrawl.items import Article, Image, StoredFile
+from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.fetch.scope import ARTICLE_PAGE, OutOfScope
+from newscrawl.items import Article, Image, StoredFile
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.images import file_records, may_pass, retry_wanted
-from newscrawl.exit_codes import CannotStart, attention
+from newscrawl.sites import site_of, spider_class_of
+from newscrawl.state.component import Incremental
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -60,8 +68,15 @@ RASTER_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 # A temporary file in the store older than this is a killed writer's (one lives for a moment, and several
 # crawls, of other sites or on other machines, may share the store).
 _STALE_AFTER = 3600.0
-_CONNECTION_ERRORS = (CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError, ResponseDataLossError,
-                      twisted_error.ConnectError, twisted_error.ConnectionDone, twisted_error.ConnectionLost)
+_CONNECTION_ERRORS = (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    ResponseDataLossError,
+    twisted_error.ConnectError,
+    twisted_error.ConnectionDone,
+    twisted_error.ConnectionLost,
+)
 
 
 class NotStored(Exception):
@@ -144,8 +159,9 @@ class ContentAddressedStore(FSFilesStore):
         self._locks: dict[str, list[Any]] = {}
         self._locks_lock = threading.Lock()
 
-    def persist_file(self, path: str, buf: BytesIO, info: MediaPipeline.SpiderInfo, meta: Any = None,
-                     headers: Any = None) -> bool:
+    def persist_file(
+        self, path: str, buf: BytesIO, info: MediaPipeline.SpiderInfo, meta: Any = None, headers: Any = None
+    ) -> bool:
         """Store the bytes under `path`; False when they were there already."""
         target = Path(self.basedir, *path.split("/"))
         with self._locks_lock:
@@ -192,12 +208,12 @@ class ImageMirror(FilesPipeline):
         super().__init__(store, crawler=crawler)
         settings = crawler.settings
         self.root = Path(store)
-        self.hosts = frozenset(crawler.spidercls.site.image_hosts)
+        self.hosts = frozenset(site_of(crawler).image_hosts)
         self.max_size = settings.getint("NEWSCRAWL_IMAGES_MAX_SIZE")
         self.max_pixels = settings.getint("NEWSCRAWL_IMAGES_MAX_PIXELS")
         self.retry_window = settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400
         self.incremental = crawler.get_extension(Incremental)
-        self.fetches = getattr(crawler.spidercls, "fetches", True)  # False: `scrapy reparse`, no network
+        self.fetches = spider_class_of(crawler).fetches  # False: `scrapy reparse`, no network
         self._plans: dict[str, _Plan] = {}
         self._in_flight = DeferredSemaphore(max(1, settings.getint("CONCURRENT_REQUESTS")))
         removed = sum(remove_stale_temporaries(folder, _STALE_AFTER) for folder in self.root.glob("??"))
@@ -232,8 +248,9 @@ class ImageMirror(FilesPipeline):
             elif not on_hosts(url, self.hosts):
                 plan.decided[url] = self._not_stored(url, item, NotStored("refused", "host_not_allowed"))
             elif not self.fetches:  # a file no earlier run stored: the next crawl of the article gets it
-                plan.decided[url] = self._not_stored(url, item, NotStored("failed", "not_fetched"), before,
-                                                     to_utc_iso(datetime.now(timezone.utc)))
+                plan.decided[url] = self._not_stored(
+                    url, item, NotStored("failed", "not_fetched"), before, to_utc_iso(datetime.now(UTC))
+                )
             else:
                 plan.download.append(url)
         self._plans[item.article_id] = plan
@@ -263,8 +280,9 @@ class ImageMirror(FilesPipeline):
 
     # A download's outcome ------------------------------------------------------------------------
 
-    async def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *,
-                               item: Any = None) -> dict[str, Any]:
+    async def media_downloaded(
+        self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
+    ) -> dict[str, Any]:
         # What raises here goes to media_failed (FilesPipeline's flow), which frees the place.
         if not on_hosts(response.url, self.hosts):  # redirected elsewhere
             raise NotStored("refused", "host_not_allowed", f"redirected to {response.url}")
@@ -302,7 +320,7 @@ class ImageMirror(FilesPipeline):
         if not isinstance(item, Article) or item.article_id not in self._plans:
             return item
         plan = self._plans.pop(item.article_id)
-        now = to_utc_iso(datetime.now(timezone.utc))
+        now = to_utc_iso(datetime.now(UTC))
         for url, (ok, value) in zip(plan.download, results, strict=True):
             if ok:
                 plan.decided[url] = stored(value["path"], value["checksum"])
@@ -310,8 +328,9 @@ class ImageMirror(FilesPipeline):
             plan.decided[url] = self._not_stored(url, item, failure_reason(value.value), plan.before.get(url), now)
         return replace(item, images=[_with_files(image, plan.decided) for image in item.images])
 
-    def _not_stored(self, url: str, article: Article, reason: NotStored, before: StoredFile | None = None,
-                    now: str | None = None) -> StoredFile:
+    def _not_stored(
+        self, url: str, article: Article, reason: NotStored, before: StoredFile | None = None, now: str | None = None
+    ) -> StoredFile:
         """Count and log a file not stored, and its record. A failure that may pass keeps the record of the
         first one while it goes on (its `failed_since` bounds the retries; the line stays the same)."""
         self.crawler.stats.inc_value(f"newscrawl/images/{reason.status}/{reason.reason}")
@@ -320,7 +339,12 @@ class ImageMirror(FilesPipeline):
         logger.warning("Image not stored (%s): %s in %s", reason, url, article.url)
         if reason.status != "failed" or not may_pass(reason.reason):
             return not_stored(reason.status, reason.reason)
-        if before is not None and before["status"] == "failed" and before["failed_since"] and may_pass(before["reason"]):
+        if (
+            before is not None
+            and before["status"] == "failed"
+            and before["failed_since"]
+            and may_pass(before["reason"])
+        ):
             return before
         return not_stored("failed", reason.reason, now)
 
@@ -339,7 +363,7 @@ class ImageRequests:
     def from_crawler(cls, crawler: Crawler) -> ImageRequests:
         if not crawler.settings.get("NEWSCRAWL_IMAGES_STORE"):
             raise NotConfigured("NEWSCRAWL_IMAGES_STORE is empty")
-        return cls(frozenset(crawler.spidercls.site.image_hosts), crawler)
+        return cls(frozenset(site_of(crawler).image_hosts), crawler)
 
     def process_request(self, request: Request) -> None:
         if on_hosts(request.url, self.hosts):

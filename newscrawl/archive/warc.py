@@ -22,7 +22,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -83,7 +83,7 @@ class WarcFiles:
     def __init__(self, folder: Path, spider: str, worker: str, max_size: int) -> None:
         self.folder = folder
         self.max_size = max_size
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         self.prefix = f"{_safe(spider)}-{stamp}-{_safe(worker)}-{os.getpid()}"
         self.sequence = 0
         self.finished: list[Path] = []
@@ -109,9 +109,17 @@ class WarcFiles:
         buffer = io.BytesIO()
         writer = WARCWriter(_GzipMembers(buffer), gzip=False, warc_version="WARC/1.1")
         if self._size == 0:  # a new file (or one whose first write was cut back) begins with its warcinfo
-            writer.write_record(writer.create_warcinfo_record(self._path.name[: -len(OPEN)] + FINISHED, {
-                "software": "newscrawl (warcio)", "hostname": socket.gethostname(), "format": "WARC File Format 1.1",
-                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"}))
+            writer.write_record(
+                writer.create_warcinfo_record(
+                    self._path.name[: -len(OPEN)] + FINISHED,
+                    {
+                        "software": "newscrawl (warcio)",
+                        "hostname": socket.gethostname(),
+                        "format": "WARC File Format 1.1",
+                        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                    },
+                )
+            )
         for exchange in exchanges:
             response, request = _records(writer, exchange)
             writer.write_request_response_pair(request, response)
@@ -177,7 +185,7 @@ class _GzipMembers:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _records(writer: WARCWriter, exchange: Exchange) -> tuple[object, object]:
@@ -185,15 +193,27 @@ def _records(writer: WARCWriter, exchange: Exchange) -> tuple[object, object]:
     if exchange.ip_address:
         date["WARC-IP-Address"] = exchange.ip_address
     response = writer.create_warc_record(  # with the payload's length, warcio digests it without spooling it
-        exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body), warc_headers_dict=date,
-        http_headers=StatusAndHeaders(f"{exchange.status} {exchange.reason}".rstrip(), exchange.headers,
-                                      protocol=exchange.protocol))
+        exchange.url,
+        "response",
+        payload=io.BytesIO(exchange.body),
+        length=len(exchange.body),
+        warc_headers_dict=date,
+        http_headers=StatusAndHeaders(
+            f"{exchange.status} {exchange.reason}".rstrip(), exchange.headers, protocol=exchange.protocol
+        ),
+    )
     target = exchange.url.split("#", 1)[0]
     path = "/" + target.split("://", 1)[-1].partition("/")[2]
     request = writer.create_warc_record(
-        exchange.url, "request", payload=io.BytesIO(b""), length=0, warc_headers_dict={"WARC-Date": exchange.date},
-        http_headers=StatusAndHeaders(f"{exchange.method} {path} {exchange.protocol}", exchange.request_headers,
-                                      is_http_request=True))
+        exchange.url,
+        "request",
+        payload=io.BytesIO(b""),
+        length=0,
+        warc_headers_dict={"WARC-Date": exchange.date},
+        http_headers=StatusAndHeaders(
+            f"{exchange.method} {path} {exchange.protocol}", exchange.request_headers, is_http_request=True
+        ),
+    )
     return response, request
 
 
@@ -272,7 +292,17 @@ def capture_files(places: Iterable[str | Path]) -> tuple[list[Path], list[Path]]
 
 # What warcio raises on bytes it cannot read: its own error, and its parser's on headers it does not expect
 # (a record without WARC-Target-URI is an AttributeError there).
-_UNREADABLE = (ArchiveLoadFailed, ValueError, EOFError, zlib.error, OSError, AttributeError, TypeError, KeyError, IndexError)
+_UNREADABLE = (
+    ArchiveLoadFailed,
+    ValueError,
+    EOFError,
+    zlib.error,
+    OSError,
+    AttributeError,
+    TypeError,
+    KeyError,
+    IndexError,
+)
 
 
 class CaptureUnreadable(ValueError):
@@ -287,7 +317,8 @@ def response_records(paths: Iterable[Path], unreadable: list[str] | None = None)
         try:
             yield from _responses_of(path)
         except _UNREADABLE as error:
-            message = f"{path} cannot be read past its earlier records ({type(error).__name__}: {' '.join(str(error).split())[:160]})"
+            detail = " ".join(str(error).split())[:160]
+            message = f"{path} cannot be read past its earlier records ({type(error).__name__}: {detail})"
             if unreadable is None:
                 raise CaptureUnreadable(message) from None
             unreadable.append(message)
@@ -302,9 +333,16 @@ def _responses_of(path: Path) -> Iterator[Capture]:
             url, date = record.rec_headers.get_header("WARC-Target-URI"), record.rec_headers.get_header("WARC-Date")
             if not url or not url.startswith(("http://", "https://")) or not date:
                 continue
-            yield Capture(url, int(record.http_headers.get_statuscode() or 0), record.http_headers.get_header("Content-Type"),
-                          date, record.rec_headers.get_header("WARC-Record-ID"),
-                          record.rec_headers.get_header("WARC-IP-Address"), path, records.get_record_offset())
+            yield Capture(
+                url,
+                int(record.http_headers.get_statuscode() or 0),
+                record.http_headers.get_header("Content-Type"),
+                date,
+                record.rec_headers.get_header("WARC-Record-ID"),
+                record.rec_headers.get_header("WARC-IP-Address"),
+                path,
+                records.get_record_offset(),
+            )
 
 
 MAX_PAYLOAD = 8 * 1024 * 1024  # bytes, decoded: a crawl's DOWNLOAD_MAXSIZE
@@ -323,8 +361,10 @@ def read_body(capture: Capture, limit: int = MAX_PAYLOAD) -> bytes:
             record = next(iter(ArchiveIterator(stream)))
             body = record.content_stream().read(limit + 1)
     except (*_UNREADABLE, StopIteration) as error:
-        raise CaptureUnreadable(f"the response captured for {capture.url} in {capture.path} cannot be read "
-                                f"({type(error).__name__}: {' '.join(str(error).split())[:160]})") from None
+        raise CaptureUnreadable(
+            f"the response captured for {capture.url} in {capture.path} cannot be read "
+            f"({type(error).__name__}: {' '.join(str(error).split())[:160]})"
+        ) from None
     if len(body) > limit:
         raise PayloadTooLarge(f"the response captured for {capture.url} decodes to more than {limit} bytes: not read")
     return body
@@ -354,5 +394,5 @@ def captured_page(path: Path, *urls: str) -> tuple[Capture, bytes]:
 
 def warc_date(moment: float | None = None) -> str:
     """A WARC-Date (UTC, microseconds, as WARC/1.1 allows)."""
-    stamp = datetime.fromtimestamp(time.time() if moment is None else moment, timezone.utc)
+    stamp = datetime.fromtimestamp(time.time() if moment is None else moment, UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

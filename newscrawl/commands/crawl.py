@@ -18,8 +18,8 @@ from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from newscrawl.run.summary import record_unfinished
 from newscrawl.exit_codes import ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, EXIT_CODES, CannotStart, exit_code
+from newscrawl.run.summary import record_unfinished
 from newscrawl.sites import all_sites
 from newscrawl.spiders.base import ARGUMENTS, EXAMPLES
 
@@ -87,14 +87,23 @@ class Command(ScrapyCrawlCommand):
     def long_desc(self) -> str:
         sites = ", ".join(f"{name} ({site.display_name})" for name, site in all_sites().items())
         width = max(map(len, ARGUMENTS))
-        return "\n".join([
-            "Crawl a site's tag pages (and/or single articles) into the journal, posts and feeds of a scheduled",
-            "job (incremental: new articles and changes only), or with -O/-o into one file (a one-off export).",
-            "", f"Sites: {sites}", "", "Spider arguments (-a NAME=VALUE):",
-            *(f"  {name:<{width}}  {meaning}" for name, meaning in ARGUMENTS.items()),
-            "", "Examples:", *(f"  {example}" for example in EXAMPLES),
-            "", "Exit codes:", *(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()),
-        ])
+        return "\n".join(
+            [
+                "Crawl a site's tag pages (and/or single articles) into the journal, posts and feeds of a scheduled",
+                "job (incremental: new articles and changes only), or with -O/-o into one file (a one-off export).",
+                "",
+                f"Sites: {sites}",
+                "",
+                "Spider arguments (-a NAME=VALUE):",
+                *(f"  {name:<{width}}  {meaning}" for name, meaning in ARGUMENTS.items()),
+                "",
+                "Examples:",
+                *(f"  {example}" for example in EXAMPLES),
+                "",
+                "Exit codes:",
+                *(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()),
+            ]
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
@@ -118,7 +127,12 @@ class Command(ScrapyCrawlCommand):
         elif crawler.stats.get_value("finish_reason") is None:  # a second interrupt: the spider never closed
             self.exitcode = ATTENTION_NEEDED
             logger.error("Needs attention (exit 2): forced_shutdown — %s", ATTENTION_REASONS["forced_shutdown"])
-            record_unfinished(crawler.settings, crawler.spidercls.name, "forced_shutdown", "stopped by a second interrupt",
-                              dict(crawler.stats.get_stats()))
+            record_unfinished(
+                crawler.settings,
+                crawler.spidercls.name,
+                "forced_shutdown",
+                "stopped by a second interrupt",
+                dict(crawler.stats.get_stats()),
+            )
         else:
             self.exitcode = exit_code(crawler.stats.get_stats())

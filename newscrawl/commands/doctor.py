@@ -20,7 +20,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
@@ -31,11 +31,11 @@ from scrapy.utils.misc import arg_to_iter
 from twisted.python.failure import Failure
 
 from newscrawl.commands.crawl import refuse_usage
+from newscrawl.exit_codes import ALARM, ATTENTION_NEEDED, CANNOT_START, DONE, CannotStart
 from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.exit_codes import ALARM, ATTENTION_NEEDED, CANNOT_START, DONE, CannotStart
 from newscrawl.sites import Site, all_sites
 from newscrawl.spiders.base import NewscrawlSpider
 
@@ -59,14 +59,27 @@ class DoctorSpider(NewscrawlSpider):
 
     site: ClassVar[Site]
     custom_settings: ClassVar[dict[str, Any]] = {
-        "ITEM_PIPELINES": {}, "SPIDERMON_ENABLED": False, "NEWSCRAWL_JSONL": "", "NEWSCRAWL_STATE": "",
-        "NEWSCRAWL_POSTS_DIR": "", "NEWSCRAWL_SUMMARY_FILE": "", "NEWSCRAWL_RUNS_FILE": "", "NEWSCRAWL_FEEDS_DIR": "",
+        "ITEM_PIPELINES": {},
+        "SPIDERMON_ENABLED": False,
+        "NEWSCRAWL_JSONL": "",
+        "NEWSCRAWL_STATE": "",
+        "NEWSCRAWL_POSTS_DIR": "",
+        "NEWSCRAWL_SUMMARY_FILE": "",
+        "NEWSCRAWL_RUNS_FILE": "",
+        "NEWSCRAWL_FEEDS_DIR": "",
         "NEWSCRAWL_REDIS_URL": None,
-        "NEWSCRAWL_PARSE_PROCESS": False, "EXTENSIONS": {"newscrawl.run.summary.RunSummary": None},
+        "NEWSCRAWL_PARSE_PROCESS": False,
+        "EXTENSIONS": {"newscrawl.run.summary.RunSummary": None},
     }
 
-    def __init__(self, findings: Findings, tag: str | None = None, url: str | None = None,
-                 articles: int = ARTICLES_PER_TAG, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        findings: Findings,
+        tag: str | None = None,
+        url: str | None = None,
+        articles: int = ARTICLES_PER_TAG,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.findings = findings
         self.articles_per_tag = articles
@@ -79,8 +92,10 @@ class DoctorSpider(NewscrawlSpider):
             if self.site.article_id(article_url) is None:
                 raise CannotStart(f"-a url=: not a {self.site.display_name} article URL: {article_url}")
         if not self.tags and not self.urls:
-            raise CannotStart(f"nothing to check: pass -a tag=SLUG and/or -a url=ARTICLE_URL (e.g. scrapy doctor "
-                              f"{self.site.name} -a tag=…)")
+            raise CannotStart(
+                f"nothing to check: pass -a tag=SLUG and/or -a url=ARTICLE_URL (e.g. scrapy doctor "
+                f"{self.site.name} -a tag=…)"
+            )
         self.allowed_domains = list(self.site.hosts)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -94,15 +109,21 @@ class DoctorSpider(NewscrawlSpider):
 
     def check_listing(self, response: Response) -> Any:
         self.findings.fetched += 1
-        decoded = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1") or None,
-                              self.site.fallback_encoding)
+        decoded = decode_html(
+            response.body,
+            response.headers.get("Content-Type", b"").decode("latin-1") or None,
+            self.site.fallback_encoding,
+        )
         try:
             found = self.site.read_listing(decoded.text, response.url)
         except Unusable as unusable:
             self.findings.listings.append((response.url, f"unusable: {unusable}", False))
             return
         if found.fallback:
-            what, healthy = f"no article link by the site's selectors; {len(found.article_urls)} by the listing fallback", False
+            what, healthy = (
+                f"no article link by the site's selectors; {len(found.article_urls)} by the listing fallback",
+                False,
+            )
         elif found.article_urls:
             what, healthy = f"{len(found.article_urls)} article link(s) by the site's selectors", True
         elif found.end:
@@ -119,8 +140,13 @@ class DoctorSpider(NewscrawlSpider):
     def check_article(self, response: Response) -> None:
         self.findings.fetched += 1
         url = response.url if self.site.article_id(response.url) else response.request.url
-        page = Page(self.site.name, url, response.body, response.headers.get("Content-Type", b"").decode("latin-1") or None,
-                    to_utc_iso(datetime.now(timezone.utc)))
+        page = Page(
+            self.site.name,
+            url,
+            response.body,
+            response.headers.get("Content-Type", b"").decode("latin-1") or None,
+            to_utc_iso(datetime.now(UTC)),
+        )
         try:
             article = page_article(page)
         except Unusable as unusable:
@@ -175,7 +201,7 @@ def verdict(findings: Findings) -> tuple[int, list[str]]:
 
 
 def print_report(site: Site, findings: Findings, out: Any) -> None:
-    print(f"{site.display_name} ({site.name}): live check, {to_utc_iso(datetime.now(timezone.utc))}", file=out)
+    print(f"{site.display_name} ({site.name}): live check, {to_utc_iso(datetime.now(UTC))}", file=out)
     for url, what, healthy in findings.listings:
         print(f"{'ok  ' if healthy else 'FIX '} listing {url}\n       {what}", file=out)
     for url, fields in findings.articles:
@@ -205,10 +231,19 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.error = refuse_usage("doctor")  # type: ignore[method-assign]
-        parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
-                            help="tag=… and/or url=… as for scrapy crawl; articles=N per tag (default 3)")
-        parser.add_argument("--offline", action="store_true",
-                            help="check the bundled site (fixtures/) on a 127.0.0.1 server started for the check")
+        parser.add_argument(
+            "-a",
+            dest="spargs",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="tag=… and/or url=… as for scrapy crawl; articles=N per tag (default 3)",
+        )
+        parser.add_argument(
+            "--offline",
+            action="store_true",
+            help="check the bundled site (fixtures/) on a 127.0.0.1 server started for the check",
+        )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -269,7 +304,9 @@ def _on_error(running: Any, record: Any) -> None:
     if hasattr(running, "addErrback"):
         running.addErrback(lambda failure: record(failure.value))
     else:
-        running.add_done_callback(lambda task: record(task.exception()) if not task.cancelled() and task.exception() else None)
+        running.add_done_callback(
+            lambda task: record(task.exception()) if not task.cancelled() and task.exception() else None
+        )
 
 
 def _start_bundled_site() -> tuple[subprocess.Popen[str], str]:

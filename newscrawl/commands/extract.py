@@ -12,12 +12,12 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.archive.warc import captured_page
 from newscrawl.commands.crawl import refuse_usage
 from newscrawl.exporters.frontmatter import DATE_MODES, PostStyle, render_post
 from newscrawl.extract.page import extract_article
 from newscrawl.items import Article, Unusable
 from newscrawl.sites import get_site
-from newscrawl.archive.warc import captured_page
 
 
 class Command(ScrapyCommand):
@@ -48,8 +48,11 @@ class Command(ScrapyCommand):
         parser.add_argument("--url", required=True, help="the URL the page was fetched from (picks the site)")
         parser.add_argument("--format", choices=("json", "frontmatter"), default="json", help="output format")
         parser.add_argument("--warc", default=None, help="read the page captured for --url in this WARC file")
-        parser.add_argument("--fetched-at", default=None,
-                            help="fetch time, ISO 8601 UTC (default: now); year-less dates are read against it")
+        parser.add_argument(
+            "--fetched-at",
+            default=None,
+            help="fetch time, ISO 8601 UTC (default: now); year-less dates are read against it",
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != (0 if opts.warc else 1):
@@ -57,8 +60,11 @@ class Command(ScrapyCommand):
         settings = self.settings
         assert settings is not None
         if settings.get("NEWSCRAWL_FRONTMATTER_DATES") not in DATE_MODES:
-            print(f"scrapy extract: NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
-                  f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}", file=sys.stderr)
+            print(
+                f"scrapy extract: NEWSCRAWL_FRONTMATTER_DATES must be one of {', '.join(DATE_MODES)}, "
+                f"not {settings.get('NEWSCRAWL_FRONTMATTER_DATES')!r}",
+                file=sys.stderr,
+            )
             self.exitcode = 1
             return
         try:
@@ -75,8 +81,12 @@ class Command(ScrapyCommand):
         if opts.format == "json":
             text = json.dumps(article.to_dict(), ensure_ascii=False) + "\n"
         else:
-            text = render_post(article, PostStyle.of(get_site(article.site)), settings.get("NEWSCRAWL_FRONTMATTER_DATES"),
-                               settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None)
+            text = render_post(
+                article,
+                PostStyle.of(get_site(article.site)),
+                settings.get("NEWSCRAWL_FRONTMATTER_DATES"),
+                settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None,
+            )
         try:
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.archive.warc import captured_page
 from newscrawl.commands.crawl import refuse_usage
 from newscrawl.extract.page import extract_article
 from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.sites import site_for_url
 from newscrawl.state.files import write_atomically
-from newscrawl.archive.warc import captured_page
 
 CAPTURED = "captured"
 CAPTURED_INDEX = "captured.json"
@@ -36,7 +36,9 @@ README_HEADING = "## Pages from live captures (`captured/`)"
 def captured_page_path(url: str) -> Path:
     """`https://host/a/b.htm?x=1` → `captured/host/a/b.htm@x=1` (the bundled site's naming)."""
     parts = urlsplit(url)
-    return Path(CAPTURED) / (parts.hostname or "_") / (parts.path.lstrip("/") + (f"@{parts.query}" if parts.query else ""))
+    return (
+        Path(CAPTURED) / (parts.hostname or "_") / (parts.path.lstrip("/") + (f"@{parts.query}" if parts.query else ""))
+    )
 
 
 class Command(ScrapyCommand):
@@ -77,8 +79,10 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         page, draft = written
-        print(f"wrote {page}\nwrote {draft} (a draft: read it against the page, then rename it to "
-              f"{draft.name.replace(DRAFT_SUFFIX, '.expected.json')})")
+        print(
+            f"wrote {page}\nwrote {draft} (a draft: read it against the page, then rename it to "
+            f"{draft.name.replace(DRAFT_SUFFIX, '.expected.json')})"
+        )
 
 
 def write_fixture(warc: Path, url: str, fixtures: Path) -> tuple[Path, Path]:
@@ -97,9 +101,16 @@ def write_fixture(warc: Path, url: str, fixtures: Path) -> tuple[Path, Path]:
     write_atomically(draft, json.dumps(article.to_dict(), ensure_ascii=False, indent=1) + "\n", root=fixtures)
     index_file = folder / CAPTURED_INDEX
     index = json.loads(index_file.read_text(encoding="utf-8")) if index_file.is_file() else []
-    entry = {"page": relative.as_posix(), "url": capture.url, "content_type": capture.content_type,
-             "captured_at": capture.date, "fetched_at": capture.fetched_at, "warc_record_id": capture.record_id,
-             "warc_file": warc.name, "ip_address": capture.ip_address}
+    entry = {
+        "page": relative.as_posix(),
+        "url": capture.url,
+        "content_type": capture.content_type,
+        "captured_at": capture.date,
+        "fetched_at": capture.fetched_at,
+        "warc_record_id": capture.record_id,
+        "warc_file": warc.name,
+        "ip_address": capture.ip_address,
+    }
     index = [old for old in index if old["page"] != entry["page"]] + [entry]
     write_atomically(index_file, json.dumps(index, ensure_ascii=False, indent=1) + "\n", root=fixtures)
     _note_provenance(folder / "README.md", entry, fixtures)
@@ -109,15 +120,24 @@ def write_fixture(warc: Path, url: str, fixtures: Path) -> tuple[Path, Path]:
 def _note_provenance(readme: Path, entry: dict[str, str | None], fixtures: Path) -> None:
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     if README_HEADING not in text:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + README_HEADING + (
-            "\n\nEach page is a response a crawl received, as captured in a WARC file (`scrapy fixture`): a "
-            "recording when the crawl was live (the address it came from is given). Its expected item was drafted by the parser under test and confirmed by eye "
-            "against the page (the draft renamed to `.expected.json`).\n")
+        text = (
+            text.rstrip("\n")
+            + ("\n\n" if text else "")
+            + README_HEADING
+            + (
+                "\n\nEach page is a response a crawl received, as captured in a WARC file (`scrapy fixture`): a "
+                "recording when the crawl was live (the address it came from is given). Its expected item was "
+                "drafted by the parser under test and confirmed by eye "
+                "against the page (the draft renamed to `.expected.json`).\n"
+            )
+        )
     marker = f"- `{entry['page']}`: "
     kept = "\n".join(line for line in text.rstrip("\n").split("\n") if not line.startswith(marker))
     origin = f"from {entry['ip_address']}" if entry["ip_address"] else "from an address the capture does not say"
     if is_loopback_host(entry["ip_address"] or ""):
         origin += " (a loopback address: the bundled site, so a modelled page, not a recording)"
-    text = kept + (f"\n{marker}{entry['url']}, captured {entry['captured_at']} {origin}, "
-                   f"WARC record `{entry['warc_record_id']}` in `{entry['warc_file']}`\n")
+    text = kept + (
+        f"\n{marker}{entry['url']}, captured {entry['captured_at']} {origin}, "
+        f"WARC record `{entry['warc_record_id']}` in `{entry['warc_file']}`\n"
+    )
     write_atomically(readme, text, root=fixtures)

@@ -11,11 +11,11 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from newscrawl.archive.warc import Capture, capture_files, damage, finish_abandoned, response_records
 from newscrawl.commands.crawl import StartErrors
 from newscrawl.exit_codes import ATTENTION_NEEDED, CANNOT_START, exit_code
 from newscrawl.sites import site_for_url
 from newscrawl.spiders.reparse import reparse_spider
-from newscrawl.archive.warc import Capture, capture_files, damage, finish_abandoned, response_records
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +51,29 @@ class Command(BaseRunSpiderCommand):
         for folder in (Path(arg) for arg in args if Path(arg).is_dir()):
             finished, cut = finish_abandoned(folder)  # what a killed capture left, unless its writer is alive
             if finished:
-                logger.warning("Finished %d WARC file(s) a killed run left in %s (%d torn byte(s) cut)", finished, folder, cut)
+                logger.warning(
+                    "Finished %d WARC file(s) a killed run left in %s (%d torn byte(s) cut)", finished, folder, cut
+                )
         try:
             files, unfinished = capture_files(args)
         except FileNotFoundError as error:
             self._refuse(str(error))
             return
         for path in unfinished:
-            logger.warning("Passed over %s: not finished (a crawl is writing it; a killed one's is finished when "
-                           "its folder is given)", path)
+            logger.warning(
+                "Passed over %s: not finished (a crawl is writing it; a killed one's is finished when "
+                "its folder is given)",
+                path,
+            )
         damaged = [(path, end) for path in files if (end := damage(path)) is not None]
         for path, end in damaged:
-            logger.error("%s is damaged after byte %d of %d (truncated, or overwritten): only the records before "
-                         "that are read (exit 2)", path, end, path.stat().st_size)
+            logger.error(
+                "%s is damaged after byte %d of %d (truncated, or overwritten): only the records before "
+                "that are read (exit 2)",
+                path,
+                end,
+                path.stat().st_size,
+            )
         unreadable: list[str] = []
         pages = _pages_by_site(files, unreadable)
         for message in unreadable:
@@ -74,10 +84,14 @@ class Command(BaseRunSpiderCommand):
             return
         feeds = self.settings.getdict("FEEDS")
         if len(sites) > 1 and any("%(name)s" not in str(uri) for uri in feeds):
-            self._refuse(f"the captures hold {len(sites)} sites ({', '.join(sites)}): put %(name)s in the -O/-o file name")
+            self._refuse(
+                f"the captures hold {len(sites)} sites ({', '.join(sites)}): put %(name)s in the -O/-o file name"
+            )
             return
-        spiders = {cls.site.name: cls for cls in map(self.crawler_process.spider_loader.load,
-                                                        self.crawler_process.spider_loader.list())}
+        spiders = {
+            cls.site.name: cls
+            for cls in map(self.crawler_process.spider_loader.load, self.crawler_process.spider_loader.list())
+        }
         errors = StartErrors()
         crawlers: list[Crawler] = []
         for name in sites:
@@ -90,8 +104,10 @@ class Command(BaseRunSpiderCommand):
             return
         for crawler in crawlers:
             print(_report(crawler), file=sys.stderr)
-        self.exitcode = max([exit_code(crawler.stats.get_stats()) for crawler in crawlers]
-                            + [ATTENTION_NEEDED if damaged or unreadable else 0])
+        self.exitcode = max(
+            [exit_code(crawler.stats.get_stats()) for crawler in crawlers]
+            + [ATTENTION_NEEDED if damaged or unreadable else 0]
+        )
 
     def _refuse(self, message: str) -> None:
         print(f"scrapy reparse: {message}", file=sys.stderr)
@@ -119,9 +135,15 @@ def _report(crawler: Crawler) -> str:
     captured = stats.get("newscrawl/reparse/articles_captured", 0)
     dropped = sum(value for key, value in stats.items() if key.startswith("newscrawl/dropped/"))
     if crawler.settings.getdict("FEEDS"):
-        return f"reparse {name}: {captured} captured article(s), {stats.get('item_scraped_count', 0)} exported, {dropped} dropped"
-    changed = ", ".join(f"{key.rsplit('/', 1)[1]} {value}" for key, value in sorted(stats.items())
-                        if key.startswith("newscrawl/updated_fields/"))
-    return (f"reparse {name}: {captured} captured article(s): {stats.get('newscrawl/articles/new', 0)} new, "
-            f"{stats.get('newscrawl/articles/updated', 0)} updated{f' (changed: {changed})' if changed else ''}, "
-            f"{stats.get('newscrawl/articles/unchanged', 0)} unchanged, {dropped} dropped")
+        exported = stats.get("item_scraped_count", 0)
+        return f"reparse {name}: {captured} captured article(s), {exported} exported, {dropped} dropped"
+    changed = ", ".join(
+        f"{key.rsplit('/', 1)[1]} {value}"
+        for key, value in sorted(stats.items())
+        if key.startswith("newscrawl/updated_fields/")
+    )
+    return (
+        f"reparse {name}: {captured} captured article(s): {stats.get('newscrawl/articles/new', 0)} new, "
+        f"{stats.get('newscrawl/articles/updated', 0)} updated{f' (changed: {changed})' if changed else ''}, "
+        f"{stats.get('newscrawl/articles/unchanged', 0)} unchanged, {dropped} dropped"
+    )

@@ -35,8 +35,9 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.error = refuse_usage("report")  # type: ignore[method-assign]
-        parser.add_argument("-o", "--output", default="output/report.html", help="where the page goes "
-                            "(default: output/report.html)")
+        parser.add_argument(
+            "-o", "--output", default="output/report.html", help="where the page goes (default: output/report.html)"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
@@ -48,6 +49,9 @@ class Command(ScrapyCommand):
             print(f"scrapy report: {error}", file=sys.stderr)
             self.exitcode = 1
             return
-        skipped = f" ({material.unreadable_lines} line(s) skipped: not newscrawl's articles or runs)" \
-            if material.unreadable_lines else ""
+        skipped = (
+            f" ({material.unreadable_lines} line(s) skipped: not newscrawl's articles or runs)"
+            if material.unreadable_lines
+            else ""
+        )
         print(f"wrote {opts.output}: {len(material.articles)} articles, {len(material.runs)} runs{skipped}")

@@ -155,7 +155,12 @@ class FixtureHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif "gzip_bomb" in fault:
             bomb = gzip.compress(b"\0" * fault["gzip_bomb"], compresslevel=9)
-            self._send(200, bomb, "", {"Content-Type": "text/html", "Content-Encoding": "gzip", "Content-Length": str(len(bomb))})
+            self._send(
+                200,
+                bomb,
+                "",
+                {"Content-Type": "text/html", "Content-Encoding": "gzip", "Content-Length": str(len(bomb))},
+            )
         elif "size" in fault:
             padded = body + b" " * max(0, fault["size"] - len(body))
             self._send(200, padded, "text/html")
@@ -175,15 +180,20 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
 
-def make_server(roots: list[Path], port: int = 0, host: str = "127.0.0.1",
-                request_log: Path | None = None) -> ThreadingHTTPServer:
+def make_server(
+    roots: list[Path], port: int = 0, host: str = "127.0.0.1", request_log: Path | None = None
+) -> ThreadingHTTPServer:
     return _Server((host, port), partial(FixtureHandler, roots=roots, request_log=request_log))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", action="append", type=Path,
-                        help="folder whose subfolders are host names (repeatable; default: fixtures/*/site)")
+    parser.add_argument(
+        "--root",
+        action="append",
+        type=Path,
+        help="folder whose subfolders are host names (repeatable; default: fixtures/*/site)",
+    )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--log", type=Path, help="append the path of every request received to this file")
     args = parser.parse_args(argv)
@@ -191,8 +201,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         server = make_server(roots, args.port, request_log=args.log)
     except OSError as error:
-        sys.exit(f"devserver: cannot listen on 127.0.0.1:{args.port} ({error.strerror}): port busy? try another --port, "
-                 "or --port 0 for a free one")
+        sys.exit(
+            f"devserver: cannot listen on 127.0.0.1:{args.port} ({error.strerror}): port busy? try another --port, "
+            "or --port 0 for a free one"
+        )
     print(f"serving http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -53,7 +53,9 @@ def _instant(value: str) -> datetime:
 
 
 def _add(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
-    element = etree.SubElement(parent, f"{{{ATOM}}}{tag}", {name: xml_text(value) for name, value in attributes.items()})
+    element = etree.SubElement(
+        parent, f"{{{ATOM}}}{tag}", {name: xml_text(value) for name, value in attributes.items()}
+    )
     if text is not None:
         element.text = xml_text(text)
     return element

@@ -23,12 +23,12 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from newscrawl.exporters.atom import FeedInfo, render_feed
-from newscrawl.state.component import Incremental, state_closing
-from newscrawl.items import Article
 from newscrawl.exit_codes import attention
-from newscrawl.sites import Site
+from newscrawl.exporters.atom import FeedInfo, render_feed
+from newscrawl.items import Article
+from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state import Exported, LineRef, read_line
+from newscrawl.state.component import Incremental, state_closing
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Feeds:
         self.crawler = crawler
         self.folder = folder
         self.items = items
-        self.site: Site = crawler.spidercls.site
+        self.site: Site = site_of(crawler)
         self._articles: dict[LineRef, Article | None] = {}  # lines read this run, shared by the feeds
 
     @classmethod
@@ -50,7 +50,9 @@ class Feeds:
             raise NotConfigured("NEWSCRAWL_FEEDS_DIR is empty")
         if not Incremental.configured(settings):
             raise NotConfigured("feeds are rebuilt from the crawl state, and this run keeps none")
-        feeds = cls(crawler, Path(folder), settings.getint("NEWSCRAWL_FEED_ITEMS"))  # checked at start (newscrawl.addon)
+        feeds = cls(
+            crawler, Path(folder), settings.getint("NEWSCRAWL_FEED_ITEMS")
+        )  # checked at start (newscrawl.addon)
         crawler.signals.connect(feeds.write_feeds, signal=state_closing)
         return feeds
 
@@ -58,12 +60,16 @@ class Feeds:
         """The feed of every tag this run walked, then the site's."""
         stats = self.crawler.stats
         started = time.monotonic()
-        feeds = [(self.folder / self.site.name / f"{self.site.feed_name(walk)}.xml", walk)
-                 for walk in getattr(self.crawler.spider, "walked", [])]
+        feeds = [
+            (self.folder / self.site.name / f"{self.site.feed_name(walk)}.xml", walk)
+            for walk in spider_of(self.crawler).walked
+        ]
         feeds.append((self.folder / f"{self.site.name}.xml", None))
         for folder in (self.folder, self.folder / self.site.name):  # what a killed run left
-            remove_stale_temporaries(folder, 0 if incremental.state.exclusive else
-                                     self.crawler.settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
+            remove_stale_temporaries(
+                folder,
+                0 if incremental.state.exclusive else self.crawler.settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
+            )
         for path, walk in feeds:
             try:
                 articles = self._read(incremental.state.latest(walk, self.items))
@@ -86,8 +92,11 @@ class Feeds:
             stats.inc_value("newscrawl/feeds/written")
         stats.set_value("newscrawl/feeds/seconds", round(time.monotonic() - started, 3))
         if missing := stats.get_value("newscrawl/feeds/missing_lines"):
-            logger.warning("Feeds: %d article(s) left out, their journal lines no longer where the state says "
-                           "(a journal removed or compressed, or another worker's not readable here)", missing)
+            logger.warning(
+                "Feeds: %d article(s) left out, their journal lines no longer where the state says "
+                "(a journal removed or compressed, or another worker's not readable here)",
+                missing,
+            )
 
     def _read(self, exported: list[Exported]) -> list[Article]:
         """The articles of `exported` from their journal lines; a line gone or not theirs is counted."""
@@ -95,8 +104,11 @@ class Feeds:
         for record in exported:
             if record.line not in self._articles:
                 line = read_line(record.line)
-                matches = line is not None and line.get("article_id") == record.article_id \
+                matches = (
+                    line is not None
+                    and line.get("article_id") == record.article_id
                     and line.get("revision") == record.revision
+                )
                 self._articles[record.line] = Article(**line) if matches else None
                 if not matches:
                     self.crawler.stats.inc_value("newscrawl/feeds/missing_lines")
@@ -108,8 +120,20 @@ class Feeds:
         """The feed of a tag is titled by the tag's name as its articles show it (else its file name)."""
         site = self.site
         if walk is None:
-            return FeedInfo(f"https://{site.hosts[0]}/", site.display_name, f"https://{site.hosts[0]}/",
-                            site.display_name, site.language)
-        name = next((tag["name"] for article in articles for tag in article.tags
-                     if tag["url"] and site.walk_of(tag["url"]) == walk), site.feed_name(walk))
+            return FeedInfo(
+                f"https://{site.hosts[0]}/",
+                site.display_name,
+                f"https://{site.hosts[0]}/",
+                site.display_name,
+                site.language,
+            )
+        name = next(
+            (
+                tag["name"]
+                for article in articles
+                for tag in article.tags
+                if tag["url"] and site.walk_of(tag["url"]) == walk
+            ),
+            site.feed_name(walk),
+        )
         return FeedInfo(walk, f"{site.display_name} · {name}", walk, site.display_name, site.language)

@@ -1,6 +1,7 @@
 """The front-matter post format (YAML front matter + HTML body), exactly as the reference archive lays it out.
 
-This is the one place that knows the archive's conventions (the reference post: fixtures/mydrivers/posts/seed-example.md):
+This is the one place that knows the archive's conventions (the reference post:
+fixtures/mydrivers/posts/seed-example.md):
 key order, `categories: ` with its trailing space, quoting, `_` for characters the archive's generator
 could not hold in a title, `{`/`}` as `&#123;`/`&#125;` in the whole file, the body wrapper, and the
 date convention, and where a post goes (one file per article, under a stable name; newscrawl.state.files
@@ -15,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +32,7 @@ POST_FILENAME_FIELDS = ("site", "article_id", "title")  # what NEWSCRAWL_POST_FI
 POST_IMAGE_MODES = ("original", "local")
 
 # Characters the archive's generator replaced with `_` in titles (see MARKUP.md and the posts).
-_ARCHIVE_TITLE_UNSAFE = re.compile(r'[:/\\?*<>|\[\]\u201c\u201d]')
+_ARCHIVE_TITLE_UNSAFE = re.compile(r"[:/\\?*<>|\[\]\u201c\u201d]")
 
 
 class ArchiveConventions(Protocol):
@@ -88,9 +89,9 @@ def post_date(published: str, mode: str, style: PostStyle) -> str:
     if mode == "local":
         return moment.astimezone(style.timezone).strftime("%Y-%m-%d %H:%M:%S")
     if mode == "archive" and style.archive_dates == "wall":
-        wall = moment.astimezone(style.timezone).replace(tzinfo=timezone.utc)
+        wall = moment.astimezone(style.timezone).replace(tzinfo=UTC)
         return format_datetime(wall, usegmt=True)
-    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def _escape_braces(text: str) -> str:
@@ -115,6 +116,7 @@ _LINK_ATTRIBUTE = re.compile(r'(\s(?:src|href)=")([^"]*)(")', re.IGNORECASE)
 def local_image_urls(body_html: str, urls: Mapping[str, str]) -> str:
     """`body_html` with each `<img src>` and `<a href>` found in `urls` (image URL → where the blog serves
     its stored file) pointing there instead; every other byte as it was."""
+
     def attribute(match: re.Match[str]) -> str:
         local = urls.get(html.unescape(match[2]))
         return match[0] if local is None else f"{match[1]}{html.escape(local)}{match[3]}"
@@ -122,8 +124,13 @@ def local_image_urls(body_html: str, urls: Mapping[str, str]) -> str:
     return _LINKING_TAG.sub(lambda tag: _LINK_ATTRIBUTE.sub(attribute, tag[0]), body_html) if urls else body_html
 
 
-def render_post(article: Article, style: PostStyle, date_mode: str = "utc", placeholder_image: str | None = None,
-                image_urls: Mapping[str, str] | None = None) -> str:
+def render_post(
+    article: Article,
+    style: PostStyle,
+    date_mode: str = "utc",
+    placeholder_image: str | None = None,
+    image_urls: Mapping[str, str] | None = None,
+) -> str:
     """The whole post file for `article` in its site's `style`. Without a head image (and no placeholder
     set), `headimg:` and `thumbnail:` are left out rather than invented. The body's blank lines are kept
     as they are only in the "archive" date mode (a byte-exact reproduction of the archive); otherwise

@@ -16,7 +16,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -61,10 +61,16 @@ def _article_line(line: Any) -> bool:
 
 def _run_line(line: Any) -> bool:
     """A run-history line with the shape the charts read."""
-    return (isinstance(line, dict) and isinstance(line.get("finish_reason"), str)
-            and isinstance(line.get("finished", ""), str) and isinstance(line.get("exit_code", 0), int)
-            and all(isinstance(line.get(key, {}), dict) and all(isinstance(value, int) for value in line.get(key, {}).values())
-                    for key in ("articles", "dropped", "errors")))
+    return (
+        isinstance(line, dict)
+        and isinstance(line.get("finish_reason"), str)
+        and isinstance(line.get("finished", ""), str)
+        and isinstance(line.get("exit_code", 0), int)
+        and all(
+            isinstance(line.get(key, {}), dict) and all(isinstance(value, int) for value in line.get(key, {}).values())
+            for key in ("articles", "dropped", "errors")
+        )
+    )
 
 
 def read_material(paths: Iterable[Path]) -> Material:
@@ -104,8 +110,11 @@ def _files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.is_file() and (p.suffix == ".jsonl" or ".jsonl." in p.name)
-                            and not p.name.endswith(".gz"))
+            found += sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and (p.suffix == ".jsonl" or ".jsonl." in p.name) and not p.name.endswith(".gz")
+            )
         elif path.is_file():
             found.append(path)
         else:
@@ -115,40 +124,57 @@ def _files(paths: Iterable[Path]) -> list[Path]:
 
 # Charts ---------------------------------------------------------------------------------------------
 
-def _bars(title: str, labels: list[str], series: dict[str, list[int]], marks: Iterable[int] = (),
-          mark_label: str = "") -> str:
+
+def _bars(
+    title: str, labels: list[str], series: dict[str, list[int]], marks: Iterable[int] = (), mark_label: str = ""
+) -> str:
     """A stacked bar chart: one bar per label, one colour per series; `marks` (bar indexes) get a red dot."""
     width, height, left, bottom, top = 760, 240, 40, 60, 20
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     peak = max(totals, default=0) or 1
     step = (width - left - 10) / max(len(labels), 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}"><title>{escape(title)}</title>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#999"/>',
-             f'<text x="4" y="{top + 4}" font-size="11">{peak}</text><text x="4" y="{height - bottom}" font-size="11">0</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}"><title>{escape(title)}</title>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#999"/>',
+        f'<text x="4" y="{top + 4}" font-size="11">{peak}</text>'
+        f'<text x="4" y="{height - bottom}" font-size="11">0</text>',
+    ]
     for index, label in enumerate(labels):
         x, base = left + index * step, height - bottom
         if not totals[index]:  # a run (or day) with nothing to count still shows it happened
-            parts.append(f'<rect x="{x + 1:.1f}" y="{base - 2}" width="{max(step - 2, 1):.1f}" height="2" fill="#a0aec0">'
-                         f'<title>{escape(label)}: none</title></rect>')
+            parts.append(
+                f'<rect x="{x + 1:.1f}" y="{base - 2}" width="{max(step - 2, 1):.1f}" height="2" fill="#a0aec0">'
+                f"<title>{escape(label)}: none</title></rect>"
+            )
         for colour, (name, values) in zip(COLOURS, series.items(), strict=False):
             size = values[index] / peak * (height - bottom - top)
             if size:
                 base -= size
-                parts.append(f'<rect x="{x + 1:.1f}" y="{base:.1f}" width="{max(step - 2, 1):.1f}" height="{size:.1f}" '
-                             f'fill="{colour}"><title>{escape(label)} · {escape(name)}: {values[index]}</title></rect>')
+                parts.append(
+                    f'<rect x="{x + 1:.1f}" y="{base:.1f}" width="{max(step - 2, 1):.1f}" height="{size:.1f}" '
+                    f'fill="{colour}"><title>{escape(label)} · {escape(name)}: {values[index]}</title></rect>'
+                )
         if len(labels) <= 40 or index % max(len(labels) // 20, 1) == 0:
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - bottom + 12}" font-size="9" text-anchor="end" '
-                         f'transform="rotate(-40 {x + step / 2:.1f} {height - bottom + 12})">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{height - bottom + 12}" font-size="9" text-anchor="end" '
+                f'transform="rotate(-40 {x + step / 2:.1f} {height - bottom + 12})">{escape(label)}</text>'
+            )
     for index in marks:
-        parts.append(f'<circle cx="{left + (index + 0.5) * step:.1f}" cy="{top - 8}" r="5" fill="#e53e3e">'
-                     f'<title>{escape(labels[index])}: {escape(mark_label)}</title></circle>')
+        parts.append(
+            f'<circle cx="{left + (index + 0.5) * step:.1f}" cy="{top - 8}" r="5" fill="#e53e3e">'
+            f"<title>{escape(labels[index])}: {escape(mark_label)}</title></circle>"
+        )
     parts.append("</svg>")
-    legend = " ".join(f'<span class="key" style="background:{colour}"></span>{escape(name)}'
-                      for colour, name in zip(COLOURS, series, strict=False))
+    legend = " ".join(
+        f'<span class="key" style="background:{colour}"></span>{escape(name)}'
+        for colour, name in zip(COLOURS, series, strict=False)
+    )
     if marks:
         legend += ' <span class="key" style="background:#e53e3e;border-radius:50%"></span>' + escape(mark_label)
-    return f'<figure><figcaption>{escape(title)}</figcaption>{"".join(parts)}<div class="legend">{legend}</div></figure>'
+    return (
+        f'<figure><figcaption>{escape(title)}</figcaption>{"".join(parts)}<div class="legend">{legend}</div></figure>'
+    )
 
 
 def _calendar(first: date, last: date, width: int) -> list[str]:
@@ -189,15 +215,20 @@ def articles_per_day(material: Material) -> str:
 
 def runs_over_time(material: Material) -> str:
     spiders = {run.get("spider") for run in material.runs}
-    labels = [str(run.get("finished", "?"))[5:16].replace("T", " ") + (f" {run.get('spider', '')}" if len(spiders) > 1 else "")
-              for run in material.runs]
+    labels = [
+        str(run.get("finished", "?"))[5:16].replace("T", " ")
+        + (f" {run.get('spider', '')}" if len(spiders) > 1 else "")
+        for run in material.runs
+    ]
     series = {
         "exported": [int(run.get("articles", {}).get("exported", 0)) for run in material.runs],
         "dropped": [sum(run.get("dropped", {}).values()) for run in material.runs],
         "errors": [sum(run.get("errors", {}).values()) for run in material.runs],
     }
     marks = [index for index, run in enumerate(material.runs) if run.get("alarm") or run.get("exit_code", 0) >= 2]
-    title = "Runs (UTC): articles exported, pages dropped, errors" + (f" — {next(iter(spiders))}" if len(spiders) == 1 else "")
+    title = "Runs (UTC): articles exported, pages dropped, errors" + (
+        f" — {next(iter(spiders))}" if len(spiders) == 1 else ""
+    )
     return _bars(title, labels, series, marks, "alarm or needs attention")
 
 
@@ -213,8 +244,10 @@ def coverage_table(material: Material) -> str:
             share = sum(1 for article in articles if article.get(name)) / len(articles)
             cells.append(f'<td><div class="meter"><div style="width:{share * 100:.0f}%"></div></div>{share:.0%}</td>')
         rows.append(f"<tr><th>{escape(site)} ({len(articles)})</th>{''.join(cells)}</tr>")
-    return (f'<table class="coverage"><caption>Field coverage: share of each site\'s articles where the field was found'
-            f'</caption><tr><th>site (articles)</th>{head}</tr>{"".join(rows)}</table>')
+    return (
+        f'<table class="coverage"><caption>Field coverage: share of each site\'s articles where the field was found'
+        f"</caption><tr><th>site (articles)</th>{head}</tr>{''.join(rows)}</table>"
+    )
 
 
 def _link(url: str, text: str) -> str:
@@ -224,15 +257,22 @@ def _link(url: str, text: str) -> str:
 
 
 def latest_articles(material: Material) -> str:
-    latest = sorted(material.articles.values(), key=lambda article: (str(article.get("published", "")), article["id"]),
-                    reverse=True)[:LATEST]
+    latest = sorted(
+        material.articles.values(), key=lambda article: (str(article.get("published", "")), article["id"]), reverse=True
+    )[:LATEST]
     rows = "".join(
-        f"<tr><td>{escape(str(article.get('published', ''))[:16].replace('T', ' '))}</td><td>{escape(article['site'])}</td>"
+        f"<tr><td>{escape(str(article.get('published', ''))[:16].replace('T', ' '))}</td>"
+        f"<td>{escape(article['site'])}</td>"
         f"<td>{_link(str(article.get('url', '')), str(article.get('title', '')))}</td>"
         f"<td>{escape(', '.join(tag.get('name', '') for tag in article.get('tags', [])))}</td>"
-        f"<td>{int(article.get('revision', 1))}</td></tr>" for article in latest)
-    return (f'<table class="latest"><caption>The latest {len(latest)} articles</caption>'
-            f"<tr><th>published (site time)</th><th>site</th><th>title</th><th>tags</th><th>revision</th></tr>{rows}</table>")
+        f"<td>{int(article.get('revision', 1))}</td></tr>"
+        for article in latest
+    )
+    return (
+        f'<table class="latest"><caption>The latest {len(latest)} articles</caption>'
+        "<tr><th>published (site time)</th><th>site</th><th>title</th><th>tags</th><th>revision</th></tr>"
+        f"{rows}</table>"
+    )
 
 
 STYLE = """
@@ -247,7 +287,7 @@ margin-right:4px}.meter div{height:8px;background:#2f855a}.note{color:#718096}
 
 def render_report(material: Material, generated: datetime | None = None) -> str:
     """The report page (UTF-8 text)."""
-    moment = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    moment = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     sites = Counter(article["site"] for article in material.articles.values())
     summary = ", ".join(f"{count} from {escape(site)}" for site, count in sorted(sites.items())) or "none"
     skipped = f"; {material.unreadable_lines} line(s) not read" if material.unreadable_lines else ""

@@ -6,16 +6,16 @@ call it. No spider, no network.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.article import build_article
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.sites import Site, get_site, site_for_url
-from newscrawl.parsing.site import parse_page
 from newscrawl.parsing.fallbacks import fill_gaps, incomplete
+from newscrawl.parsing.site import parse_page
+from newscrawl.sites import Site, get_site, site_for_url
 
 
 def article_text(site: Site, body: bytes, url: str, content_type: str | None) -> str:
@@ -51,4 +51,4 @@ def extract_article(body: bytes, url: str, content_type: str | None = None, fetc
     """The Article of an article page's bytes fetched from `url`. Raises Unusable (see page_article),
     LookupError (no site serves the URL) or ValueError (not an article URL of it)."""
     site = site_for_url(url)
-    return page_article(Page(site.name, url, body, content_type, fetched_at or to_utc_iso(datetime.now(timezone.utc))))
+    return page_article(Page(site.name, url, body, content_type, fetched_at or to_utc_iso(datetime.now(UTC))))

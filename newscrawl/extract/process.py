@@ -20,13 +20,13 @@ and every later one raise `ParseProcessGone`; `article()` then parses them inlin
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pickle
 import signal
 import struct
 import sys
 import traceback
-import logging
 from collections import deque
 from typing import Any
 
@@ -35,8 +35,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 
-from newscrawl.extract.page import Page, page_article
 from newscrawl.dev.crash_points import crash_point
+from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Article, Unusable
 
 logger = logging.getLogger(__name__)
@@ -122,11 +122,15 @@ class ParseProcess:
     async def _spawn(self) -> asyncio.subprocess.Process:
         try:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "newscrawl.extract.process", stdin=asyncio.subprocess.PIPE,
+                sys.executable,
+                "-m",
+                "newscrawl.extract.process",
+                stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 # The crawl's own import path, so the child finds newscrawl wherever the crawl did
                 # (a scrapyd egg, a checkout not installed in the environment).
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)})
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)},
+            )
         except OSError as error:  # no fork, no executable: parse inline
             self._gone = True
             raise ParseProcessGone(f"the parse process could not start ({error})") from error
@@ -146,7 +150,8 @@ class ParseProcess:
             self._gone = True
             while self._waiting:
                 self._waiting.popleft().set_exception(
-                    ParseProcessGone(f"the parse process ended (exit status {process.returncode})"))
+                    ParseProcessGone(f"the parse process ended (exit status {process.returncode})")
+                )
 
 
 def _frame(message: tuple[Any, ...]) -> bytes:

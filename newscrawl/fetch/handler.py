@@ -63,9 +63,13 @@ class LoopbackDownloadHandler(BaseDownloadHandler):
         if isinstance(self.client, HTTP11DownloadHandler):
             per_host = 4 * crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
             if not keep_more_connections_alive(self.client, per_host):
-                logger.warning("This Scrapy's HTTP client has no connection pool newscrawl knows how to size: "
-                               "connections are closed as Scrapy decides (slower, not wrong)")
-        self.root = crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None  # a loopback URL (checked by newscrawl.addon)
+                logger.warning(
+                    "This Scrapy's HTTP client has no connection pool newscrawl knows how to size: "
+                    "connections are closed as Scrapy decides (slower, not wrong)"
+                )
+        self.root = (
+            crawler.settings.get("NEWSCRAWL_OFFLINE_ROOT") or None
+        )  # a loopback URL (checked by newscrawl.addon)
 
     async def download_request(self, request: Request) -> Response:
         if not self.root:
@@ -73,9 +77,17 @@ class LoopbackDownloadHandler(BaseDownloadHandler):
         response = await self.client.download_request(request.replace(url=loopback_url(request.url, self.root)))
         # A new response of the same class rather than `response.replace()`, which would work out a
         # text response's encoding (a scan of the body) that a live download leaves for later.
-        return type(response)(url=request.url, status=response.status, headers=response.headers, body=response.body,
-                              flags=response.flags, request=request, certificate=response.certificate,
-                              ip_address=response.ip_address, protocol=response.protocol)
+        return type(response)(
+            url=request.url,
+            status=response.status,
+            headers=response.headers,
+            body=response.body,
+            flags=response.flags,
+            request=request,
+            certificate=response.certificate,
+            ip_address=response.ip_address,
+            protocol=response.protocol,
+        )
 
     async def close(self) -> None:
         await self.client.close()

@@ -29,6 +29,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
+from newscrawl.sites import NotASiteCrawl, site_of
 
 logger = logging.getLogger(__name__)
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -71,12 +72,15 @@ class Scope:
     and logged once per host."""
 
     def __init__(self, crawler: Crawler) -> None:
-        site = getattr(crawler.spidercls, "site", None)
-        if site is None:
-            raise NotConfigured("not a site's spider")
+        try:
+            site = site_of(crawler)
+        except NotASiteCrawl:
+            raise NotConfigured("not a site's spider") from None
         self.crawler = crawler
         self.hosts = frozenset(site.hosts)
-        self.image_hosts = frozenset(site.image_hosts) if crawler.settings.get("NEWSCRAWL_IMAGES_STORE") else frozenset()
+        self.image_hosts = (
+            frozenset(site.image_hosts) if crawler.settings.get("NEWSCRAWL_IMAGES_STORE") else frozenset()
+        )
         self._logged: set[str] = set()
 
     def check(self, url: str, request: Request) -> None:
@@ -89,8 +93,13 @@ class Scope:
         if key not in self._logged:
             self._logged.add(key)
             origin = request.meta.get("redirect_urls", [request.url])[0] if url != request.url else None
-            logger.warning("Refused a request out of the crawl's scope (%s): %s%s (further ones to this host are "
-                           "counted, not logged)", reason, url[:200], f", redirected from {origin}" if origin else "")
+            logger.warning(
+                "Refused a request out of the crawl's scope (%s): %s%s (further ones to this host are "
+                "counted, not logged)",
+                reason,
+                url[:200],
+                f", redirected from {origin}" if origin else "",
+            )
         raise OutOfScope(reason, url)
 
 
@@ -133,5 +142,7 @@ class SafeRedirectMiddleware:
                 self.scope.check(safe_url_string(target), request)
             return response
         self.crawler.stats.inc_value("newscrawl/redirect/bad_scheme")
-        logger.warning("Ignored a redirect from %s to a %s: URL (%r)", request.url, scheme or "schemeless", location[:200])
+        logger.warning(
+            "Ignored a redirect from %s to a %s: URL (%r)", request.url, scheme or "schemeless", location[:200]
+        )
         raise IgnoreRequest(f"redirect to a non-http URL: {location[:200]}")

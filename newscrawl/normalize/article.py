@@ -7,7 +7,7 @@ page and a saved page give the same item. The site's conventions come in as an a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,8 @@ from newscrawl.normalize.images import head_image, normalize_images
 from newscrawl.normalize.titles import clean_title, collapse_whitespace
 from newscrawl.normalize.urls import absolute_url
 
-
 # Before the web had Chinese tech news, a date is a placeholder (1970-01-01) or a misread.
-EARLIEST_PUBLICATION = datetime(1995, 1, 1, tzinfo=timezone.utc)
+EARLIEST_PUBLICATION = datetime(1995, 1, 1, tzinfo=UTC)
 
 
 class SiteConventions(Protocol):

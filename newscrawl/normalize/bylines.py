@@ -11,9 +11,7 @@ from newscrawl.normalize.titles import collapse_whitespace
 _LABELS = {"出处": "source", "来源": "source", "作者": "author", "编辑": "editor", "责任编辑": "editor"}
 # Labels that end the previous part but whose values we do not keep (counters).
 _IGNORED = ("人气", "评论", "阅读")
-_PART = re.compile(
-    r"(责任编辑|出处|来源|作者|编辑|人气|评论|阅读)\s*[：:]\s*"
-)
+_PART = re.compile(r"(责任编辑|出处|来源|作者|编辑|人气|评论|阅读)\s*[：:]\s*")
 _EDITOR_LINE = re.compile(r"(?:责任)?编辑\s*[：:]\s*([^\s\]】)]+)")
 
 

@@ -8,7 +8,7 @@ such as `3小时前` or `昨天 10:00`; year-less `M月D日` forms never reach i
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
@@ -24,9 +24,15 @@ _MD = re.compile(
 _ISO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 _RFC1123 = re.compile(r"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}(:\d{2})? ")
 # RFC 1123 in GMT, the form feeds and the archive use: read without email.utils (3 µs, not 9).
-_RFC1123_GMT = re.compile(r"^[A-Z][a-z]{2}, (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? (?:GMT|UTC|\+0000)$")
-_MONTHS = {name: number for number, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+_RFC1123_GMT = re.compile(
+    r"^[A-Z][a-z]{2}, (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? (?:GMT|UTC|\+0000)$"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
+    )
+}
 
 
 # A year-less date may be up to a day after the fetch time: a page fetched just after midnight may
@@ -85,7 +91,9 @@ def parse_date(raw: str | None, tz: ZoneInfo, fetched_at: datetime) -> datetime 
         if "A" <= text[0] <= "Z":  # RFC 1123 starts with its weekday
             if (gmt := _RFC1123_GMT.match(text)) and gmt.group(2) in _MONTHS:
                 day, month, year, hh, mm, ss = gmt.groups()
-                return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss or 0), tzinfo=timezone.utc).astimezone(tz)
+                return datetime(
+                    int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss or 0), tzinfo=UTC
+                ).astimezone(tz)
             if _RFC1123.match(text):
                 return parsedate_to_datetime(text).astimezone(tz)
         if match := _YMD.search(text):
@@ -129,4 +137,4 @@ def _dateparser_fallback(text: str, tz: ZoneInfo, fetched_at: datetime) -> datet
 
 def to_utc_iso(moment: datetime) -> str:
     """`2026-11-25T17:00:00Z` style UTC string (fetch times)."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

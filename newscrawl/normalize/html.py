@@ -24,11 +24,67 @@ from newscrawl.normalize.images import LAZY_SOURCE_ATTRIBUTES, shown_source
 
 ALLOWED_TAGS = frozenset(
     {
-        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
-        "details", "div", "dl", "dt", "em", "figcaption", "figure", "font", "h1", "h2", "h3", "h4", "h5",
-        "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
-        "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
-        "thead", "tr", "tt", "u", "ul", "var", "video", "audio", "source", "center",
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "font",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+        "var",
+        "video",
+        "audio",
+        "source",
+        "center",
     }
 )
 _GENERIC_ATTRIBUTES = {"class", "id", "style", "align", "lang", "title", "dir"}
@@ -48,8 +104,25 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 }
 _URL_ATTRIBUTES = {"href", "src", "poster"}
 # Whole elements dropped with their content (the rest of a disallowed tag's text is kept).
-_DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "svg", "math", "noscript", "template",
-                      "form", "textarea", "select", "button", "frame", "frameset", "noembed", "noframes"}
+_DROP_WITH_CONTENT = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "noscript",
+    "template",
+    "form",
+    "textarea",
+    "select",
+    "button",
+    "frame",
+    "frameset",
+    "noembed",
+    "noframes",
+}
 # CSS that can run code or fetch from elsewhere in old browsers.
 _UNSAFE_STYLE = re.compile(r"expression\s*\(|javascript:|vbscript:|url\s*\(|behavior\s*:|-moz-binding|@import", re.I)
 
@@ -100,8 +173,11 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def sanitize_html(fragment: str, base_url: str) -> str:
     """Allow-list sanitised HTML; relative URLs made absolute against `base_url`."""
-    cleaned = nh3.clean(_CONTROL_CHARACTERS.sub("", fragment), attribute_filter=partial(_filter_attribute, base_url),
-                        **_cleaner_options())
+    cleaned = nh3.clean(
+        _CONTROL_CHARACTERS.sub("", fragment),
+        attribute_filter=partial(_filter_attribute, base_url),
+        **_cleaner_options(),
+    )
     return minimal_references(cleaned)
 
 

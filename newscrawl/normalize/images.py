@@ -63,6 +63,7 @@ LAZY_SOURCE_ATTRIBUTES = ("data-original", "data-src", "data-lazy-src", "data-ac
 
 def is_tracking_pixel(attributes: dict[str, str]) -> bool:
     """An `<img>` declared 1×1 (or 0×0): a beacon, not a picture."""
+
     def size(*names: str) -> int | None:
         for name in names:
             value = (attributes.get(name) or "").strip().removesuffix("px")
@@ -84,8 +85,9 @@ def shown_source(attributes: dict[str, str]) -> str | None:
 
 
 # Why an image file was not stored (StoredFile.reason) when the cause may pass: later runs fetch it again.
-_PASSING_REASONS = frozenset({"timeout", "connection", "download_error", "store_error", "not_fetched", "http_408",
-                              "http_429"})
+_PASSING_REASONS = frozenset(
+    {"timeout", "connection", "download_error", "store_error", "not_fetched", "http_408", "http_429"}
+)
 
 
 def may_pass(reason: str | None) -> bool:

@@ -36,9 +36,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from urllib.parse import urljoin
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
@@ -58,7 +58,9 @@ _META_DATES = (
     ('meta[itemprop="datePublished"]::attr(content)', "meta:itemprop:datePublished"),
     ('meta[name="pubdate"]::attr(content), meta[name="publishdate"]::attr(content)', "meta:pubdate"),
 )
-_VISIBLE_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?|\d{4}年\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2}(?::\d{2})?")
+_VISIBLE_DATE = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?|\d{4}年\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2}(?::\d{2})?"
+)
 
 
 def incomplete(raw: RawArticle) -> bool:
@@ -101,8 +103,11 @@ def _take(raw: RawArticle, name: str, value: str | None, source: str | None) -> 
 # Listing pages -----------------------------------------------------------------------------------
 
 _CHROME_TAGS = {"nav", "header", "footer", "aside"}
-_CHROME_NAMES = re.compile(r"(^|[-_ ])(nav|menu|header|footer|side|sidebar|aside|hot|rank|recommend|related|breadcrumb)"
-                           r"([-_ 0-9]|$)", re.I)
+_CHROME_NAMES = re.compile(
+    r"(^|[-_ ])(nav|menu|header|footer|side|sidebar|aside|hot|rank|recommend|related|breadcrumb)"
+    r"([-_ 0-9]|$)",
+    re.I,
+)
 
 
 def article_links(page: Selector, url: str, article_id: Callable[[str], str | None]) -> list[str]:
@@ -126,12 +131,15 @@ def _in_chrome(element: Any) -> bool:
     for ancestor in element.iterancestors():
         if ancestor.tag in ("body", "html"):
             return False
-        if ancestor.tag in _CHROME_TAGS or _CHROME_NAMES.search(f"{ancestor.get('class', '')} {ancestor.get('id', '')}"):
+        if ancestor.tag in _CHROME_TAGS or _CHROME_NAMES.search(
+            f"{ancestor.get('class', '')} {ancestor.get('id', '')}"
+        ):
             return True
     return False
 
 
 # JSON-LD ------------------------------------------------------------------------------------------
+
 
 def _article_linked_data(page: Selector) -> dict[str, Any]:
     """The page's first schema.org article object in JSON-LD (top level, a list, or an @graph)."""
@@ -170,6 +178,7 @@ def _author(linked_data: dict[str, Any]) -> str | None:
 
 # Title and date -----------------------------------------------------------------------------------
 
+
 def _title(page: Selector, linked_data: dict[str, Any]) -> tuple[str | None, str | None]:
     if headline := _text(linked_data.get("headline")) or _text(linked_data.get("name")):
         return headline, "json-ld"
@@ -183,8 +192,9 @@ def _title(page: Selector, linked_data: dict[str, Any]) -> tuple[str | None, str
     return None, None
 
 
-def _published(page: Selector, linked_data: dict[str, Any], raw: RawArticle,
-               timezone: ZoneInfo) -> tuple[str | None, str | None]:
+def _published(
+    page: Selector, linked_data: dict[str, Any], raw: RawArticle, timezone: ZoneInfo
+) -> tuple[str | None, str | None]:
     """The first structured date, after checking the structured ones agree; else a date beside the title."""
     candidates: list[tuple[str, str]] = []
     if value := _text(linked_data.get("datePublished")):
@@ -199,8 +209,11 @@ def _published(page: Selector, linked_data: dict[str, Any], raw: RawArticle,
     if moments:
         earliest, latest = min(m for m, _ in moments), max(m for m, _ in moments)
         if latest - earliest > DATES_AGREE_WITHIN:
-            raise Unusable("fallback_dates_disagree", raw.url,
-                           "; ".join(f"{source} {moment.isoformat()}" for moment, source in moments))
+            raise Unusable(
+                "fallback_dates_disagree",
+                raw.url,
+                "; ".join(f"{source} {moment.isoformat()}" for moment, source in moments),
+            )
         return next(value for value, source in candidates if source == moments[0][1]), moments[0][1]
     return _date_beside_title(page, raw.title)
 
@@ -209,13 +222,16 @@ def _check_against_listing(value: str, source: str | None, listed: str, raw: Raw
     fetched = datetime.fromisoformat(raw.fetched_at)
     found, shown = parse_date(value, timezone, fetched), parse_date(listed, timezone, fetched)
     if found is not None and shown is not None and abs(found - shown) > DATES_AGREE_WITHIN:
-        raise Unusable("fallback_date_far_from_listing", raw.url,
-                       f"{source} {found.isoformat()}, the listing {shown.isoformat()}")
+        raise Unusable(
+            "fallback_date_far_from_listing", raw.url, f"{source} {found.isoformat()}, the listing {shown.isoformat()}"
+        )
 
 
 def _date_beside_title(page: Selector, title: str | None) -> tuple[str | None, str | None]:
     """A date written as text in the title's block: the heading's parent, then grandparent."""
-    headings = page.xpath("//h1") or (page.xpath(f"//*[normalize-space(text())={_xpath_literal(title)}]") if title else [])
+    headings = page.xpath("//h1") or (
+        page.xpath(f"//*[normalize-space(text())={_xpath_literal(title)}]") if title else []
+    )
     for heading in headings[:1]:
         for block in (heading.xpath(".."), heading.xpath("../..")):
             text = " ".join(block.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall())
@@ -232,13 +248,21 @@ def _xpath_literal(text: str) -> str:
 
 # Body ---------------------------------------------------------------------------------------------
 
+
 def _main_content(page: Selector, headline: list[str | None]) -> tuple[str, list[RawImage]] | None:
     """trafilatura's main content as HTML, and its images; None when too little text is left once the
     blocks repeating the title or the date line (`headline`: page chrome, not body) are taken out."""
     import trafilatura  # imported on first use: a page the site module reads whole never pays for it
 
-    extracted = trafilatura.extract(page.get(), output_format="html", include_images=True, include_links=True,
-                                    include_tables=True, include_comments=False, favor_recall=True)
+    extracted = trafilatura.extract(
+        page.get(),
+        output_format="html",
+        include_images=True,
+        include_links=True,
+        include_tables=True,
+        include_comments=False,
+        favor_recall=True,
+    )
     if not extracted:
         return None
     tree = lxml_html.fromstring(extracted)
@@ -251,6 +275,12 @@ def _main_content(page: Selector, headline: list[str | None]) -> tuple[str, list
             block.drop_tree()
     if len("".join(container.text_content().split())) < MIN_BODY_CHARACTERS:
         return None
-    images = [RawImage(src=shown_source(dict(img.attrib)), link=next((a.get("href") for a in img.iterancestors("a")), None),
-                       alt=img.get("alt")) for img in container.iter("img")]
+    images = [
+        RawImage(
+            src=shown_source(dict(img.attrib)),
+            link=next((a.get("href") for a in img.iterancestors("a")), None),
+            alt=img.get("alt"),
+        )
+        for img in container.iter("img")
+    ]
     return inner_html(container), images

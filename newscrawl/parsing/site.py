@@ -30,9 +30,9 @@ from lxml.cssselect import CSSSelector
 from parsel import Selector, SelectorList
 
 from newscrawl.items import RawArticle, RawImage, Unusable
-from newscrawl.parsing import fallbacks
 from newscrawl.normalize.html import inner_html, resolve_lazy_images
 from newscrawl.normalize.images import is_tracking_pixel, shown_source
+from newscrawl.parsing import fallbacks
 
 
 @cache
@@ -95,9 +95,14 @@ def _are_layouts(value: object) -> bool:
     if not (isinstance(value, tuple) and value and all(isinstance(v, type) and issubclass(v, Layout) for v in value)):
         return False
     names = [getattr(layout, "name", None) for layout in value]  # type: ignore[union-attr]
-    return (len(set(names)) == len(names) and all(isinstance(name, str) and name for name in names)
-            and all(isinstance(getattr(layout, "seen", None), str) and isinstance(getattr(layout, "fixture", None), tuple)
-                    for layout in value))  # type: ignore[union-attr]
+    return (
+        len(set(names)) == len(names)
+        and all(isinstance(name, str) and name for name in names)
+        and all(
+            isinstance(getattr(layout, "seen", None), str) and isinstance(getattr(layout, "fixture", None), tuple)
+            for layout in value
+        )
+    )  # type: ignore[union-attr]
 
 
 def _is_str_tuple(value: object) -> bool:
@@ -110,14 +115,18 @@ _NOT_FILE_SAFE = re.compile(r"[^\w-]")
 REQUIRED_ATTRIBUTES: dict[str, tuple[str, Callable[[object], bool]]] = {
     "name": ("a lower-case identifier", lambda v: isinstance(v, str) and bool(_SITE_NAME.match(v))),
     "display_name": ("a non-empty string", lambda v: isinstance(v, str) and bool(v)),
-    "hosts": ("a non-empty tuple of lower-case host names",
-              lambda v: _is_str_tuple(v) and bool(v) and all(h == h.lower() for h in v)),  # type: ignore[union-attr]
+    "hosts": (
+        "a non-empty tuple of lower-case host names",
+        lambda v: _is_str_tuple(v) and bool(v) and all(h == h.lower() for h in v),
+    ),  # type: ignore[union-attr]
     "timezone": ("a zoneinfo.ZoneInfo", lambda v: isinstance(v, ZoneInfo)),
     "language": ("a language tag such as 'zh-CN'", lambda v: isinstance(v, str) and bool(v)),
     "archive_categories": ("a non-empty tuple of strings", lambda v: _is_str_tuple(v) and bool(v)),
     "archive_author": ("a non-empty string", lambda v: isinstance(v, str) and bool(v)),
-    "layouts": ("a non-empty tuple of Layout subclasses, newest first, each with a unique name, seen and fixture",
-                _are_layouts),
+    "layouts": (
+        "a non-empty tuple of Layout subclasses, newest first, each with a unique name, seen and fixture",
+        _are_layouts,
+    ),
 }
 ARCHIVE_DATE_STYLES = ("utc", "wall")
 
@@ -160,9 +169,11 @@ class Site(ABC):
         super().__init_subclass__(**kwargs)
         if any(getattr(getattr(cls, attribute, None), "__isabstractmethod__", False) for attribute in dir(cls)):
             return  # an intermediate base, not a site
-        problems = [f"{attribute} must be {meaning}" + ("" if hasattr(cls, attribute) else " (not set)")
-                    for attribute, (meaning, valid) in REQUIRED_ATTRIBUTES.items()
-                    if not (hasattr(cls, attribute) and valid(getattr(cls, attribute)))]
+        problems = [
+            f"{attribute} must be {meaning}" + ("" if hasattr(cls, attribute) else " (not set)")
+            for attribute, (meaning, valid) in REQUIRED_ATTRIBUTES.items()
+            if not (hasattr(cls, attribute) and valid(getattr(cls, attribute)))
+        ]
         if cls.archive_dates not in ARCHIVE_DATE_STYLES:
             problems.append(f"archive_dates must be one of {ARCHIVE_DATE_STYLES}, not {cls.archive_dates!r}")
         for attribute in ("title_suffixes", "thumbnail_prefixes", "body_drop", "body_decorations"):
@@ -217,8 +228,11 @@ class Site(ABC):
         """Article links (`listing_links_css`) and the next page of one listing page."""
         page = parse_page(html, url)
         links = page.css(self.listing_links_css).getall()
-        return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url),
-                       article_dates=self.listing_dates(page, url))
+        return Listing(
+            article_urls=[urljoin(url, link) for link in links],
+            next_url=self.next_page_url(page, url),
+            article_dates=self.listing_dates(page, url),
+        )
 
     def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
         """The date shown beside each article link of a listing page (none by default)."""
@@ -238,7 +252,9 @@ class Site(ABC):
     def new_article(self, url: str, fetched_at: str) -> RawArticle:
         """An empty RawArticle for the canonical form of `url` (raises ValueError for non-article URLs)."""
         canonical = self.canonical_url(url)
-        return RawArticle(site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at)
+        return RawArticle(
+            site=self.name, url=canonical, article_id=self.article_id(canonical) or "", fetched_at=fetched_at
+        )
 
     @staticmethod
     def tag_links(links: SelectorList) -> list[tuple[str, str | None]]:
@@ -269,17 +285,21 @@ class Site(ABC):
     @staticmethod
     def next_page_url(page: Selector, url: str) -> str | None:
         """The listing's next page: a `rel=next` link, else a link reading 下一页 / 下页 / Next."""
-        link = page.css("a[rel~=next]::attr(href)").get() or page.xpath(
-            "//a[normalize-space(.)='下一页' or normalize-space(.)='下页' or normalize-space(.)='Next']/@href"
-        ).get()
+        link = (
+            page.css("a[rel~=next]::attr(href)").get()
+            or page.xpath(
+                "//a[normalize-space(.)='下一页' or normalize-space(.)='下页' or normalize-space(.)='Next']/@href"
+            ).get()
+        )
         return urljoin(url, link) if link else None
 
     def layout_of(self, page: Selector) -> type[Layout] | None:
         """The first of the site's layouts (newest first) that holds `page`; None: no known layout."""
         return next((layout for layout in self.layouts if layout.holds(page)), None)
 
-    def body_parts(self, container: lxml_html.HtmlElement,
-                   layout: type[Layout] | None = None) -> tuple[str, list[RawImage]]:
+    def body_parts(
+        self, container: lxml_html.HtmlElement, layout: type[Layout] | None = None
+    ) -> tuple[str, list[RawImage]]:
         """The container's inner HTML with junk removed and lazy images resolved, and its images.
 
         `body_drop` elements go with their content (ads, share boxes), and so do tracking pixels;
@@ -287,8 +307,11 @@ class Site(ABC):
         article images. A layout's own lists replace the site's.
         """
         drop = layout.body_drop if layout is not None and layout.body_drop is not None else self.body_drop
-        decoration_css = (layout.body_decorations if layout is not None and layout.body_decorations is not None
-                          else self.body_decorations)
+        decoration_css = (
+            layout.body_decorations
+            if layout is not None and layout.body_decorations is not None
+            else self.body_decorations
+        )
         for query in drop:
             for element in _css(query)(container):
                 element.drop_tree()

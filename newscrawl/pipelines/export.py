@@ -18,12 +18,13 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from newscrawl.state.batch_writer import BatchWriter
+from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.exporters.frontmatter import PostStyle, post_path, render_post
-from newscrawl.state.component import Incremental
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import stored_files
-from newscrawl.exit_codes import CannotStart, attention
+from newscrawl.sites import site_of
+from newscrawl.state.batch_writer import BatchWriter
+from newscrawl.state.component import Incremental
 from newscrawl.state.files import ensure_folder, fsync_folder, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ class RevisionPipeline(_Pipeline):
         if revised is None:
             self.crawler.stats.inc_value("newscrawl/articles/unchanged")
             raise Unchanged(f"unchanged: {item.url}", self.incremental.awaits_images(item))
-        self.crawler.stats.inc_value("newscrawl/articles/new" if revised.revision == 1 else "newscrawl/articles/updated")
+        self.crawler.stats.inc_value(
+            "newscrawl/articles/new" if revised.revision == 1 else "newscrawl/articles/updated"
+        )
         return revised
 
 
@@ -102,11 +105,14 @@ class FrontMatterPipeline(_Pipeline):
         self.date_mode = settings.get("NEWSCRAWL_FRONTMATTER_DATES")
         self.placeholder = settings.get("NEWSCRAWL_PLACEHOLDER_IMAGE") or None
         # NEWSCRAWL_POST_IMAGES=local: images point at the stored files, under this URL prefix
-        self.image_prefix = (settings.get("NEWSCRAWL_POST_IMAGES_URL").rstrip("/") + "/"
-                             if settings.get("NEWSCRAWL_POST_IMAGES") == "local" else None)
-        self.style = PostStyle.of(crawler.spidercls.site)  # the crawler's one site
+        self.image_prefix = (
+            settings.get("NEWSCRAWL_POST_IMAGES_URL").rstrip("/") + "/"
+            if settings.get("NEWSCRAWL_POST_IMAGES") == "local"
+            else None
+        )
+        self.style = PostStyle.of(site_of(crawler))
         try:  # posts/<site> is newscrawl's: a link planted there is refused before anything is fetched
-            ensure_folder(self.folder, self.folder / crawler.spidercls.site.name)
+            ensure_folder(self.folder, self.folder / site_of(crawler).name)
         except OSError as error:
             raise CannotStart(f"NEWSCRAWL_POSTS_DIR: {error}") from None
         self._writer: BatchWriter[tuple[Path, str]] = BatchWriter(self._write_posts, "post-writer")
@@ -114,8 +120,11 @@ class FrontMatterPipeline(_Pipeline):
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
             path = post_path(self.folder / item.site, item, self.pattern)
-            urls = ({url: self.image_prefix + file for url, file in stored_files(item.images).items()}
-                    if self.image_prefix is not None else None)
+            urls = (
+                {url: self.image_prefix + file for url, file in stored_files(item.images).items()}
+                if self.image_prefix is not None
+                else None
+            )
             try:
                 await self._writer.submit((path, render_post(item, self.style, self.date_mode, self.placeholder, urls)))
             except OSError as error:
@@ -143,11 +152,11 @@ class FrontMatterPipeline(_Pipeline):
             try:
                 fsync_folder(folder)
             except OSError as error:  # the renames into it may not survive: their articles stay pending
-                errors = [error if written is None and path.parent == folder else written
-                          for (path, _), written in zip(posts, errors, strict=True)]
+                errors = [
+                    error if written is None and path.parent == folder else written
+                    for (path, _), written in zip(posts, errors, strict=True)
+                ]
         return errors
-
-
 
     def close_spider(self) -> None:
         self._writer.close()

@@ -33,11 +33,31 @@ logger = logging.getLogger(__name__)
 # draft 7's `items` with one schema; `$ref` alone in its schema — draft 7 ignores a `$ref`'s siblings,
 # so a `$ref` with siblings counts as another keyword; `$defs` is only where `$ref`s point). `$schema`
 # is dropped before compiling.
-COMPATIBLE_KEYWORDS = frozenset({
-    "$schema", "$id", "title", "description", "type", "properties", "required", "additionalProperties",
-    "items", "minLength", "maxLength", "minimum", "maximum", "pattern", "enum", "const", "minItems",
-    "maxItems", "oneOf", "$defs", "$ref",
-})
+COMPATIBLE_KEYWORDS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "title",
+        "description",
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "pattern",
+        "enum",
+        "const",
+        "minItems",
+        "maxItems",
+        "oneOf",
+        "$defs",
+        "$ref",
+    }
+)
 _SCHEMA_MAPS = ("properties", "$defs")  # keywords whose value maps names to subschemas
 # spidermon's private steps that ItemValidationPipeline calls or overrides.
 SPIDERMON_STEPS = ("_add_error_stats", "_add_errors_to_item", "_drop_item", "_load_jsonschema_validator")
@@ -111,7 +131,9 @@ class ItemValidationPipeline(SpidermonValidationPipeline):
             schema = get_schema_from(schema)
         unsupported = schema_keywords(schema) - COMPATIBLE_KEYWORDS if isinstance(schema, dict) else {"?"}
         if unsupported:
-            logger.info("Validating with spidermon's JSON Schema validator alone: the schema uses %s",
-                        ", ".join(sorted(unsupported)))
+            logger.info(
+                "Validating with spidermon's JSON Schema validator alone: the schema uses %s",
+                ", ".join(sorted(unsupported)),
+            )
             return super()._load_jsonschema_validator(schema)
         return CompiledJSONSchemaValidator(schema)

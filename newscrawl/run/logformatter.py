@@ -18,8 +18,11 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from newscrawl.items import ExportFailed, Unchanged
 
-
-STARTUP_LISTS = {"scrapy.addons": "Enabled addons:", "scrapy.middleware": "Enabled ", "scrapy.crawler": "Overridden settings:"}
+STARTUP_LISTS = {
+    "scrapy.addons": "Enabled addons:",
+    "scrapy.middleware": "Enabled ",
+    "scrapy.crawler": "Overridden settings:",
+}
 
 
 class _StartupListsAtDebug(logging.Filter):
@@ -40,17 +43,29 @@ class _OwnComponentsOffAtDebug(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, dict) else {}
-        if record.levelno == logging.WARNING and str(record.msg).startswith("Disabled ") \
-                and str(args.get("clspath", "")).startswith("newscrawl."):
+        if (
+            record.levelno == logging.WARNING
+            and str(record.msg).startswith("Disabled ")
+            and str(args.get("clspath", "")).startswith("newscrawl.")
+        ):
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return True
 
 
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    exceptions.DownloadConnectionRefusedError, exceptions.CannotResolveHostError, exceptions.DownloadTimeoutError,
-    exceptions.DownloadCancelledError, exceptions.DownloadFailedError, exceptions.ResponseDataLossError,
-    twisted_errors.ConnectError, twisted_errors.ConnectionLost, twisted_errors.TimeoutError,
-    ResponseFailed, ResponseNeverReceived, TimeoutError, ConnectionError,
+    exceptions.DownloadConnectionRefusedError,
+    exceptions.CannotResolveHostError,
+    exceptions.DownloadTimeoutError,
+    exceptions.DownloadCancelledError,
+    exceptions.DownloadFailedError,
+    exceptions.ResponseDataLossError,
+    twisted_errors.ConnectError,
+    twisted_errors.ConnectionLost,
+    twisted_errors.TimeoutError,
+    ResponseFailed,
+    ResponseNeverReceived,
+    TimeoutError,
+    ConnectionError,
 )
 
 
@@ -93,5 +108,8 @@ class NewscrawlLogFormatter(logformatter.LogFormatter):
         return {"level": level, "msg": "Dropped %(exception)s", "args": {"exception": exception}}
 
     def scraped(self, item: Any, response: Any, spider: Any = None) -> Any:
-        return {"level": logging.DEBUG, "msg": "Scraped %(id)s from <%(url)s>",
-                "args": {"id": getattr(item, "id", "?"), "url": getattr(response, "url", "?")}}
+        return {
+            "level": logging.DEBUG,
+            "msg": "Scraped %(id)s from <%(url)s>",
+            "args": {"id": getattr(item, "id", "?"), "url": getattr(response, "url", "?")},
+        }

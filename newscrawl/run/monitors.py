@@ -32,8 +32,15 @@ from spidermon.core.actions import Action
 from newscrawl.exit_codes import ALARM_STAT
 
 logger = logging.getLogger(__name__)
-LAYOUT_DROP_REASONS = ("missing_title", "missing_date", "invalid_date", "missing_body", "undecodable",
-                       "fallback_dates_disagree", "fallback_date_far_from_listing")
+LAYOUT_DROP_REASONS = (
+    "missing_title",
+    "missing_date",
+    "invalid_date",
+    "missing_body",
+    "undecodable",
+    "fallback_dates_disagree",
+    "fallback_date_far_from_listing",
+)
 FALLBACK_PREFIX = "newscrawl/fallback/"
 COVERAGE_PREFIX = "spidermon_field_coverage/"
 
@@ -46,8 +53,19 @@ def at_most_chance(observed: int, trials: int, share: float) -> float:
     if share >= 1.0:
         return 0.0
     log_p, log_q = math.log(share), math.log1p(-share)
-    return min(1.0, sum(math.exp(math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
-                                 + k * log_p + (trials - k) * log_q) for k in range(observed + 1)))
+    return min(
+        1.0,
+        sum(
+            math.exp(
+                math.lgamma(trials + 1)
+                - math.lgamma(k + 1)
+                - math.lgamma(trials - k + 1)
+                + k * log_p
+                + (trials - k) * log_q
+            )
+            for k in range(observed + 1)
+        ),
+    )
 
 
 def shortfall(observed: int, trials: int, share: float, significance: float) -> bool:
@@ -71,7 +89,9 @@ class SampledFieldCoverageMonitor(FieldCoverageMonitor):
             coverage = float(stats.get(COVERAGE_PREFIX + field, 0))
             if shortfall(round(coverage * scraped), scraped, float(share), significance):
                 failures.append(f"{field} (expected {share}, got {coverage} in {scraped} article(s))")
-        self.assertTrue(not failures, msg="\nThe following items did not meet field coverage rules:\n" + "\n".join(failures))
+        self.assertTrue(
+            not failures, msg="\nThe following items did not meet field coverage rules:\n" + "\n".join(failures)
+        )
 
 
 @monitors.name("Listing layout")
@@ -93,11 +113,16 @@ class ListingLayoutMonitor(Monitor):
 class FallbackMonitor(Monitor):
     @monitors.name("every field comes from the site's selectors")
     def test_no_field_from_a_fallback(self) -> None:
-        counts = {name[len(FALLBACK_PREFIX):]: int(value) for name, value in self.data.stats.items()
-                  if name.startswith(FALLBACK_PREFIX) and name.count("/") == 2 and value}
+        counts = {
+            name[len(FALLBACK_PREFIX) :]: int(value)
+            for name, value in self.data.stats.items()
+            if name.startswith(FALLBACK_PREFIX) and name.count("/") == 2 and value
+        }
         if counts:
-            self.fail("fields found only by fallbacks (the site's markup changed?): "
-                      + ", ".join(f"{field} in {count} article(s)" for field, count in sorted(counts.items())))
+            self.fail(
+                "fields found only by fallbacks (the site's markup changed?): "
+                + ", ".join(f"{field} in {count} article(s)" for field, count in sorted(counts.items()))
+            )
 
 
 @monitors.name("Article layout")
@@ -106,7 +131,11 @@ class ArticleDropRateMonitor(Monitor):
     def test_drop_rate(self) -> None:
         stats = self.data.stats
         dropped = {reason: int(stats.get(f"newscrawl/dropped/{reason}", 0)) for reason in LAYOUT_DROP_REASONS}
-        fetched = sum(dropped.values()) + int(stats.get("item_scraped_count", 0)) + int(stats.get("newscrawl/articles/unchanged", 0))
+        fetched = (
+            sum(dropped.values())
+            + int(stats.get("item_scraped_count", 0))
+            + int(stats.get("newscrawl/articles/unchanged", 0))
+        )
         if not fetched:
             self.skipTest("no article page was parsed")
         settings = self.data.crawler.settings
@@ -114,8 +143,10 @@ class ArticleDropRateMonitor(Monitor):
         rate = sum(dropped.values()) / fetched
         kept = fetched - sum(dropped.values())  # few kept where most should be: the same test as coverage
         if rate > limit and shortfall(kept, fetched, 1.0 - limit, settings.getfloat("NEWSCRAWL_ALARM_SIGNIFICANCE")):
-            self.fail(f"{rate:.0%} of article pages dropped (limit {limit:.0%}): "
-                      + ", ".join(f"{reason} {count}" for reason, count in dropped.items() if count))
+            self.fail(
+                f"{rate:.0%} of article pages dropped (limit {limit:.0%}): "
+                + ", ".join(f"{reason} {count}" for reason, count in dropped.items() if count)
+            )
 
 
 class RaiseLayoutAlarm(Action):
@@ -132,5 +163,11 @@ class RaiseLayoutAlarm(Action):
 
 
 class LayoutAlarmSuite(MonitorSuite):
-    monitors = [SampledFieldCoverageMonitor, ItemValidationMonitor, ListingLayoutMonitor, ArticleDropRateMonitor, FallbackMonitor]
+    monitors = [
+        SampledFieldCoverageMonitor,
+        ItemValidationMonitor,
+        ListingLayoutMonitor,
+        ArticleDropRateMonitor,
+        FallbackMonitor,
+    ]
     monitors_failed_actions = [RaiseLayoutAlarm]

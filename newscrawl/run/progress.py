@@ -18,8 +18,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from newscrawl.state.component import Incremental, output_path
 from newscrawl.exit_codes import failed_requests, pages_fetched
+from newscrawl.sites import spider_of
+from newscrawl.state.component import Incremental, output_path
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +49,13 @@ class Progress:
         self._loop.start(self.interval, now=False)
 
     def start_line(self) -> str:
-        spider, settings = self.crawler.spider, self.crawler.settings
-        site = self.crawler.spidercls.site
-        walks = [site.feed_name(tag) for tag in getattr(spider, "tags", [])]
+        spider, settings = spider_of(self.crawler), self.crawler.settings
+        site = spider.site
+        walks = [site.feed_name(tag) for tag in spider.tags]
         what = [f"tags {', '.join(walks)}"] if walks else []
-        if urls := getattr(spider, "article_urls", []):
+        if urls := spider.article_urls:
             what.append(f"{len(urls)} article URL(s)")
-        if captures := getattr(spider, "captures", None):
+        if captures := spider.captures:
             what.append(f"{len(captures)} captured page(s)")
         incremental = self.crawler.get_extension(Incremental)
         if incremental is not None:
@@ -62,10 +63,18 @@ class Progress:
             mode = f"incremental (journal {incremental.journal.path}, state {state})"
         else:
             mode = "one-off (" + ", ".join(str(uri) for uri in settings.getdict("FEEDS")) + ")"
-        extras = [f"{name} {settings.get(setting)}" for name, setting in (("posts", "NEWSCRAWL_POSTS_DIR"),
-                  ("feeds", "NEWSCRAWL_FEEDS_DIR"), ("WARC", "NEWSCRAWL_WARC_DIR")) if settings.get(setting)]
-        return (f"Crawling {site.display_name} ({spider.name}): {'; '.join(what) or 'nothing'}; {mode}"
-                + (f"; {', '.join(extras)}" if extras else ""))
+        extras = [
+            f"{name} {settings.get(setting)}"
+            for name, setting in (
+                ("posts", "NEWSCRAWL_POSTS_DIR"),
+                ("feeds", "NEWSCRAWL_FEEDS_DIR"),
+                ("WARC", "NEWSCRAWL_WARC_DIR"),
+            )
+            if settings.get(setting)
+        ]
+        return f"Crawling {site.display_name} ({spider.name}): {'; '.join(what) or 'nothing'}; {mode}" + (
+            f"; {', '.join(extras)}" if extras else ""
+        )
 
     def log_progress(self) -> None:
         stats = self.crawler.stats
@@ -75,8 +84,15 @@ class Progress:
         dropped = sum(int(value) for key, value in figures.items() if key.startswith("newscrawl/dropped/"))
         errors = sum(failed_requests(figures))
         queued = int(stats.get_value("scheduler/enqueued", 0)) - int(stats.get_value("scheduler/dequeued", 0))
-        logger.info("Progress: %d pages fetched, %d exported, %d queued, %d dropped, %d failed requests — %.1f pages/s",
-                    pages, int(stats.get_value("item_scraped_count", 0)), queued, dropped, errors, pages / elapsed)
+        logger.info(
+            "Progress: %d pages fetched, %d exported, %d queued, %d dropped, %d failed requests — %.1f pages/s",
+            pages,
+            int(stats.get_value("item_scraped_count", 0)),
+            queued,
+            dropped,
+            errors,
+            pages / elapsed,
+        )
 
     def spider_closed(self) -> None:
         if self._loop is not None and self._loop.running:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,18 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
+from newscrawl.exit_codes import (
+    ALARM_STAT,
+    ATTENTION_NEEDED,
+    ATTENTION_REASONS,
+    CANNOT_START,
+    attention,
+    exit_code,
+    failed_requests,
+    needs_attention,
+    pages_fetched,
+)
 from newscrawl.state.component import Incremental, output_path
-from newscrawl.exit_codes import (ALARM_STAT, ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, attention, exit_code,
-                               failed_requests, needs_attention, pages_fetched)
 from newscrawl.state.files import append_whole, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -31,10 +40,13 @@ logger = logging.getLogger(__name__)
 
 def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, Any]:
     """The operator's figures from Scrapy's stats."""
+
     def count(key: str) -> int:
         return int(stats.get(key, 0))
 
-    dropped = {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items()) if key.startswith("newscrawl/dropped/")}
+    dropped = {
+        key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items()) if key.startswith("newscrawl/dropped/")
+    }
     if stats.get("spidermon/validation/items/dropped"):
         dropped["schema_invalid"] = stats["spidermon/validation/items/dropped"]
     http_errors, download_errors = failed_requests(stats)
@@ -58,19 +70,30 @@ def summarize(stats: dict[str, Any], reason: str, duration: float) -> dict[str, 
         },
         "alarm": stats.get(ALARM_STAT),
         "needs_attention": {reason: ATTENTION_REASONS.get(reason, reason) for reason in needs_attention(stats)},
-        "pending": {"listing_pages": count("newscrawl/pending/listing_pages"), "articles": count("newscrawl/pending/articles")},
-        "gone": {key.rsplit("/", 1)[1]: value for key, value in sorted(stats.items())
-                 if key.startswith("newscrawl/gone/") and not key.endswith("/retried")},
+        "pending": {
+            "listing_pages": count("newscrawl/pending/listing_pages"),
+            "articles": count("newscrawl/pending/articles"),
+        },
+        "gone": {
+            key.rsplit("/", 1)[1]: value
+            for key, value in sorted(stats.items())
+            if key.startswith("newscrawl/gone/") and not key.endswith("/retried")
+        },
         "given_up": list(stats.get("newscrawl/article/given_up_urls", [])),
         "exit_code": exit_code(stats),
     }
     if any(key.startswith("newscrawl/images/") for key in stats):  # images mirrored (newscrawl.archive.images)
+
         def outcomes(kind: str) -> int:
             return sum(value for key, value in stats.items() if key.startswith(f"newscrawl/images/{kind}/"))
 
-        summary["images"] = {"stored": count("newscrawl/images/stored"), "kept": count("newscrawl/images/kept"),
-                             "failed": outcomes("failed"), "refused": outcomes("refused"),
-                             "bytes": count("newscrawl/images/bytes")}
+        summary["images"] = {
+            "stored": count("newscrawl/images/stored"),
+            "kept": count("newscrawl/images/kept"),
+            "failed": outcomes("failed"),
+            "refused": outcomes("refused"),
+            "bytes": count("newscrawl/images/bytes"),
+        }
     return summary
 
 
@@ -78,7 +101,7 @@ class RunSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.started = time.monotonic()
-        self.started_at = datetime.now(timezone.utc)
+        self.started_at = datetime.now(UTC)
         self.path = output_path(crawler.settings, "NEWSCRAWL_SUMMARY_FILE", crawler.spidercls.name)
         self.runs = output_path(crawler.settings, "NEWSCRAWL_RUNS_FILE", crawler.spidercls.name)
 
@@ -97,19 +120,34 @@ class RunSummary:
         logger.info(
             "Run summary: %d pages fetched, %d exported (%d new, %d updated), %d skipped as known, %d unchanged, "
             "%d dropped%s, %d failed requests, %.1f s (%s, %s)%s%s",
-            summary["pages_fetched"], articles["exported"], articles["new"], articles["updated"], articles["skipped_known"],
-            articles["unchanged"], sum(summary["dropped"].values()),
-            f" {summary['dropped']}" if summary["dropped"] else "", errors["http"] + errors["download"], summary["duration_seconds"],
-            reason, "incremental" if incremental else "one-off",
-            "; images: {stored} stored, {kept} kept from earlier runs, {failed} failed, {refused} refused".format(**summary["images"])
-            if "images" in summary else "",
+            summary["pages_fetched"],
+            articles["exported"],
+            articles["new"],
+            articles["updated"],
+            articles["skipped_known"],
+            articles["unchanged"],
+            sum(summary["dropped"].values()),
+            f" {summary['dropped']}" if summary["dropped"] else "",
+            errors["http"] + errors["download"],
+            summary["duration_seconds"],
+            reason,
+            "incremental" if incremental else "one-off",
+            "; images: {stored} stored, {kept} kept from earlier runs, {failed} failed, {refused} refused".format(
+                **summary["images"]
+            )
+            if "images" in summary
+            else "",
             f"; ALARM: {summary['alarm']}" if summary["alarm"] else "",
         )
         for attention_reason, meaning in summary["needs_attention"].items():
             logger.error("Needs attention (exit 2): %s — %s", attention_reason, meaning)
         logger.debug("Scrapy stats: %s", json.dumps(stats, ensure_ascii=False, indent=1, default=_plain))
-        summary = {"spider": self.crawler.spidercls.name, "started": self.started_at.isoformat(timespec="seconds"),
-                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **summary}
+        summary = {
+            "spider": self.crawler.spidercls.name,
+            "started": self.started_at.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            **summary,
+        }
         if not record_run(self.path, self.runs, summary, stats):
             attention(self.crawler, "summary_failed")
             logger.error("Needs attention (exit 2): summary_failed — %s", ATTENTION_REASONS["summary_failed"])
@@ -138,8 +176,11 @@ def _summary_failed(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary with summary_failed among its reasons, and the exit code the process will have (a reason
     to look outranks the layout alarm; a run that could not start stays 1)."""
     code = summary["exit_code"] if summary["exit_code"] == CANNOT_START else ATTENTION_NEEDED
-    return {**summary, "needs_attention": {**summary["needs_attention"], "summary_failed": ATTENTION_REASONS["summary_failed"]},
-            "exit_code": code}
+    return {
+        **summary,
+        "needs_attention": {**summary["needs_attention"], "summary_failed": ATTENTION_REASONS["summary_failed"]},
+        "exit_code": code,
+    }
 
 
 def _write_summary(path: Path | None, summary: dict[str, Any], stats: dict[str, Any]) -> bool:
@@ -147,7 +188,9 @@ def _write_summary(path: Path | None, summary: dict[str, Any], stats: dict[str, 
     if path is None:
         return True
     try:
-        write_atomically(path, json.dumps({**summary, "stats": stats}, ensure_ascii=False, indent=1, default=_plain) + "\n")
+        write_atomically(
+            path, json.dumps({**summary, "stats": stats}, ensure_ascii=False, indent=1, default=_plain) + "\n"
+        )
         return True
     except OSError as error:
         logger.error("Could not write the run summary %s: %s", path, error)
@@ -158,19 +201,29 @@ def _write_summary(path: Path | None, summary: dict[str, Any], stats: dict[str, 
         return False
 
 
-def record_unfinished(settings: BaseSettings, spider: str, finish_reason: str, message: str,
-                      stats: dict[str, Any] | None = None) -> None:
+def record_unfinished(
+    settings: BaseSettings, spider: str, finish_reason: str, message: str, stats: dict[str, Any] | None = None
+) -> None:
     """A run that could not start (`cannot_start`, exit 1) or was stopped before it could close
     (`forced_shutdown`, exit 2): a summary and run-history line saying so, in place of the previous
     run's summary (which a monitor would read as this run's)."""
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     forced = finish_reason == "forced_shutdown"
-    summary = {"spider": spider, "started": now, "finished": now, "finish_reason": finish_reason, "error": message,
-               "needs_attention": {finish_reason: ATTENTION_REASONS[finish_reason]} if forced else {},
-               "exit_code": ATTENTION_NEEDED if forced else CANNOT_START}
-    record_run(output_path(settings, "NEWSCRAWL_SUMMARY_FILE", spider), output_path(settings, "NEWSCRAWL_RUNS_FILE", spider),
-               summary, stats or {})
-
+    summary = {
+        "spider": spider,
+        "started": now,
+        "finished": now,
+        "finish_reason": finish_reason,
+        "error": message,
+        "needs_attention": {finish_reason: ATTENTION_REASONS[finish_reason]} if forced else {},
+        "exit_code": ATTENTION_NEEDED if forced else CANNOT_START,
+    }
+    record_run(
+        output_path(settings, "NEWSCRAWL_SUMMARY_FILE", spider),
+        output_path(settings, "NEWSCRAWL_RUNS_FILE", spider),
+        summary,
+        stats or {},
+    )
 
 
 def _plain(value: Any) -> str:

@@ -13,7 +13,6 @@ import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-
 from parsel import Selector
 
 from newscrawl.items import RawArticle
@@ -30,7 +29,10 @@ class Desktop(Layout):
 
     name = "desktop"
     seen = "desktop pages as public scrapers read them (selectors unverified here; bodies real: the archive)"
-    fixture = ("site/www.cnbeta.com.tw/articles/tech/1233391.htm", "https://www.cnbeta.com.tw/articles/tech/1233391.htm")
+    fixture = (
+        "site/www.cnbeta.com.tw/articles/tech/1233391.htm",
+        "https://www.cnbeta.com.tw/articles/tech/1233391.htm",
+    )
 
     @classmethod
     def holds(cls, page: Selector) -> bool:
@@ -96,8 +98,13 @@ class CnBeta(Site):
         raw.byline = f"出处：{source}" if source else None
         # "[责任编辑：NAME]" ends the desktop content; the 2017 mobile view has "[ 编辑：NAME ]" in .article-tail.
         raw.editor_line = next(
-            (text for text in page.css(".article-tail ::text, .article-content ::text, .article-body ::text").getall()
-             if _EDITOR_MARK.match(text)), None)
+            (
+                text
+                for text in page.css(".article-tail ::text, .article-content ::text, .article-body ::text").getall()
+                if _EDITOR_MARK.match(text)
+            ),
+            None,
+        )
         parts = page.css(".article-summary, .article-content, .article-body")
         if parts:
             layout = self.layout_of(page)

@@ -14,9 +14,9 @@ from dataclasses import replace
 from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from newscrawl.items import RawArticle, Unusable
 from parsel import Selector
 
+from newscrawl.items import RawArticle, Unusable
 from newscrawl.parsing.site import Layout, Listing, Site, parse_page
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
@@ -33,8 +33,7 @@ _JSONP_ANSWER = re.compile(r"^\s*[\w$.]+\((.*)\)\s*;?\s*$", re.S)
 
 def jsonp_url(ac: str, page: int, minid: int | str) -> str:
     """The column's JSONP page `page`, after the items down to `minid` (0 for the first, page 2)."""
-    return (f"https://{_JSONP_HOST}{_JSONP_PATH}?ac={ac}&timeks=&timeend=&page={page}&minid={minid}"
-            "&callback=NewsList")
+    return f"https://{_JSONP_HOST}{_JSONP_PATH}?ac={ac}&timeks=&timeend=&page={page}&minid={minid}&callback=NewsList"
 
 
 _BODY_CONTAINERS = ("div.news_info", "div.pc_info", "#content")
@@ -106,7 +105,9 @@ class MyDrivers(Site):
     name = "mydrivers"
     display_name = "快科技"
     hosts = ("news.mydrivers.com", "m.mydrivers.com", _JSONP_HOST)
-    image_hosts = ("img1.mydrivers.com",)  # body images (MARKUP.md); icons.mydrivers.com serves chrome (placeholders, end marks)
+    image_hosts = (
+        "img1.mydrivers.com",
+    )  # body images (MARKUP.md); icons.mydrivers.com serves chrome (placeholders, end marks)
     timezone = ZoneInfo("Asia/Shanghai")
     language = "zh-CN"
     title_suffixes = (
@@ -147,8 +148,10 @@ class MyDrivers(Site):
         parts = urlsplit(tag)
         if parts.hostname == "news.mydrivers.com" and (_TAG_PATH.match(parts.path) or _COLUMN_PATH.match(parts.path)):
             return f"https://news.mydrivers.com{parts.path}"
-        raise ValueError(f"not a 快科技 tag slug or tag-page URL: {tag!r} (e.g. xiaomi12_ultra, or a column page "
-                         "such as https://news.mydrivers.com/zhangjiyouxi.html)")
+        raise ValueError(
+            f"not a 快科技 tag slug or tag-page URL: {tag!r} (e.g. xiaomi12_ultra, or a column page "
+            "such as https://news.mydrivers.com/zhangjiyouxi.html)"
+        )
 
     def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
         """`span.time` (`YYYY-MM-DD HH:MM`, Beijing) of each list item, by its `h3 a` link."""
@@ -186,9 +189,12 @@ class MyDrivers(Site):
         ended = str(answer.get("datalist")) in ("-1", "-2")
         query = parse_qs(urlsplit(url).query)
         page = int(query.get("page", ["2"])[0]) if query.get("page", [""])[0].isdigit() else 2
-        next_url = None if ended or not links else jsonp_url(query.get("ac", ["0"])[0], page + 1, answer.get("minid", 0))
-        return Listing(article_urls=links, next_url=next_url, end=ended and not links,
-                       article_dates=self.listing_dates(items, url))
+        next_url = (
+            None if ended or not links else jsonp_url(query.get("ac", ["0"])[0], page + 1, answer.get("minid", 0))
+        )
+        return Listing(
+            article_urls=links, next_url=next_url, end=ended and not links, article_dates=self.listing_dates(items, url)
+        )
 
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
         page = parse_page(html, url)
@@ -205,7 +211,9 @@ class MyDrivers(Site):
         source = body.xpath(".//*[contains(text(), '原文链接')]//a[@href][1]")
         if source:
             raw.source_link = ("".join(source[0].css("::text").getall()).strip(), source[0].attrib["href"])
-        raw.tags = self.tag_links(body.css("p.bqian a, span.news_bq_list a") or page.css("span.news_bq_list a, div.bqian1 a"))
+        raw.tags = self.tag_links(
+            body.css("p.bqian a, span.news_bq_list a") or page.css("span.news_bq_list a, div.bqian1 a")
+        )
         layout = self.layout_of(page)
         raw.layout = layout.name if layout is not None else None
         raw.body_html, raw.images = self.body_parts(body.root, layout)

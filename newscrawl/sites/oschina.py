@@ -12,7 +12,6 @@ import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-
 from parsel import Selector
 
 from newscrawl.items import RawArticle
@@ -29,8 +28,10 @@ class ArticleBox(Layout):
 
     name = "article-box"
     seen = "modelled (fixtures/oschina/README.md); the bodies are real (the archive)"
-    fixture = ("site/www.oschina.net/news/155820/netty-4-1-67-final-released",
-               "https://www.oschina.net/news/155820/netty-4-1-67-final-released")
+    fixture = (
+        "site/www.oschina.net/news/155820/netty-4-1-67-final-released",
+        "https://www.oschina.net/news/155820/netty-4-1-67-final-released",
+    )
 
     @classmethod
     def holds(cls, page: Selector) -> bool:
@@ -100,7 +101,9 @@ class OsChina(Site):
         # Only the article box's heading: a bare `h1` would take a heading inside the body (kisso's has one);
         # without the box, the generic fallbacks look (og:title, a page's only <h1>) and say so.
         raw.title = self.title_text(page, ".article-box h1")
-        raw.published = page.css(".article-box time::attr(datetime)").get() or self.first_text(page, ".article-box time")
+        raw.published = page.css(".article-box time::attr(datetime)").get() or self.first_text(
+            page, ".article-box time"
+        )
         author = self.first_text(page, ".article-box .author")
         raw.byline = f"作者：{author}" if author else None
         container = page.css(".article-detail")

@@ -15,7 +15,11 @@ for _site in all_sites().values():
     globals()[_class_name] = type(
         _class_name,
         (SiteSpider,),
-        {"name": _site.name, "site": _site, "__module__": __name__,
-         "__doc__": f"{_site.display_name} ({', '.join(_site.hosts)}). {SiteSpider.__doc__}"},
+        {
+            "name": _site.name,
+            "site": _site,
+            "__module__": __name__,
+            "__doc__": f"{_site.display_name} ({', '.join(_site.hosts)}). {SiteSpider.__doc__}",
+        },
     )
     __all__.append(_class_name)

@@ -20,8 +20,8 @@ The components the spider uses (crawl state, parse process) are reached through 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
@@ -30,16 +30,16 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.page import Page, page_article
-from newscrawl.state.component import ARTICLE_ID, ExportedElsewhere, Incremental, named_tags
+from newscrawl.extract.process import ParseProcess
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.exit_codes import CannotStart, attention
-from newscrawl.extract.process import ParseProcess
 from newscrawl.sites import Site
 from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
 from newscrawl.state import ListingPage, PendingArticle
+from newscrawl.state.component import ARTICLE_ID, ExportedElsewhere, Incremental, named_tags
 
 GONE = (404, 410)  # a page answering these is not coming back
 ARGUMENTS = {
@@ -102,8 +102,19 @@ class NewscrawlSpider(scrapy.Spider):
     """What every newscrawl spider shares: `log` without Scrapy's deprecation warning (spidermon's report
     still calls it), and spidermon's report of monitors that passed at DEBUG — failures stay at ERROR."""
 
+    site: ClassVar[Site]
     # False for a spider that reads what was captured (`scrapy reparse`): nothing fetches for it.
     fetches: ClassVar[bool] = True
+    # What the components read of a run (`newscrawl.sites.SiteCrawl`), empty unless a spider sets them.
+    refresh: bool = False
+    tags: Sequence[str] = ()
+    article_urls: Sequence[str] = ()
+    captures: Sequence[object] = ()
+
+    @property
+    def walked(self) -> Sequence[str]:
+        """The tags (their walks' first-page URLs) whose feeds this run rebuilds."""
+        return ()
 
     def log(self, message: Any, level: int = logging.DEBUG, **kwargs: Any) -> None:
         if level == logging.INFO and str(message).startswith("[Spidermon]"):
@@ -112,22 +123,28 @@ class NewscrawlSpider(scrapy.Spider):
 
 
 class SiteSpider(NewscrawlSpider):
-    """Crawl a site's tag pages (`-a tag=a,b`) and/or single articles (`-a url=…`).
+    """Crawl a site's tag pages (`-a tag=a,b`) and/or single articles (`-a url=…`); the arguments
+    (`-a NAME=VALUE`) are `ARGUMENTS`, listed by `scrapy crawl --help`."""
 
-    Arguments (-a NAME=VALUE): """ + "; ".join(f"`{name}`: {meaning}" for name, meaning in ARGUMENTS.items()) + """.
-    """
-
-    site: ClassVar[Site]
     incremental: Incremental | None = None  # crawler components, looked up when the run starts
     parse_process: ParseProcess | None = None
 
-    def __init__(self, tag: str | None = None, url: str | None = None, follow_tags: str | int = 0,
-                 max_pages: str | int | None = None, refresh: str | int = 0, retry_gone: str | int = 0,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        tag: str | None = None,
+        url: str | None = None,
+        follow_tags: str | int = 0,
+        max_pages: str | int | None = None,
+        refresh: str | int = 0,
+        retry_gone: str | int = 0,
+        **kwargs: Any,
+    ) -> None:
         unknown = sorted(name for name in kwargs if name not in ("name", "_job"))  # scrapyd passes _job
         if unknown:
-            raise CannotStart(f"unknown spider argument(s) {', '.join(unknown)}; known: "
-                              + "; ".join(f"{name} ({meaning})" for name, meaning in ARGUMENTS.items()))
+            raise CannotStart(
+                f"unknown spider argument(s) {', '.join(unknown)}; known: "
+                + "; ".join(f"{name} ({meaning})" for name, meaning in ARGUMENTS.items())
+            )
         super().__init__(**kwargs)
         try:
             self.tags = [self.site.listing_url(value) for value in _split_arg(tag)]
@@ -138,8 +155,10 @@ class SiteSpider(NewscrawlSpider):
             if self.site.article_id(article_url) is None:
                 raise CannotStart(f"-a url=: not a {self.site.display_name} article URL: {article_url}")
         if not self.tags and not self.article_urls:
-            raise CannotStart(f"nothing to crawl: pass -a tag=SLUG[,SLUG…] and/or -a url=ARTICLE_URL[,…] "
-                              f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)")
+            raise CannotStart(
+                f"nothing to crawl: pass -a tag=SLUG[,SLUG…] and/or -a url=ARTICLE_URL[,…] "
+                f"(e.g. scrapy crawl {self.name} -a tag=xiaomi12_ultra)"
+            )
         self.follow_tags = _whole_number("follow_tags", follow_tags, 0)
         self.refresh = _flag("refresh", refresh)
         self.retry_gone = _flag("retry_gone", retry_gone)
@@ -161,14 +180,21 @@ class SiteSpider(NewscrawlSpider):
         self.incremental = self.crawler.get_extension(Incremental)
         self.parse_process = self.crawler.get_extension(ParseProcess)
         pages = [ListingPage(tag, tag, 1, 0) for tag in self.tags]
-        articles = [PendingArticle(article_id, url, 0) for url in self.article_urls
-                    if (article_id := self.site.article_id(url)) is not None]
+        articles = [
+            PendingArticle(article_id, url, 0)
+            for url in self.article_urls
+            if (article_id := self.site.article_id(url)) is not None
+        ]
         if self.incremental is not None:
             self._report_repairs(self.incremental)
             if self.retry_gone:
-                self.logger.info("Trying again %d article(s) settled as gone (-a retry_gone=1)", self.incremental.retry_gone())
+                self.logger.info(
+                    "Trying again %d article(s) settled as gone (-a retry_gone=1)", self.incremental.retry_gone()
+                )
             listings, pending_articles = self.incremental.pending()
-            resumed = [page for page in resumed_pages(listings, self.tags, self.follow_tags) if page.url not in self.tags]
+            resumed = [
+                page for page in resumed_pages(listings, self.tags, self.follow_tags) if page.url not in self.tags
+            ]
             self._frontiers = frontiers(resumed)
             self._complete_walks = self.incremental.complete_walks()
             fresh = self.incremental.fresh([article.article_id for article in articles])
@@ -182,8 +208,11 @@ class SiteSpider(NewscrawlSpider):
             articles += pending_articles
             pages += resumed
             if resumed or pending_articles:
-                self.logger.info("Resuming %d listing page(s) and %d article(s) earlier runs left pending",
-                                 len(resumed), len(pending_articles))
+                self.logger.info(
+                    "Resuming %d listing page(s) and %d article(s) earlier runs left pending",
+                    len(resumed),
+                    len(pending_articles),
+                )
         for page in pages:
             if request := self._listing_request(page):
                 yield request
@@ -193,15 +222,28 @@ class SiteSpider(NewscrawlSpider):
 
     def _report_repairs(self, incremental: Incremental) -> None:
         for stat, count, message in (
-            ("newscrawl/article/released_claims", incremental.released_claims,
-             "Released %d article claim(s) this worker held when it stopped"),
-            ("newscrawl/journal/rebuilt_lines", incremental.recovered if incremental.rebuilt else 0,
-             "Rebuilt the crawl state from %d journal line(s): nothing exported before is exported again; "
-             "every tag is walked whole once"),
-            ("newscrawl/journal/recovered_lines", 0 if incremental.rebuilt else incremental.recovered,
-             "Recovered %d journal line(s) a crash left unrecorded (or a lost -wal file): every tag is walked whole once"),
-            ("newscrawl/posts/stale_temporaries", incremental.stale_temporaries,
-             "Removed %d temporary post file(s) a killed run left"),
+            (
+                "newscrawl/article/released_claims",
+                incremental.released_claims,
+                "Released %d article claim(s) this worker held when it stopped",
+            ),
+            (
+                "newscrawl/journal/rebuilt_lines",
+                incremental.recovered if incremental.rebuilt else 0,
+                "Rebuilt the crawl state from %d journal line(s): nothing exported before is exported again; "
+                "every tag is walked whole once",
+            ),
+            (
+                "newscrawl/journal/recovered_lines",
+                0 if incremental.rebuilt else incremental.recovered,
+                "Recovered %d journal line(s) a crash left unrecorded (or a lost -wal file): "
+                "every tag is walked whole once",
+            ),
+            (
+                "newscrawl/posts/stale_temporaries",
+                incremental.stale_temporaries,
+                "Removed %d temporary post file(s) a killed run left",
+            ),
         ):
             if count:
                 self.crawler.stats.set_value(stat, count)
@@ -217,8 +259,13 @@ class SiteSpider(NewscrawlSpider):
         self._walk_pages[page.walk] = self._walk_pages.get(page.walk, 0) + 1
         self.crawler.stats.inc_value("newscrawl/listing/requested")
         # Listing pages change between runs: never let a dupefilter hide them.
-        return scrapy.Request(page.url, callback=self.parse_listing, errback=self._listing_failed, dont_filter=True,
-                              cb_kwargs={"listing": page})
+        return scrapy.Request(
+            page.url,
+            callback=self.parse_listing,
+            errback=self._listing_failed,
+            dont_filter=True,
+            cb_kwargs={"listing": page},
+        )
 
     def _article_request(self, url: str, depth: int, listed: str | None = None) -> scrapy.Request | None:
         article_id = self.site.article_id(url)
@@ -237,8 +284,14 @@ class SiteSpider(NewscrawlSpider):
         # Distributed, an article is deduplicated by its claim, not by scrapy-redis's persistent
         # dupefilter (which would lose the articles a killed worker had in flight, and block refreshes).
         distributed = self.incremental is not None and not self.incremental.state.exclusive
-        return scrapy.Request(self.site.canonical_url(url), callback=self.parse_article, errback=self._article_failed,
-                              dont_filter=distributed, cb_kwargs={"depth": depth, "listed": listed}, meta={ARTICLE_ID: article_id})
+        return scrapy.Request(
+            self.site.canonical_url(url),
+            callback=self.parse_article,
+            errback=self._article_failed,
+            dont_filter=distributed,
+            cb_kwargs={"depth": depth, "listed": listed},
+            meta={ARTICLE_ID: article_id},
+        )
 
     # Callbacks -----------------------------------------------------------------------------------
 
@@ -261,8 +314,12 @@ class SiteSpider(NewscrawlSpider):
             return
         if found.fallback:
             stats.inc_value("newscrawl/listing/fallback")
-            self.logger.warning("Listing page %s: the site's selectors found no article links; %d found by the "
-                                "listing fallback (layout change?)", response.url, len(found.article_urls))
+            self.logger.warning(
+                "Listing page %s: the site's selectors found no article links; %d found by the "
+                "listing fallback (layout change?)",
+                response.url,
+                len(found.article_urls),
+            )
         if not found.article_urls and not found.end:
             stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
@@ -270,19 +327,31 @@ class SiteSpider(NewscrawlSpider):
         urls, cut = capped(found.article_urls, limit)
         if cut:
             stats.inc_value("newscrawl/listing/links_capped")
-            self.logger.warning("Listing page %s has %d article links: only the first %d (NEWSCRAWL_MAX_LINKS_PER_PAGE) "
-                                "are followed", response.url, len(found.article_urls), limit)
+            self.logger.warning(
+                "Listing page %s has %d article links: only the first %d (NEWSCRAWL_MAX_LINKS_PER_PAGE) are followed",
+                response.url,
+                len(found.article_urls),
+                limit,
+            )
         ids = [self.site.article_id(url) for url in urls]
         known = self.incremental.fresh([i for i in ids if i]) if self.incremental else set()
         if known:
             stats.inc_value("newscrawl/articles/known", sum(1 for i in ids if i in known))
         wanted = {i: url for url, i in zip(urls, ids, strict=True) if i and i not in known}
         step = self._next_step(found.next_url, listing, all_known=bool(ids) and known.issuperset(ids))
-        next_pages = [ListingPage(found.next_url, listing.walk, listing.page + 1, listing.depth)] \
-            if found.next_url and records_next(step) else []
+        next_pages = (
+            [ListingPage(found.next_url, listing.walk, listing.page + 1, listing.depth)]
+            if found.next_url and records_next(step)
+            else []
+        )
         if self.incremental is not None:
-            self.incremental.record_pending(listing, [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
-                                            next_pages, [i for i in ids if i], ends_walk(step))
+            self.incremental.record_pending(
+                listing,
+                [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
+                next_pages,
+                [i for i in ids if i],
+                ends_walk(step),
+            )
         if ends_walk(step):
             self._complete_walks.add(listing.walk)
         for url, article_id in zip(urls, ids, strict=True):
@@ -302,11 +371,16 @@ class SiteSpider(NewscrawlSpider):
     def _next_step(self, next_url: str | None, listing: ListingPage, all_known: bool) -> Step:
         """What the walk policy makes of `listing`'s next link, counted and logged."""
         earlier = self._requested_listings.get(next_url) if next_url else None
-        step = next_step(next_url=next_url, seen=earlier is not None,
-                         loops_back=earlier is not None and earlier.walk == listing.walk and earlier.page <= listing.page,
-                         all_known=all_known, complete=listing.walk in self._complete_walks,
-                         behind_frontier=listing.page < self._frontiers.get(listing.walk, 0),
-                         pages_requested=self._walk_pages.get(listing.walk, 0), budget=self.max_pages)
+        step = next_step(
+            next_url=next_url,
+            seen=earlier is not None,
+            loops_back=earlier is not None and earlier.walk == listing.walk and earlier.page <= listing.page,
+            all_known=all_known,
+            complete=listing.walk in self._complete_walks,
+            behind_frontier=listing.page < self._frontiers.get(listing.walk, 0),
+            pages_requested=self._walk_pages.get(listing.walk, 0),
+            budget=self.max_pages,
+        )
         stats = self.crawler.stats
         if step in (Step.CAME_ROUND, Step.MERGED):
             stats.inc_value("newscrawl/listing/repeated_page")
@@ -315,8 +389,12 @@ class SiteSpider(NewscrawlSpider):
             self.logger.info("Every article on %s is known: not following its next page", listing.url)
         elif step is Step.DEFER:
             stats.inc_value("newscrawl/listing/max_pages_reached")
-            self.logger.info("Stopped %s at this run's page limit (%d); the next run goes on from %s",
-                             listing.walk, self.max_pages, next_url)
+            self.logger.info(
+                "Stopped %s at this run's page limit (%d); the next run goes on from %s",
+                listing.walk,
+                self.max_pages,
+                next_url,
+            )
         elif step is Step.FOLLOW and all_known:
             stats.inc_value("newscrawl/listing/walked_past_known")
         return step
@@ -328,13 +406,15 @@ class SiteSpider(NewscrawlSpider):
         self._count_failure(failure)
         if not failure_reason(failure)[1]:
             self.crawler.stats.inc_value("newscrawl/listing/failed")
-            self.logger.warning("Listing page %s failed (%s): the next run tries it again", listing.url,
-                                failure.getErrorMessage())
+            self.logger.warning(
+                "Listing page %s failed (%s): the next run tries it again", listing.url, failure.getErrorMessage()
+            )
         else:
             if listing.page == 1 and listing.depth == 0:
                 attention(self.crawler, "first_page_gone")
-                self.logger.error("The first page of tag %s is gone (%s): is the tag right?", listing.url,
-                                  failure.getErrorMessage())
+                self.logger.error(
+                    "The first page of tag %s is gone (%s): is the tag right?", listing.url, failure.getErrorMessage()
+                )
             if self.incremental is not None:
                 self.incremental.listing_gone(listing)
         return failure
@@ -364,15 +444,18 @@ class SiteSpider(NewscrawlSpider):
         if not failure.check(HttpError, IgnoreRequest):
             self.crawler.stats.inc_value("newscrawl/errors/download")
 
-    async def parse_article(self, response: Response, depth: int,
-                            listed: str | None = None) -> AsyncIterator[Article | scrapy.Request]:
+    async def parse_article(
+        self, response: Response, depth: int, listed: str | None = None
+    ) -> AsyncIterator[Article | scrapy.Request]:
         self.crawler.stats.inc_value("newscrawl/article/pages")
         requested = response.meta[ARTICLE_ID]
         served = self.site.article_id(response.url)
         if served is None:  # redirected to a page that is not an article (a removed article sent to a column)
             first = response.meta.get("redirect_urls", [response.url])[0]
             self.crawler.stats.inc_value("newscrawl/dropped/redirected_to_non_article")
-            self.logger.warning("Dropped %s: redirected to %s, which is not an article page; settled as gone", first, response.url)
+            self.logger.warning(
+                "Dropped %s: redirected to %s, which is not an article page; settled as gone", first, response.url
+            )
             if self.incremental is not None:
                 self.incremental.gone(requested, first, depth, "redirected_to_non_article")
             return
@@ -380,8 +463,14 @@ class SiteSpider(NewscrawlSpider):
             self.crawler.stats.inc_value("newscrawl/article/redirected_to_another")
             self.incremental.settled([requested])
         url = response.url
-        page = Page(self.site.name, url, response.body, self._content_type(response), to_utc_iso(datetime.now(timezone.utc)),
-                    listed)
+        page = Page(
+            self.site.name,
+            url,
+            response.body,
+            self._content_type(response),
+            to_utc_iso(datetime.now(UTC)),
+            listed,
+        )
         try:
             article = await self.parse_process.article(page) if self.parse_process is not None else page_article(page)
         except Unusable as unusable:

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 
+from newscrawl.archive.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_body
+from newscrawl.exit_codes import attention
 from newscrawl.extract.page import Page, page_article
-from newscrawl.state.component import Incremental
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.sites import Site
 from newscrawl.spiders.base import NewscrawlSpider
-from newscrawl.exit_codes import attention
-from newscrawl.archive.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_body
+from newscrawl.state.component import Incremental
 
 
 def _instant(iso: str) -> float:
@@ -47,13 +46,19 @@ def chosen_capture(captures: list[Capture], exported_fetch: str | None) -> Captu
 
 
 class ReparseSpider(NewscrawlSpider):
-    site: ClassVar[Site]
+    """The captured pages, in the order captured, through the site spider's pipelines (`scrapy reparse`)."""
+
     fetches = False
 
     def __init__(self, captures: list[Capture], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.captures = captures
-        self.walked: list[str] = []  # the tags whose first page was captured (their feeds are rebuilt)
+        self.captures: list[Capture] = captures
+        self._walked: list[str] = []
+
+    @property
+    def walked(self) -> list[str]:
+        """The tags whose first page was captured (their feeds are rebuilt)."""
+        return self._walked
 
     def _body(self, capture: Capture) -> bytes | None:
         """The captured payload, or None (counted, logged) when it is past the cap or cannot be read."""
@@ -81,8 +86,8 @@ class ReparseSpider(NewscrawlSpider):
             if article_id := self.site.article_id(url):
                 listed[article_id] = date
         walk = self.site.walk_of(capture.url)
-        if walk == capture.url and walk not in self.walked:
-            self.walked.append(walk)
+        if walk == capture.url and walk not in self._walked:
+            self._walked.append(walk)
 
     async def start(self) -> AsyncIterator[Article]:
         stats = self.crawler.stats
@@ -101,7 +106,9 @@ class ReparseSpider(NewscrawlSpider):
             body = self._body(capture)
             if body is None:
                 continue
-            page = Page(self.site.name, capture.url, body, capture.content_type, capture.fetched_at, listed.get(article_id))
+            page = Page(
+                self.site.name, capture.url, body, capture.content_type, capture.fetched_at, listed.get(article_id)
+            )
             try:
                 article = page_article(page)
             except Unusable as unusable:
@@ -114,5 +121,8 @@ class ReparseSpider(NewscrawlSpider):
 
 def reparse_spider(site_spider: type[scrapy.Spider]) -> type[ReparseSpider]:
     """The reparse spider of a site: its crawling spider's name and site (so its journal and state)."""
-    return type(f"Reparse{site_spider.__name__}", (ReparseSpider,),
-                {"name": site_spider.name, "site": site_spider.site, "__module__": __name__})
+    return type(
+        f"Reparse{site_spider.__name__}",
+        (ReparseSpider,),
+        {"name": site_spider.name, "site": site_spider.site, "__module__": __name__},
+    )

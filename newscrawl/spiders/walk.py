@@ -29,8 +29,17 @@ class Step(Enum):
     STOP_AT_KNOWN = "stop_at_known"  # every article known, and what lies beyond was walked before
 
 
-def next_step(*, next_url: str | None, seen: bool, loops_back: bool, all_known: bool, complete: bool,
-              behind_frontier: bool, pages_requested: int, budget: int) -> Step:
+def next_step(
+    *,
+    next_url: str | None,
+    seen: bool,
+    loops_back: bool,
+    all_known: bool,
+    complete: bool,
+    behind_frontier: bool,
+    pages_requested: int,
+    budget: int,
+) -> Step:
     """The fate of a listing page's next link `next_url`.
 
     `seen`: the link is a page this run already requested, `loops_back`: an earlier page of the same walk;

@@ -42,12 +42,23 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler
 
 from newscrawl.dev.crash_points import crash_point
+from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import awaiting_retry
-from newscrawl.exit_codes import CannotStart, attention
-from newscrawl.sites import Site
-from newscrawl.state import (CrawlState, Export, GoneArticle, Journal, JournalError, Known, LineRef, ListingPage,
-                             PendingArticle, StateUnusable, read_line)
+from newscrawl.sites import Site, site_of, spider_of
+from newscrawl.state import (
+    CrawlState,
+    Export,
+    GoneArticle,
+    Journal,
+    JournalError,
+    Known,
+    LineRef,
+    ListingPage,
+    PendingArticle,
+    StateUnusable,
+    read_line,
+)
 from newscrawl.state.files import remove_stale_temporaries
 from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SqliteState
@@ -81,8 +92,9 @@ def content_fields(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def content_hash(article: Article) -> str:
-    return hashlib.sha256(json.dumps(content_fields(article.to_dict()), ensure_ascii=False, sort_keys=True)
-                          .encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(content_fields(article.to_dict()), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()
 
 
 def changed_fields(old_line: dict[str, Any], article: Article) -> list[str]:
@@ -99,16 +111,24 @@ def named_tags(article: Article, site: Site) -> tuple[str, ...]:
 def _export(article: Article, line: LineRef, site: Site, retry_images: bool) -> Export:
     """The state's record of an exported article. One with image files a later run should try again
     (`retry_images`, newscrawl.archive.images) stays pending, so that run fetches it."""
-    return Export(article.article_id, content_hash(article), article.revision,
-                  datetime.fromisoformat(article.fetched_at).timestamp(),
-                  datetime.fromisoformat(article.published).timestamp(), named_tags(article, site), line,
-                  PendingArticle(article.article_id, article.url, 0) if retry_images else None)
+    return Export(
+        article.article_id,
+        content_hash(article),
+        article.revision,
+        datetime.fromisoformat(article.fetched_at).timestamp(),
+        datetime.fromisoformat(article.published).timestamp(),
+        named_tags(article, site),
+        line,
+        PendingArticle(article.article_id, article.url, 0) if retry_images else None,
+    )
 
 
 def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
     path = output_path(settings, "NEWSCRAWL_JSONL", spider_name)
     assert path is not None  # Incremental.configured
-    if distributed and "%(worker)s" not in settings.get("NEWSCRAWL_JSONL"):  # one journal per worker: `mydrivers.jsonl` → `mydrivers.w1.jsonl`
+    if distributed and "%(worker)s" not in settings.get(
+        "NEWSCRAWL_JSONL"
+    ):  # one journal per worker: `mydrivers.jsonl` → `mydrivers.w1.jsonl`
         path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
     return path
 
@@ -122,13 +142,14 @@ class Incremental:
         self.journal = journal
         self.journal_key = journal_key
         settings = crawler.settings
-        self.refresh = bool(getattr(crawler.spider, "refresh", False))
+        self.refresh = spider_of(crawler).refresh
         self.refresh_after = settings.getfloat("NEWSCRAWL_REFRESH_AFTER")
         self.give_up_after = settings.getint("NEWSCRAWL_GIVE_UP_AFTER_RUNS")
         self.retry_gone_after = settings.getfloat("NEWSCRAWL_RETRY_GONE_AFTER")
         # How long image files that failed for a reason that may pass are tried again (0: images not mirrored).
-        self.image_retry_window = (settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400
-                                   if settings.get("NEWSCRAWL_IMAGES_STORE") else 0.0)
+        self.image_retry_window = (
+            settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400 if settings.get("NEWSCRAWL_IMAGES_STORE") else 0.0
+        )
         # What the listing pages' lookups found for the articles this run fetches (alone on the state only:
         # with other workers, what a listing saw may be stale by the time the article arrives).
         self._listed: dict[str, Known | None] = {}
@@ -139,14 +160,21 @@ class Incremental:
         self.released_claims = state.release_own_claims()
         self.recovered = self._recover()
         posts = settings.get("NEWSCRAWL_POSTS_DIR")
-        self.stale_temporaries = remove_stale_temporaries(
-            Path(posts) / crawler.spidercls.site.name, 0 if state.exclusive else settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
-        ) if posts else 0
+        self.stale_temporaries = (
+            remove_stale_temporaries(
+                Path(posts) / site_of(crawler).name,
+                0 if state.exclusive else settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
+            )
+            if posts
+            else 0
+        )
 
     @staticmethod
     def configured(settings: BaseSettings) -> bool:
         """False for a one-off run: no journal, or no crawl state."""
-        return bool(settings.get("NEWSCRAWL_JSONL") and (settings.get("NEWSCRAWL_STATE") or settings.get("NEWSCRAWL_REDIS_URL")))
+        return bool(
+            settings.get("NEWSCRAWL_JSONL") and (settings.get("NEWSCRAWL_STATE") or settings.get("NEWSCRAWL_REDIS_URL"))
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Incremental:
@@ -155,7 +183,7 @@ class Incremental:
         state_path, redis_url = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_REDIS_URL")
         if not cls.configured(settings):
             raise NotConfigured("a one-off run: no journal or no crawl state")
-        spider_name, site = crawler.spidercls.name, crawler.spidercls.site.name
+        spider_name, site = crawler.spidercls.name, site_of(crawler).name
         worker = worker_name(settings)
         journal_path = _journal_path(settings, spider_name, bool(redis_url), worker)
         state: CrawlState | None = None
@@ -164,8 +192,11 @@ class Incremental:
                 state = RedisState(redis_url, site, worker, settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
                 key = f"{worker}:{journal_path.name}"
             else:
-                state = SqliteState(output_path(settings, "NEWSCRAWL_STATE", spider_name) or Path(state_path), site,
-                                    settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"))
+                state = SqliteState(
+                    output_path(settings, "NEWSCRAWL_STATE", spider_name) or Path(state_path),
+                    site,
+                    settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"),
+                )
                 key = str(journal_path.resolve())
             component = cls(crawler, state, Journal(journal_path), key)
         except (StateUnusable, JournalError) as error:
@@ -175,8 +206,9 @@ class Incremental:
         except (OSError, sqlite3.Error, redis.RedisError) as error:  # a full disk or a lost connection at start
             if state is not None:
                 state.close()
-            raise CannotStart(f"cannot open the crawl state or the journal ({error}); nothing was fetched, "
-                              "the next run tries again") from None
+            raise CannotStart(
+                f"cannot open the crawl state or the journal ({error}); nothing was fetched, the next run tries again"
+            ) from None
         crawler.signals.connect(component.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(component.item_dropped, signal=signals.item_dropped)
         if not state.exclusive:
@@ -190,20 +222,27 @@ class Incremental:
         state rebuilt from the journals); say what was repaired. A state that was behind its journal may
         have lost pending work too, so no walk is taken as complete any more: each is walked whole once."""
         recorded = self.state.journal_mark(self.journal_key)
-        recovery = self.journal.recover(recorded, self.crawler.spidercls.site.name)
+        recovery = self.journal.recover(recorded, site_of(self.crawler).name)
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
-        site = self.crawler.spidercls.site
+        site = site_of(self.crawler)
         try:
             articles = [(Article(**line), ref) for line, ref in recovery.lines]
         except TypeError as error:  # fields missing or unknown: another program's line, or a newer newscrawl's
-            raise JournalError(f"{self.journal.path}: a line is not an article of this newscrawl ({error}); move the "
-                               "journal aside and start a new one") from None
-        self.state.record_exports([_export(article, ref, site, self.awaits_images(article)) for article, ref in articles],
-                                  self.journal_key, recovery.mark)
+            raise JournalError(
+                f"{self.journal.path}: a line is not an article of this newscrawl ({error}); move the "
+                "journal aside and start a new one"
+            ) from None
+        self.state.record_exports(
+            [_export(article, ref, site, self.awaits_images(article)) for article, ref in articles],
+            self.journal_key,
+            recovery.mark,
+        )
         if self.state.rereads_journals:
-            logger.info("The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
-                        len(recovery.lines))
+            logger.info(
+                "The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
+                len(recovery.lines),
+            )
             return 0
         if recovery.lines:
             self.state.forget_walks()
@@ -217,8 +256,11 @@ class Incremental:
             return
         self._stopping = True
         attention(self.crawler, "state_unavailable")
-        logger.error("The crawl state stopped answering (%s: %s): the run stops; the next run goes on", what,
-                     " ".join(str(error).split())[:200])
+        logger.error(
+            "The crawl state stopped answering (%s: %s): the run stops; the next run goes on",
+            what,
+            " ".join(str(error).split())[:200],
+        )
         if self.crawler.engine is not None:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="state_unavailable"))
 
@@ -233,12 +275,21 @@ class Incremental:
     def _fresh(self, article_ids: list[str]) -> set[str]:
         known = self.state.known(article_ids)
         now = time.time()
-        fresh = set() if self.refresh else {article_id for article_id, record in known.items()
-                                            if not self.refresh_after or now - record.fetched_at < self.refresh_after}
+        fresh = (
+            set()
+            if self.refresh
+            else {
+                article_id
+                for article_id, record in known.items()
+                if not self.refresh_after or now - record.fetched_at < self.refresh_after
+            }
+        )
         unknown = [article_id for article_id in article_ids if article_id not in known]
         fresh |= self.state.gone(unknown, now - self.retry_gone_after if self.retry_gone_after else 0.0)
         if self.state.exclusive:  # alone, nobody else exports: what the listing saw still holds at revise()
-            self._listed.update({article_id: known.get(article_id) for article_id in article_ids if article_id not in fresh})
+            self._listed.update(
+                {article_id: known.get(article_id) for article_id in article_ids if article_id not in fresh}
+            )
         return fresh
 
     def claim(self, article_id: str) -> bool:
@@ -253,8 +304,12 @@ class Incremental:
         return self._read("taking an article's claim over", False, self._downloading, article_id)
 
     def _downloading(self, article_id: str) -> bool:
-        if (not self.refresh and not self.refresh_after and self.state.known([article_id])
-                and not self.state.is_pending(article_id)):  # still pending when exported: its images are retried
+        if (
+            not self.refresh
+            and not self.refresh_after
+            and self.state.known([article_id])
+            and not self.state.is_pending(article_id)
+        ):  # still pending when exported: its images are retried
             self.state.articles_settled([article_id])
             return False
         self.state.take_over_claim(article_id)
@@ -262,8 +317,10 @@ class Incremental:
 
     def pending(self) -> tuple[list[ListingPage], list[PendingArticle]]:
         """Work earlier runs found and did not finish: listing pages, then articles."""
-        return (self._read("the pending listing pages", [], self.state.pending_listings),
-                self._read("the pending articles", [], self.state.pending_articles))
+        return (
+            self._read("the pending listing pages", [], self.state.pending_listings),
+            self._read("the pending articles", [], self.state.pending_articles),
+        )
 
     def _read(self, what: str, fallback: T, read: Callable[..., T], *args: Any) -> T:
         """A state read on the spider's behalf; when the state cannot answer, `fallback`, and the run stops
@@ -287,8 +344,14 @@ class Incremental:
                 self.unavailable(f"recording {what}", error)
             return False
 
-    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
-                       shown: Sequence[str] = (), ends_walk: bool = False) -> bool:
+    def record_pending(
+        self,
+        done: ListingPage | None,
+        articles: list[PendingArticle],
+        pages: list[ListingPage],
+        shown: Sequence[str] = (),
+        ends_walk: bool = False,
+    ) -> bool:
         """In one write: the listing page `done` is done (None: no page), the articles it `shown` are its
         tag's, and (`ends_walk`) its walk reached its end; `articles` and `pages` are pending."""
         what = f"listing page {done.url}" if done is not None else "this run's requested articles"
@@ -305,8 +368,9 @@ class Incremental:
 
     def listing_gone(self, page: ListingPage) -> bool:
         """A listing page answered 404/410: settled; past the first page, its walk ends there."""
-        return self._write(f"listing page {page.url} as gone", self.state.listing_gone, page.url,
-                           page.walk if page.page > 1 else None)
+        return self._write(
+            f"listing page {page.url} as gone", self.state.listing_gone, page.url, page.walk if page.page > 1 else None
+        )
 
     def settled(self, article_ids: list[str]) -> bool:
         return self._write("articles as settled", self.state.articles_settled, article_ids)
@@ -315,8 +379,11 @@ class Incremental:
         """Settle an article that fetching again soon will not bring (404, refused, unusable, redirected
         away, too large, failing run after run), counted by reason; tried again after NEWSCRAWL_RETRY_GONE_AFTER."""
         self.crawler.stats.inc_value(f"newscrawl/gone/{reason}")
-        return self._write(f"article {url} as gone", self.state.articles_gone,
-                           [GoneArticle(article_id, url, depth, reason, time.time())])
+        return self._write(
+            f"article {url} as gone",
+            self.state.articles_gone,
+            [GoneArticle(article_id, url, depth, reason, time.time())],
+        )
 
     def failed(self, article_id: str, url: str, depth: int, reason: str) -> bool:
         """Count a run in which the article failed for a reason that may pass; after NEWSCRAWL_GIVE_UP_AFTER_RUNS
@@ -329,9 +396,13 @@ class Incremental:
         if not self.give_up_after or runs < self.give_up_after:
             return False
         self.crawler.stats.inc_value("newscrawl/article/given_up")
-        self.crawler.stats.set_value("newscrawl/article/given_up_urls",
-                                     [*self.crawler.stats.get_value("newscrawl/article/given_up_urls", []), url])
-        logger.warning("Gave up on %s: it failed (%s) in %d runs in a row; `-a retry_gone=1` tries it again", url, reason, runs)
+        self.crawler.stats.set_value(
+            "newscrawl/article/given_up_urls",
+            [*self.crawler.stats.get_value("newscrawl/article/given_up_urls", []), url],
+        )
+        logger.warning(
+            "Gave up on %s: it failed (%s) in %d runs in a row; `-a retry_gone=1` tries it again", url, reason, runs
+        )
         return self.gone(article_id, url, depth, f"failing_{reason}")
 
     def retry_gone(self) -> int:
@@ -352,7 +423,9 @@ class Incremental:
                 known = self.state.known([article.article_id]).get(article.article_id)
             except STATE_ERRORS as error:
                 self.unavailable("an article's revision", error)
-                raise ExportFailed(f"{article.url}: the crawl state cannot say its revision; retried next run") from None
+                raise ExportFailed(
+                    f"{article.url}: the crawl state cannot say its revision; retried next run"
+                ) from None
         if known is None:
             return article
         if known.content_hash == content_hash(article):
@@ -401,11 +474,16 @@ class Incremental:
             barrier()
         mark, lines = self.journal.append([article.to_dict() for article in articles])
         crash_point("before-state-record", articles=len(articles))
-        site = self.crawler.spidercls.site
+        site = site_of(self.crawler)
         try:
-            self.state.record_exports([_export(article, line, site, self.awaits_images(article))
-                                       for article, line in zip(articles, lines, strict=True)],
-                                      self.journal_key, mark)
+            self.state.record_exports(
+                [
+                    _export(article, line, site, self.awaits_images(article))
+                    for article, line in zip(articles, lines, strict=True)
+                ],
+                self.journal_key,
+                mark,
+            )
         except BaseException:
             self.journal.refuse_appends()
             raise

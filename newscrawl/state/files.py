@@ -79,7 +79,7 @@ def append_whole(path: Path, data: bytes) -> None:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         except OSError:
             try:
                 os.ftruncate(fd, start)
@@ -120,8 +120,13 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(path: Path, content: str | bytes, point: str = "post-before-rename", root: Path | None = None,
-                     sync_folder: bool = True) -> None:
+def write_atomically(
+    path: Path,
+    content: str | bytes,
+    point: str = "post-before-rename",
+    root: Path | None = None,
+    sync_folder: bool = True,
+) -> None:
     """Write `content` (text as UTF-8) to `path` via a temporary file and a rename, fsynced, mode 0666
     less the umask; then (`sync_folder`) its folder is fsynced, so the rename survives a power cut. With
     `root`, the folders from the output root to `path` are checked (`ensure_folder`). `point` names the

@@ -90,11 +90,15 @@ def _scan(path: Path, start: int, site: str) -> tuple[list[tuple[dict[str, Any],
                 break
             if not raw.endswith(b"\n"):
                 if len(raw) > MAX_LINE:
-                    raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is longer than "
-                                       f"{MAX_LINE} bytes: not an article; move the journal aside and start a new one")
+                    raise JournalError(
+                        f"{path}: a line after byte {start} (number {number} from there) is longer than "
+                        f"{MAX_LINE} bytes: not an article; move the journal aside and start a new one"
+                    )
                 torn = True  # a line a crash or a full disk cut short: nobody may read it
                 break
-            lines.append((_record(path, raw, start, number, site), LineRef(str(path.resolve()), inode, offset, len(raw))))
+            lines.append(
+                (_record(path, raw, start, number, site), LineRef(str(path.resolve()), inode, offset, len(raw)))
+            )
             offset += len(raw)
     if torn:
         os.truncate(path, offset)
@@ -108,15 +112,24 @@ def _record(path: Path, raw: bytes, start: int, number: int, site: str) -> dict[
     try:
         record = json.loads(raw)
     except ValueError:
-        raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not JSON; "
-                           "move the journal aside and start a new one") from None
-    if not isinstance(record, dict) or not isinstance(record.get("article_id"), str) \
-            or not isinstance(record.get("revision"), int):
-        raise JournalError(f"{path}: a line after byte {start} (number {number} from there) is not an article "
-                           f"({raw[:60].decode('utf-8', 'replace')!r}); move the journal aside and start a new one") from None
+        raise JournalError(
+            f"{path}: a line after byte {start} (number {number} from there) is not JSON; "
+            "move the journal aside and start a new one"
+        ) from None
+    if (
+        not isinstance(record, dict)
+        or not isinstance(record.get("article_id"), str)
+        or not isinstance(record.get("revision"), int)
+    ):
+        raise JournalError(
+            f"{path}: a line after byte {start} (number {number} from there) is not an article "
+            f"({raw[:60].decode('utf-8', 'replace')!r}); move the journal aside and start a new one"
+        ) from None
     if record.get("site") != site:
-        raise JournalError(f"{path} holds lines of site {record.get('site')!r}, not {site!r}: every spider needs "
-                           "its own journal (the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)")
+        raise JournalError(
+            f"{path} holds lines of site {record.get('site')!r}, not {site!r}: every spider needs "
+            "its own journal (the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)"
+        )
     return record
 
 
@@ -129,8 +142,10 @@ class Journal:
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._handle.close()
-            raise JournalError(f"another crawl is writing the journal {path}: every spider needs its own "
-                               "(the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)") from None
+            raise JournalError(
+                f"another crawl is writing the journal {path}: every spider needs its own "
+                "(the default NEWSCRAWL_JSONL, output/%(name)s.jsonl, is one per spider)"
+            ) from None
         self.broken = False
         self._resolved = str(path.resolve())
 
@@ -148,29 +163,39 @@ class Journal:
             if current.offset >= recorded.offset:
                 start = recorded.offset
             else:
-                notes.append(f"the journal {self.path} is shorter than the state recorded ({current.offset} < "
-                             f"{recorded.offset} bytes): truncated, or removed and made anew on the same inode; "
-                             "read again from its start")
+                notes.append(
+                    f"the journal {self.path} is shorter than the state recorded ({current.offset} < "
+                    f"{recorded.offset} bytes): truncated, or removed and made anew on the same inode; "
+                    "read again from its start"
+                )
         elif recorded is None:
             for rotated_path in self.rotated():
                 rotated, _, torn = _scan(rotated_path, 0, site)
                 lines += rotated
-                notes.append(f"rebuilding the crawl state: {len(rotated)} line(s) of the rotated journal {rotated_path.name} "
-                             f"read{', a torn last line cut' if torn else ''}")
+                notes.append(
+                    f"rebuilding the crawl state: {len(rotated)} line(s) of the rotated journal {rotated_path.name} "
+                    f"read{', a torn last line cut' if torn else ''}"
+                )
             for compressed in sorted(self.path.parent.glob(self.path.name + ".*.gz")):
-                notes.append(f"rebuilding the crawl state: the compressed journal {compressed.name} is not read; "
-                             "decompress it beside the journal before the run, or its articles are exported again")
+                notes.append(
+                    f"rebuilding the crawl state: the compressed journal {compressed.name} is not read; "
+                    "decompress it beside the journal before the run, or its articles are exported again"
+                )
         else:
             old = self._find_rotated(recorded, site)
             if old is not None:
                 rotated, _, torn = _scan(old, recorded.offset, site)
                 lines += rotated
-                notes.append(f"the journal was rotated to {old.name}: its last {len(rotated)} unrecorded line(s) "
-                             f"recorded{', a torn last line cut' if torn else ''}; a new journal starts")
+                notes.append(
+                    f"the journal was rotated to {old.name}: its last {len(rotated)} unrecorded line(s) "
+                    f"recorded{', a torn last line cut' if torn else ''}; a new journal starts"
+                )
             elif recorded.offset:
-                notes.append(f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
-                             "beside it (removed, or rotated and compressed): a new journal starts; articles exported "
-                             "before are not written again (delete the state too to export everything again)")
+                notes.append(
+                    f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
+                    "beside it (removed, or rotated and compressed): a new journal starts; articles exported "
+                    "before are not written again (delete the state too to export everything again)"
+                )
         found, end, torn = _scan(self.path, start, site)
         if torn:
             notes.append(f"a torn last line of {self.path} cut (a crash or a full disk mid-write)")
@@ -181,7 +206,7 @@ class Journal:
         """The rotated journals beside this one (`<journal>.N`, regular files), the oldest (highest N) first."""
         found = []
         for candidate in self.path.parent.glob(self.path.name + ".*"):
-            suffix = candidate.name[len(self.path.name) + 1:]
+            suffix = candidate.name[len(self.path.name) + 1 :]
             if suffix.isdigit() and candidate.is_file() and not candidate.is_symlink():
                 found.append((int(suffix), candidate))
         return [path for _, path in sorted(found, reverse=True)]
@@ -194,12 +219,17 @@ class Journal:
         for candidate in self.path.parent.iterdir():
             try:
                 status = candidate.stat()
-                if (status.st_dev, status.st_ino) != (recorded.device, recorded.inode) or not candidate.is_file() \
-                        or status.st_size < recorded.offset:
+                if (
+                    (status.st_dev, status.st_ino) != (recorded.device, recorded.inode)
+                    or not candidate.is_file()
+                    or status.st_size < recorded.offset
+                ):
                     continue
                 with candidate.open("rb") as stream:
                     first = json.loads(stream.readline(1 << 20))
-                    ends_a_line = recorded.offset == 0 or (stream.seek(recorded.offset - 1) >= 0 and stream.read(1) == b"\n")
+                    ends_a_line = recorded.offset == 0 or (
+                        stream.seek(recorded.offset - 1) >= 0 and stream.read(1) == b"\n"
+                    )
             except (OSError, ValueError):
                 continue
             if ends_a_line and isinstance(first, dict) and first.get("site") == site and "article_id" in first:

@@ -127,27 +127,46 @@ class RedisState:
             if value:
                 record = json.loads(value)
                 line = record.get("line")
-                found[article_id] = Known(record["hash"], record["revision"], record["fetched_at"],
-                                          LineRef(*line) if line else None)
+                found[article_id] = Known(
+                    record["hash"], record["revision"], record["fetched_at"], LineRef(*line) if line else None
+                )
         return found
 
     def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
         args: list[str | int] = [journal, json.dumps([mark.offset, mark.device, mark.inode]), self.prefix]
         for e in exports:
-            record = {"hash": e.content_hash, "revision": e.revision, "fetched_at": e.fetched_at, "published": e.published,
-                      "tags": list(e.tags), "line": [e.line.path, e.line.inode, e.line.offset, e.line.length]}
+            record = {
+                "hash": e.content_hash,
+                "revision": e.revision,
+                "fetched_at": e.fetched_at,
+                "published": e.published,
+                "tags": list(e.tags),
+                "line": [e.line.path, e.line.inode, e.line.offset, e.line.length],
+            }
             pending = json.dumps([e.pending.url, e.pending.depth]) if e.pending else ""
             args += [e.article_id, json.dumps(record), e.revision, pending]
-        self._record(keys=[self.prefix + "articles", self.prefix + "pending:articles", self.prefix + "claims",
-                           self.prefix + "journals", self.prefix + "published", self.prefix + "failures",
-                           self.prefix + "gone"], args=args)
+        self._record(
+            keys=[
+                self.prefix + "articles",
+                self.prefix + "pending:articles",
+                self.prefix + "claims",
+                self.prefix + "journals",
+                self.prefix + "published",
+                self.prefix + "failures",
+                self.prefix + "gone",
+            ],
+            args=args,
+        )
 
     def tags_of(self, article_ids: list[str]) -> dict[str, list[str]]:
         if not article_ids:
             return {}
         values = self.db.hmget(self.prefix + "articles", article_ids)
-        return {article_id: tags for article_id, value in zip(article_ids, values, strict=True)
-                if value and (tags := json.loads(value).get("tags"))}
+        return {
+            article_id: tags
+            for article_id, value in zip(article_ids, values, strict=True)
+            if value and (tags := json.loads(value).get("tags"))
+        }
 
     def latest(self, tag: str | None, limit: int) -> list[Exported]:
         found: list[Exported] = []
@@ -170,8 +189,13 @@ class RedisState:
                 yield chunk
         members = sorted(self.db.sunion(f"{self.prefix}listed:{tag}", f"{self.prefix}named:{tag}"))
         scores = self.db.zmscore(self.prefix + "published", members) if members else []
-        ids = [article_id for _, article_id in sorted(
-            ((score, article_id) for article_id, score in zip(members, scores, strict=True) if score is not None), reverse=True)]
+        ids = [
+            article_id
+            for _, article_id in sorted(
+                ((score, article_id) for article_id, score in zip(members, scores, strict=True) if score is not None),
+                reverse=True,
+            )
+        ]
         for start in range(0, len(ids), size):
             yield ids[start : start + size]
 
@@ -184,11 +208,19 @@ class RedisState:
         return sorted(pages, key=lambda page: (page.walk, page.page))
 
     def pending_articles(self) -> list[PendingArticle]:
-        return [PendingArticle(article_id, *json.loads(value))
-                for article_id, value in self.db.hscan_iter(self.prefix + "pending:articles")]
+        return [
+            PendingArticle(article_id, *json.loads(value))
+            for article_id, value in self.db.hscan_iter(self.prefix + "pending:articles")
+        ]
 
-    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
-                       shown: Sequence[str] = (), ends_walk: bool = False) -> None:
+    def record_pending(
+        self,
+        done: ListingPage | None,
+        articles: list[PendingArticle],
+        pages: list[ListingPage],
+        shown: Sequence[str] = (),
+        ends_walk: bool = False,
+    ) -> None:
         with self.db.pipeline(transaction=True) as batch:  # MULTI/EXEC: all or nothing
             if done is not None:
                 batch.hdel(self._listings, done.url)
@@ -199,7 +231,9 @@ class RedisState:
             for page in pages:
                 batch.hsetnx(self._listings, page.url, json.dumps([page.walk, page.page, page.depth]))
             for article in articles:
-                batch.hsetnx(self.prefix + "pending:articles", article.article_id, json.dumps([article.url, article.depth]))
+                batch.hsetnx(
+                    self.prefix + "pending:articles", article.article_id, json.dumps([article.url, article.depth])
+                )
             batch.execute()
 
     def listing_gone(self, url: str, ends_walk: str | None = None) -> None:
@@ -233,16 +267,21 @@ class RedisState:
                 batch.hdel(self.prefix + "pending:articles", *ids)
                 batch.hdel(self.prefix + "claims", *ids)
                 batch.hdel(self.prefix + "failures", *ids)
-                batch.hset(self.prefix + "gone", mapping={g.article_id: json.dumps([g.url, g.depth, g.reason, g.since])
-                                                         for g in gone})
+                batch.hset(
+                    self.prefix + "gone",
+                    mapping={g.article_id: json.dumps([g.url, g.depth, g.reason, g.since]) for g in gone},
+                )
                 batch.execute()
 
     def gone(self, article_ids: list[str], since: float) -> set[str]:
         if not article_ids:
             return set()
         values = self.db.hmget(self.prefix + "gone", article_ids)
-        return {article_id for article_id, value in zip(article_ids, values, strict=True)
-                if value and json.loads(value)[3] >= since}
+        return {
+            article_id
+            for article_id, value in zip(article_ids, values, strict=True)
+            if value and json.loads(value)[3] >= since
+        }
 
     def retry_gone(self) -> int:
         with self.db.pipeline(transaction=True) as batch:
@@ -261,7 +300,9 @@ class RedisState:
 
     def claim(self, article_id: str) -> bool:
         """True when this worker may queue the article: no claim younger than the TTL stands, its own included."""
-        return bool(self._claim(keys=[self.prefix + "claims"], args=[article_id, self.worker, time.time(), self.claim_ttl]))
+        return bool(
+            self._claim(keys=[self.prefix + "claims"], args=[article_id, self.worker, time.time(), self.claim_ttl])
+        )
 
     def take_over_claim(self, article_id: str) -> None:
         """This worker downloads the article another worker claimed and queued: the claim follows the
@@ -270,8 +311,11 @@ class RedisState:
 
     def release_own_claims(self) -> int:
         """Claims this worker held when it last stopped: their articles were never exported."""
-        mine = [article_id for article_id, value in self.db.hscan_iter(self.prefix + "claims")
-                if value.rsplit("|", 1)[0] == self.worker]
+        mine = [
+            article_id
+            for article_id, value in self.db.hscan_iter(self.prefix + "claims")
+            if value.rsplit("|", 1)[0] == self.worker
+        ]
         if mine:
             self.db.hdel(self.prefix + "claims", *mine)
         return len(mine)

@@ -54,8 +54,10 @@ class StateLock:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
-            raise StateUnusable(f"another crawl is running on {self.path.with_suffix('')} ({holder}); "
-                                "this run refuses to start (cron overlap). It retries at the next scheduled time.") from None
+            raise StateUnusable(
+                f"another crawl is running on {self.path.with_suffix('')} ({holder}); "
+                "this run refuses to start (cron overlap). It retries at the next scheduled time."
+            ) from None
         self._file = handle
         try:  # who holds it, for the message of a run refused; the lock itself is the flock
             handle.seek(0)
@@ -80,7 +82,8 @@ CREATE TABLE IF NOT EXISTS pending_articles (
     site TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL,
     PRIMARY KEY (site, article_id));
 """
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS articles (
     site TEXT NOT NULL, article_id TEXT NOT NULL, content_hash TEXT NOT NULL, revision INTEGER NOT NULL,
     fetched_at REAL NOT NULL, published REAL, line_path TEXT, line_inode INTEGER, line_offset INTEGER,
@@ -98,7 +101,9 @@ CREATE TABLE IF NOT EXISTS gone_articles (
     since REAL NOT NULL, PRIMARY KEY (site, article_id));
 CREATE TABLE IF NOT EXISTS article_failures (
     site TEXT NOT NULL, article_id TEXT NOT NULL, failures INTEGER NOT NULL, PRIMARY KEY (site, article_id));
-""" + _PENDING
+"""
+    + _PENDING
+)
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:
@@ -114,14 +119,16 @@ def _migrate_from_0(db: sqlite3.Connection) -> None:
     taken from the file at its path."""
     db.execute("ALTER TABLE journals ADD COLUMN device INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE journals ADD COLUMN inode INTEGER NOT NULL DEFAULT 0")
-    for path, in db.execute("SELECT path FROM journals").fetchall():
+    for (path,) in db.execute("SELECT path FROM journals").fetchall():
         try:
             status = os.stat(path)
         except OSError:
             continue
         db.execute("UPDATE journals SET device = ?, inode = ? WHERE path = ?", (status.st_dev, status.st_ino, path))
     _run_script(db, _PENDING)
-    db.execute("INSERT OR IGNORE INTO pending_listings SELECT site, listing_url, listing_url, 1, 0 FROM walks WHERE clean = 0")
+    db.execute(
+        "INSERT OR IGNORE INTO pending_listings SELECT site, listing_url, listing_url, 1, 0 FROM walks WHERE clean = 0"
+    )
     db.execute("DROP TABLE walks")
 
 
@@ -129,7 +136,13 @@ def _migrate_from_1(db: sqlite3.Connection) -> None:
     """Schema 1 kept no tags and no journal places: the columns are added empty, and every journal's
     mark goes back to its start (its identity kept), so the next run reads the journal again and
     records them (recording a line again is harmless)."""
-    for column in ("published REAL", "line_path TEXT", "line_inode INTEGER", "line_offset INTEGER", "line_length INTEGER"):
+    for column in (
+        "published REAL",
+        "line_path TEXT",
+        "line_inode INTEGER",
+        "line_offset INTEGER",
+        "line_length INTEGER",
+    ):
         db.execute(f"ALTER TABLE articles ADD COLUMN {column}")
     _run_script(db, _SCHEMA)
     db.execute("UPDATE journals SET committed_offset = 0")
@@ -166,12 +179,15 @@ class SqliteState:
             self._open(path)
         except sqlite3.OperationalError as error:  # locked by another process, a full disk, an I/O error
             self.lock.release()
-            raise StateUnusable(f"cannot open the crawl state {path} ({error}); nothing was fetched, "
-                                "the next run tries again") from None
+            raise StateUnusable(
+                f"cannot open the crawl state {path} ({error}); nothing was fetched, the next run tries again"
+            ) from None
         except sqlite3.DatabaseError as error:
             self.lock.release()
-            raise StateUnusable(f"{path} is not a usable crawl state ({error}); move it aside with its -wal and -shm files: "
-                                "the next run rebuilds it from the journal") from None
+            raise StateUnusable(
+                f"{path} is not a usable crawl state ({error}); move it aside with its -wal and -shm files: "
+                "the next run rebuilds it from the journal"
+            ) from None
         except StateUnusable:
             self.lock.release()
             raise
@@ -182,8 +198,10 @@ class SqliteState:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if version > SCHEMA_VERSION:
-            raise StateUnusable(f"{path} was written by a newer newscrawl (state schema {version}, this one reads "
-                                f"up to {SCHEMA_VERSION}); run that version, or move the file aside to start afresh")
+            raise StateUnusable(
+                f"{path} was written by a newer newscrawl (state schema {version}, this one reads "
+                f"up to {SCHEMA_VERSION}); run that version, or move the file aside to start afresh"
+            )
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             if version == 0 and "walks" in tables:
@@ -194,24 +212,34 @@ class SqliteState:
             elif version == 2:
                 _run_script(self.db, _SCHEMA)  # no walk is known complete: each is walked whole once more
             elif version == 0 and tables:
-                raise StateUnusable(f"{path} is a SQLite file but not a crawl state (tables: {', '.join(sorted(tables))}); "
-                                    "give NEWSCRAWL_STATE another path")
+                raise StateUnusable(
+                    f"{path} is a SQLite file but not a crawl state (tables: {', '.join(sorted(tables))}); "
+                    "give NEWSCRAWL_STATE another path"
+                )
             else:
                 _run_script(self.db, _SCHEMA)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.rereads_journals = version < 2 and bool(tables)
         damage = [row[0] for row in self.db.execute("PRAGMA quick_check(5)")]
         if damage != ["ok"]:
-            raise StateUnusable(f"{path} is damaged ({'; '.join(damage)}); move it aside with its -wal and -shm files "
-                                f"(mv {path} {path}.damaged): the next run rebuilds it from the journal")
+            raise StateUnusable(
+                f"{path} is damaged ({'; '.join(damage)}); move it aside with its -wal and -shm files "
+                f"(mv {path} {path}.damaged): the next run rebuilds it from the journal"
+            )
 
     # Exports -------------------------------------------------------------------------------------
 
     @_locked
     def known(self, article_ids: list[str]) -> dict[str, Known]:
-        rows = self._rows_for_ids("SELECT article_id, content_hash, revision, fetched_at, line_path, line_inode, line_offset, "
-                                  "line_length FROM articles WHERE site = ? AND article_id IN ({ids})", [self.site], article_ids)
-        return {row[0]: Known(row[1], row[2], row[3], LineRef(*row[4:]) if row[4] is not None else None) for row in rows}
+        rows = self._rows_for_ids(
+            "SELECT article_id, content_hash, revision, fetched_at, line_path, line_inode, line_offset, "
+            "line_length FROM articles WHERE site = ? AND article_id IN ({ids})",
+            [self.site],
+            article_ids,
+        )
+        return {
+            row[0]: Known(row[1], row[2], row[3], LineRef(*row[4:]) if row[4] is not None else None) for row in rows
+        }
 
     def _rows_for_ids(self, query: str, params: Sequence[Any], article_ids: list[str]) -> Iterator[Any]:
         """The rows of `query` for `article_ids`: its `{ids}` is filled with one `?` per id, 500 ids at a time
@@ -230,39 +258,66 @@ class SqliteState:
             self.db.execute("BEGIN IMMEDIATE")
             for e in exports:
                 updated = self.db.execute(
-                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, article_id) DO UPDATE SET "
-                    "content_hash = excluded.content_hash, revision = excluded.revision, fetched_at = excluded.fetched_at, "
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (site, article_id) DO UPDATE SET "
+                    "content_hash = excluded.content_hash, revision = excluded.revision, "
+                    "fetched_at = excluded.fetched_at, "
                     "published = excluded.published, line_path = excluded.line_path, line_inode = excluded.line_inode, "
                     "line_offset = excluded.line_offset, line_length = excluded.line_length "
                     "WHERE excluded.revision >= articles.revision",
-                    (self.site, e.article_id, e.content_hash, e.revision, e.fetched_at, e.published,
-                     e.line.path, e.line.inode, e.line.offset, e.line.length)).rowcount
+                    (
+                        self.site,
+                        e.article_id,
+                        e.content_hash,
+                        e.revision,
+                        e.fetched_at,
+                        e.published,
+                        e.line.path,
+                        e.line.inode,
+                        e.line.offset,
+                        e.line.length,
+                    ),
+                ).rowcount
                 if updated:
                     self._name_tags(e.article_id, e.tags)
             self._settle(e.article_id for e in exports)
-            self.db.executemany("DELETE FROM gone_articles WHERE site = ? AND article_id = ?",
-                                [(self.site, e.article_id) for e in exports])
-            self.db.executemany("INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
-                                [(self.site, e.pending.article_id, e.pending.url, e.pending.depth) for e in exports if e.pending])
-            self.db.execute("INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
-                            "committed_offset = excluded.committed_offset, device = excluded.device, inode = excluded.inode",
-                            (journal, mark.offset, mark.device, mark.inode))
+            self.db.executemany(
+                "DELETE FROM gone_articles WHERE site = ? AND article_id = ?",
+                [(self.site, e.article_id) for e in exports],
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
+                [(self.site, e.pending.article_id, e.pending.url, e.pending.depth) for e in exports if e.pending],
+            )
+            self.db.execute(
+                "INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+                "committed_offset = excluded.committed_offset, device = excluded.device, inode = excluded.inode",
+                (journal, mark.offset, mark.device, mark.inode),
+            )
 
     def _name_tags(self, article_id: str, tags: tuple[str, ...]) -> None:
         """The article names `tags` now (a revision may have dropped some it named before)."""
         self.db.execute("UPDATE tag_articles SET named = 0 WHERE site = ? AND article_id = ?", (self.site, article_id))
-        self.db.executemany("INSERT INTO tag_articles (site, tag, article_id, named) VALUES (?, ?, ?, 1) "
-                            "ON CONFLICT (site, tag, article_id) DO UPDATE SET named = 1",
-                            [(self.site, tag, article_id) for tag in tags])
-        self.db.execute("DELETE FROM tag_articles WHERE site = ? AND article_id = ? AND listed = 0 AND named = 0",
-                        (self.site, article_id))
+        self.db.executemany(
+            "INSERT INTO tag_articles (site, tag, article_id, named) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (site, tag, article_id) DO UPDATE SET named = 1",
+            [(self.site, tag, article_id) for tag in tags],
+        )
+        self.db.execute(
+            "DELETE FROM tag_articles WHERE site = ? AND article_id = ? AND listed = 0 AND named = 0",
+            (self.site, article_id),
+        )
 
     @_locked
     def tags_of(self, article_ids: list[str]) -> dict[str, list[str]]:
         """The tags each of `article_ids` names (as its latest exported revision does)."""
         found: dict[str, list[str]] = {}
-        for article_id, tag in self._rows_for_ids("SELECT article_id, tag FROM tag_articles WHERE site = ? AND named = 1 "
-                                                  "AND article_id IN ({ids}) ORDER BY article_id, rowid", [self.site], article_ids):
+        for article_id, tag in self._rows_for_ids(
+            "SELECT article_id, tag FROM tag_articles WHERE site = ? AND named = 1 "
+            "AND article_id IN ({ids}) ORDER BY article_id, rowid",
+            [self.site],
+            article_ids,
+        ):
             found.setdefault(article_id, []).append(tag)
         return found
 
@@ -273,36 +328,51 @@ class SqliteState:
         columns = "a.article_id, a.revision, a.line_path, a.line_inode, a.line_offset, a.line_length"
         order = "ORDER BY a.published DESC, a.article_id DESC LIMIT ?"
         if tag is None:
-            rows = self.db.execute(f"SELECT {columns} FROM articles a WHERE a.site = ? AND a.line_path IS NOT NULL {order}",
-                                   (self.site, limit))
+            rows = self.db.execute(
+                f"SELECT {columns} FROM articles a WHERE a.site = ? AND a.line_path IS NOT NULL {order}",
+                (self.site, limit),
+            )
         else:
-            rows = self.db.execute(f"SELECT {columns} FROM tag_articles t JOIN articles a ON a.site = t.site AND "
-                                   f"a.article_id = t.article_id WHERE t.site = ? AND t.tag = ? AND a.line_path IS NOT NULL "
-                                   f"{order}", (self.site, tag, limit))
+            rows = self.db.execute(
+                f"SELECT {columns} FROM tag_articles t JOIN articles a ON a.site = t.site AND "
+                f"a.article_id = t.article_id WHERE t.site = ? AND t.tag = ? AND a.line_path IS NOT NULL "
+                f"{order}",
+                (self.site, tag, limit),
+            )
         return [Exported(row[0], row[1], LineRef(*row[2:])) for row in rows]
 
     @_locked
     def journal_mark(self, journal: str) -> JournalMark | None:
-        row = self.db.execute("SELECT committed_offset, device, inode FROM journals WHERE path = ?", (journal,)).fetchone()
+        row = self.db.execute(
+            "SELECT committed_offset, device, inode FROM journals WHERE path = ?", (journal,)
+        ).fetchone()
         return JournalMark(*row) if row else None
 
     # Pending work --------------------------------------------------------------------------------
 
     @_locked
     def pending_listings(self) -> list[ListingPage]:
-        rows = self.db.execute("SELECT url, walk, page, depth FROM pending_listings WHERE site = ? ORDER BY walk, page",
-                               (self.site,))
+        rows = self.db.execute(
+            "SELECT url, walk, page, depth FROM pending_listings WHERE site = ? ORDER BY walk, page", (self.site,)
+        )
         return [ListingPage(*row) for row in rows]
 
     @_locked
     def pending_articles(self) -> list[PendingArticle]:
-        rows = self.db.execute("SELECT article_id, url, depth FROM pending_articles WHERE site = ? ORDER BY rowid",
-                               (self.site,))
+        rows = self.db.execute(
+            "SELECT article_id, url, depth FROM pending_articles WHERE site = ? ORDER BY rowid", (self.site,)
+        )
         return [PendingArticle(*row) for row in rows]
 
     @_locked
-    def record_pending(self, done: ListingPage | None, articles: list[PendingArticle], pages: list[ListingPage],
-                       shown: Sequence[str] = (), ends_walk: bool = False) -> None:
+    def record_pending(
+        self,
+        done: ListingPage | None,
+        articles: list[PendingArticle],
+        pages: list[ListingPage],
+        shown: Sequence[str] = (),
+        ends_walk: bool = False,
+    ) -> None:
         """One transaction: the listing page `done` (if any) is done, the ids it `shown` belong to its
         walk's tag, and (`ends_walk`) its walk has been followed to its end; `articles` and `pages` are pending."""
         with self.db:
@@ -311,13 +381,19 @@ class SqliteState:
                 self.db.execute("DELETE FROM pending_listings WHERE site = ? AND url = ?", (self.site, done.url))
                 if ends_walk:
                     self.db.execute("INSERT OR IGNORE INTO complete_walks VALUES (?, ?)", (self.site, done.walk))
-                self.db.executemany("INSERT INTO tag_articles (site, tag, article_id, listed) VALUES (?, ?, ?, 1) "
-                                    "ON CONFLICT (site, tag, article_id) DO UPDATE SET listed = 1",
-                                    [(self.site, done.walk, article_id) for article_id in shown])
-            self.db.executemany("INSERT OR IGNORE INTO pending_listings VALUES (?, ?, ?, ?, ?)",
-                                [(self.site, p.url, p.walk, p.page, p.depth) for p in pages])
-            self.db.executemany("INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
-                                [(self.site, a.article_id, a.url, a.depth) for a in articles])
+                self.db.executemany(
+                    "INSERT INTO tag_articles (site, tag, article_id, listed) VALUES (?, ?, ?, 1) "
+                    "ON CONFLICT (site, tag, article_id) DO UPDATE SET listed = 1",
+                    [(self.site, done.walk, article_id) for article_id in shown],
+                )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO pending_listings VALUES (?, ?, ?, ?, ?)",
+                [(self.site, p.url, p.walk, p.page, p.depth) for p in pages],
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
+                [(self.site, a.article_id, a.url, a.depth) for a in articles],
+            )
 
     @_locked
     def listing_gone(self, url: str, ends_walk: str | None = None) -> None:
@@ -355,20 +431,31 @@ class SqliteState:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self._settle(g.article_id for g in gone)
-            self.db.executemany("INSERT OR REPLACE INTO gone_articles VALUES (?, ?, ?, ?, ?, ?)",
-                                [(self.site, g.article_id, g.url, g.depth, g.reason, g.since) for g in gone])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO gone_articles VALUES (?, ?, ?, ?, ?, ?)",
+                [(self.site, g.article_id, g.url, g.depth, g.reason, g.since) for g in gone],
+            )
 
     @_locked
     def gone(self, article_ids: list[str], since: float) -> set[str]:
-        return {row[0] for row in self._rows_for_ids("SELECT article_id FROM gone_articles WHERE site = ? AND since >= ? "
-                                                     "AND article_id IN ({ids})", [self.site, since], article_ids)}
+        return {
+            row[0]
+            for row in self._rows_for_ids(
+                "SELECT article_id FROM gone_articles WHERE site = ? AND since >= ? AND article_id IN ({ids})",
+                [self.site, since],
+                article_ids,
+            )
+        }
 
     @_locked
     def retry_gone(self) -> int:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            moved = self.db.execute("INSERT OR IGNORE INTO pending_articles SELECT site, article_id, url, depth "
-                                    "FROM gone_articles WHERE site = ?", (self.site,)).rowcount
+            moved = self.db.execute(
+                "INSERT OR IGNORE INTO pending_articles SELECT site, article_id, url, depth "
+                "FROM gone_articles WHERE site = ?",
+                (self.site,),
+            ).rowcount
             self.db.execute("DELETE FROM gone_articles WHERE site = ?", (self.site,))
         return moved
 
@@ -376,17 +463,27 @@ class SqliteState:
     def article_failed(self, article_id: str) -> int:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT INTO article_failures VALUES (?, ?, 1) ON CONFLICT (site, article_id) "
-                            "DO UPDATE SET failures = failures + 1", (self.site, article_id))
-            return int(self.db.execute("SELECT failures FROM article_failures WHERE site = ? AND article_id = ?",
-                                       (self.site, article_id)).fetchone()[0])
+            self.db.execute(
+                "INSERT INTO article_failures VALUES (?, ?, 1) ON CONFLICT (site, article_id) "
+                "DO UPDATE SET failures = failures + 1",
+                (self.site, article_id),
+            )
+            return int(
+                self.db.execute(
+                    "SELECT failures FROM article_failures WHERE site = ? AND article_id = ?", (self.site, article_id)
+                ).fetchone()[0]
+            )
 
     # Claims: alone on the state, every article is this run's ------------------------------------
 
     @_locked
     def is_pending(self, article_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM pending_articles WHERE site = ? AND article_id = ?",
-                               (self.site, article_id)).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM pending_articles WHERE site = ? AND article_id = ?", (self.site, article_id)
+            ).fetchone()
+            is not None
+        )
 
     def claim(self, article_id: str) -> bool:
         return True
