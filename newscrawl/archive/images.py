@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -306,7 +306,7 @@ class ImageMirror(FilesPipeline):
         checksum = hashlib.sha256(body).hexdigest()
         path = f"{checksum[:2]}/{checksum}.{extension}"
         try:
-            new = self.store.persist_file(path, BytesIO(body), info)
+            new = cast(ContentAddressedStore, self.store).persist_file(path, BytesIO(body), info)
         except OSError as error:
             raise NotStored("failed", "store_error", str(error)) from None
         return path, checksum, new

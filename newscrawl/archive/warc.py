@@ -384,9 +384,10 @@ def captured_page(path: Path, *urls: str) -> tuple[Capture, bytes]:
     for capture in response_records([path]):
         if capture.url in urls:
             latest[capture.url] = capture
-    capture = next((latest[url] for url in urls if url in latest), None)
-    if capture is None:
+    found = next((latest[url] for url in urls if url in latest), None)
+    if found is None:
         raise LookupError(f"{path} holds no response for {urls[0]}")
+    capture = found
     if capture.status != 200:
         raise ValueError(f"the captured response for {capture.url} is a {capture.status}, not a page")
     return capture, read_body(capture)

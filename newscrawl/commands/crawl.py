@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable
 from typing import Any, NoReturn
 
 from scrapy.commands import ScrapyHelpFormatter
@@ -34,11 +35,12 @@ class StartErrors:
         self.failed = False
         self.message = "the crawl failed to start (see the log)"
 
-    def watch(self, running: Deferred[Any] | asyncio.Future[Any]) -> None:
+    def watch(self, running: Awaitable[Any]) -> None:
+        """`running`: what `CrawlerProcess.crawl` returned (a Deferred, or a Future with asyncio's process)."""
         if isinstance(running, Deferred):
             running.addErrback(self._start_failed)
         else:
-            running.add_done_callback(self._task_done)
+            asyncio.ensure_future(running).add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Future[Any]) -> None:
         error = None if task.cancelled() else task.exception()
@@ -51,7 +53,7 @@ class StartErrors:
         self._note(failure.value)
         return None if failure.check(CannotStart) else failure
 
-    def _note(self, error: BaseException) -> None:
+    def _note(self, error: BaseException | None) -> None:
         self.failed = True
         if isinstance(error, CannotStart):
             self.message = str(error)

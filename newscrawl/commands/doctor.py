@@ -21,7 +21,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.commands import ScrapyCommand
@@ -37,7 +37,7 @@ from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site, all_sites
-from newscrawl.spiders.base import NewscrawlSpider
+from newscrawl.spiders.base import NewscrawlSpider, content_type, failed_request
 
 logger = logging.getLogger(__name__)
 REQUIRED = ("title", "published", "body_html")
@@ -57,8 +57,7 @@ class Findings:
 class DoctorSpider(NewscrawlSpider):
     """Page 1 of each tag, its first articles, and the articles asked for by URL; reports, never exports."""
 
-    site: ClassVar[Site]
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings = {
         "ITEM_PIPELINES": {},
         "SPIDERMON_ENABLED": False,
         "NEWSCRAWL_JSONL": "",
@@ -111,7 +110,7 @@ class DoctorSpider(NewscrawlSpider):
         self.findings.fetched += 1
         decoded = decode_html(
             response.body,
-            response.headers.get("Content-Type", b"").decode("latin-1") or None,
+            content_type(response),
             self.site.fallback_encoding,
         )
         try:
@@ -139,12 +138,12 @@ class DoctorSpider(NewscrawlSpider):
 
     def check_article(self, response: Response) -> None:
         self.findings.fetched += 1
-        url = response.url if self.site.article_id(response.url) else response.request.url
+        url = response.url if self.site.article_id(response.url) or response.request is None else response.request.url
         page = Page(
             self.site.name,
             url,
             response.body,
-            response.headers.get("Content-Type", b"").decode("latin-1") or None,
+            content_type(response),
             to_utc_iso(datetime.now(UTC)),
         )
         try:
@@ -155,7 +154,7 @@ class DoctorSpider(NewscrawlSpider):
         self.findings.articles.append((url, field_report(article)))
 
     def failed(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]  (Scrapy sets it on errback failures)
+        request = failed_request(failure)
         what = f"not fetched: {failure.getErrorMessage()}"
         if request.callback == self.check_listing:
             self.findings.listings.append((request.url, what, False))
@@ -269,6 +268,7 @@ class Command(ScrapyCommand):
         server = _start_bundled_site() if opts.offline else None
         try:
             if server is not None:
+                assert self.settings is not None
                 self.settings.set("NEWSCRAWL_OFFLINE_ROOT", server[1], priority="cmdline")
             self.exitcode = self._check(site, opts.spargs)
         finally:

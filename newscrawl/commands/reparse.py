@@ -15,6 +15,7 @@ from newscrawl.archive.warc import Capture, capture_files, damage, finish_abando
 from newscrawl.commands.crawl import StartErrors
 from newscrawl.exit_codes import ATTENTION_NEEDED, CANNOT_START, exit_code
 from newscrawl.sites import site_for_url
+from newscrawl.spiders.base import SiteSpider
 from newscrawl.spiders.reparse import reparse_spider
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Command(BaseRunSpiderCommand):
         spiders = {
             cls.site.name: cls
             for cls in map(self.crawler_process.spider_loader.load, self.crawler_process.spider_loader.list())
+            if issubclass(cls, SiteSpider)
         }
         errors = StartErrors()
         crawlers: list[Crawler] = []

@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 _HITS: Counter[str] = Counter()  # requests per path, for faults that recover after N tries
 _LOCK = threading.Lock()
 

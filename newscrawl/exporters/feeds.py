@@ -60,7 +60,7 @@ class Feeds:
         """The feed of every tag this run walked, then the site's."""
         stats = self.crawler.stats
         started = time.monotonic()
-        feeds = [
+        feeds: list[tuple[Path, str | None]] = [
             (self.folder / self.site.name / f"{self.site.feed_name(walk)}.xml", walk)
             for walk in spider_of(self.crawler).walked
         ]
@@ -109,7 +109,7 @@ class Feeds:
                     and line.get("article_id") == record.article_id
                     and line.get("revision") == record.revision
                 )
-                self._articles[record.line] = Article(**line) if matches else None
+                self._articles[record.line] = Article(**line) if line is not None and matches else None
                 if not matches:
                     self.crawler.stats.inc_value("newscrawl/feeds/missing_lines")
             if (article := self._articles[record.line]) is not None:

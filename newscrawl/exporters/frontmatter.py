@@ -38,10 +38,14 @@ _ARCHIVE_TITLE_UNSAFE = re.compile(r"[:/\\?*<>|\[\]\u201c\u201d]")
 class ArchiveConventions(Protocol):
     """What a post's style is made from (every newscrawl.sites.Site has these)."""
 
-    archive_categories: tuple[str, ...]
-    archive_author: str
-    archive_dates: str
-    timezone: ZoneInfo
+    @property
+    def archive_categories(self) -> tuple[str, ...]: ...
+    @property
+    def archive_author(self) -> str: ...
+    @property
+    def archive_dates(self) -> str: ...
+    @property
+    def timezone(self) -> ZoneInfo: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,7 +141,7 @@ def _bars(
         f'<text x="4" y="{height - bottom}" font-size="11">0</text>',
     ]
     for index, label in enumerate(labels):
-        x, base = left + index * step, height - bottom
+        x, base = left + index * step, float(height - bottom)
         if not totals[index]:  # a run (or day) with nothing to count still shows it happened
             parts.append(
                 f'<rect x="{x + 1:.1f}" y="{base - 2}" width="{max(step - 2, 1):.1f}" height="2" fill="#a0aec0">'

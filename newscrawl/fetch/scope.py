@@ -134,7 +134,7 @@ class SafeRedirectMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in _REDIRECTS or b"Location" not in response.headers:
             return response
-        location = response.headers[b"Location"].decode("latin-1").strip()
+        location = (response.headers.get(b"Location") or b"").decode("latin-1").strip()
         target = urljoin(request.url, location)
         scheme = urlsplit(target).scheme.lower()
         if scheme in ("http", "https"):

@@ -26,11 +26,16 @@ EARLIEST_PUBLICATION = datetime(1995, 1, 1, tzinfo=UTC)
 class SiteConventions(Protocol):
     """What normalising reads of the site an article comes from."""
 
-    name: str
-    timezone: ZoneInfo
-    language: str
-    title_suffixes: tuple[str, ...]
-    thumbnail_prefixes: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+    @property
+    def timezone(self) -> ZoneInfo: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def title_suffixes(self) -> tuple[str, ...]: ...
+    @property
+    def thumbnail_prefixes(self) -> tuple[str, ...]: ...
 
 
 def build_article(raw: RawArticle, site: SiteConventions) -> Article:

@@ -33,7 +33,7 @@ def _strict(body: bytes, encoding: str | None) -> str | None:
 def decode_html(body: bytes, content_type: str | None = None, fallback: str = "utf-8") -> Decoded:
     """Decode an HTML page's bytes, choosing the encoding as described in the module docstring."""
     bom_encoding, bom = read_bom(body)
-    if bom_encoding:
+    if bom_encoding and bom:
         return Decoded(body[len(bom) :].decode(bom_encoding, errors="replace"), bom_encoding, False)
     if not body.isascii() and (text := _strict(body, "utf-8")) is not None:
         return Decoded(text, "utf-8", False)
@@ -42,7 +42,7 @@ def decode_html(body: bytes, content_type: str | None = None, fallback: str = "u
         html_body_declared_encoding(body),
         fallback,
     )
-    for encoding in candidates:
+    for encoding in filter(None, candidates):
         if (text := _strict(body, encoding)) is not None:
             return Decoded(text, resolve_encoding(encoding) or encoding, False)
     return Decoded(body.decode("utf-8", errors="replace"), "utf-8", True)

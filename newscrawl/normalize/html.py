@@ -15,6 +15,7 @@ import html
 import re
 from functools import cache, partial
 from html.entities import html5 as _HTML5_ENTITIES
+from typing import Any
 from urllib.parse import urljoin
 
 import nh3
@@ -137,7 +138,7 @@ def _filter_attribute(base_url: str, element: str, attribute: str, value: str) -
 
 
 @cache
-def _cleaner_options() -> dict[str, object]:
+def _cleaner_options() -> dict[str, Any]:
     return {
         "tags": set(ALLOWED_TAGS),
         "clean_content_tags": _DROP_WITH_CONTENT,

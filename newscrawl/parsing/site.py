@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import PurePosixPath
-from typing import ClassVar
+from typing import ClassVar, TypeGuard
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -94,7 +94,7 @@ class Layout:
 def _are_layouts(value: object) -> bool:
     if not (isinstance(value, tuple) and value and all(isinstance(v, type) and issubclass(v, Layout) for v in value)):
         return False
-    names = [getattr(layout, "name", None) for layout in value]  # type: ignore[union-attr]
+    names = [getattr(layout, "name", None) for layout in value]
     return (
         len(set(names)) == len(names)
         and all(isinstance(name, str) and name for name in names)
@@ -102,10 +102,10 @@ def _are_layouts(value: object) -> bool:
             isinstance(getattr(layout, "seen", None), str) and isinstance(getattr(layout, "fixture", None), tuple)
             for layout in value
         )
-    )  # type: ignore[union-attr]
+    )
 
 
-def _is_str_tuple(value: object) -> bool:
+def _is_str_tuple(value: object) -> TypeGuard[tuple[str, ...]]:
     return isinstance(value, tuple) and all(isinstance(part, str) and part for part in value)
 
 
@@ -118,7 +118,7 @@ REQUIRED_ATTRIBUTES: dict[str, tuple[str, Callable[[object], bool]]] = {
     "hosts": (
         "a non-empty tuple of lower-case host names",
         lambda v: _is_str_tuple(v) and bool(v) and all(h == h.lower() for h in v),
-    ),  # type: ignore[union-attr]
+    ),
     "timezone": ("a zoneinfo.ZoneInfo", lambda v: isinstance(v, ZoneInfo)),
     "language": ("a language tag such as 'zh-CN'", lambda v: isinstance(v, str) and bool(v)),
     "archive_categories": ("a non-empty tuple of strings", lambda v: _is_str_tuple(v) and bool(v)),

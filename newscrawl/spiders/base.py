@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
@@ -84,12 +84,22 @@ def _flag(name: str, value: str | int) -> bool:
     raise CannotStart(f"-a {name}= must be 1 or 0 (true/false, yes/no), not {value!r}")
 
 
+def content_type(response: Response) -> str | None:
+    """The response's Content-Type header, decoded; None when it has none."""
+    return (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+
+
+def failed_request(failure: Failure) -> scrapy.Request:
+    """The request an errback's failure is about (Scrapy sets `failure.request`, untyped)."""
+    return cast(scrapy.Request, failure.request)  # type: ignore[attr-defined]
+
+
 def failure_reason(failure: Failure) -> tuple[str, bool]:
     """Why a request failed, and whether the next run would meet it again (permanent): 404/410, a body over
     DOWNLOAD_MAXSIZE, a request refused on purpose (robots.txt, offsite, a bad redirect). Anything else (5xx,
     resets, timeouts, DNS) may pass."""
     if failure.check(HttpError):
-        status = failure.value.response.status
+        status = cast(HttpError, failure.value).response.status
         return f"http_{status}", status in GONE
     if failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
         return "too_large", True
@@ -295,14 +305,10 @@ class SiteSpider(NewscrawlSpider):
 
     # Callbacks -----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _content_type(response: Response) -> str | None:
-        return response.headers.get("Content-Type", b"").decode("latin-1") or None
-
     def parse_listing(self, response: Response, listing: ListingPage) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         stats.inc_value("newscrawl/listing/pages")
-        decoded = decode_html(response.body, self._content_type(response), self.site.fallback_encoding)
+        decoded = decode_html(response.body, content_type(response), self.site.fallback_encoding)
         if decoded.lossy:  # links still work; say so all the same
             stats.inc_value("newscrawl/decode/lossy")
             self.logger.warning("Undecodable bytes in listing page %s", response.url)
@@ -359,7 +365,8 @@ class SiteSpider(NewscrawlSpider):
                 continue
             if request := self._article_request(url, listing.depth, found.article_dates.get(url)):
                 yield request
-        if known and listing.depth < self.follow_tags:  # known articles are not fetched: their tags are remembered
+        # known articles are not fetched: their tags are remembered
+        if known and listing.depth < self.follow_tags and self.incremental is not None:
             for walk in self.incremental.tags_of([i for i in ids if i in known]):
                 if request := self._tag_request(walk, listing.depth + 1):
                     yield request
@@ -402,7 +409,7 @@ class SiteSpider(NewscrawlSpider):
     def _listing_failed(self, failure: Failure) -> Failure:
         """A listing page that failed for a reason that may pass stays pending (its walk goes on from it
         next run); one that is gone is settled. A tag whose first page is gone needs a person."""
-        listing: ListingPage = failure.request.cb_kwargs["listing"]
+        listing: ListingPage = failed_request(failure).cb_kwargs["listing"]
         self._count_failure(failure)
         if not failure_reason(failure)[1]:
             self.crawler.stats.inc_value("newscrawl/listing/failed")
@@ -423,7 +430,7 @@ class SiteSpider(NewscrawlSpider):
         """An article that failed for a reason that may pass stays pending, so the next run fetches it, until
         it has failed NEWSCRAWL_GIVE_UP_AFTER_RUNS runs in a row; one that is gone (404, 410, too large) or
         refused is settled as gone, with its reason. The failure goes on to Scrapy's own logging."""
-        request = failure.request
+        request = failed_request(failure)
         reason, permanent = failure_reason(failure)
         if failure.check(ExportedElsewhere):
             return failure
@@ -467,7 +474,7 @@ class SiteSpider(NewscrawlSpider):
             self.site.name,
             url,
             response.body,
-            self._content_type(response),
+            content_type(response),
             to_utc_iso(datetime.now(UTC)),
             listed,
         )

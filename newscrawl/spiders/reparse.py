@@ -21,14 +21,12 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import scrapy
-
 from newscrawl.archive.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_body
 from newscrawl.exit_codes import attention
 from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.spiders.base import NewscrawlSpider
+from newscrawl.spiders.base import NewscrawlSpider, SiteSpider
 from newscrawl.state.component import Incremental
 
 
@@ -119,7 +117,7 @@ class ReparseSpider(NewscrawlSpider):
             yield article
 
 
-def reparse_spider(site_spider: type[scrapy.Spider]) -> type[ReparseSpider]:
+def reparse_spider(site_spider: type[SiteSpider]) -> type[ReparseSpider]:
     """The reparse spider of a site: its crawling spider's name and site (so its journal and state)."""
     return type(
         f"Reparse{site_spider.__name__}",

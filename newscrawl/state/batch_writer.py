@@ -62,6 +62,7 @@ class BatchWriter(Generic[Job]):
             # had not written is then lost as in a kill, which the journal's recovery already covers.
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
+        assert self._loop is not None
         future: asyncio.Future[None] = self._loop.create_future()
         self._jobs.put((job, future))
         await future
@@ -79,6 +80,7 @@ class BatchWriter(Generic[Job]):
             batch, stopping = take_batch(self._jobs)
             if not batch:
                 continue
+            errors: list[BaseException | None]
             try:
                 outcome = self._write([job for job, _ in batch])
                 errors = list(outcome) if outcome is not None else [None] * len(batch)

@@ -363,7 +363,7 @@ class Incremental:
 
     def tags_of(self, article_ids: list[str]) -> list[str]:
         """The walks of the tags these exported articles name (remembered: follow_tags without fetching them)."""
-        named = self._read("the tags of known articles", {}, self.state.tags_of, article_ids)
+        named: dict[str, list[str]] = self._read("the tags of known articles", {}, self.state.tags_of, article_ids)
         return list(dict.fromkeys(walk for article_id in article_ids for walk in named.get(article_id, ())))
 
     def listing_gone(self, page: ListingPage) -> bool:

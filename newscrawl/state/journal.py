@@ -157,7 +157,7 @@ class Journal:
         """The lines past what the state recorded (`recorded`), torn tails cut; see the module docstring."""
         current = self.mark()
         notes: list[str] = []
-        lines: list[dict[str, Any]] = []
+        lines: list[tuple[dict[str, Any], LineRef]] = []
         start = 0
         if recorded is not None and (recorded.device, recorded.inode) == (current.device, current.inode):
             if current.offset >= recorded.offset:

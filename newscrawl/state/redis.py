@@ -25,6 +25,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import redis
 
@@ -189,8 +190,8 @@ class RedisState:
                 yield chunk
         members = sorted(self.db.sunion(f"{self.prefix}listed:{tag}", f"{self.prefix}named:{tag}"))
         scores = self.db.zmscore(self.prefix + "published", members) if members else []
-        ids = [
-            article_id
+        ids: list[str] = [
+            str(article_id)
             for _, article_id in sorted(
                 ((score, article_id) for article_id, score in zip(members, scores, strict=True) if score is not None),
                 reverse=True,
@@ -286,7 +287,7 @@ class RedisState:
     def retry_gone(self) -> int:
         with self.db.pipeline(transaction=True) as batch:
             batch.watch(self.prefix + "gone")
-            gone = batch.hgetall(self.prefix + "gone")
+            gone = cast("dict[str, str]", batch.hgetall(self.prefix + "gone"))  # watching: answered at once
             batch.multi()
             for article_id, value in gone.items():
                 url, depth, _, _ = json.loads(value)
