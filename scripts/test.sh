@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite: set up on first use, then pytest (arguments go to pytest). CI runs this (.ci/run).
+# The test suite: set up on first use, then (without arguments) scripts/lint.sh, then pytest (arguments go to
+# pytest: `bash scripts/test.sh tests/unit` is the fast layer). CI runs this (.ci/run).
 # The tests start real components: redis-server, Node.js with the pinned Hexo (tests/hexo), Chromium
 # (the report's test, with a Chinese font) from Debian's packages, installed here when missing and run as root; and pywb
 # (the WARC replay test) in a virtualenv of its own, tests/pywb/.venv: its pins clash with newscrawl's.
@@ -27,4 +28,5 @@ if [ ! -f tests/pywb/.venv/.installed ] || [ tests/pywb/requirements.txt -nt tes
     touch tests/pywb/.venv/.installed
 fi
 source scripts/setup.sh
+if [ $# -eq 0 ]; then bash scripts/lint.sh; fi  # the whole suite (CI) checks the code first
 python -m pytest -q "$@"
