@@ -114,16 +114,20 @@ def test_scrapy_extract_picks_the_site_from_the_url(name: str):
     assert json.loads(done.stdout) == json.loads(fixtures.expected(article["url"]).read_text(encoding="utf-8"))
 
 
+def _layout(**attributes):
+    from newscrawl.parsing.layout import Layout
+
+    body = {"name": "plain", "seen": "always", "fixture": ("site/x.htm", "https://example.org/x.htm"), **attributes}
+    return type("Plain", (Layout,), body)
+
+
 def _site_class(**attributes):
     """A site class defined on the spot, with the required attributes unless `attributes` overrides them."""
     from zoneinfo import ZoneInfo
 
-    from newscrawl.parsing.site import Layout
     from newscrawl.sites import Site
 
-    layout = type(
-        "Plain", (Layout,), {"name": "plain", "seen": "always", "fixture": ("site/x.htm", "https://example.org/x.htm")}
-    )
+    layout = _layout()
     body = {
         "name": "example",
         "display_name": "Example",
@@ -136,7 +140,6 @@ def _site_class(**attributes):
         "article_id": lambda self, url: None,
         "canonical_url": lambda self, url: url,
         "listing_url": lambda self, tag: tag,
-        "parse_article": lambda self, html, url, fetched_at: None,
     }
     body.update(attributes)
     body["__module__"] = __name__
@@ -145,24 +148,32 @@ def _site_class(**attributes):
 
 def test_a_complete_site_class_is_accepted_with_the_declared_defaults():
     site = _site_class()()
-    assert (site.body_drop, site.body_decorations, site.archive_dates, site.title_suffixes) == (
+    layout = site.layouts[0]
+    assert (layout.body_drop, layout.body_decorations, site.archive_dates, site.title_suffixes, site.has_archive) == (
         ("script", "style"),
         (),
         "utc",
         (),
+        True,
     )
+
+
+def test_a_site_without_an_archive_is_accepted():
+    site = _site_class(archive_categories=..., archive_author=...)()
+    assert (site.has_archive, site.archive_categories, site.archive_author) == (False, (), "")
 
 
 @pytest.mark.parametrize(
     ("attributes", "message"),
     [
-        ({"archive_author": ...}, "archive_author must be a non-empty string (not set)"),
-        ({"archive_categories": ["News"]}, "archive_categories must be a non-empty tuple of strings"),
+        ({"archive_author": ...}, "archive_categories and archive_author are set together (an archive) or not at all"),
+        ({"archive_categories": ...}, "archive_categories and archive_author are set together"),
+        ({"archive_categories": ["News"]}, "archive_categories must be a tuple of strings"),
         ({"hosts": ("Example.org",)}, "hosts must be a non-empty tuple of lower-case host names"),
         ({"timezone": "Asia/Shanghai"}, "timezone must be a zoneinfo.ZoneInfo"),
         ({"name": "My Site"}, "name must be a lower-case identifier"),
         ({"archive_dates": "local"}, "archive_dates must be one of ('utc', 'wall'), not 'local'"),
-        ({"body_drop": ".ad"}, "body_drop must be a tuple of strings"),
+        ({"layouts": (_layout(body_drop=".ad"),)}, "tuples of strings as body_drop and body_decorations"),
         ({"layouts": ()}, "layouts must be a non-empty tuple of Layout subclasses"),
         ({"layouts": (str,)}, "layouts must be a non-empty tuple of Layout subclasses"),
     ],
@@ -176,6 +187,6 @@ def test_a_site_class_breaking_the_contract_fails_when_defined_naming_it(attribu
 
 
 def test_an_intermediate_base_with_abstract_methods_is_not_checked():
-    base = _site_class(name=..., parse_article=..., archive_author=...)  # no error: still abstract
+    base = _site_class(name=..., article_id=..., archive_author=...)  # no error: still abstract
     with pytest.raises(TypeError):
         base()

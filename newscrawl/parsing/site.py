@@ -1,6 +1,6 @@
 """What a site module is: data about one site plus page parsers that need nothing but HTML and a URL.
 
-A site module subclasses `Site`, fills in the class attributes and the four URL/parse methods, and
+A site module subclasses `Site`, fills in the class attributes, its layouts and the three URL methods, and
 sets a module-level `SITE = MySite()`. The registry finds it; spiders, pipelines and exporters are
 shared and never name a site.
 
@@ -8,37 +8,33 @@ The contract is checked when the subclass is defined (`Site.__init_subclass__`):
 `REQUIRED_ATTRIBUTES` must be set, with the right kind of value, or the import fails with a
 `SiteDefinitionError` naming the site and what is wrong. Everything else has a declared default.
 
-Each known layout of a site's article pages is a `Layout` subclass with its provenance (Fundus keeps a
-publisher's parser as `V1`, `V1_1(V1)`); the site lists them, and a page is read with the first whose
-`holds(page)` says the page is of it — chosen by what the page holds, not by its date.
+Each known layout of a site's article pages is a page object, a `Layout` subclass (newscrawl.parsing.layout)
+with a method per field; the site lists them, and `parse_article` reads a page with the first whose
+`holds(page)` says the page is of it — chosen by what the page holds, not by its date. A page no layout
+holds is read field by field by each layout in turn, newest first (its item's `layout` is null).
+
+A site without a Hexo archive leaves `archive_categories` and `archive_author` unset: its posts are
+written in the generic style (the site's display name as category and author).
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import PurePosixPath
-from typing import ClassVar, TypeGuard
+from typing import ClassVar, TypeGuard, TypeVar
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from lxml import html as lxml_html
-from lxml.cssselect import CSSSelector
-from parsel import Selector, SelectorList
+from parsel import Selector
 
-from newscrawl.items import RawArticle, RawImage, Unusable
-from newscrawl.normalize.html import inner_html, resolve_lazy_images
-from newscrawl.normalize.images import is_tracking_pixel, shown_source
+from newscrawl.items import RawArticle, Unusable
 from newscrawl.parsing import fallbacks
+from newscrawl.parsing.layout import Layout
 
-
-@cache
-def _css(query: str) -> CSSSelector:
-    """A compiled CSS selector (lxml compiles one per call otherwise: ~90 µs each)."""
-    return CSSSelector(query, translator="html")
+T = TypeVar("T")
 
 
 def parse_page(html: str, url: str) -> Selector:
@@ -71,26 +67,6 @@ class SiteDefinitionError(TypeError):
     """A site module breaks the Site contract (raised when its class is defined, i.e. on import)."""
 
 
-class Layout:
-    """One known layout of a site's article pages: what a page of it holds, when it was seen, the
-    fixture page that proves it, and what it overrides of the site's parsing.
-
-    A new layout is a new subclass — of the layout it changes, when it changes one — never an edit
-    of an old one: old pages keep being read as before. The item says which layout read it (`layout`).
-    """
-
-    name: ClassVar[str]  # short and stable: it is written in every item read with this layout
-    seen: ClassVar[str]  # when and where it was seen, e.g. "2022-02 → 2022-08, the archive's posts"
-    fixture: ClassVar[tuple[str, str]]  # (path under fixtures/<site>/, the URL that page stands for)
-    body_drop: ClassVar[tuple[str, ...] | None] = None  # None: the site's own
-    body_decorations: ClassVar[tuple[str, ...] | None] = None
-
-    @classmethod
-    def holds(cls, page: Selector) -> bool:
-        """Is `page` of this layout? (Checked newest layout first; the first that holds is used.)"""
-        raise NotImplementedError
-
-
 def _are_layouts(value: object) -> bool:
     if not (isinstance(value, tuple) and value and all(isinstance(v, type) and issubclass(v, Layout) for v in value)):
         return False
@@ -99,7 +75,10 @@ def _are_layouts(value: object) -> bool:
         len(set(names)) == len(names)
         and all(isinstance(name, str) and name for name in names)
         and all(
-            isinstance(getattr(layout, "seen", None), str) and isinstance(getattr(layout, "fixture", None), tuple)
+            isinstance(getattr(layout, "seen", None), str)
+            and isinstance(getattr(layout, "fixture", None), tuple)
+            and _is_str_tuple(layout.body_drop)
+            and _is_str_tuple(layout.body_decorations)
             for layout in value
         )
     )
@@ -121,10 +100,9 @@ REQUIRED_ATTRIBUTES: dict[str, tuple[str, Callable[[object], bool]]] = {
     ),
     "timezone": ("a zoneinfo.ZoneInfo", lambda v: isinstance(v, ZoneInfo)),
     "language": ("a language tag such as 'zh-CN'", lambda v: isinstance(v, str) and bool(v)),
-    "archive_categories": ("a non-empty tuple of strings", lambda v: _is_str_tuple(v) and bool(v)),
-    "archive_author": ("a non-empty string", lambda v: isinstance(v, str) and bool(v)),
     "layouts": (
-        "a non-empty tuple of Layout subclasses, newest first, each with a unique name, seen and fixture",
+        "a non-empty tuple of Layout subclasses, newest first, each with a unique name, seen, fixture "
+        "and tuples of strings as body_drop and body_decorations",
         _are_layouts,
     ),
 }
@@ -140,13 +118,13 @@ class Site(ABC):
     hosts: ClassVar[tuple[str, ...]]  # every host the site serves pages from
     timezone: ClassVar[ZoneInfo]  # wall time of dates shown on its pages
     language: ClassVar[str]
-    # The front-matter archive's conventions for this site.
-    archive_categories: ClassVar[tuple[str, ...]]
-    archive_author: ClassVar[str]
     # The known layouts of its article pages, newest first.
     layouts: ClassVar[tuple[type[Layout], ...]]
 
     # Optional, with their defaults --------------------------------------------------------------
+    # The Hexo archive's conventions for this site, where it has an archive (both set, or neither).
+    archive_categories: ClassVar[tuple[str, ...]] = ()
+    archive_author: ClassVar[str] = ""
     title_suffixes: ClassVar[tuple[str, ...]] = ()  # what the site appends to titles in <title>
     thumbnail_prefixes: ClassVar[tuple[str, ...]] = ()  # file-name prefixes of thumbnail copies of images
     # The hosts its article images are served from: the only ones NEWSCRAWL_IMAGES_STORE downloads from.
@@ -157,10 +135,6 @@ class Site(ABC):
     archive_dates: ClassVar[str] = "utc"
     # Where a listing page's article links are (parse_listing's default; a site may override parse_listing).
     listing_links_css: ClassVar[str] = ""
-    # For body_parts: elements removed from the body with their content (ads, share boxes), and
-    # elements whose images stay in the body but are not article images (end-of-article marks).
-    body_drop: ClassVar[tuple[str, ...]] = ("script", "style")
-    body_decorations: ClassVar[tuple[str, ...]] = ()
     # Share of articles expected to have each field (layout-break alarm; NEWSCRAWL_COVERAGE_RULES overrides).
     expected_coverage: ClassVar[dict[str, float]] = {"title": 1.0, "published": 1.0, "body_html": 1.0}
 
@@ -176,9 +150,11 @@ class Site(ABC):
         ]
         if cls.archive_dates not in ARCHIVE_DATE_STYLES:
             problems.append(f"archive_dates must be one of {ARCHIVE_DATE_STYLES}, not {cls.archive_dates!r}")
-        for attribute in ("title_suffixes", "thumbnail_prefixes", "body_drop", "body_decorations"):
-            if not isinstance(getattr(cls, attribute), tuple):
+        for attribute in ("title_suffixes", "thumbnail_prefixes", "archive_categories"):
+            if not _is_str_tuple(getattr(cls, attribute)):
                 problems.append(f"{attribute} must be a tuple of strings")
+        if not isinstance(cls.archive_author, str) or bool(cls.archive_categories) != bool(cls.archive_author):
+            problems.append("archive_categories and archive_author are set together (an archive) or not at all")
         if problems:
             raise SiteDefinitionError(f"site class {cls.__module__}.{cls.__qualname__}: " + "; ".join(problems))
 
@@ -238,9 +214,33 @@ class Site(ABC):
         """The date shown beside each article link of a listing page (none by default)."""
         return {}
 
-    @abstractmethod
+    @property
+    def has_archive(self) -> bool:
+        """Whether the site has a Hexo archive whose posts ours must reproduce."""
+        return bool(self.archive_categories)
+
     def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
-        """The raw fields of one article page (strings as seen; normalising happens later)."""
+        """The raw fields of one article page (strings as seen; normalising happens later), read by the
+        layout the page holds; a page no layout holds is read field by field by each layout, newest
+        first. A field nobody finds is left to the generic fallbacks."""
+        page = parse_page(html, url)
+        raw = self.new_article(url, fetched_at)
+        layout = self.layout_of(page)
+        readers = [layout(page, url)] if layout is not None else [known(page, url) for known in self.layouts]
+        raw.title = _first(reader.title() for reader in readers)
+        raw.published = _first(reader.published() for reader in readers)
+        raw.byline = _first(reader.byline() for reader in readers)
+        raw.editor_line = _first(reader.editor_line() for reader in readers)
+        raw.source_link = _first(reader.source_link() for reader in readers)
+        raw.tags = _first(reader.tags() for reader in readers) or []
+        for reader in readers:
+            if parts := reader.body():
+                bodies = [reader.body_parts(part.root) for part in parts]
+                raw.body_html = "".join(body for body, _ in bodies)
+                raw.images = [image for _, images in bodies for image in images]
+                raw.layout = reader.name if layout is not None else None
+                break
+        return raw
 
     # Helpers for subclasses -------------------------------------------------------------------
 
@@ -257,32 +257,6 @@ class Site(ABC):
         )
 
     @staticmethod
-    def tag_links(links: SelectorList) -> list[tuple[str, str | None]]:
-        """(name, href) of tag links, names as shown (a `#` marker is the normaliser's to drop)."""
-        found = []
-        for link in links:
-            name = "".join(link.css("::text").getall()).strip()
-            if name:
-                found.append((name, link.attrib.get("href")))
-        return found
-
-    @classmethod
-    def title_text(cls, page: Selector, *queries: str) -> str | None:
-        """The title from the site's own title element(s); None leaves it to the generic fallbacks
-        (newscrawl.parsing.fallbacks: JSON-LD, og:title, h1, <title>), which say so in the item."""
-        return cls.first_text(page, *queries)
-
-    @staticmethod
-    def first_text(selector: Selector, *queries: str) -> str | None:
-        """Text of the first CSS query that finds non-blank text (descendant text joined, not scripts')."""
-        for query in queries:
-            for node in selector.css(query):
-                text = "".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()).strip()
-                if text:
-                    return text
-        return None
-
-    @staticmethod
     def next_page_url(page: Selector, url: str) -> str | None:
         """The listing's next page: a `rel=next` link, else a link reading 下一页 / 下页 / Next."""
         link = (
@@ -297,34 +271,7 @@ class Site(ABC):
         """The first of the site's layouts (newest first) that holds `page`; None: no known layout."""
         return next((layout for layout in self.layouts if layout.holds(page)), None)
 
-    def body_parts(
-        self, container: lxml_html.HtmlElement, layout: type[Layout] | None = None
-    ) -> tuple[str, list[RawImage]]:
-        """The container's inner HTML with junk removed and lazy images resolved, and its images.
 
-        `body_drop` elements go with their content (ads, share boxes), and so do tracking pixels;
-        images inside `body_decorations` elements (end-of-article marks) stay in the body but are not
-        article images. A layout's own lists replace the site's.
-        """
-        drop = layout.body_drop if layout is not None and layout.body_drop is not None else self.body_drop
-        decoration_css = (
-            layout.body_decorations
-            if layout is not None and layout.body_decorations is not None
-            else self.body_decorations
-        )
-        for query in drop:
-            for element in _css(query)(container):
-                element.drop_tree()
-        for img in list(container.iter("img")):
-            if is_tracking_pixel(dict(img.attrib)):
-                img.drop_tree()
-        resolve_lazy_images(container)
-        # A set of the elements themselves: it keeps lxml's proxies alive, so identity holds.
-        decorations = {img for query in decoration_css for el in _css(query)(container) for img in el.iter("img")}
-        images = []
-        for img in container.iter("img"):
-            if img in decorations:
-                continue
-            link = next((a.get("href") for a in img.iterancestors("a")), None)
-            images.append(RawImage(src=shown_source(dict(img.attrib)), link=link, alt=img.get("alt")))
-        return inner_html(container), images
+def _first(values: Iterable[T | None]) -> T | None:
+    """The first value that is not None or empty (later ones are not computed)."""
+    return next((value for value in values if value), None)

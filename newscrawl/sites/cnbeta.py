@@ -15,15 +15,34 @@ from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from newscrawl.items import RawArticle
-from newscrawl.parsing.site import Layout, Site, parse_page
+from newscrawl.parsing.layout import Layout, first_text, tag_links
+from newscrawl.parsing.site import Site
 
 _ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
 _TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")
 _EDITOR_MARK = re.compile(r"^\s*[\[【]\s*(?:责任)?编辑\s*[：:]")
 
 
-class Desktop(Layout):
+class CnBetaPage(Layout):
+    """What every cnBeta article layout shares: the topic links as tags, the editor line, the body and
+    what it drops."""
+
+    body_drop = (".topic", ".article-topic", ".article-global", "script", "style", "[id^=J_article]")
+
+    def tags(self) -> list[tuple[str, str | None]]:
+        return tag_links(self.page.css(".article-topic a, .topic a"))
+
+    def editor_line(self) -> str | None:
+        """ "[责任编辑：NAME]" (desktop, ending the content) or "[ 编辑：NAME ]" (mobile, in .article-tail)."""
+        texts = self.page.css(".article-tail ::text, .article-content ::text, .article-body ::text").getall()
+        return next((text for text in texts if _EDITOR_MARK.match(text)), None)
+
+    def body(self) -> list[Selector]:
+        """The summary, then the text (.article-content on the desktop, .article-body on mobile)."""
+        return list(self.page.css(".article-summary, .article-content, .article-body"))
+
+
+class Desktop(CnBetaPage):
     """The desktop article: `header.title` (h1, div.meta with the date and span.source), the summary
     in .article-summary and the text in .article-content."""
 
@@ -38,8 +57,19 @@ class Desktop(Layout):
     def holds(cls, page: Selector) -> bool:
         return bool(page.css("header.title"))
 
+    def title(self) -> str | None:
+        return first_text(self.page, "header.title h1")
 
-class Mobile2017(Layout):
+    def published(self) -> str | None:
+        """The first span of div.meta."""
+        return first_text(self.page, "header.title div.meta > span:first-child")
+
+    def byline(self) -> str | None:
+        source = first_text(self.page, "header.title div.meta span.source")
+        return f"出处：{source}" if source else None
+
+
+class Mobile2017(CnBetaPage):
     """The 2017 mobile ("touch") view: .article-title, .article-byline with .time and .source, the text
     in .article-body, the editor in .article-tail."""
 
@@ -50,6 +80,16 @@ class Mobile2017(Layout):
     @classmethod
     def holds(cls, page: Selector) -> bool:
         return bool(page.css(".article-byline"))
+
+    def title(self) -> str | None:
+        return first_text(self.page, ".article-title")
+
+    def published(self) -> str | None:
+        return first_text(self.page, ".article-byline .time")
+
+    def byline(self) -> str | None:
+        source = first_text(self.page, ".article-byline .source")
+        return f"出处：{source}" if source else None
 
 
 class CnBeta(Site):
@@ -66,7 +106,6 @@ class CnBeta(Site):
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "source": 0.5}
 
     layouts = (Desktop, Mobile2017)
-    body_drop = (".topic", ".article-topic", ".article-global", "script", "style", "[id^=J_article]")
     listing_links_css = ".items-area .item dl dt a::attr(href)"  # modelled: unverified
 
     def article_id(self, url: str) -> str | None:
@@ -87,33 +126,6 @@ class CnBeta(Site):
         if (parts.hostname or "") in self.hosts and _TOPIC_PATH.match(parts.path):
             return f"https://www.cnbeta.com.tw{parts.path}"
         raise ValueError(f"not a cnBeta topic number or topic-page URL: {tag!r} (e.g. 9)")
-
-    def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
-        page = parse_page(html, url)
-        raw = self.new_article(url, fetched_at)
-        raw.title = self.title_text(page, "header.title h1", ".article-title")
-        # Desktop: the first span of div.meta is the date; the 2017 mobile view has span.time.
-        raw.published = self.first_text(page, "header.title div.meta > span:first-child", ".article-byline .time")
-        source = self.first_text(page, "header.title div.meta span.source", ".article-byline .source")
-        raw.byline = f"出处：{source}" if source else None
-        # "[责任编辑：NAME]" ends the desktop content; the 2017 mobile view has "[ 编辑：NAME ]" in .article-tail.
-        raw.editor_line = next(
-            (
-                text
-                for text in page.css(".article-tail ::text, .article-content ::text, .article-body ::text").getall()
-                if _EDITOR_MARK.match(text)
-            ),
-            None,
-        )
-        parts = page.css(".article-summary, .article-content, .article-body")
-        if parts:
-            layout = self.layout_of(page)
-            raw.layout = layout.name if layout is not None else None
-            bodies = [self.body_parts(part.root, layout) for part in parts]
-            raw.body_html = "".join(body for body, _ in bodies)
-            raw.images = [image for _, images in bodies for image in images]
-        raw.tags = self.tag_links(page.css(".article-topic a, .topic a"))
-        return raw
 
 
 SITE = CnBeta()

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from newscrawl.items import RawArticle, Unusable
-from newscrawl.parsing.site import Layout, Listing, Site, parse_page
+from newscrawl.items import Unusable
+from newscrawl.parsing.layout import Layout, first_text, tag_links
+from newscrawl.parsing.site import Listing, Site, parse_page
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")
@@ -41,7 +42,7 @@ _BODY = ", ".join(_BODY_CONTAINERS)
 
 
 # What public scrapers strip from the body (ads, share and navigation boxes).
-_BODY_DROP = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "script", "style")
+_BODY_DROP: tuple[str, ...] = (".jcuo1", "#weixin", ".news_bq", ".btnPrev", ".btnNext", "script", "style")
 
 
 def _in_body(css: str) -> str:
@@ -50,15 +51,47 @@ def _in_body(css: str) -> str:
 
 
 class FooterA(Layout):
-    """The body ends in `<p class="end"> - THE END -</p>`, tags as `<a><i>#</i>X</a>` in p.bqian."""
+    """The body ends in `<p class="end"> - THE END -</p>`, tags as `<a><i>#</i>X</a>` in p.bqian.
+    Every later layout changes only the body's end: the fields are read here for all of them, from the
+    first body container; a page without one has a title and a byline, nothing else."""
 
     name = "footer-a"
     seen = "2021-04 → 2022-01 (the archive's posts, dated by their front matter; MARKUP.md)"
     fixture = ("site/news.mydrivers.com/1/771/771820.htm", "https://news.mydrivers.com/1/771/771820.htm")
+    body_drop = _BODY_DROP
 
     @classmethod
     def holds(cls, page: Selector) -> bool:
         return "THE END" in "".join(page.css(_in_body("p.end::text")).getall())
+
+    def __init__(self, page: Selector, url: str) -> None:
+        super().__init__(page, url)
+        self.container = page.css(_BODY)[:1]
+
+    def title(self) -> str | None:
+        return first_text(self.page, "div.news_bt", "#thread_subject", "div.news_t")
+
+    def byline(self) -> str | None:
+        return first_text(self.page, "div.news_bt1_left")
+
+    def editor_line(self) -> str | None:
+        return next(
+            (text for text in self.container.css("p.url ::text, .url ::text").getall() if "责任编辑" in text), None
+        )
+
+    def source_link(self) -> tuple[str, str] | None:
+        source = self.container.xpath(".//*[contains(text(), '原文链接')]//a[@href][1]")
+        return ("".join(source[0].css("::text").getall()).strip(), source[0].attrib["href"]) if source else None
+
+    def tags(self) -> list[tuple[str, str | None]]:
+        if not self.container:
+            return []
+        return tag_links(
+            self.container.css("p.bqian a, span.news_bq_list a") or self.page.css("span.news_bq_list a, div.bqian1 a")
+        )
+
+    def body(self) -> list[Selector]:
+        return list(self.container)
 
 
 class FooterB(FooterA):
@@ -124,7 +157,6 @@ class MyDrivers(Site):
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "editor": 0.5, "tags": 0.3}
 
     layouts = (AiSummary2026, FooterC, FooterB, FooterA)
-    body_drop = _BODY_DROP
     # Tag pages (absolute links until 2022, protocol-relative in 2026) and 2026 column pages.
     listing_links_css = "ul#newsleft_1 li h3 a::attr(href), li div.news_right h3 a::attr(href)"
 
@@ -195,29 +227,6 @@ class MyDrivers(Site):
         return Listing(
             article_urls=links, next_url=next_url, end=ended and not links, article_dates=self.listing_dates(items, url)
         )
-
-    def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
-        page = parse_page(html, url)
-        raw = self.new_article(url, fetched_at)
-        raw.title = self.title_text(page, "div.news_bt", "#thread_subject", "div.news_t")
-        raw.byline = self.first_text(page, "div.news_bt1_left")
-        containers = page.css(_BODY)
-        if not containers:
-            return raw
-        body = containers[0]
-        raw.editor_line = next(
-            (text for text in body.css("p.url ::text, .url ::text").getall() if "责任编辑" in text), None
-        )
-        source = body.xpath(".//*[contains(text(), '原文链接')]//a[@href][1]")
-        if source:
-            raw.source_link = ("".join(source[0].css("::text").getall()).strip(), source[0].attrib["href"])
-        raw.tags = self.tag_links(
-            body.css("p.bqian a, span.news_bq_list a") or page.css("span.news_bq_list a, div.bqian1 a")
-        )
-        layout = self.layout_of(page)
-        raw.layout = layout.name if layout is not None else None
-        raw.body_html, raw.images = self.body_parts(body.root, layout)
-        return raw
 
 
 SITE = MyDrivers()

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from newscrawl.items import RawArticle
-from newscrawl.parsing.site import Layout, Listing, Site, parse_page
+from newscrawl.parsing.layout import Layout, first_text, tag_links
+from newscrawl.parsing.site import Listing, Site, parse_page
 
 _ARTICLE = re.compile(r"^/news/(?P<id>\d+)(?:/[^/]*)?/?$")
 _LIST_PATH = "/news/widgets/_news_index_generic_list"
@@ -33,9 +33,29 @@ class ArticleBox(Layout):
         "https://www.oschina.net/news/155820/netty-4-1-67-final-released",
     )
 
+    body_drop = ("script", "style", ".ad-wrap")
+
     @classmethod
     def holds(cls, page: Selector) -> bool:
         return bool(page.css(".article-box .article-detail"))
+
+    def title(self) -> str | None:
+        """Only the article box's heading: a bare `h1` would take a heading inside the body (kisso's has
+        one); without the box, the generic fallbacks look (og:title, a page's only <h1>) and say so."""
+        return first_text(self.page, ".article-box h1")
+
+    def published(self) -> str | None:
+        return self.page.css(".article-box time::attr(datetime)").get() or first_text(self.page, ".article-box time")
+
+    def byline(self) -> str | None:
+        author = first_text(self.page, ".article-box .author")
+        return f"作者：{author}" if author else None
+
+    def tags(self) -> list[tuple[str, str | None]]:
+        return tag_links(self.page.css(".article-box .tags a"))
+
+    def body(self) -> list[Selector]:
+        return list(self.page.css(".article-detail")[:1])
 
 
 class OsChina(Site):
@@ -51,7 +71,6 @@ class OsChina(Site):
     archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT (fixtures/oschina/README.md)
 
     layouts = (ArticleBox,)
-    body_drop = ("script", "style", ".ad-wrap")
 
     def article_id(self, url: str) -> str | None:
         match = self.path_match(url, _ARTICLE)
@@ -94,25 +113,6 @@ class OsChina(Site):
         links = parse_page(html, url).css("div.content h3 > a::attr(href)").getall()
         next_url = self._list_page(self._page_number(url) + 1) if links else None
         return Listing(article_urls=[urljoin(url, link) for link in links], next_url=next_url)
-
-    def parse_article(self, html: str, url: str, fetched_at: str) -> RawArticle:
-        page = parse_page(html, url)
-        raw = self.new_article(url, fetched_at)
-        # Only the article box's heading: a bare `h1` would take a heading inside the body (kisso's has one);
-        # without the box, the generic fallbacks look (og:title, a page's only <h1>) and say so.
-        raw.title = self.title_text(page, ".article-box h1")
-        raw.published = page.css(".article-box time::attr(datetime)").get() or self.first_text(
-            page, ".article-box time"
-        )
-        author = self.first_text(page, ".article-box .author")
-        raw.byline = f"作者：{author}" if author else None
-        container = page.css(".article-detail")
-        if container:
-            layout = self.layout_of(page)
-            raw.layout = layout.name if layout is not None else None
-            raw.body_html, raw.images = self.body_parts(container[0].root, layout)
-        raw.tags = self.tag_links(page.css(".article-box .tags a"))
-        return raw
 
 
 SITE = OsChina()
