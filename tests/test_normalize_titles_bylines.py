@@ -40,6 +40,10 @@ def test_clean_title(raw, clean):
         ("作者:张三 来源: IT之家", Byline(source="IT之家", author="张三", editor=None, date_text=None)),
         ("2022-06-04 20:38  人气：", Byline(date_text="2022-06-04 20:38")),
         ("出处：  作者：拾柒", Byline(author="拾柒")),
+        ("By Ada Brook", Byline(author="Ada Brook")),
+        ("  by  Tom\nReed ", Byline(author="Tom Reed")),
+        ("Byline missing", Byline(date_text="Byline missing")),  # "By" only as a word of its own
+        ("By 作者：拾柒", Byline(author="拾柒", date_text="By")),  # labels win over the English form
         ("", Byline()),
         (None, Byline()),
     ],

@@ -13,36 +13,50 @@ from conftest import FIXTURES, REPO, Server, run_crawl
 from newscrawl.sites import all_sites
 
 SITES = sorted(all_sites())
+FIXTURES_OF = {name: site_contract.load(name, FIXTURES) for name in SITES}
+ARTICLES = [(name, url) for name in SITES for url in site_contract.article_urls(FIXTURES_OF[name])]
+LAYOUTS = [(name, layout.name) for name in SITES for layout in FIXTURES_OF[name].site.layouts]
+POSTS = [(name, post.name) for name in SITES for post in site_contract.archive_posts(FIXTURES_OF[name])]
 
 
 @pytest.mark.parametrize("name", SITES)
 def test_fixtures_exist(name: str):
-    site_contract.check_fixtures_exist(site_contract.load(name, FIXTURES))
+    site_contract.check_fixtures_exist(FIXTURES_OF[name])
+
+
+@pytest.mark.parametrize(("name", "url"), ARTICLES)
+def test_the_fixture_page_extracts_to_its_expected_json(name: str, url: str):
+    site_contract.check_page_extracts(FIXTURES_OF[name], url)
+
+
+@pytest.mark.parametrize(("name", "layout"), LAYOUTS)
+def test_the_layout_reads_its_fixture(name: str, layout: str):
+    site_contract.check_layout(FIXTURES_OF[name], layout)
 
 
 @pytest.mark.parametrize("name", SITES)
-def test_every_fixture_page_extracts_to_its_expected_json(name: str):
-    site_contract.check_pages_extract(site_contract.load(name, FIXTURES))
+def test_every_article_page_names_a_known_layout(name: str):
+    site_contract.check_layouts(FIXTURES_OF[name])
+
+
+@pytest.mark.parametrize(("name", "url"), ARTICLES)
+def test_the_article_page_redesigned_is_read_by_the_fallbacks(name: str, url: str):
+    site_contract.check_fallback(FIXTURES_OF[name], url)
 
 
 @pytest.mark.parametrize("name", SITES)
-def test_every_layout_reads_its_fixture(name: str):
-    site_contract.check_layouts(site_contract.load(name, FIXTURES))
+def test_a_site_with_an_archive_bundles_its_posts(name: str):
+    site_contract.check_archive(FIXTURES_OF[name])
 
 
-@pytest.mark.parametrize("name", SITES)
-def test_every_article_page_redesigned_is_read_by_the_fallbacks(name: str):
-    site_contract.check_fallbacks(site_contract.load(name, FIXTURES))
-
-
-@pytest.mark.parametrize("name", SITES)
-def test_every_archive_post_is_reproduced(name: str):
-    site_contract.check_posts_reproduced(site_contract.load(name, FIXTURES))
+@pytest.mark.parametrize(("name", "post"), POSTS)
+def test_the_archive_post_is_reproduced(name: str, post: str):
+    site_contract.check_post(FIXTURES_OF[name], post)
 
 
 @pytest.mark.parametrize("name", SITES)
 def test_every_captured_page_is_confirmed_and_extracts(name: str):
-    site_contract.check_captured(site_contract.load(name, FIXTURES))
+    site_contract.check_captured(FIXTURES_OF[name])
 
 
 @pytest.mark.parametrize("name", SITES)

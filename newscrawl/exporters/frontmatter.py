@@ -39,6 +39,8 @@ class ArchiveConventions(Protocol):
     """What a post's style is made from (every newscrawl.sites.Site has these)."""
 
     @property
+    def display_name(self) -> str: ...
+    @property
     def archive_categories(self) -> tuple[str, ...]: ...
     @property
     def archive_author(self) -> str: ...
@@ -61,6 +63,10 @@ class PostStyle:
 
     @classmethod
     def of(cls, site: ArchiveConventions) -> PostStyle:
+        """The site's archive's style; for a site without an archive, the generic one: its display name
+        as the one category and as the author."""
+        if not site.archive_categories:
+            return cls((site.display_name,), site.display_name, site.timezone, site.archive_dates)
         return cls(tuple(site.archive_categories), site.archive_author, site.timezone, site.archive_dates)
 
 

@@ -39,7 +39,11 @@ class Page(NamedTuple):
 
 def page_article(page: Page) -> Article:
     """The Article of `page`. Raises Unusable (undecodable, missing title, date or body, implausible date)."""
-    site = get_site(page.site)
+    return site_article(get_site(page.site), page)
+
+
+def site_article(site: Site, page: Page) -> Article:
+    """The Article of `page`, a page of `site` (registered, or defined elsewhere: a test's site)."""
     text = article_text(site, page.body, page.url, page.content_type)
     raw = site.parse_article(text, page.url, page.fetched_at)
     if incomplete(raw):  # the site's selectors missed a required field: the page may still carry it
@@ -47,8 +51,11 @@ def page_article(page: Page) -> Article:
     return build_article(raw, site)
 
 
-def extract_article(body: bytes, url: str, content_type: str | None = None, fetched_at: str | None = None) -> Article:
-    """The Article of an article page's bytes fetched from `url`. Raises Unusable (see page_article),
-    LookupError (no site serves the URL) or ValueError (not an article URL of it)."""
-    site = site_for_url(url)
-    return page_article(Page(site.name, url, body, content_type, fetched_at or to_utc_iso(datetime.now(UTC))))
+def extract_article(
+    body: bytes, url: str, content_type: str | None = None, fetched_at: str | None = None, site: Site | None = None
+) -> Article:
+    """The Article of an article page's bytes fetched from `url`, a page of `site` (by default the site
+    serving the URL). Raises Unusable (see page_article), LookupError (no site serves the URL) or
+    ValueError (not an article URL of it)."""
+    site = site or site_for_url(url)
+    return site_article(site, Page(site.name, url, body, content_type, fetched_at or to_utc_iso(datetime.now(UTC))))

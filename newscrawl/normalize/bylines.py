@@ -1,4 +1,5 @@
-"""Bylines: `出处：… 作者：… 编辑：…` split into source, author and editor; 责任编辑 from the body's end."""
+"""Bylines: `出处：… 作者：… 编辑：…` split into source, author and editor; 责任编辑 from the body's end;
+an English `By NAME` is the author."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ _LABELS = {"出处": "source", "来源": "source", "作者": "author", "编辑":
 # Labels that end the previous part but whose values we do not keep (counters).
 _IGNORED = ("人气", "评论", "阅读")
 _PART = re.compile(r"(责任编辑|出处|来源|作者|编辑|人气|评论|阅读)\s*[：:]\s*")
+_BY = re.compile(r"^by\s+(?P<name>\S.*)$", re.IGNORECASE)
 _EDITOR_LINE = re.compile(r"(?:责任)?编辑\s*[：:]\s*([^\s\]】)]+)")
 
 
@@ -30,6 +32,8 @@ def split_byline(text: str | None) -> Byline:
     text = collapse_whitespace(text)
     found: dict[str, str] = {}
     matches = list(_PART.finditer(text))
+    if not matches and (by := _BY.match(text)):
+        return Byline(author=by.group("name"))
     head = text[: matches[0].start()] if matches else text
     for i, match in enumerate(matches):
         label = match.group(1)
