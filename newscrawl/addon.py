@@ -27,9 +27,9 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from newscrawl.exit_codes import CannotStart
 from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, POST_IMAGE_MODES
 from newscrawl.normalize.urls import is_loopback_host
+from newscrawl.paths import BadPathTemplate, OutputPaths
 from newscrawl.run.logformatter import quiet_start
 from newscrawl.sites import site_of
-from newscrawl.state.component import output_path
 
 ONE_OFF_BLANKED = (
     "NEWSCRAWL_JSONL",
@@ -82,18 +82,10 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_FEED_ITEMS", 1, integer=True)
     _number(settings, "NEWSCRAWL_WARC_MAX_SIZE", 1, integer=True)
     _number(settings, "NEWSCRAWL_PROGRESS_INTERVAL", 0)
-    for path_setting in ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_RUNS_FILE"):
-        value = settings.get(path_setting)
-        if not value:
-            continue
-        try:
-            value % {"name": "spider", "worker": "worker"}
-        except (KeyError, TypeError, ValueError) as error:
-            raise CannotStart(f"{path_setting} {value!r} may use %(name)s and %(worker)s only ({error})") from None
-
-
-FOLDER_SETTINGS = ("NEWSCRAWL_POSTS_DIR", "NEWSCRAWL_FEEDS_DIR", "NEWSCRAWL_WARC_DIR", "NEWSCRAWL_IMAGES_STORE")
-FILE_SETTINGS = ("NEWSCRAWL_JSONL", "NEWSCRAWL_STATE", "NEWSCRAWL_SUMMARY_FILE", "NEWSCRAWL_RUNS_FILE")
+    try:
+        OutputPaths.of(settings, "spider")
+    except BadPathTemplate as error:
+        raise CannotStart(str(error)) from None
 
 
 def _usable_folder(setting: str, folder: Path) -> None:
@@ -111,15 +103,12 @@ def _usable_folder(setting: str, folder: Path) -> None:
 def check_paths(settings: BaseSettings, spider_name: str) -> None:
     """Raise CannotStart naming the first path setting whose folder cannot be written, before anything is
     fetched (a run would otherwise fetch, then fail on every write)."""
-    for setting in FOLDER_SETTINGS:
-        if value := settings.get(setting):
-            _usable_folder(setting, Path(value))
-    for setting in FILE_SETTINGS:
-        path = output_path(settings, setting, spider_name)
+    paths = OutputPaths.of(settings, spider_name).settings()
+    for setting, path, folder in sorted(paths, key=lambda entry: not entry[2]):  # the folders first
         if path is None:
             continue
-        _usable_folder(setting, path.parent)
-        if path.is_dir():
+        _usable_folder(setting, path if folder else path.parent)
+        if not folder and path.is_dir():
             raise CannotStart(f"{setting}: {path} is a folder, not a file")
 
 

@@ -33,8 +33,9 @@ from scrapy.http import Headers, Response
 
 from newscrawl.archive.warc import Exchange, WarcFiles, finish_abandoned, warc_date
 from newscrawl.exit_codes import attention
+from newscrawl.paths import worker_name
 from newscrawl.state.batch_writer import take_batch
-from newscrawl.state.component import Incremental, worker_name
+from newscrawl.state.component import Incremental
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from newscrawl.exit_codes import failed_requests, pages_fetched
+from newscrawl.paths import OutputPaths
 from newscrawl.sites import spider_of
-from newscrawl.state.component import Incremental, output_path
+from newscrawl.state.component import Incremental
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class Progress:
             what.append(f"{len(captures)} captured page(s)")
         incremental = self.crawler.get_extension(Incremental)
         if incremental is not None:
-            state = settings.get("NEWSCRAWL_REDIS_URL") or output_path(settings, "NEWSCRAWL_STATE", spider.name)
+            state = settings.get("NEWSCRAWL_REDIS_URL") or OutputPaths.of(settings, spider.name).state
             mode = f"incremental (journal {incremental.journal.path}, state {state})"
         else:
             mode = "one-off (" + ", ".join(str(uri) for uri in settings.getdict("FEEDS")) + ")"

@@ -32,7 +32,8 @@ from newscrawl.exit_codes import (
     needs_attention,
     pages_fetched,
 )
-from newscrawl.state.component import Incremental, output_path
+from newscrawl.paths import OutputPaths
+from newscrawl.state.component import Incremental
 from newscrawl.state.files import append_whole, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -102,8 +103,8 @@ class RunSummary:
         self.crawler = crawler
         self.started = time.monotonic()
         self.started_at = datetime.now(UTC)
-        self.path = output_path(crawler.settings, "NEWSCRAWL_SUMMARY_FILE", crawler.spidercls.name)
-        self.runs = output_path(crawler.settings, "NEWSCRAWL_RUNS_FILE", crawler.spidercls.name)
+        paths = OutputPaths.of(crawler.settings, crawler.spidercls.name)
+        self.path, self.runs = paths.summary, paths.runs
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
@@ -218,12 +219,8 @@ def record_unfinished(
         "needs_attention": {finish_reason: ATTENTION_REASONS[finish_reason]} if forced else {},
         "exit_code": ATTENTION_NEEDED if forced else CANNOT_START,
     }
-    record_run(
-        output_path(settings, "NEWSCRAWL_SUMMARY_FILE", spider),
-        output_path(settings, "NEWSCRAWL_RUNS_FILE", spider),
-        summary,
-        stats or {},
-    )
+    paths = OutputPaths.of(settings, spider)
+    record_run(paths.summary, paths.runs, summary, stats or {})
 
 
 def _plain(value: Any) -> str:

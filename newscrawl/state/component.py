@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import socket
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from newscrawl.dev.crash_points import crash_point
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import awaiting_retry
+from newscrawl.paths import OutputPaths, worker_name
 from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state import (
     CrawlState,
@@ -69,17 +69,6 @@ STATE_ERRORS = (OSError, sqlite3.Error, redis.RedisError)  # what the backends r
 ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
 # Sent when the spider has closed, before the state is: `incremental` is the last moment to read it.
 state_closing = object()
-
-
-def worker_name(settings: BaseSettings) -> str:
-    """NEWSCRAWL_WORKER, else this machine's name: stable across restarts, so a rerun finds its journal."""
-    return settings.get("NEWSCRAWL_WORKER") or socket.gethostname()
-
-
-def output_path(settings: BaseSettings, setting: str, spider_name: str) -> Path | None:
-    """The file a path setting names for this spider and worker (`%(name)s`, `%(worker)s`); None when empty."""
-    pattern = settings.get(setting)
-    return Path(pattern % {"name": spider_name, "worker": worker_name(settings)}) if pattern else None
 
 
 def content_fields(line: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +113,7 @@ def _export(article: Article, line: LineRef, site: Site, retry_images: bool) -> 
 
 
 def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
-    path = output_path(settings, "NEWSCRAWL_JSONL", spider_name)
+    path = OutputPaths.of(settings, spider_name).journal
     assert path is not None  # Incremental.configured
     if distributed and "%(worker)s" not in settings.get(
         "NEWSCRAWL_JSONL"
@@ -193,7 +182,7 @@ class Incremental:
                 key = f"{worker}:{journal_path.name}"
             else:
                 state = SqliteState(
-                    output_path(settings, "NEWSCRAWL_STATE", spider_name) or Path(state_path),
+                    OutputPaths.of(settings, spider_name).state or Path(state_path),
                     site,
                     settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"),
                 )
