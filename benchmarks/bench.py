@@ -320,8 +320,8 @@ def stage_costs(site_root: Path, sample: int = 300) -> dict[str, float]:
     from newscrawl.normalize.encoding import decode_html
     from newscrawl.normalize.html import sanitize_html
     from newscrawl.sites import get_site
-    from newscrawl.state.component import content_hash
     from newscrawl.state.journal import Journal
+    from newscrawl.state.revisions import content_hash
 
     site = get_site("mydrivers")
     pages = sorted((site_root / "news.mydrivers.com/1").rglob("*.htm"))[:sample]

@@ -170,7 +170,7 @@ class Newscrawl:
 
 def _scrapy_redis(redis_url: str) -> dict[str, Any]:
     return {
-        "SCHEDULER": "newscrawl.state.component.RedisScheduler",
+        "SCHEDULER": "newscrawl.state.claims.RedisScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",

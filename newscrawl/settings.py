@@ -60,7 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Off unless NEWSCRAWL_IMAGES_STORE: the site's image hosts pass the offsite filter (50), and image
     # requests send their article as Referer.
     "newscrawl.archive.images.ImageRequests": 40,
-    "newscrawl.state.component.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
+    "newscrawl.state.claims.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
     "newscrawl.fetch.scope.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
     # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
     "newscrawl.archive.capture.WarcCapture": 950,

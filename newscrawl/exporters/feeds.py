@@ -27,7 +27,7 @@ from newscrawl.exit_codes import attention
 from newscrawl.exporters.atom import FeedInfo, render_feed
 from newscrawl.items import Article
 from newscrawl.sites import Site, site_of, spider_of
-from newscrawl.state import Exported, LineRef, read_line
+from newscrawl.state import Exported, LineRef, StateError, read_line
 from newscrawl.state.component import Incremental, state_closing
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
 
@@ -73,7 +73,7 @@ class Feeds:
         for path, walk in feeds:
             try:
                 articles = self._read(incremental.state.latest(walk, self.items))
-            except Exception as error:  # the state backend's own errors: the feeds are rebuilt next run
+            except (OSError, StateError, TypeError) as error:  # the state, or a line not an article: rebuilt next run
                 attention(self.crawler, "feeds_failed")
                 logger.error("Could not read the articles of feed %s from the crawl state: %s", path, error)
                 continue

@@ -83,7 +83,8 @@ class JournalPipeline(_Pipeline):
         if isinstance(item, Article):
             try:
                 await self._writer.submit(item)
-            except Exception as error:  # OSError (disk), the state backend's own errors
+            # Any failure of the commit (the disk, StateError, a WARC barrier's) fails the item: it stays pending.
+            except Exception as error:
                 raise self._failed(item, "journal line", error) from None
         return item
 

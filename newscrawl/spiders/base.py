@@ -39,7 +39,8 @@ from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site
 from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
 from newscrawl.state import ListingPage, PendingArticle
-from newscrawl.state.component import ARTICLE_ID, ExportedElsewhere, Incremental, named_tags
+from newscrawl.state.claims import ExportedElsewhere
+from newscrawl.state.component import ARTICLE_ID, Incremental, named_tags
 
 GONE = (404, 410)  # a page answering these is not coming back
 ARGUMENTS = {

@@ -8,6 +8,7 @@ from newscrawl.state.base import (
     Known,
     ListingPage,
     PendingArticle,
+    StateError,
     StateUnusable,
 )
 from newscrawl.state.journal import Journal, JournalError, JournalMark, LineRef, read_line
@@ -24,6 +25,7 @@ __all__ = [
     "LineRef",
     "ListingPage",
     "PendingArticle",
+    "StateError",
     "StateUnusable",
     "read_line",
 ]

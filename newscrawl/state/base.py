@@ -7,9 +7,10 @@ Redis one arbitrates between workers — so no caller asks which backend it has.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from newscrawl.state.journal import JournalMark, LineRef
 
@@ -17,6 +18,43 @@ from newscrawl.state.journal import JournalMark, LineRef
 class StateUnusable(RuntimeError):
     """The crawl state cannot be opened (held by another run, a newer schema, not a state): the run
     must not start. The message says why and what to do."""
+
+
+class StateError(Exception):
+    """The state could not answer or record: what every backend raises in place of its driver's errors
+    (a lost connection, a locked, full or damaged database). `transient`: a lock or a full disk, which
+    a later write may not meet; otherwise the state is gone for this run."""
+
+    def __init__(self, message: str, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+C = TypeVar("C", bound=type)
+
+
+def raising_state_errors(
+    driver_errors: type[BaseException] | tuple[type[BaseException], ...], transient: Callable[[BaseException], bool]
+) -> Callable[[C], C]:
+    """A class decorator for a backend: its opening and every method of `CrawlState` raise StateError,
+    never `driver_errors`, so that nothing above `newscrawl.state` names a driver."""
+
+    def translated(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except driver_errors as error:
+                raise StateError(f"{type(error).__name__}: {error}", transient(error)) from error
+
+        return call
+
+    def decorate(backend: C) -> C:
+        for name in ("__init__", *_INTERFACE):
+            setattr(backend, name, translated(getattr(backend, name)))
+        return backend
+
+    return decorate
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +122,9 @@ class ListingPage:
 
 
 class CrawlState(Protocol):
+    """What the crawl asks of its memory; SqliteState and RedisState are the backends. Each raises
+    StateUnusable when it cannot be opened for this run, and StateError when it cannot answer."""
+
     # True when this run is the only writer of the site's posts and journal (no leftover temporary
     # file can be another live writer's).
     exclusive: bool
@@ -125,3 +166,6 @@ class CrawlState(Protocol):
     def take_over_claim(self, article_id: str) -> None: ...
     def release_own_claims(self) -> int: ...
     def close(self) -> None: ...
+
+
+_INTERFACE = tuple(name for name in vars(CrawlState) if not name.startswith("_") and callable(vars(CrawlState)[name]))

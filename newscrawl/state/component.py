@@ -21,10 +21,7 @@ permanent (404/410, an unusable page) is settled and counted.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -32,13 +29,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import redis
-from scrapy import Request, signals
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
-from scrapy_redis.scheduler import Scheduler
 
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.exit_codes import CannotStart, attention
@@ -56,40 +51,21 @@ from newscrawl.state import (
     LineRef,
     ListingPage,
     PendingArticle,
+    StateError,
     StateUnusable,
     read_line,
 )
 from newscrawl.state.files import remove_stale_temporaries
 from newscrawl.state.redis import RedisState
+from newscrawl.state.revisions import changed_fields, content_hash
 from newscrawl.state.sqlite import SqliteState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-STATE_ERRORS = (OSError, sqlite3.Error, redis.RedisError)  # what the backends raise when they cannot answer
+STATE_ERRORS = (OSError, StateError)  # what the backends raise when they cannot answer
 ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
 # Sent when the spider has closed, before the state is: `incremental` is the last moment to read it.
 state_closing = object()
-
-
-def content_fields(line: dict[str, Any]) -> dict[str, Any]:
-    """What makes a revision, of an article's line: everything but the fetch time, the revision number
-    and the layout."""
-    fields = {name: value for name, value in line.items() if name not in ("fetched_at", "revision", "layout")}
-    if not fields.get("fallbacks", True):  # as before the field existed: known articles keep their hashes
-        fields.pop("fallbacks")
-    return fields
-
-
-def content_hash(article: Article) -> str:
-    return hashlib.sha256(
-        json.dumps(content_fields(article.to_dict()), ensure_ascii=False, sort_keys=True).encode("utf-8")
-    ).hexdigest()
-
-
-def changed_fields(old_line: dict[str, Any], article: Article) -> list[str]:
-    """The content fields in which `article` differs from its exported journal line."""
-    old, new = content_fields(old_line), content_fields(article.to_dict())
-    return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
 
 def named_tags(article: Article, site: Site) -> tuple[str, ...]:
@@ -192,7 +168,7 @@ class Incremental:
             if state is not None:
                 state.close()
             raise CannotStart(str(error)) from None
-        except (OSError, sqlite3.Error, redis.RedisError) as error:  # a full disk or a lost connection at start
+        except STATE_ERRORS as error:  # a full disk or a lost connection at start
             if state is not None:
                 state.close()
             raise CannotStart(
@@ -329,7 +305,7 @@ class Incremental:
         except STATE_ERRORS as error:
             attention(self.crawler, "state_write_failed")
             logger.error("Could not record %s in the crawl state: %s", what, error)
-            if not isinstance(error, OSError | sqlite3.OperationalError):  # not a lock or a full disk: it is gone
+            if not (isinstance(error, OSError) or error.transient):  # not a lock or a full disk: it is gone
                 self.unavailable(f"recording {what}", error)
             return False
 
@@ -506,73 +482,7 @@ class Incremental:
             listings, articles = self.pending()
             stats.set_value("newscrawl/pending/listing_pages", len(listings))
             stats.set_value("newscrawl/pending/articles", len(articles))
-        except Exception as error:
+        except STATE_ERRORS as error:
             logger.error("Could not count the pending work: %s", error)
         self.journal.close()
         self.state.close()
-
-
-class RedisScheduler(Scheduler):
-    """scrapy-redis's scheduler, for distributed crawls, with a Redis that stops answering handled as the
-    crawl state's (`Incremental.unavailable`: one line, exit 2, the run stops) rather than a traceback
-    from the engine's loop at every turn."""
-
-    crawler: Crawler | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
-        scheduler = super().from_crawler(crawler)
-        scheduler.crawler = crawler
-        return scheduler
-
-    def _unavailable(self, what: str, error: redis.RedisError) -> None:
-        incremental = self.crawler.get_extension(Incremental) if self.crawler is not None else None
-        if incremental is not None:
-            incremental.unavailable(what, error)
-
-    def enqueue_request(self, request: Request) -> bool:
-        try:
-            return bool(super().enqueue_request(request))
-        except redis.RedisError as error:
-            self._unavailable("queueing a request in Redis", error)
-            return False
-
-    def next_request(self) -> Request | None:
-        try:
-            return super().next_request()
-        except redis.RedisError as error:
-            self._unavailable("taking a request from Redis", error)
-            return None
-
-    def has_pending_requests(self) -> bool:
-        try:
-            return bool(super().has_pending_requests())
-        except redis.RedisError as error:
-            self._unavailable("counting the requests in Redis", error)
-            return False
-
-
-class ExportedElsewhere(IgnoreRequest):
-    """Distributed: another worker exported the article meanwhile; nothing is wrong with it."""
-
-
-class DownloadClaims:
-    """Downloader middleware, distributed crawls only: the worker that pops an article request from the
-    shared queue takes its claim over, or drops it when another worker exported the article meanwhile."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        incremental = crawler.get_extension(Incremental)
-        if incremental is None or incremental.state.exclusive:
-            raise NotConfigured("not a distributed crawl")
-        self.crawler = crawler
-        self.incremental = incremental
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DownloadClaims:
-        return cls(crawler)
-
-    def process_request(self, request: Request) -> None:
-        article_id = request.meta.get(ARTICLE_ID)
-        if article_id is not None and not self.incremental.downloading(article_id):
-            self.crawler.stats.inc_value("newscrawl/article/exported_elsewhere")
-            raise ExportedElsewhere(f"exported by another worker meanwhile: {request.url}")

@@ -29,7 +29,16 @@ from typing import cast
 
 import redis
 
-from newscrawl.state.base import Export, Exported, GoneArticle, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.base import (
+    Export,
+    Exported,
+    GoneArticle,
+    Known,
+    ListingPage,
+    PendingArticle,
+    StateUnusable,
+    raising_state_errors,
+)
 from newscrawl.state.journal import JournalMark, LineRef
 
 SCHEMA_VERSION = 2
@@ -88,6 +97,7 @@ return 1
 """
 
 
+@raising_state_errors(redis.RedisError, lambda error: False)
 class RedisState:
     exclusive = False  # other workers may share the posts folder
     rereads_journals = False  # True when opening it upgraded an older state: its journals are read again

@@ -30,7 +30,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from newscrawl.state.base import Export, Exported, GoneArticle, Known, ListingPage, PendingArticle, StateUnusable
+from newscrawl.state.base import (
+    Export,
+    Exported,
+    GoneArticle,
+    Known,
+    ListingPage,
+    PendingArticle,
+    StateUnusable,
+    raising_state_errors,
+)
 from newscrawl.state.files import open_regular
 from newscrawl.state.journal import JournalMark, LineRef
 
@@ -157,6 +166,7 @@ def _locked(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+@raising_state_errors(sqlite3.Error, lambda error: isinstance(error, sqlite3.OperationalError))
 class SqliteState:
     """The embedded CrawlState, for one site. Every write is one committed transaction. The spider reads
     it on the reactor thread while the journal's writer thread records exports: one lock serialises them."""

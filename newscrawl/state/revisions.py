@@ -1,0 +1,30 @@
+"""What makes a new revision of an article: its content fields, their hash, and which of them changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from newscrawl.items import Article
+
+
+def content_fields(line: dict[str, Any]) -> dict[str, Any]:
+    """What makes a revision, of an article's line: everything but the fetch time, the revision number
+    and the layout."""
+    fields = {name: value for name, value in line.items() if name not in ("fetched_at", "revision", "layout")}
+    if not fields.get("fallbacks", True):  # as before the field existed: known articles keep their hashes
+        fields.pop("fallbacks")
+    return fields
+
+
+def content_hash(article: Article) -> str:
+    return hashlib.sha256(
+        json.dumps(content_fields(article.to_dict()), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()
+
+
+def changed_fields(old_line: dict[str, Any], article: Article) -> list[str]:
+    """The content fields in which `article` differs from its exported journal line."""
+    old, new = content_fields(old_line), content_fields(article.to_dict())
+    return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
