@@ -83,7 +83,7 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_WARC_MAX_SIZE", 1, integer=True)
     _number(settings, "NEWSCRAWL_PROGRESS_INTERVAL", 0)
     try:
-        OutputPaths.of(settings, "spider")
+        OutputPaths.of(settings, "spider").check()
     except BadPathTemplate as error:
         raise CannotStart(str(error)) from None
 
@@ -103,8 +103,7 @@ def _usable_folder(setting: str, folder: Path) -> None:
 def check_paths(settings: BaseSettings, spider_name: str) -> None:
     """Raise CannotStart naming the first path setting whose folder cannot be written, before anything is
     fetched (a run would otherwise fetch, then fail on every write)."""
-    paths = OutputPaths.of(settings, spider_name).settings()
-    for setting, path, folder in sorted(paths, key=lambda entry: not entry[2]):  # the folders first
+    for setting, path, folder in OutputPaths.of(settings, spider_name).settings():
         if path is None:
             continue
         _usable_folder(setting, path if folder else path.parent)

@@ -7,7 +7,6 @@ worker; folders (posts, feeds, WARC files, the image store) are taken as they ar
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 from scrapy.settings import BaseSettings
@@ -44,38 +43,65 @@ def fill(setting: str, template: str, spider_name: str, worker: str) -> Path:
         raise BadPathTemplate(f"{setting} {template!r} may use %(name)s and %(worker)s only ({error})") from None
 
 
-@dataclass(frozen=True, slots=True)
 class OutputPaths:
-    """The paths of one spider's run on one worker; None where the setting is empty (that output is off)."""
+    """The paths of one spider's run on one worker; None where the setting is empty (that output is off).
+    Each is filled when first asked for, so a bad template fails only what uses it (`check` asks for all)."""
 
-    journal: Path | None
-    state: Path | None
-    summary: Path | None
-    runs: Path | None
-    posts: Path | None
-    feeds: Path | None
-    warc: Path | None
-    images: Path | None
+    def __init__(self, settings: BaseSettings, spider_name: str) -> None:
+        self._settings = settings
+        self._spider_name = spider_name
 
     @classmethod
     def of(cls, settings: BaseSettings, spider_name: str) -> OutputPaths:
-        worker = worker_name(settings)
-        values: dict[str, Path | None] = {}
-        for name, setting in FILE_SETTINGS.items():
-            template = settings.get(setting)
-            values[name] = fill(setting, template, spider_name, worker) if template else None
-        for name, setting in FOLDER_SETTINGS.items():
-            folder = settings.get(setting)
-            values[name] = Path(folder) if folder else None
-        return cls(**values)
+        return cls(settings, spider_name)
+
+    def _file(self, setting: str) -> Path | None:
+        template = self._settings.get(setting)
+        return fill(setting, template, self._spider_name, worker_name(self._settings)) if template else None
+
+    def _folder(self, setting: str) -> Path | None:
+        folder = self._settings.get(setting)
+        return Path(folder) if folder else None
+
+    @property
+    def journal(self) -> Path | None:
+        return self._file(FILE_SETTINGS["journal"])
+
+    @property
+    def state(self) -> Path | None:
+        return self._file(FILE_SETTINGS["state"])
+
+    @property
+    def summary(self) -> Path | None:
+        return self._file(FILE_SETTINGS["summary"])
+
+    @property
+    def runs(self) -> Path | None:
+        return self._file(FILE_SETTINGS["runs"])
+
+    @property
+    def posts(self) -> Path | None:
+        return self._folder(FOLDER_SETTINGS["posts"])
+
+    @property
+    def feeds(self) -> Path | None:
+        return self._folder(FOLDER_SETTINGS["feeds"])
+
+    @property
+    def warc(self) -> Path | None:
+        return self._folder(FOLDER_SETTINGS["warc"])
+
+    @property
+    def images(self) -> Path | None:
+        return self._folder(FOLDER_SETTINGS["images"])
 
     def settings(self) -> list[tuple[str, Path | None, bool]]:
-        """(setting, path, whether it is a folder) for every path."""
-        return [
-            (
-                FILE_SETTINGS.get(field.name) or FOLDER_SETTINGS[field.name],
-                getattr(self, field.name),
-                field.name in FOLDER_SETTINGS,
-            )
-            for field in fields(self)
+        """(setting, path, whether it is a folder) for every path, the folders first; BadPathTemplate
+        for the first file setting that cannot be filled."""
+        return [(setting, self._folder(setting), True) for setting in FOLDER_SETTINGS.values()] + [
+            (setting, self._file(setting), False) for setting in FILE_SETTINGS.values()
         ]
+
+    def check(self) -> None:
+        """BadPathTemplate naming the first file setting that cannot be filled."""
+        self.settings()

@@ -1,8 +1,9 @@
 """Item pipelines, thin on purpose, in this order: spidermon's pipeline validates against the JSON
-Schema (newscrawl.pipelines.validation); number revisions against the crawl state; write the front-matter
-post; append to the journal and record the export (newscrawl.state.component). Items arrive normalised
-(newscrawl.extract.page); a page that cannot make one is counted under `newscrawl/dropped/<reason>` by the
-spider, a known article whose content did not change under `newscrawl/articles/unchanged`.
+Schema (newscrawl.pipelines.validation); number revisions against the crawl state; stage the
+front-matter post; append to the journal, put the post in place and record the export
+(newscrawl.state.component). Items arrive normalised (newscrawl.extract.page); a page that cannot make
+one is counted under `newscrawl/dropped/<reason>` by the spider, a known article whose content did not
+change under `newscrawl/articles/unchanged`.
 
 A post or journal line that cannot be written (a full disk) drops its article as `ExportFailed`:
 counted under `newscrawl/attention/export_failed` (exit 2), logged once, and left pending in the
@@ -12,8 +13,9 @@ crawl state, so the next run fetches and exports it.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -25,7 +27,7 @@ from newscrawl.normalize.images import stored_files
 from newscrawl.sites import site_of
 from newscrawl.state.batch_writer import BatchWriter
 from newscrawl.state.component import Incremental
-from newscrawl.state.files import ensure_folder, fsync_folder, write_atomically
+from newscrawl.state.files import ensure_folder, fsync_folder, publish_staged, stage_file, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +95,12 @@ class JournalPipeline(_Pipeline):
 
 
 class FrontMatterPipeline(_Pipeline):
-    """One front-matter post per article in NEWSCRAWL_POSTS_DIR (off when that setting is empty)."""
+    """One front-matter post per article in NEWSCRAWL_POSTS_DIR (off when that setting is empty).
+
+    In a scheduled run a post is staged (a fsynced temporary file) here, and renamed into place by the
+    journal's commit once the article's line is durable (`Incremental.add_publisher`): no post is
+    visible that the journal does not hold. Lines a kill left unrecorded have their posts written again
+    from the lines when the next run starts. In a one-off run (no journal) posts are written at once."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -116,48 +123,107 @@ class FrontMatterPipeline(_Pipeline):
             ensure_folder(self.folder, self.folder / site_of(crawler).name)
         except OSError as error:
             raise CannotStart(f"NEWSCRAWL_POSTS_DIR: {error}") from None
-        self._writer: BatchWriter[tuple[Path, str]] = BatchWriter(self._write_posts, "post-writer")
+        self._writer: BatchWriter[_Post] = BatchWriter(self._stage_posts, "post-writer")
+        # Posts staged and not yet published, by (article id, revision): written by the post writer's
+        # thread, renamed by the journal writer's.
+        self._staged: dict[tuple[str, int], tuple[Path, Path]] = {}
+        self._staged_lock = threading.Lock()
+        if self.incremental is not None:
+            self.incremental.add_publisher(self._publish, self._restore)
+
+    def _post(self, item: Article) -> _Post:
+        path = post_path(self.folder / item.site, item, self.pattern)
+        urls = (
+            {url: self.image_prefix + file for url, file in stored_files(item.images).items()}
+            if self.image_prefix is not None
+            else None
+        )
+        return _Post(
+            (item.article_id, item.revision),
+            path,
+            render_post(item, self.style, self.date_mode, self.placeholder, urls),
+        )
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
-            path = post_path(self.folder / item.site, item, self.pattern)
-            urls = (
-                {url: self.image_prefix + file for url, file in stored_files(item.images).items()}
-                if self.image_prefix is not None
-                else None
-            )
             try:
-                await self._writer.submit((path, render_post(item, self.style, self.date_mode, self.placeholder, urls)))
+                await self._writer.submit(self._post(item))
             except OSError as error:
                 raise self._failed(item, "post", error) from None
             self.crawler.stats.inc_value("newscrawl/posts_written")
         return item
 
-    @staticmethod
-    def _write_posts(posts: list[tuple[Path, str]]) -> list[BaseException | None]:
-        """On the writer thread: each post on its own, so one failure fails only its article. A post whose
-        file already says the same (an update that changed nothing it shows) is left untouched. The folders
-        are fsynced once for the batch, before its articles go on to the journal: a journal line never
-        survives a power cut that its post's rename did not."""
+    def _stage_posts(self, posts: list[_Post]) -> list[BaseException | None]:
+        """On the post writer's thread: each post on its own, so one failure fails only its article. A post
+        whose file already says the same (an update that changed nothing it shows) is left untouched. With
+        no journal to wait for, posts are renamed at once and their folders fsynced once for the batch."""
+        if self.incremental is None:
+            return _write_posts([(post.path, post.text) for post in posts])
         errors: list[BaseException | None] = []
-        renamed: set[Path] = set()
-        for path, text in posts:
+        for post in posts:
             try:
-                if not _holds(path, text):
-                    write_atomically(path, text, sync_folder=False)
-                    renamed.add(path.parent)
+                if not _holds(post.path, post.text):
+                    staged = stage_file(post.path, post.text)
+                    with self._staged_lock:
+                        self._staged[post.key] = (staged, post.path)
                 errors.append(None)
             except OSError as error:
                 errors.append(error)
-        for folder in renamed:
-            try:
-                fsync_folder(folder)
-            except OSError as error:  # the renames into it may not survive: their articles stay pending
-                errors = [
-                    error if written is None and path.parent == folder else written
-                    for (path, _), written in zip(posts, errors, strict=True)
-                ]
         return errors
+
+    def _publish(self, articles: list[Article]) -> None:
+        """In the journal's commit, its lines durable: the batch's staged posts renamed into place, their
+        folders fsynced before the state records the articles. Raises OSError (the batch fails)."""
+        folders = set()
+        for article in articles:
+            with self._staged_lock:
+                staged = self._staged.pop((article.article_id, article.revision), None)
+            if staged is not None:
+                publish_staged(*staged)
+                folders.add(staged[1].parent)
+        for folder in folders:
+            fsync_folder(folder)
+
+    def _restore(self, articles: list[Article]) -> None:
+        """At the start of a run, for the articles whose lines a kill left unrecorded: their posts, as the
+        lines say. Raises OSError (the run stops; the next one tries again)."""
+        for error in _write_posts([(post.path, post.text) for post in map(self._post, articles)]):
+            if error is not None:
+                raise error
 
     def close_spider(self) -> None:
         self._writer.close()
+        with self._staged_lock:
+            for staged, _ in self._staged.values():  # articles whose journal commit failed: stay pending
+                staged.unlink(missing_ok=True)
+            self._staged.clear()
+
+
+class _Post(NamedTuple):
+    key: tuple[str, int]  # article id, revision
+    path: Path
+    text: str
+
+
+def _write_posts(posts: list[tuple[Path, str]]) -> list[BaseException | None]:
+    """Each post written whole on its own (unless its file says the same already), then the folders
+    fsynced once; a folder that cannot be fsynced fails the posts renamed into it."""
+    errors: list[BaseException | None] = []
+    renamed: set[Path] = set()
+    for path, text in posts:
+        try:
+            if not _holds(path, text):
+                write_atomically(path, text, sync_folder=False)
+                renamed.add(path.parent)
+            errors.append(None)
+        except OSError as error:
+            errors.append(error)
+    for folder in renamed:
+        try:
+            fsync_folder(folder)
+        except OSError as error:
+            errors = [
+                error if written is None and path.parent == folder else written
+                for (path, _), written in zip(posts, errors, strict=True)
+            ]
+    return errors

@@ -7,16 +7,19 @@ state configured). It holds the state's lock, the journal, and the run's questio
 The invariant, in the order things happen to one article:
 1. a listing page that shows it records it as pending work, in the transaction that marks the page
    done and the pages after it pending (the walk's frontier);
-2. its front-matter post is written to a temporary file and renamed into place (atomic);
+2. its front-matter post is written to a temporary file (fsynced), not yet in place;
 3. its JSONL line is appended to the journal and fsynced;
-4. the state records it exported (content hash, revision, journal mark) and no longer pending, in one
+4. its post is renamed into place (`add_publisher`) and the folder fsynced;
+5. the state records it exported (content hash, revision, journal mark) and no longer pending, in one
    transaction.
-Steps 3 and 4 are done for a batch of articles at once (group commit). A kill anywhere leaves work
-the next run finds: pending pages and articles are requested again; a post renamed before its line
-is simply written again under the same name; a torn last line is cut; complete lines the state has
-not recorded (a kill or a failed commit between 3 and 4) are recorded when the next run starts, so
-no line is ever written twice. What is transient (a 5xx, a reset, a full disk) stays pending; what is
-permanent (404/410, an unusable page) is settled and counted.
+Steps 3 to 5 are done for a batch of articles at once (group commit). A kill anywhere leaves work
+the next run finds: pending pages and articles are requested again; a post never renamed is a stale
+temporary, removed; a torn last line is cut; complete lines the state has not recorded (a kill or a
+failed commit between 3 and 5) have their posts written again from the lines and are recorded when
+the next run's spider opens, so no line is ever written twice and no post is visible that the journal
+does not hold (an article that is gone by the next run leaves nothing behind). What is transient (a
+5xx, a reset, a full disk) stays pending; what is permanent (404/410, an unusable page) is settled and
+counted.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
@@ -47,6 +50,7 @@ from newscrawl.state import (
     GoneArticle,
     Journal,
     JournalError,
+    JournalMark,
     Known,
     LineRef,
     ListingPage,
@@ -119,6 +123,11 @@ class Incremental:
         # with other workers, what a listing saw may be stale by the time the article arrives).
         self._listed: dict[str, Known | None] = {}
         self._commit_barriers: list[Callable[[], None]] = []
+        self._publishers: list[Callable[[list[Article]], None]] = []
+        self._recovery_steps: list[Callable[[list[Article]], None]] = []
+        self._unrecorded: list[tuple[Article, LineRef]] = []  # recovered lines, recorded when the spider opens
+        self._unrecorded_mark: JournalMark | None = None
+        self._republish = False  # whether the publishers redo their work for the recovered lines
         self._last_activity = time.monotonic()
         self._stopping = False  # the state stopped answering: the run is closing
         self.rebuilt = False  # the state was new, and learnt what was exported from the journals
@@ -183,9 +192,11 @@ class Incremental:
         return component
 
     def _recover(self) -> int:
-        """Record the journal lines the state has not (a crash, a failed commit, a lost `-wal` file, a
-        state rebuilt from the journals); say what was repaired. A state that was behind its journal may
-        have lost pending work too, so no walk is taken as complete any more: each is walked whole once."""
+        """Find the journal lines the state has not recorded (a crash, a failed commit, a lost `-wal` file,
+        a state rebuilt from the journals); say what was repaired. They are recorded when the spider opens
+        (`finish_recovery`), once what publishes them (their posts) is in place. A state that was behind
+        its journal may have lost pending work too, so no walk is taken as complete any more: each is
+        walked whole once."""
         recorded = self.state.journal_mark(self.journal_key)
         recovery = self.journal.recover(recorded, site_of(self.crawler).name)
         for note in recovery.notes:
@@ -198,11 +209,10 @@ class Incremental:
                 f"{self.journal.path}: a line is not an article of this newscrawl ({error}); move the "
                 "journal aside and start a new one"
             ) from None
-        self.state.record_exports(
-            [_export(article, ref, site, self.awaits_images(article)) for article, ref in articles],
-            self.journal_key,
-            recovery.mark,
-        )
+        del site
+        self._unrecorded, self._unrecorded_mark = articles, recovery.mark
+        self._republish = not self.state.rereads_journals  # an upgrade reads lines whose posts were written
+        self.crawler.signals.connect(self.finish_recovery, signal=signals.spider_opened)
         if self.state.rereads_journals:
             logger.info(
                 "The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
@@ -213,6 +223,37 @@ class Incremental:
             self.state.forget_walks()
         self.rebuilt = recorded is None and bool(recovery.lines)
         return len(recovery.lines)
+
+    def finish_recovery(self) -> None:
+        """Before anything is fetched: the recovery steps redo what publishes the recovered lines (their
+        posts, written from the lines), then the state records them. When either fails nothing is
+        recorded, the run stops (exit 2), and the next start recovers the same lines."""
+        unrecorded, self._unrecorded = self._unrecorded, []
+        if self._unrecorded_mark is None:
+            return
+        if self._republish and unrecorded:
+            latest = list({article.article_id: article for article, _ in unrecorded}.values())
+            try:
+                for step in self._recovery_steps:
+                    step(latest)
+            except OSError as error:
+                attention(self.crawler, "export_failed")
+                logger.error(
+                    "Could not restore what %d recovered journal line(s) publish: %s; the next run tries again",
+                    len(unrecorded),
+                    error,
+                )
+                raise CloseSpider("export_failed") from None
+        site = site_of(self.crawler)
+        try:
+            self.state.record_exports(
+                [_export(article, ref, site, self.awaits_images(article)) for article, ref in unrecorded],
+                self.journal_key,
+                self._unrecorded_mark,
+            )
+        except STATE_ERRORS as error:
+            self.unavailable("recording the recovered journal lines", error)
+            raise CloseSpider("state_unavailable") from None
 
     def unavailable(self, what: str, error: BaseException) -> None:
         """The state stopped answering mid-run (Redis killed, a damaged page): a person must look, and the
@@ -430,17 +471,29 @@ class Incremental:
         batch fails (its articles stay pending)."""
         self._commit_barriers.append(barrier)
 
+    def add_publisher(self, publish: Callable[[list[Article]], None], restore: Callable[[list[Article]], None]) -> None:
+        """`publish(articles)` is called in each commit once the batch's journal lines are durable and
+        before the state records them, on the writer's thread: what makes the articles visible (their
+        posts renamed into place), so nothing is visible that the journal does not hold. A failure fails
+        the batch; its lines are then recovered by the next start, which calls `restore(articles)` with
+        the latest revision of each recovered article before recording them."""
+        self._publishers.append(publish)
+        self._recovery_steps.append(restore)
+
     def commit(self, articles: list[Article]) -> None:
-        """Journal lines first (durable), then the state: the order the module docstring relies on. A
-        failed state commit leaves the lines for the next start to record, and stops the journal."""
+        """Journal lines first (durable), then what publishes them, then the state: the order the module
+        docstring relies on. A failure after the lines leaves them for the next start to record, and
+        stops the journal."""
         if not articles:
             return
         for barrier in self._commit_barriers:
             barrier()
         mark, lines = self.journal.append([article.to_dict() for article in articles])
-        crash_point("before-state-record", articles=len(articles))
         site = site_of(self.crawler)
         try:
+            for publish in self._publishers:
+                publish(articles)
+            crash_point("before-state-record", articles=len(articles))
             self.state.record_exports(
                 [
                     _export(article, line, site, self.awaits_images(article))

@@ -135,6 +135,14 @@ def write_atomically(
         ensure_folder(root, path.parent)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+    publish_staged(stage_file(path, content), path, point)
+    if sync_folder:
+        fsync_folder(path.parent)
+
+
+def stage_file(path: Path, content: str | bytes) -> Path:
+    """The first half of `write_atomically`: `content` in a fsynced temporary file beside `path` (mode 0666
+    less the umask), which `publish_staged` renames into place. A temporary never published is stale."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
     try:
         os.fchmod(handle, FILE_MODE)
@@ -142,13 +150,21 @@ def write_atomically(
             stream.write(content.encode("utf-8") if isinstance(content, str) else content)
             stream.flush()
             os.fsync(stream.fileno())
-        crash_point(point)
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    if sync_folder:
-        fsync_folder(path.parent)
+    return Path(temporary)
+
+
+def publish_staged(temporary: Path, path: Path, point: str = "post-before-rename") -> None:
+    """The second half: the staged temporary renamed to `path` (the folder is the caller's to fsync).
+    `point` names the crash point before the rename (newscrawl.dev.crash_points)."""
+    try:
+        crash_point(point)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def remove_stale_temporaries(folder: Path, older_than: float) -> int:

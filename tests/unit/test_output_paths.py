@@ -31,5 +31,17 @@ def test_a_setting_becomes_its_path(setting: str, template: str, field: str, pat
 
 @pytest.mark.parametrize("template", ["out/%(site)s.jsonl", "out/100%.jsonl", "out/%(name)d.jsonl"])
 def test_a_template_with_anything_else_is_refused_naming_its_setting(template: str):
-    with pytest.raises(BadPathTemplate, match=r"^NEWSCRAWL_SUMMARY_FILE .* may use %\(name\)s and %\(worker\)s only"):
-        OutputPaths.of(_settings(NEWSCRAWL_SUMMARY_FILE=template), "mydrivers")
+    paths = OutputPaths.of(_settings(NEWSCRAWL_SUMMARY_FILE=template), "mydrivers")
+    for ask in (lambda: paths.summary, paths.check):
+        with pytest.raises(
+            BadPathTemplate, match=r"^NEWSCRAWL_SUMMARY_FILE .* may use %\(name\)s and %\(worker\)s only"
+        ):
+            ask()
+
+
+def test_a_bad_template_fails_only_what_uses_it():
+    """A run refused for a bad journal template still writes its summary (where the refusal is recorded)."""
+    paths = OutputPaths.of(_settings(NEWSCRAWL_JSONL="%(nmae)s.jsonl", NEWSCRAWL_SUMMARY_FILE="s.json"), "mydrivers")
+    assert paths.summary == Path("s.json")
+    with pytest.raises(BadPathTemplate, match="^NEWSCRAWL_JSONL"):
+        paths.check()
