@@ -86,7 +86,7 @@ EXTENSIONS = {
 }
 LOG_FORMATTER = "newscrawl.run.logformatter.NewscrawlLogFormatter"
 # Scrapy checks generator callbacks for `return value` on every response, and its cache misses for
-# bound methods: it re-reads and re-parses the callback's source each time (≈3 % of a crawl's CPU).
+# bound methods: it re-reads and re-parses the callback's source each time (docs/performance.md).
 # tests/test_crawl.py runs the same check on newscrawl's callbacks once instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
@@ -158,7 +158,7 @@ NEWSCRAWL_GIVE_UP_AFTER_RUNS = 10
 # shows it (0: only with -a retry_gone=1).
 NEWSCRAWL_RETRY_GONE_AFTER = 7 * 86400
 # The HTTP client under newscrawl.fetch.handler's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
-# ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": ≈10 % faster here, and marked
+# ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": faster here, and marked
 # experimental by Scrapy 2.19; docs/performance.md).
 NEWSCRAWL_HTTP_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 NEWSCRAWL_OFFLINE_ROOT = None  # e.g. http://127.0.0.1:8765 to crawl the bundled site offline

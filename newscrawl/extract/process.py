@@ -1,8 +1,8 @@
 """Article pages made into Articles in a child process, so the crawl's reactor thread only crawls.
 
-A crawl is bound by its one reactor thread (docs/performance.md), and making an Article
-(`extract.page_article`: decode, lxml, selectors, nh3, normalisers) was ≈39 % of its work.
-With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.extract.process`, on another core:
+A crawl is bound by its one reactor thread, and making an Article (`extract.page_article`: decode,
+lxml, selectors, nh3, normalisers) is the largest share of that thread's work (docs/performance.md
+has the figures). With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.extract.process`, on another core:
 pages go to the child's stdin and Articles come back on its stdout, both driven by the asyncio loop
 Scrapy runs on. No helper thread takes the GIL from the reactor, which is what made a
 ProcessPoolExecutor slower than parsing inline.
@@ -104,7 +104,7 @@ class ParseProcess:
         raise RuntimeError(f"parsing {page.url} failed in the parse process:\n{payload[0]}")
 
     def start(self) -> asyncio.Future[asyncio.subprocess.Process]:
-        """Start the child if it is not running yet (it takes ≈0.3 s to import what it needs: start it
+        """Start the child if it is not running yet (importing what it needs takes a while: start it
         while the first listing pages download)."""
         if self._spawning is None:
             self._spawning = asyncio.ensure_future(self._spawn())

@@ -1,6 +1,6 @@
 """Dates: a page's local wall time becomes an aware datetime in the site's timezone.
 
-Known formats take a regex fast path (a few µs). dateparser is only the fallback, for relative forms
+Known formats take a regex fast path. dateparser is only the fallback, for relative forms
 such as `3小时前` or `昨天 10:00`; year-less `M月D日` forms never reach it (it reads `06月04日` as
 2006-04), they take the year that puts the date nearest before the fetch time.
 """
@@ -23,7 +23,7 @@ _MD = re.compile(
 )
 _ISO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 _RFC1123 = re.compile(r"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}(:\d{2})? ")
-# RFC 1123 in GMT, the form feeds and the archive use: read without email.utils (3 µs, not 9).
+# RFC 1123 in GMT, the form feeds and the archive use: read without email.utils, which is slower.
 _RFC1123_GMT = re.compile(
     r"^[A-Z][a-z]{2}, (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? (?:GMT|UTC|\+0000)$"
 )
@@ -108,7 +108,7 @@ def parse_date(raw: str | None, tz: ZoneInfo, fetched_at: datetime) -> datetime 
 
 @cache
 def _dateparser() -> object:
-    """dateparser is imported on first need only: its import and first call cost ~100 ms."""
+    """dateparser is imported on first need only: its import and first call are slow."""
     import dateparser
 
     return dateparser

@@ -13,10 +13,6 @@ from newscrawl.normalize.titles import collapse_whitespace
 from newscrawl.normalize.urls import absolute_url
 
 
-def _file_name(url: str) -> str:
-    return posixpath.basename(urlsplit(url).path)
-
-
 def is_thumbnail_of(thumbnail: str, full: str, prefixes: tuple[str, ...]) -> bool:
     """True when `thumbnail` is `full` with a thumbnail prefix on its file name, in the same folder.
 

@@ -11,7 +11,7 @@ from w3lib.url import safe_url_string
 
 _WEB_SCHEMES = ("http://", "https://")
 # An absolute http(s) URL made only of characters that need no escaping: returned as it is (the common
-# case, and w3lib's full treatment costs ~50 µs a URL).
+# case, and w3lib's full treatment is costly a URL at a time).
 _ALREADY_SAFE = re.compile(
     r"^https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*)?$"
 )

@@ -1,10 +1,10 @@
 """A writer thread with group commit: each turn writes everything queued since its last turn.
 
-Why: every article costs fsyncs (its post, its journal line, the state's commit). Done one article
-at a time on the reactor thread they stalled downloads; done one at a time on a thread, every
-article still paid a thread hop, a wake-up of the reactor and a disk sync. A turn per batch pays
-them once for all the articles that arrived meanwhile — under load batches grow by themselves, and
-an idle crawl still writes each article at once.
+Why: every article costs fsyncs (its post, its journal line, the state's commit). On the reactor
+thread they would stall downloads; one article a turn on a thread, each would still pay a thread hop,
+a wake-up of the reactor and a disk sync. A turn per batch pays them once for all the articles that
+arrived meanwhile — under load batches grow by themselves, and an idle crawl still writes each
+article at once.
 
 `take_batch` is one turn's share of the queue; the WARC capture's writer (newscrawl.archive.capture) takes
 its turns with it too.

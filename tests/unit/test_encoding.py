@@ -1,8 +1,8 @@
-from pathlib import Path
+from conftest import FIXTURES
 
 from newscrawl.normalize.encoding import decode_html
 
-REAL_PAGE = Path(__file__).parent.parent / "fixtures/mydrivers/real/news-doc-index-2017-gb2312-meta-utf8-body.html"
+REAL_PAGE = FIXTURES / "mydrivers/real/news-doc-index-2017-gb2312-meta-utf8-body.html"
 
 
 def test_real_page_declaring_gb2312_over_utf8_bytes():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
+from conftest import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scrapy.exceptions import DropItem
@@ -22,7 +22,6 @@ from newscrawl import settings as project_settings
 from newscrawl.items import Article
 from newscrawl.pipelines.validation import CompiledJSONSchemaValidator, ItemValidationPipeline, schema_keywords
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EXPECTED = sorted(FIXTURES.glob("*/site/**/*.expected.json"))
 VALIDATION_SETTINGS = {
     name: getattr(project_settings, name)

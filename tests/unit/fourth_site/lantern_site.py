@@ -1,7 +1,7 @@
 """Lantern Daily: a fourth site, defined by a test, without a Hexo archive.
 
 It exists to prove that a site module with no archive, written outside `newscrawl/sites/`, passes the
-site contract (tests/test_fourth_site.py). The site is invented (`lantern.example` is a reserved name);
+site contract (tests/unit/test_fourth_site.py). The site is invented (`lantern.example` is a reserved name);
 its pages are modelled, described in lantern/README.md.
 """
 
