@@ -30,6 +30,7 @@ from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state import Exported, LineRef, StateError, read_line
 from newscrawl.state.component import Incremental, state_closing
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
+from newscrawl.state.opening import configured
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Feeds:
         folder = settings.get("NEWSCRAWL_FEEDS_DIR")
         if not folder:
             raise NotConfigured("NEWSCRAWL_FEEDS_DIR is empty")
-        if not Incremental.configured(settings):
+        if not configured(settings):
             raise NotConfigured("feeds are rebuilt from the crawl state, and this run keeps none")
         feeds = cls(
             crawler, Path(folder), settings.getint("NEWSCRAWL_FEED_ITEMS")

@@ -35,14 +35,12 @@ from typing import Any, TypeVar
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
-from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import awaiting_retry
-from newscrawl.paths import OutputPaths, worker_name
 from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state import (
     CrawlState,
@@ -60,9 +58,8 @@ from newscrawl.state import (
     read_line,
 )
 from newscrawl.state.files import remove_stale_temporaries
-from newscrawl.state.redis import RedisState
+from newscrawl.state.opening import configured, open_memory
 from newscrawl.state.revisions import changed_fields, content_hash
-from newscrawl.state.sqlite import SqliteState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,16 +87,6 @@ def _export(article: Article, line: LineRef, site: Site, retry_images: bool) -> 
         line,
         PendingArticle(article.article_id, article.url, 0) if retry_images else None,
     )
-
-
-def _journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
-    path = OutputPaths.of(settings, spider_name).journal
-    assert path is not None  # Incremental.configured
-    if distributed and "%(worker)s" not in settings.get(
-        "NEWSCRAWL_JSONL"
-    ):  # one journal per worker: `mydrivers.jsonl` → `mydrivers.w1.jsonl`
-        path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
-    return path
 
 
 class Incremental:
@@ -143,36 +130,16 @@ class Incremental:
             else 0
         )
 
-    @staticmethod
-    def configured(settings: BaseSettings) -> bool:
-        """False for a one-off run: no journal, or no crawl state."""
-        return bool(
-            settings.get("NEWSCRAWL_JSONL") and (settings.get("NEWSCRAWL_STATE") or settings.get("NEWSCRAWL_REDIS_URL"))
-        )
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Incremental:
         """Open the state and the journal (refusing to start when another run holds them)."""
         settings = crawler.settings
-        state_path, redis_url = settings.get("NEWSCRAWL_STATE"), settings.get("NEWSCRAWL_REDIS_URL")
-        if not cls.configured(settings):
+        if not configured(settings):
             raise NotConfigured("a one-off run: no journal or no crawl state")
-        spider_name, site = crawler.spidercls.name, site_of(crawler).name
-        worker = worker_name(settings)
-        journal_path = _journal_path(settings, spider_name, bool(redis_url), worker)
         state: CrawlState | None = None
         try:
-            if redis_url:
-                state = RedisState(redis_url, site, worker, settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
-                key = f"{worker}:{journal_path.name}"
-            else:
-                state = SqliteState(
-                    OutputPaths.of(settings, spider_name).state or Path(state_path),
-                    site,
-                    settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"),
-                )
-                key = str(journal_path.resolve())
-            component = cls(crawler, state, Journal(journal_path), key)
+            state, journal, key = open_memory(settings, crawler.spidercls.name, site_of(crawler).name)
+            component = cls(crawler, state, journal, key)
         except (StateUnusable, JournalError) as error:
             if state is not None:
                 state.close()

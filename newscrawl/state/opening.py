@@ -1,0 +1,53 @@
+"""Opening a run's memory: the backend the settings name (SQLite, or Redis for a distributed run), the
+journal it keeps its place in, and the key that place is recorded under."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapy.settings import BaseSettings
+
+from newscrawl.paths import OutputPaths, worker_name
+from newscrawl.state.base import CrawlState
+from newscrawl.state.journal import Journal
+from newscrawl.state.redis import RedisState
+from newscrawl.state.sqlite import SqliteState
+
+
+def configured(settings: BaseSettings) -> bool:
+    """False for a one-off run: no journal, or no crawl state."""
+    return bool(
+        settings.get("NEWSCRAWL_JSONL") and (settings.get("NEWSCRAWL_STATE") or settings.get("NEWSCRAWL_REDIS_URL"))
+    )
+
+
+def journal_path(settings: BaseSettings, spider_name: str, distributed: bool, worker: str) -> Path:
+    """The journal's file; in a distributed run one per worker (`mydrivers.jsonl` → `mydrivers.w1.jsonl`)
+    unless NEWSCRAWL_JSONL names the worker already."""
+    path = OutputPaths.of(settings, spider_name).journal
+    assert path is not None  # configured()
+    if distributed and "%(worker)s" not in settings.get("NEWSCRAWL_JSONL"):
+        path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
+    return path
+
+
+def open_memory(settings: BaseSettings, spider_name: str, site: str) -> tuple[CrawlState, Journal, str]:
+    """The state (locked for this run), its journal, and the journal's key in the state. Raises
+    StateUnusable or JournalError (the run must not start), StateError or OSError (it may next time)."""
+    redis_url = settings.get("NEWSCRAWL_REDIS_URL")
+    worker = worker_name(settings)
+    path = journal_path(settings, spider_name, bool(redis_url), worker)
+    state: CrawlState
+    if redis_url:
+        state = RedisState(redis_url, site, worker, settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
+        key = f"{worker}:{path.name}"
+    else:
+        state_path = OutputPaths.of(settings, spider_name).state
+        assert state_path is not None  # configured()
+        state = SqliteState(state_path, site, settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"))
+        key = str(path.resolve())
+    try:
+        return state, Journal(path), key
+    except BaseException:
+        state.close()
+        raise
