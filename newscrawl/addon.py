@@ -78,6 +78,7 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_MAX_LINKS_PER_PAGE", 1, integer=True)
     _number(settings, "NEWSCRAWL_REFRESH_AFTER", 0)
     _number(settings, "NEWSCRAWL_GIVE_UP_AFTER_RUNS", 0, integer=True)
+    _number(settings, "NEWSCRAWL_RETRY_AFTER_MAX", 0)
     _number(settings, "NEWSCRAWL_RETRY_GONE_AFTER", 0)
     _number(settings, "NEWSCRAWL_FEED_ITEMS", 1, integer=True)
     _number(settings, "NEWSCRAWL_WARC_MAX_SIZE", 1, integer=True)

@@ -36,6 +36,8 @@ ATTENTION_REASONS = {
     "the next run goes on from what the state and the journal hold",
     "capture_unreadable": "a WARC file or record could not be read (damaged, or not a WARC file): what it held "
     "was not re-parsed",
+    "blocked": "the site refused pages (403, 429 without Retry-After, a WAF or challenge page): they stay "
+    "pending; look at what the log names before the next run",
     "forced_shutdown": "the run was stopped by a second interrupt (Ctrl-C, SIGTERM) before it could close; "
     "nothing is lost, the next run finishes its work",
 }

@@ -61,6 +61,8 @@ DOWNLOADER_MIDDLEWARES = {
     # requests send their article as Referer.
     "newscrawl.archive.images.ImageRequests": 40,
     "newscrawl.state.claims.DownloadClaims": 50,  # distributed only: claims follow requests to the downloader
+    "newscrawl.fetch.blocks.BlockDetector": 540,  # after the retries: a block or a challenge page stays pending
+    "newscrawl.fetch.politeness.Politeness": 555,  # robots.txt delays; Retry-After, before RetryMiddleware (550)
     "newscrawl.fetch.scope.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
     # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
     "newscrawl.archive.capture.WarcCapture": 950,
@@ -154,6 +156,9 @@ NEWSCRAWL_ALARM_SIGNIFICANCE = 0.01
 # An article failing (5xx, timeouts, resets) in this many runs in a row is given up: gone, `failing_<reason>`
 # (0: never).
 NEWSCRAWL_GIVE_UP_AFTER_RUNS = 10
+# The longest Retry-After (seconds) a run waits for (newscrawl.fetch.politeness); a host asking for more
+# is left until the next run.
+NEWSCRAWL_RETRY_AFTER_MAX = 120
 # Seconds after which a gone article (404/410, refused, unusable, given up) is fetched again when a listing
 # shows it (0: only with -a retry_gone=1).
 NEWSCRAWL_RETRY_GONE_AFTER = 7 * 86400

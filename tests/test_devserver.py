@@ -1,5 +1,6 @@
 """The bundled-site server: a real HTTP server, checked over real sockets with urllib."""
 
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -81,6 +82,7 @@ def test_a_busy_port_is_one_line_and_exit_1(site_server):
 
 def test_the_request_log_holds_every_path_asked_for(tmp_path: Path):
     log = tmp_path / "requests.log"
+    started = time.time()
     server = Server([Path(__file__).resolve().parent.parent / "fixtures/mydrivers/site"], request_log=log)
     try:
         for path in ("/news.mydrivers.com/tag/laika.htm", "/nowhere/x?y=1"):
@@ -90,4 +92,7 @@ def test_the_request_log_holds_every_path_asked_for(tmp_path: Path):
                 pass
     finally:
         server.stop()
-    assert log.read_text(encoding="utf-8").splitlines() == ["/news.mydrivers.com/tag/laika.htm", "/nowhere/x?y=1"]
+    lines = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [path for _, path in lines] == ["/news.mydrivers.com/tag/laika.htm", "/nowhere/x?y=1"]
+    times = [float(moment) for moment, _ in lines]
+    assert started <= times[0] <= times[1] <= time.time()

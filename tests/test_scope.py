@@ -55,7 +55,7 @@ def test_next_links_and_redirects_out_of_scope_are_never_requested(tmp_path: Pat
         )
     finally:
         server.stop()
-    paths = requests.read_text(encoding="utf-8").splitlines()
+    paths = [line.split(" ", 1)[1] for line in requests.read_text(encoding="utf-8").splitlines()]
     assert paths and all(path.startswith("/news.mydrivers.com/") for path in paths), [
         path for path in paths if not path.startswith("/news.mydrivers.com/")
     ]

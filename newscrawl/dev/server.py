@@ -10,14 +10,15 @@ such as `list?p=2`). Files without an extension are HTML (sites with extensionle
 `serving http://127.0.0.1:PORT` once it listens.
 
 Fault injection, for the hostile-web tests: a file `<path>.fault` holding JSON makes `<path>`
-misbehave — `{"status": 503, "times": 2}` (that status, then the page), `{"status": 410}` (always),
+misbehave — `{"status": 503, "times": 2}` (that status, then the page; with `"headers"`, these too:
+`{"status": 429, "times": 1, "headers": {"Retry-After": "1"}}`), `{"status": 410}` (always),
 `{"reset": true}` (connection reset, no response), `{"stall": 5}` (silence for 5 s), `{"trickle": 0.3}`
 (the page in 10 slow pieces over 0.3 s), `{"truncate": true}` (Content-Length larger than the body),
 `{"gzip_bomb": N}` (N zero bytes, gzip-compressed), `{"size": N}` (the page padded to N bytes),
 `{"headers": {...}}` (these response headers instead of the usual ones).
 
-`--log FILE` appends the path of every request it receives, one a line: what a crawl asked for, for
-the tests of the crawl's scope.
+`--log FILE` appends every request it receives, one a line, `<unix time> <path>`: what a crawl asked
+for and when, for the tests of the crawl's scope and politeness.
 
 Hotlink protection, for the image tests: a file `<host>/.referer` listing Referer prefixes (one per
 line) makes every URL of that host but robots.txt answer 403 to a request whose Referer starts with
@@ -62,7 +63,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
         parsed = super().parse_request()
         if parsed and self.request_log is not None:
             with _LOCK, open(self.request_log, "a", encoding="utf-8") as log:
-                log.write(self.path + "\n")
+                log.write(f"{time.time():.3f} {self.path}\n")
         return parsed
 
     def handle(self) -> None:
@@ -136,7 +137,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 hits = _HITS[self.path]
             if hits > fault.get("times", float("inf")):
                 return False
-            self._send(fault["status"], b"fault\n", "text/plain")
+            extra = fault.get("headers", {})
+            self._send(fault["status"], b"fault\n", "", {"Content-Type": "text/plain", "Content-Length": "6", **extra})
         elif fault.get("reset"):  # RST instead of a response
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         help="folder whose subfolders are host names (repeatable; default: fixtures/*/site)",
     )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--log", type=Path, help="append the path of every request received to this file")
+    parser.add_argument("--log", type=Path, help="append the time and path of every request received to this file")
     args = parser.parse_args(argv)
     roots = args.root or default_roots()
     try:

@@ -129,6 +129,8 @@ class Site(ABC):
     thumbnail_prefixes: ClassVar[tuple[str, ...]] = ()  # file-name prefixes of thumbnail copies of images
     # The hosts its article images are served from: the only ones NEWSCRAWL_IMAGES_STORE downloads from.
     image_hosts: ClassVar[tuple[str, ...]] = ()
+    # What the site's own block or challenge pages carry (newscrawl.fetch.blocks adds the common ones).
+    block_markers: ClassVar[tuple[str, ...]] = ()
     fallback_encoding: ClassVar[str] = "utf-8"  # for bytes that are not UTF-8 and declare nothing usable
     # How the archive wrote `date:` for this site: "utc" (the true instant) or "wall" (the site's wall
     # time labelled GMT). NEWSCRAWL_FRONTMATTER_DATES=archive follows it.
@@ -150,7 +152,7 @@ class Site(ABC):
         ]
         if cls.archive_dates not in ARCHIVE_DATE_STYLES:
             problems.append(f"archive_dates must be one of {ARCHIVE_DATE_STYLES}, not {cls.archive_dates!r}")
-        for attribute in ("title_suffixes", "thumbnail_prefixes", "archive_categories"):
+        for attribute in ("title_suffixes", "thumbnail_prefixes", "archive_categories", "block_markers"):
             if not _is_str_tuple(getattr(cls, attribute)):
                 problems.append(f"{attribute} must be a tuple of strings")
         if not isinstance(cls.archive_author, str) or bool(cls.archive_categories) != bool(cls.archive_author):

@@ -33,6 +33,8 @@ from twisted.python.failure import Failure
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.page import Page, page_article
 from newscrawl.extract.process import ParseProcess
+from newscrawl.fetch.blocks import Blocked
+from newscrawl.fetch.politeness import BackedOff
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
@@ -95,6 +97,11 @@ def failed_request(failure: Failure) -> scrapy.Request:
     return cast(scrapy.Request, failure.request)  # type: ignore[attr-defined]
 
 
+# Failures that say nothing about the article (the site blocked the crawler, or asked it to wait): the
+# article stays pending without counting towards NEWSCRAWL_GIVE_UP_AFTER_RUNS.
+ABOUT_THE_SITE = ("blocked", "backed_off")
+
+
 def failure_reason(failure: Failure) -> tuple[str, bool]:
     """Why a request failed, and whether the next run would meet it again (permanent): 404/410, a body over
     DOWNLOAD_MAXSIZE, a request refused on purpose (robots.txt, offsite, a bad redirect). Anything else (5xx,
@@ -104,6 +111,10 @@ def failure_reason(failure: Failure) -> tuple[str, bool]:
         return f"http_{status}", status in GONE
     if failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
         return "too_large", True
+    if failure.check(Blocked):
+        return "blocked", False
+    if failure.check(BackedOff):
+        return "backed_off", False
     if failure.check(IgnoreRequest):
         return "refused", True
     return failure.type.__name__ if failure.type is not None else "error", False
@@ -443,7 +454,7 @@ class SiteSpider(NewscrawlSpider):
             depth = request.cb_kwargs.get("depth", 0)
             if permanent:
                 self.incremental.gone(article_id, url, depth, reason)
-            else:
+            elif reason not in ABOUT_THE_SITE:
                 self.incremental.failed(article_id, url, depth, reason)
         return failure
 
