@@ -19,6 +19,7 @@ from newscrawl.parsing.site import Listing, Site, parse_page
 
 _ARTICLE = re.compile(r"^/news/(?P<id>\d+)(?:/[^/]*)?/?$")
 _LIST_PATH = "/news/widgets/_news_index_generic_list"
+_META_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?$")
 _LISTS = {"news": _LIST_PATH}  # the generic news list; project news lists' markup is not known
 
 
@@ -58,11 +59,41 @@ class ArticleBox(Layout):
         return list(self.page.css(".article-detail")[:1])
 
 
+class ArticleBox2026(ArticleBox):
+    """The article box as 2026 scrapers read it: the meta in `div.article-box__meta div.item-list` (the
+    author a link to `my.oschina.net/u/…`, the date `YYYY-MM-DD HH:MM:SS` in an item of its own), the body
+    in `div.content` directly in the box, tags as `div.tags-box a.tag-item` (modelled page, MARKUP.md)."""
+
+    name = "article-box-2026"
+    seen = "2025–2026, RSSHub's oschina routes (MARKUP.md); fixture modelled, no 2026 page on record"
+    fixture = ("modelled-2026/155820.html", "https://www.oschina.net/news/155820/netty-4-1-67-final-released")
+
+    @classmethod
+    def holds(cls, page: Selector) -> bool:
+        return bool(page.css(".article-box div.article-box__meta div.item-list"))
+
+    def published(self) -> str | None:
+        items = self.page.css(".article-box div.article-box__meta div.item-list div.item")
+        return next(
+            (text for item in items if _META_DATE.match(text := "".join(item.css("::text").getall()).strip())), None
+        )
+
+    def byline(self) -> str | None:
+        author = first_text(self.page, '.article-box div.article-box__meta a[href*="my.oschina.net/u/"]')
+        return f"作者：{author}" if author else None
+
+    def tags(self) -> list[tuple[str, str | None]]:
+        return tag_links(self.page.css("div.tags-box a.tag-item"))
+
+    def body(self) -> list[Selector]:
+        return list(self.page.css(".article-box > div.content")[:1])
+
+
 class OsChina(Site):
     name = "oschina"
     display_name = "开源中国"
     hosts = ("www.oschina.net", "oschina.net", "m.oschina.net")
-    image_hosts = ("static.oschina.net",)  # uploads (MARKUP.md)
+    image_hosts = ("static.oschina.net", "oscimg.oschina.net")  # older uploads; recent bodies (MARKUP.md)
     timezone = ZoneInfo("Asia/Shanghai")
     language = "zh-CN"
     title_suffixes = (" - OSCHINA - 中文开源技术交流社区", " - 开源中国", "_开源中国")
@@ -70,7 +101,7 @@ class OsChina(Site):
     archive_author = "开源中国"
     archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT (fixtures/oschina/README.md)
 
-    layouts = (ArticleBox,)
+    layouts = (ArticleBox2026, ArticleBox)
 
     def article_id(self, url: str) -> str | None:
         match = self.path_match(url, _ARTICLE)
