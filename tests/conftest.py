@@ -95,6 +95,16 @@ def site_copy(tmp_path: Path) -> Iterator[tuple[Path, Server]]:
     server.stop()
 
 
+def request_log(path: Path) -> list[tuple[float, str]]:
+    """What a `Server(…, request_log=path)` received: (unix time, path) per request, in order."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [(float(moment), where) for moment, where in (line.split(" ", 1) for line in lines)]
+
+
+def requested_paths(path: Path) -> list[str]:
+    return [where for _, where in request_log(path)]
+
+
 @dataclass
 class CrawlResult:
     returncode: int

@@ -37,7 +37,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command  # noqa: E402
+from conftest import MYDRIVERS_SITE, REPO, Server, crawl_command, requested_paths  # noqa: E402
 from faults import campaign_cli  # noqa: E402
 
 from newscrawl.fetch.scope import out_of_scope  # noqa: E402
@@ -232,9 +232,7 @@ def run_schedule(seed: int, scratch: Path) -> Outcome:
                 break
         else:
             raise AssertionError(f"work still pending after {outcome.runs} runs")
-        escaped = [
-            line for line in requests.read_text(encoding="utf-8").splitlines() if not line.startswith(f"/{HOST}/")
-        ]
+        escaped = [path for path in requested_paths(requests) if not path.startswith(f"/{HOST}/")]
         if escaped:
             raise AssertionError(f"requests out of scope reached the server: {escaped[:5]}")
         for path in sorted(warc.glob("*.warc.gz")):

@@ -6,7 +6,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import Server
+from conftest import Server, request_log
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_the_request_log_holds_every_path_asked_for(tmp_path: Path):
                 pass
     finally:
         server.stop()
-    lines = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    lines = request_log(log)
     assert [path for _, path in lines] == ["/news.mydrivers.com/tag/laika.htm", "/nowhere/x?y=1"]
     times = [float(moment) for moment, _ in lines]
     assert started <= times[0] <= times[1] <= time.time()

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import redis
-from conftest import REPO, Server, crawl_command
+from conftest import REPO, Server, crawl_command, requested_paths
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 
@@ -126,7 +126,7 @@ def test_a_distributed_worker_never_follows_a_redirect_out_of_scope(tmp_path: Pa
         server.stop()
     log = (out / "w1.log").read_text(encoding="utf-8")
     assert "Refused a request out of the crawl's scope (host): http://169.254.169.254/latest/meta-data/" in log
-    assert all(line.startswith("/news.mydrivers.com/") for line in requests.read_text(encoding="utf-8").splitlines())
+    assert all(path.startswith("/news.mydrivers.com/") for path in requested_paths(requests))
     assert "833153" not in journal(out, "w1") and len(journal(out, "w1")) == 15
     db = redis.Redis.from_url(redis_server, decode_responses=True)
     assert not db.hexists("newscrawl:mydrivers:pending:articles", "833153")

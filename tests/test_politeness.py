@@ -6,11 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from conftest import Server, run_crawl
-
-
-def _log(path: Path) -> list[tuple[float, str]]:
-    return [(float(moment), where) for moment, where in (line.split(" ", 1) for line in path.read_text().splitlines())]
+from conftest import Server, request_log, run_crawl
 
 
 def test_crawl_delay_in_robots_txt_spaces_the_requests_to_that_host(tmp_path: Path, site_copy):
@@ -25,7 +21,7 @@ def test_crawl_delay_in_robots_txt_spaces_the_requests_to_that_host(tmp_path: Pa
     assert result.returncode == 0, result.log[-3000:]
     assert len(result.items) == 2
     assert "robots.txt of news.mydrivers.com asks for 2 s between requests: honoured" in result.log
-    pages = [moment for moment, where in _log(requests) if not where.endswith("/robots.txt")]
+    pages = [moment for moment, where in request_log(requests) if not where.endswith("/robots.txt")]
     gaps = [later - earlier for earlier, later in zip(pages, pages[1:], strict=False)]
     assert len(pages) == 4 and min(gaps) >= 2.0, gaps  # 2 listing pages, 2 articles
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import MYDRIVERS_SITE, Server, run_crawl
+from conftest import MYDRIVERS_SITE, Server, requested_paths, run_crawl
 from warcio.archiveiterator import ArchiveIterator
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
@@ -55,7 +55,7 @@ def test_next_links_and_redirects_out_of_scope_are_never_requested(tmp_path: Pat
         )
     finally:
         server.stop()
-    paths = [line.split(" ", 1)[1] for line in requests.read_text(encoding="utf-8").splitlines()]
+    paths = requested_paths(requests)
     assert paths and all(path.startswith("/news.mydrivers.com/") for path in paths), [
         path for path in paths if not path.startswith("/news.mydrivers.com/")
     ]
