@@ -17,6 +17,9 @@ from newscrawl.parsing.fallbacks import fill_gaps, incomplete
 from newscrawl.parsing.site import parse_page
 from newscrawl.sites import Site, get_site, site_for_url
 
+# The key of `fallbacks` naming the fallback listing source that linked an article (not a field).
+LISTING = "listing"
+
 
 def article_text(site: Site, body: bytes, url: str, content_type: str | None) -> str:
     """An article page's text; raises Unusable("undecodable") rather than let U+FFFD reach an item."""
@@ -35,6 +38,7 @@ class Page(NamedTuple):
     content_type: str | None  # the Content-Type header, for the charset
     fetched_at: str  # ISO 8601 UTC
     listed: str | None = None  # the date the listing page showed beside the link, if it shows one
+    listing_source: str | None = None  # the fallback listing source that linked it (`Site.listing_source`)
 
 
 def page_article(page: Page) -> Article:
@@ -48,6 +52,8 @@ def site_article(site: Site, page: Page) -> Article:
     raw = site.parse_article(text, page.url, page.fetched_at)
     if incomplete(raw):  # the site's selectors missed a required field: the page may still carry it
         raw = fill_gaps(raw, parse_page(text, page.url), site.timezone, page.listed)
+    if page.listing_source:
+        raw.fallbacks[LISTING] = page.listing_source
     return build_article(raw, site)
 
 

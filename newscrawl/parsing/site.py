@@ -58,6 +58,11 @@ class Listing:
     next_url: str | None
     end: bool = False
     fallback: bool = False  # the links came from the generic listing fallback, not the site's selectors
+    # The page holds no items itself: they come from `next_url`, an endpoint the page declares (a 2026
+    # cnBeta topic page and its JSON list). No links on it is then expected, not a layout change.
+    continued: bool = False
+    # The source shows only the newest items (a feed): reaching its end does not complete the walk.
+    partial: bool = False
     # The date the listing shows beside an article link (article URL → the date as shown), where it
     # shows one: a check on fallback dates, and their last resort (newscrawl.parsing.fallbacks).
     article_dates: dict[str, str] = field(default_factory=dict)
@@ -194,7 +199,7 @@ class Site(ABC):
         """`parse_listing`, and when its selectors find no article links on a page that is not the
         listing's end, the links the generic fallback finds (`Listing.fallback` says so)."""
         found = self.parse_listing(html, url)
-        if found.article_urls or found.end:
+        if found.article_urls or found.end or found.continued:
             return found
         page = parse_page(html, url)
         links = fallbacks.article_links(page, url, self.article_id)
@@ -211,6 +216,16 @@ class Site(ABC):
             next_url=self.next_page_url(page, url),
             article_dates=self.listing_dates(page, url),
         )
+
+    def fallback_listing(self, walk: str, failed: str) -> str | None:
+        """The first page of another source serving the same list as the walk `walk` (its feed, its JSON
+        list), for when the source of `failed` breaks; None: the site has none."""
+        return None
+
+    def listing_source(self, url: str) -> str | None:
+        """The name of the fallback source `url` belongs to (as `fallback_listing` gives them); None for
+        the site's listing pages themselves."""
+        return None
 
     def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
         """The date shown beside each article link of a listing page (none by default)."""

@@ -9,18 +9,28 @@ site differs.
 
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import urlsplit
+from dataclasses import replace
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
+from newscrawl.items import Unusable
 from newscrawl.parsing.layout import Layout, first_text, tag_links
-from newscrawl.parsing.site import Site
+from newscrawl.parsing.site import Listing, Site, parse_page
 
 _ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
 _TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")
+_MORE_PATH = "/home/more"
 _EDITOR_MARK = re.compile(r"^\s*[\[【]\s*(?:责任)?编辑\s*[：:]")
+
+
+def more_url(kind: str, page: int, token: str) -> str:
+    """Page `page` of the JSON list a 2026 topic or category page declares (`div[data-type]`, its csrf
+    token); RSSHub adds a cache-busting `_=<ms>`, left out here."""
+    return f"https://www.cnbeta.com.tw{_MORE_PATH}?" + urlencode({"type": kind, "page": page, "_csrf": token})
 
 
 class CnBetaPage(Layout):
@@ -117,6 +127,54 @@ class CnBeta(Site):
         if match is None:
             raise ValueError(f"not a cnBeta article URL: {url}")
         return f"https://www.cnbeta.com.tw/articles/{match.group('section') or 'tech'}/{match.group('id')}.htm"
+
+    def parse_listing(self, html: str, url: str) -> Listing:
+        """A topic page's items; a 2026 topic page, whose items come from the JSON list it declares (its
+        csrf token and `div[data-type]`), goes on to that list; the list's pages until one is empty."""
+        if urlsplit(url).path == _MORE_PATH:
+            return self._parse_more(html, url)
+        listing = super().parse_listing(html, url)
+        if listing.article_urls or listing.next_url:
+            return listing
+        page = parse_page(html, url)
+        kind, token = (
+            page.css("[data-type]::attr(data-type)").get(),
+            page.css('meta[name="csrf-token"]::attr(content)').get(),
+        )
+        if kind and token:
+            return replace(listing, next_url=more_url(kind, 1, token), continued=True)
+        return listing
+
+    def _parse_more(self, text: str, url: str) -> Listing:
+        """`{"result": {"list": [...]}}`: each item's `url_show` (protocol-relative or http:, made https:)
+        and `inputtime` (Beijing); an empty list ends the topic."""
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            raise Unusable("bad_json", url, "not a JSON list answer") from None
+        result = answer.get("result") if isinstance(answer, dict) else None
+        items = result.get("list") if isinstance(result, dict) else result
+        if not isinstance(items, list):
+            raise Unusable("bad_json", url, "no result list in the answer")
+        links, dates = [], {}
+        for item in items:
+            shown = item.get("url_show") if isinstance(item, dict) else None
+            if not isinstance(shown, str) or not shown:
+                continue
+            link = (
+                "https:" + shown.split(":", 1)[1]
+                if shown.startswith("http:")
+                else urljoin("https://www.cnbeta.com.tw/", shown)
+            )
+            links.append(link)
+            if isinstance(item.get("inputtime"), str):
+                dates[link] = item["inputtime"]
+        if not links:
+            return Listing(article_urls=[], next_url=None, end=True)
+        query = parse_qs(urlsplit(url).query)
+        page = int(query["page"][0]) if query.get("page", [""])[0].isdigit() else 1
+        next_url = more_url(query.get("type", [""])[0], page + 1, query.get("_csrf", [""])[0])
+        return Listing(article_urls=links, next_url=next_url, article_dates=dates)
 
     def listing_url(self, tag: str) -> str:
         tag = tag.strip()

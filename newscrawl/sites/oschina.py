@@ -21,6 +21,27 @@ _ARTICLE = re.compile(r"^/news/(?P<id>\d+)(?:/[^/]*)?/?$")
 _LIST_PATH = "/news/widgets/_news_index_generic_list"
 _META_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?$")
 _LISTS = {"news": _LIST_PATH}  # the generic news list; project news lists' markup is not known
+_COLUMN_PATH = "/news/column"
+_COLUMN_TAG = re.compile(r"^column:(\d+)$")
+_FEED = "https://www.oschina.net/news/rss"
+
+
+def _column_page(number: str) -> str:
+    return f"https://www.oschina.net{_COLUMN_PATH}?columnId={number}"
+
+
+def _parse_feed(text: str, url: str) -> Listing:
+    """The news feed (RSS 2.0): its items' links, newest first, with their `pubDate`; a feed holds only the
+    newest items, so it never completes a walk."""
+    feed = Selector(text=text, type="xml")
+    links, dates = [], {}
+    for item in feed.xpath("//item"):
+        link = (item.xpath("link/text()").get() or "").strip()
+        if link:
+            links.append(urljoin(url, link))
+            if published := (item.xpath("pubDate/text()").get() or "").strip():
+                dates[links[-1]] = published
+    return Listing(article_urls=links, next_url=None, article_dates=dates, partial=True)
 
 
 class ArticleBox(Layout):
@@ -118,15 +139,35 @@ class OsChina(Site):
         tag = tag.strip()
         if tag in _LISTS:
             return self._list_page(1)
+        if (column := _COLUMN_TAG.match(tag)) is not None:
+            return _column_page(column.group(1))
         parts = urlsplit(tag)
         if (parts.hostname or "") in self.hosts and parts.path == _LIST_PATH:
             return self._list_page(self._page_number(tag))
-        raise ValueError(f"not a 开源中国 news list: {tag!r} (use news, or a {_LIST_PATH}?p=N URL)")
+        if (parts.hostname or "") in self.hosts and parts.path == _COLUMN_PATH:
+            number = parse_qs(parts.query).get("columnId", [""])[0]
+            if number.isdigit():
+                return _column_page(number)
+        raise ValueError(
+            f"not a 开源中国 news list or column: {tag!r} (use news, column:N, a {_COLUMN_PATH}?columnId=N URL "
+            f"or a {_LIST_PATH}?p=N URL)"
+        )
 
     def feed_name(self, listing_url: str) -> str:
-        """The news list's feed is `news` (`news-p3` for a walk that started at its page 3)."""
+        """The news list's feed is `news` (`news-p3` for a walk that started at its page 3); a column's
+        `column-N`."""
+        parts = urlsplit(listing_url)
+        if parts.path == _COLUMN_PATH:
+            return "column-" + parse_qs(parts.query).get("columnId", ["0"])[0]
         number = self._page_number(listing_url)
         return "news" if number == 1 else f"news-p{number}"
+
+    def fallback_listing(self, walk: str, failed: str) -> str | None:
+        """The news list from its page 1 is also the news feed (the newest items only)."""
+        return _FEED if walk == self._list_page(1) and failed != _FEED else None
+
+    def listing_source(self, url: str) -> str | None:
+        return "rss" if url == _FEED else None
 
     @staticmethod
     def _list_page(number: int) -> str:
@@ -138,7 +179,16 @@ class OsChina(Site):
         return int(values[0]) if values[0].isdigit() else 1
 
     def parse_listing(self, html: str, url: str) -> Listing:
-        """The list pages by number; a page with no markup at all is past the last one."""
+        """The list pages by number; a page with no markup at all is past the last one. A column page's
+        items are `div.news-item[data-url]` (how a column pages on is not known: only a `rel=next` or
+        下一页 link is followed); the feed's items are its `<item><link>`."""
+        path = urlsplit(url).path
+        if url == _FEED:
+            return _parse_feed(html, url)
+        if path == _COLUMN_PATH:
+            page = parse_page(html, url)
+            links = page.css("div.news-item::attr(data-url)").getall()
+            return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
         if not html.strip():
             return Listing(article_urls=[], next_url=None, end=True)
         links = parse_page(html, url).css("div.content h3 > a::attr(href)").getall()

@@ -31,7 +31,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.exit_codes import CannotStart, attention
-from newscrawl.extract.page import Page, page_article
+from newscrawl.extract.page import LISTING, Page, page_article
 from newscrawl.extract.process import ParseProcess
 from newscrawl.fetch.blocks import Blocked
 from newscrawl.fetch.politeness import BackedOff
@@ -289,7 +289,9 @@ class SiteSpider(NewscrawlSpider):
             cb_kwargs={"listing": page},
         )
 
-    def _article_request(self, url: str, depth: int, listed: str | None = None) -> scrapy.Request | None:
+    def _article_request(
+        self, url: str, depth: int, listed: str | None = None, source: str | None = None
+    ) -> scrapy.Request | None:
         article_id = self.site.article_id(url)
         if article_id is None:
             self.crawler.stats.inc_value("newscrawl/listing/non_article_link")
@@ -311,7 +313,7 @@ class SiteSpider(NewscrawlSpider):
             callback=self.parse_article,
             errback=self._article_failed,
             dont_filter=distributed,
-            cb_kwargs={"depth": depth, "listed": listed},
+            cb_kwargs={"depth": depth, "listed": listed, "source": source},
             meta={ARTICLE_ID: article_id},
         )
 
@@ -324,6 +326,9 @@ class SiteSpider(NewscrawlSpider):
         if decoded.lossy:  # links still work; say so all the same
             stats.inc_value("newscrawl/decode/lossy")
             self.logger.warning("Undecodable bytes in listing page %s", response.url)
+        source = self.site.listing_source(response.url)
+        if source is not None:
+            stats.inc_value(f"newscrawl/listing/source/{source}")
         try:
             found = self.site.read_listing(decoded.text, response.url)
         except Unusable as unusable:  # too deep to parse whole: its links would be a silent part of them
@@ -338,9 +343,11 @@ class SiteSpider(NewscrawlSpider):
                 response.url,
                 len(found.article_urls),
             )
-        if not found.article_urls and not found.end:
+        if not found.article_urls and not found.end and not found.continued:
             stats.inc_value("newscrawl/listing/empty")
             self.logger.warning("Listing page has no article links (layout change?): %s", response.url)
+            if request := self._fallback_source(listing, "has no article links"):
+                yield request
         limit = self.settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE")
         urls, cut = capped(found.article_urls, limit)
         if cut:
@@ -368,14 +375,14 @@ class SiteSpider(NewscrawlSpider):
                 [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
                 next_pages,
                 [i for i in ids if i],
-                ends_walk(step),
+                ends_walk(step) and not found.partial,
             )
-        if ends_walk(step):
+        if ends_walk(step) and not found.partial:
             self._complete_walks.add(listing.walk)
         for url, article_id in zip(urls, ids, strict=True):
             if article_id in known:
                 continue
-            if request := self._article_request(url, listing.depth, found.article_dates.get(url)):
+            if request := self._article_request(url, listing.depth, found.article_dates.get(url), source):
                 yield request
         # known articles are not fetched: their tags are remembered
         if known and listing.depth < self.follow_tags and self.incremental is not None:
@@ -418,9 +425,21 @@ class SiteSpider(NewscrawlSpider):
             stats.inc_value("newscrawl/listing/walked_past_known")
         return step
 
-    def _listing_failed(self, failure: Failure) -> Failure:
+    def _fallback_source(self, listing: ListingPage, what: str) -> scrapy.Request | None:
+        """When a walk's first page breaks, the same list from the site's fallback source (its feed),
+        counted and logged; the articles it links are labelled (`fallbacks.listing`)."""
+        if listing.page != 1 or (url := self.site.fallback_listing(listing.walk, listing.url)) is None:
+            return None
+        request = self._listing_request(ListingPage(url, listing.walk, 1, listing.depth))
+        if request is not None:
+            self.crawler.stats.inc_value("newscrawl/listing/source_fallback")
+            self.logger.warning("Listing page %s %s: the list is read from %s instead", listing.url, what, url)
+        return request
+
+    def _listing_failed(self, failure: Failure) -> Failure | scrapy.Request:
         """A listing page that failed for a reason that may pass stays pending (its walk goes on from it
-        next run); one that is gone is settled. A tag whose first page is gone needs a person."""
+        next run); one that is gone is settled. A tag whose first page is gone needs a person. A walk's
+        first page that failed goes on to the site's fallback source for the same list, if it has one."""
         listing: ListingPage = failed_request(failure).cb_kwargs["listing"]
         self._count_failure(failure)
         if not failure_reason(failure)[1]:
@@ -436,7 +455,7 @@ class SiteSpider(NewscrawlSpider):
                 )
             if self.incremental is not None:
                 self.incremental.listing_gone(listing)
-        return failure
+        return self._fallback_source(listing, f"failed ({failure_reason(failure)[0]})") or failure
 
     def _article_failed(self, failure: Failure) -> Failure:
         """An article that failed for a reason that may pass stays pending, so the next run fetches it, until
@@ -464,7 +483,7 @@ class SiteSpider(NewscrawlSpider):
             self.crawler.stats.inc_value("newscrawl/errors/download")
 
     async def parse_article(
-        self, response: Response, depth: int, listed: str | None = None
+        self, response: Response, depth: int, listed: str | None = None, source: str | None = None
     ) -> AsyncIterator[Article | scrapy.Request]:
         self.crawler.stats.inc_value("newscrawl/article/pages")
         requested = response.meta[ARTICLE_ID]
@@ -489,6 +508,7 @@ class SiteSpider(NewscrawlSpider):
             content_type(response),
             to_utc_iso(datetime.now(UTC)),
             listed,
+            source,
         )
         try:
             article = await self.parse_process.article(page) if self.parse_process is not None else page_article(page)
@@ -500,6 +520,8 @@ class SiteSpider(NewscrawlSpider):
             return
         self.crawler.stats.inc_value(f"newscrawl/layout/{article.layout or 'none'}")
         for name, source in article.fallbacks.items():  # the layout-break alarm names these (newscrawl.run.monitors)
+            if name == LISTING:  # not a field: counted per listing page (newscrawl/listing/source/<name>)
+                continue
             self.crawler.stats.inc_value(f"newscrawl/fallback/{name}")
             self.crawler.stats.inc_value(f"newscrawl/fallback/{name}/{source}")
         yield article

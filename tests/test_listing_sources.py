@@ -1,0 +1,66 @@
+"""Listing sources on a real server: a 2026 cnBeta topic read through the JSON list its page declares, a
+开源中国 column, and a list whose own pages break served by the site's feed, its articles labelled."""
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, Server, run_crawl
+
+
+@pytest.fixture
+def oschina_copy(tmp_path: Path):
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURES / "oschina/site", root)
+    server = Server([root])
+    yield root / "www.oschina.net", server
+    server.stop()
+
+
+def test_a_2026_cnbeta_topic_is_read_through_its_json_list(tmp_path: Path):
+    server = Server([FIXTURES / "cnbeta/site"])
+    try:
+        result = run_crawl(tmp_path, server, "-a", "tag=455", spider="cnbeta")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(item["article_id"] for item in result.items) == ["1218640", "1233391"]
+    assert result.stats["newscrawl/listing/pages"] == 4  # the topic page, then the list's pages 1–3
+    assert "newscrawl/listing/empty" not in result.stats  # the topic page holds no items: expected
+    assert all(item["fallbacks"] == {} for item in result.items)
+
+
+def test_an_oschina_column_crawls_end_to_end(tmp_path: Path, oschina_copy):
+    _, server = oschina_copy
+    result = run_crawl(tmp_path, server, "-a", "tag=column:14", spider="oschina", incremental=True)
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(item["article_id"] for item in result.items) == ["155130", "155820"]
+    assert (tmp_path / "out/feeds/oschina/column-14.xml").is_file()
+
+
+def test_a_list_whose_pages_fail_is_read_from_the_feed_labelled(tmp_path: Path, oschina_copy):
+    root, server = oschina_copy
+    (root / "news/widgets/_news_index_generic_list@p=1&type=ajax.fault").write_text(json.dumps({"status": 503}))
+    first = run_crawl(tmp_path, server, "-a", "tag=news", spider="oschina", incremental=True)
+    assert first.returncode == 0, first.log[-3000:]  # an outage of one source, served by another
+    assert sorted(item["article_id"] for item in first.items) == ["155130", "155820"]
+    assert all(item["fallbacks"] == {"listing": "rss"} for item in first.items)
+    assert first.stats["newscrawl/listing/source_fallback"] == 1 and first.stats["newscrawl/listing/source/rss"] == 1
+    assert "the list is read from https://www.oschina.net/news/rss instead" in first.log
+    with sqlite3.connect(tmp_path / "out/state.sqlite") as db:  # a feed shows the newest items only
+        assert db.execute("SELECT count(*) FROM complete_walks").fetchone()[0] == 0
+    (root / "news/widgets/_news_index_generic_list@p=1&type=ajax.fault").unlink()
+    second = run_crawl(tmp_path, server, "-a", "tag=news", spider="oschina", incremental=True)
+    assert second.returncode == 0 and second.stats.get("item_scraped_count", 0) == 0  # every article known
+    assert "newscrawl/listing/source_fallback" not in second.stats
+
+
+def test_a_list_page_without_links_is_an_alarm_and_the_feed_keeps_the_data_flowing(tmp_path: Path, oschina_copy):
+    root, server = oschina_copy
+    (root / "news/widgets/_news_index_generic_list@p=1&type=ajax").write_text("<div class='changed'></div>")
+    result = run_crawl(tmp_path, server, "-a", "tag=news", spider="oschina", incremental=True)
+    assert result.returncode == 3, result.log[-3000:]  # the list's markup changed: a person must fix it
+    assert sorted(item["article_id"] for item in result.items) == ["155130", "155820"]
+    assert all(item["fallbacks"] == {"listing": "rss"} for item in result.items)
