@@ -4,10 +4,12 @@
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, Server, run_crawl
+from conftest import FIXTURES, REPO, Server, run_crawl
 
 
 @pytest.fixture
@@ -64,3 +66,43 @@ def test_a_list_page_without_links_is_an_alarm_and_the_feed_keeps_the_data_flowi
     assert result.returncode == 3, result.log[-3000:]  # the list's markup changed: a person must fix it
     assert sorted(item["article_id"] for item in result.items) == ["155130", "155820"]
     assert all(item["fallbacks"] == {"listing": "rss"} for item in result.items)
+
+
+def test_scrapy_doctor_checks_every_source_of_a_list_and_says_which_work(oschina_copy):
+    root, server = oschina_copy
+    (root / "news/widgets/_news_index_generic_list@p=1&type=ajax").write_text("<div class='changed'></div>")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "doctor",
+            "oschina",
+            "-a",
+            "tag=news",
+            "-s",
+            f"NEWSCRAWL_OFFLINE_ROOT={server.url}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stdout + done.stderr[-3000:]
+    out = done.stdout
+    assert "FIX  listing https://www.oschina.net/news/widgets/_news_index_generic_list?p=1&type=ajax" in out
+    assert "ok   listing https://www.oschina.net/news/rss" in out
+    assert "fallback source rss: 2 article link(s)" in out
+
+
+def test_scrapy_doctor_follows_a_2026_topic_page_to_its_json_list():
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "doctor", "cnbeta", "-a", "tag=455", "--offline"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "no items of its own: they come from the list it declares" in done.stdout
+    assert "ok   listing https://www.cnbeta.com.tw/home/more?type=topic-455&page=1&_csrf=" in done.stdout

@@ -99,9 +99,14 @@ class DoctorSpider(NewscrawlSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for listing_url in self.tags:
-            yield scrapy.Request(listing_url, callback=self.check_listing, errback=self.failed, dont_filter=True)
+            yield self._listing(listing_url)
+            if (other := self.site.fallback_listing(listing_url, listing_url)) is not None:
+                yield self._listing(other)  # every source of the list: which of them work
         for article_url in self.urls:
             yield self._article(article_url)
+
+    def _listing(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.check_listing, errback=self.failed, dont_filter=True)
 
     def _article(self, url: str) -> scrapy.Request:
         return scrapy.Request(self.site.canonical_url(url), callback=self.check_article, errback=self.failed)
@@ -127,12 +132,18 @@ class DoctorSpider(NewscrawlSpider):
             what, healthy = f"{len(found.article_urls)} article link(s) by the site's selectors", True
         elif found.end:
             what, healthy = "the listing's end (no articles, as expected past the last page)", True
+        elif found.continued:
+            what, healthy = "no items of its own: they come from the list it declares (checked next)", True
         else:
             what, healthy = "no article links at all", False
+        if (source := self.site.listing_source(response.url)) is not None:
+            what = f"fallback source {source}: {what}"
         what += f"; next page: {found.next_url or 'none found'}"
         if decoded.lossy:
             what += "; undecodable bytes"
         self.findings.listings.append((response.url, what, healthy))
+        if found.continued and found.next_url:
+            yield self._listing(found.next_url)
         for article_url in found.article_urls[: self.articles_per_tag]:
             yield self._article(article_url)
 
