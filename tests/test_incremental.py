@@ -276,3 +276,29 @@ def test_killed_after_the_line_before_the_post_the_next_start_writes_the_post(tm
         post = (out / "posts/mydrivers" / f"{article_id}.md").read_text(encoding="utf-8")
         line = next(line for line in lines if line["article_id"] == article_id)
         assert line["title"].replace("'", "''") in post or line["title"] in post
+
+
+def test_a_recovered_line_whose_post_cannot_be_written_stops_the_run_and_the_next_one_recovers_it(
+    tmp_path: Path, site_server
+):
+    """Killed with a line durable and its post not renamed; at the next start the post cannot be written (a
+    folder stands at its name): nothing is recorded or fetched, exit 2; once that is cleared, the run after
+    recovers the line, writes its post, and every article ends up once."""
+    out = tmp_path / "out"
+    args = crawl_command(out, site_server, "-a", "tag=windows_11", incremental=True)
+    crawl_killed_at(args, "post-before-rename:1", REPO)
+    lines = [json.loads(line) for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+    unpublished = [
+        line["article_id"] for line in lines if not (out / f"posts/mydrivers/{line['article_id']}.md").exists()
+    ]
+    assert unpublished, "the kill left no line without its post"
+    blocker = out / "posts/mydrivers" / f"{unpublished[0]}.md"
+    blocker.mkdir()
+    stopped = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert stopped.returncode == 2, stopped.stderr[-3000:]
+    assert f"Could not restore what {len(lines)} recovered journal line(s) publish: [Errno 21]" in stopped.stderr
+    assert "0 pages fetched" in stopped.stderr
+    blocker.rmdir()
+    rerun = crawl_to_the_end(args, REPO)
+    assert f"Recovered {len(lines)} journal line(s)" in rerun.stderr
+    assert len(check_invariants(out)) == 4
