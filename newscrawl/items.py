@@ -69,6 +69,7 @@ class RawArticle:
     # (newscrawl.parsing.fallbacks): field name → where the value came from, e.g. {"title": "og:title"}.
     fallbacks: dict[str, str] = field(default_factory=dict)
     layout: str | None = None  # the name of the site's Layout the page was read with (None: no known one)
+    modified: str | None = None  # when the page says the article was last modified, as seen
 
 
 @dataclass(slots=True)
@@ -99,6 +100,9 @@ class Article:
     # Fields that came from a fallback, not the site module's own selectors: field → source
     # ({} when the site module read the page whole). Lines written before the field existed lack it.
     fallbacks: dict[str, str] = field(default_factory=dict)
+    # When the page says the article was last modified (ISO 8601 with the site's offset); null where it
+    # does not say. Lines written before the field existed lack it.
+    modified: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict in schema field order (what one JSONL line holds)."""

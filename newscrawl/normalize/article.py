@@ -79,7 +79,14 @@ def build_article(raw: RawArticle, site: SiteConventions) -> Article:
         fetched_at=raw.fetched_at,
         layout=raw.layout,
         fallbacks=dict(raw.fallbacks),
+        modified=_modified(raw.modified, site, fetched),
     )
+
+
+def _modified(shown: str | None, site: SiteConventions, fetched: datetime) -> str | None:
+    """The modified time a page shows, or None where it shows none or none that reads as a date."""
+    moment = parse_date(collapse_whitespace(shown), site.timezone, fetched) if shown else None
+    return moment.isoformat() if moment is not None else None
 
 
 def _tags(raw_tags: list[tuple[str, str | None]], base_url: str) -> list[Tag]:

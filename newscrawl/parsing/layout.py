@@ -81,6 +81,10 @@ class Layout:
         """The date as shown."""
         return None
 
+    def modified(self) -> str | None:
+        """When the page says the article was last modified, as shown."""
+        return None
+
     def byline(self) -> str | None:
         """e.g. "2022-06-04 20:42:05  出处：快科技  作者：拾柒  编辑：雪花"."""
         return None

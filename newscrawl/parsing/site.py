@@ -246,6 +246,7 @@ class Site(ABC):
         readers = [layout(page, url)] if layout is not None else [known(page, url) for known in self.layouts]
         raw.title = _first(reader.title() for reader in readers)
         raw.published = _first(reader.published() for reader in readers)
+        raw.modified = _first(reader.modified() for reader in readers)
         raw.byline = _first(reader.byline() for reader in readers)
         raw.editor_line = _first(reader.editor_line() for reader in readers)
         raw.source_link = _first(reader.source_link() for reader in readers)

@@ -99,6 +99,9 @@ class ArticleBox2026(ArticleBox):
             (text for item in items if _META_DATE.match(text := "".join(item.css("::text").getall()).strip())), None
         )
 
+    def modified(self) -> str | None:
+        return self.page.css('meta[property="bytedance:updated_time"]::attr(content)').get()
+
     def byline(self) -> str | None:
         author = first_text(self.page, '.article-box div.article-box__meta a[href*="my.oschina.net/u/"]')
         return f"作者：{author}" if author else None

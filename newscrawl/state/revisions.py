@@ -13,8 +13,9 @@ def content_fields(line: dict[str, Any]) -> dict[str, Any]:
     """What makes a revision, of an article's line: everything but the fetch time, the revision number
     and the layout."""
     fields = {name: value for name, value in line.items() if name not in ("fetched_at", "revision", "layout")}
-    if not fields.get("fallbacks", True):  # as before the field existed: known articles keep their hashes
-        fields.pop("fallbacks")
+    for name in ("fallbacks", "modified"):  # empty, as before the field existed: known articles keep their hashes
+        if not fields.get(name, True):
+            fields.pop(name)
     return fields
 
 
