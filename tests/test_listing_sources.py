@@ -66,6 +66,8 @@ def test_a_list_page_without_links_is_an_alarm_and_the_feed_keeps_the_data_flowi
     assert result.returncode == 3, result.log[-3000:]  # the list's markup changed: a person must fix it
     assert sorted(item["article_id"] for item in result.items) == ["155130", "155820"]
     assert all(item["fallbacks"] == {"listing": "rss"} for item in result.items)
+    with sqlite3.connect(tmp_path / "out/state.sqlite") as db:  # an unreadable page is not the list's end
+        assert db.execute("SELECT count(*) FROM complete_walks").fetchone()[0] == 0
 
 
 def test_scrapy_doctor_checks_every_source_of_a_list_and_says_which_work(oschina_copy):

@@ -364,6 +364,9 @@ class SiteSpider(NewscrawlSpider):
             stats.inc_value("newscrawl/articles/known", sum(1 for i in ids if i in known))
         wanted = {i: url for url, i in zip(urls, ids, strict=True) if i and i not in known}
         step = self._next_step(found.next_url, listing, all_known=bool(ids) and known.issuperset(ids))
+        # A walk is complete when it reached the list's true end: not when a feed (the newest items only)
+        # ran out, nor when a page that could not be read (no links: a layout change) had no next link.
+        completes = ends_walk(step) and not found.partial and bool(found.article_urls or found.end)
         next_pages = (
             [ListingPage(found.next_url, listing.walk, listing.page + 1, listing.depth)]
             if found.next_url and records_next(step)
@@ -375,9 +378,9 @@ class SiteSpider(NewscrawlSpider):
                 [PendingArticle(i, url, listing.depth) for i, url in wanted.items()],
                 next_pages,
                 [i for i in ids if i],
-                ends_walk(step) and not found.partial,
+                completes,
             )
-        if ends_walk(step) and not found.partial:
+        if completes:
             self._complete_walks.add(listing.walk)
         for url, article_id in zip(urls, ids, strict=True):
             if article_id in known:
