@@ -114,7 +114,6 @@ class Incremental:
         self._recovery_steps: list[Callable[[list[Article]], None]] = []
         self._unrecorded: list[tuple[Article, LineRef]] = []  # recovered lines, recorded when the spider opens
         self._unrecorded_mark: JournalMark | None = None
-        self._republish = False  # whether the publishers redo their work for the recovered lines
         self._last_activity = time.monotonic()
         self._stopping = False  # the state stopped answering: the run is closing
         self.rebuilt = False  # the state was new, and learnt what was exported from the journals
@@ -168,7 +167,6 @@ class Incremental:
         recovery = self.journal.recover(recorded, site_of(self.crawler).name)
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
-        site = site_of(self.crawler)
         try:
             articles = [(Article(**line), ref) for line, ref in recovery.lines]
         except TypeError as error:  # fields missing or unknown: another program's line, or a newer newscrawl's
@@ -176,9 +174,7 @@ class Incremental:
                 f"{self.journal.path}: a line is not an article of this newscrawl ({error}); move the "
                 "journal aside and start a new one"
             ) from None
-        del site
         self._unrecorded, self._unrecorded_mark = articles, recovery.mark
-        self._republish = not self.state.rereads_journals  # an upgrade reads lines whose posts were written
         self.crawler.signals.connect(self.finish_recovery, signal=signals.spider_opened)
         if self.state.rereads_journals:
             logger.info(
@@ -198,7 +194,8 @@ class Incremental:
         unrecorded, self._unrecorded = self._unrecorded, []
         if self._unrecorded_mark is None:
             return
-        if self._republish and unrecorded:
+        # An upgrade reads again lines whose posts were written: nothing to republish.
+        if unrecorded and not self.state.rereads_journals:
             latest = list({article.article_id: article for article, _ in unrecorded}.values())
             try:
                 for step in self._recovery_steps:
