@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from newscrawl.items import Article
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 MYDRIVERS_SITE = FIXTURES / "mydrivers" / "site"
@@ -105,6 +107,29 @@ def requested_paths(path: Path) -> list[str]:
     return [where for _, where in request_log(path)]
 
 
+# An Article with every field at its plainest: what tests of the post format vary with `replace`.
+SAMPLE_ARTICLE = Article(
+    id="mydrivers:1000",
+    site="mydrivers",
+    article_id="1000",
+    url="https://news.mydrivers.com/1/1/1000.htm",
+    title="T",
+    published="2022-06-04T20:42:05+08:00",
+    published_raw="2022-06-04 20:42:05",
+    author=None,
+    editor=None,
+    source=None,
+    source_url=None,
+    tags=[],
+    images=[],
+    head_image=None,
+    body_html="<p>x</p>",
+    language="zh-CN",
+    revision=1,
+    fetched_at="2026-11-25T00:00:00Z",
+)
+
+
 @dataclass
 class CrawlResult:
     returncode: int
@@ -157,6 +182,24 @@ def crawl_command(
     for name, value in (settings or {}).items():
         args += ["-s", f"{name}={value}"]
     return args
+
+
+def job_settings(out: Path) -> list[str]:
+    """The settings of a scheduled job whose files live in `out` (feeds off), for commands besides crawl."""
+    return [
+        "-s",
+        f"NEWSCRAWL_JSONL={out / 'items.jsonl'}",
+        "-s",
+        f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
+        "-s",
+        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
+        "-s",
+        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
+        "-s",
+        f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}",
+        "-s",
+        "NEWSCRAWL_FEEDS_DIR=",
+    ]
 
 
 def run_crawl(

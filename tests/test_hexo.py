@@ -13,13 +13,14 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run_crawl
+from conftest import REPO, SAMPLE_ARTICLE, run_crawl
 from lxml import html as lxml_html
 
 from newscrawl.exporters.frontmatter import PostStyle, render_post
@@ -202,25 +203,8 @@ def documented_table() -> dict[str, list[str]]:
 
 def test_the_documented_table_is_what_hexo_does(tmp_path: Path):
     base = render_post(
-        Article(
-            id="mydrivers:1",
-            site="mydrivers",
-            article_id="1",
-            url="https://news.mydrivers.com/1/0/1.htm",
-            title="t",
-            published="2022-06-04T20:42:05+08:00",
-            published_raw="2022-06-04 20:42:05",
-            author=None,
-            editor=None,
-            source=None,
-            source_url=None,
-            tags=[],
-            images=[],
-            head_image=None,
-            body_html="<p>x</p>",
-            language="zh-CN",
-            revision=1,
-            fetched_at="2026-11-25T00:00:00Z",
+        replace(
+            SAMPLE_ARTICLE, id="mydrivers:1", article_id="1", url="https://news.mydrivers.com/1/0/1.htm", title="t"
         ),
         PostStyle.of(SITE),
         "utc",

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import site_contract
 import yaml
-from conftest import FIXTURES, MYDRIVERS_SITE, REPO, crawl_command, read_output
+from conftest import FIXTURES, MYDRIVERS_SITE, REPO, crawl_command, job_settings, read_output
 from faults import Watcher, can_mount_tmpfs, check_invariants, crawl_killed_at, crawl_to_the_end, fill_disk, mode, tmpfs
 from warcio.archiveiterator import ArchiveIterator
 
@@ -349,20 +349,7 @@ def test_after_a_parser_change_reparse_updates_exactly_the_changed_articles(tmp_
     titles = {json.loads(line)["article_id"]: json.loads(line)["title"] for line in before}
     changed = {i for i, title in titles.items() if "Win11" in title}
     assert 0 < len(changed) < len(titles)
-    state = [
-        "-s",
-        f"NEWSCRAWL_JSONL={out / 'items.jsonl'}",
-        "-s",
-        f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
-        "-s",
-        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
-        "-s",
-        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
-        "-s",
-        f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}",
-        "-s",
-        "NEWSCRAWL_FEEDS_DIR=",
-    ]
+    state = job_settings(out)
     unchanged_run = reparse(tmp_path, str(warc), *state)
     assert unchanged_run.returncode == 0, unchanged_run.stderr[-3000:]
     assert "0 new, 0 updated, 16 unchanged" in unchanged_run.stderr

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import REPO, crawl_command
+from conftest import REPO, crawl_command, job_settings
 from faults import crawl_to_the_end
 from test_warc import capture_settings, reparse
 from warcio.statusandheaders import StatusAndHeaders
@@ -33,23 +33,6 @@ def write_capture(path: Path, url: str, body: bytes, date: str, encoding: str | 
                 warc_headers_dict={"WARC-Date": date},
             )
         )
-
-
-def job_settings(out: Path) -> list[str]:
-    return [
-        "-s",
-        f"NEWSCRAWL_JSONL={out / 'items.jsonl'}",
-        "-s",
-        f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
-        "-s",
-        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
-        "-s",
-        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
-        "-s",
-        f"NEWSCRAWL_RUNS_FILE={out / 'runs.jsonl'}",
-        "-s",
-        "NEWSCRAWL_FEEDS_DIR=",
-    ]
 
 
 def captured_job(tmp_path: Path, server) -> tuple[Path, Path]:

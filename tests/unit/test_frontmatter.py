@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from conftest import SAMPLE_ARTICLE
 
 from newscrawl.exporters.frontmatter import (
     PostStyle,
@@ -15,29 +16,9 @@ from newscrawl.exporters.frontmatter import (
     safe_file_stem,
     yaml_quoted,
 )
-from newscrawl.items import Article
 from newscrawl.state.files import write_atomically
 
-ARTICLE = Article(
-    id="mydrivers:1000",
-    site="mydrivers",
-    article_id="1000",
-    url="https://news.mydrivers.com/1/1/1000.htm",
-    title="T",
-    published="2022-06-04T20:42:05+08:00",
-    published_raw="2022-06-04 20:42:05",
-    author=None,
-    editor=None,
-    source=None,
-    source_url=None,
-    tags=[],
-    images=[],
-    head_image=None,
-    body_html="<p>x</p>",
-    language="zh-CN",
-    revision=1,
-    fetched_at="2026-11-25T00:00:00Z",
-)
+ARTICLE = SAMPLE_ARTICLE
 STYLE = PostStyle(
     ("新媒体", "快科技（原驱动之家）", "最新新闻"), "快科技（原驱动之家）", ZoneInfo("Asia/Shanghai"), "wall"
 )

@@ -5,36 +5,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+from conftest import SAMPLE_ARTICLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from newscrawl.exporters.frontmatter import PostStyle, archive_title, post_path, render_post
-from newscrawl.items import Article
 from newscrawl.normalize.html import sanitize_html
 from newscrawl.normalize.titles import clean_title
 
 BASE = "https://news.mydrivers.com/1/833/833153.htm"
-ARTICLE = Article(
-    id="mydrivers:1000",
-    site="mydrivers",
-    article_id="1000",
-    url="https://news.mydrivers.com/1/1/1000.htm",
-    title="T",
-    published="2022-06-04T20:42:05+08:00",
-    published_raw="2022-06-04 20:42:05",
-    author=None,
-    editor=None,
-    source=None,
-    source_url=None,
-    tags=[],
-    images=[],
-    head_image=None,
-    body_html="<p>x</p>",
-    language="zh-CN",
-    revision=1,
-    fetched_at="2026-11-25T00:00:00Z",
-)
+ARTICLE = SAMPLE_ARTICLE
 
 TAGS = [
     "p",
