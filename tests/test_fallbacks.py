@@ -17,7 +17,7 @@ import pytest
 from conftest import FETCHED_AT, FIXTURES, run_crawl
 from lxml import html as lxml_html
 
-from newscrawl.extract.page import extract_article
+from newscrawl.extract.page import Listed, Page, extract_article, page_article
 from newscrawl.items import Unusable
 from newscrawl.sites import get_site
 
@@ -206,15 +206,13 @@ def page_with_date(iso: str) -> bytes:
 
 
 def test_a_fallback_date_far_from_the_listings_drops_the_page():
-    from newscrawl.extract.page import Page, page_article
-
     wrong = Page(
         "mydrivers",
         URL,
         page_with_date("2021-06-04T20:42:05+08:00"),
         "text/html; charset=utf-8",
         FETCHED_AT,
-        listed="2022-06-04 20:42",
+        listed=Listed("2022-06-04 20:42"),
     )
     with pytest.raises(Unusable) as dropped:
         page_article(wrong)
@@ -224,11 +222,9 @@ def test_a_fallback_date_far_from_the_listings_drops_the_page():
 
 
 def test_the_listings_date_is_the_last_resort_and_says_so():
-    from newscrawl.extract.page import Page, page_article
-
     no_date = page(f'<meta property="og:title" content="{escape(TITLE)}">')
     article = page_article(
-        Page("mydrivers", URL, no_date, "text/html; charset=utf-8", FETCHED_AT, listed="2022-06-04 20:42")
+        Page("mydrivers", URL, no_date, "text/html; charset=utf-8", FETCHED_AT, listed=Listed("2022-06-04 20:42"))
     )
     assert article.published == "2022-06-04T20:42:00+08:00" and article.fallbacks["published"] == "listing"
     with pytest.raises(Unusable, match="missing_date"):

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, Server, run_crawl
+from conftest import FIXTURES, REPO, Server, requested_paths, run_crawl
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_scrapy_doctor_checks_every_source_of_a_list_and_says_which_work(oschina
     out = done.stdout
     assert "FIX  listing https://www.oschina.net/news/widgets/_news_index_generic_list?p=1&type=ajax" in out
     assert "ok   listing https://www.oschina.net/news/rss" in out
-    assert "fallback source rss: 2 article link(s)" in out
+    assert "source rss: 2 article link(s)" in out
 
 
 def test_scrapy_doctor_follows_a_2026_topic_page_to_its_json_list():
@@ -108,3 +108,20 @@ def test_scrapy_doctor_follows_a_2026_topic_page_to_its_json_list():
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert "no items of its own: they come from the list it declares" in done.stdout
     assert "ok   listing https://www.cnbeta.com.tw/home/more?type=topic-455&page=1&_csrf=" in done.stdout
+
+
+def test_a_kuaikeji_feed_walk_whose_feed_fails_is_served_by_the_mobile_list_labelled(tmp_path: Path):
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURES / "mydrivers/site", root)
+    (root / "rss.mydrivers.com/rss.aspx@Tid=1.fault").write_text(json.dumps({"status": 503}))
+    server = Server([root], request_log=tmp_path / "requests.log")
+    try:
+        result = run_crawl(tmp_path, server, "-a", "tag=rss", spider="mydrivers", incremental=True)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log[-3000:]  # an outage of one source, served by another
+    assert requested_paths(tmp_path / "requests.log").count("/rss.mydrivers.com/rss.aspx?Tid=1") == 3  # met, retried
+    assert sorted(item["article_id"] for item in result.items) == ["847312", "848601", "850166"]
+    assert all(item["fallbacks"].get("listing") == "mobile" for item in result.items)
+    assert result.stats["newscrawl/listing/source/mobile"] == 1
+    assert (tmp_path / "out/feeds/mydrivers/rss.xml").is_file()

@@ -100,8 +100,10 @@ class DoctorSpider(NewscrawlSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for listing_url in self.tags:
             yield self._listing(listing_url)
-            if (other := self.site.fallback_listing(listing_url, listing_url)) is not None:
-                yield self._listing(other)  # every source of the list: which of them work
+            tried = listing_url  # then every other source of the same list: which of them work
+            while (other := self.site.fallback_listing(listing_url, tried)) is not None:
+                yield self._listing(other)
+                tried = other
         for article_url in self.urls:
             yield self._article(article_url)
 
@@ -136,8 +138,8 @@ class DoctorSpider(NewscrawlSpider):
             what, healthy = "no items of its own: they come from the list it declares (checked next)", True
         else:
             what, healthy = "no article links at all", False
-        if (source := self.site.listing_source(response.url)) is not None:
-            what = f"fallback source {source}: {what}"
+        if (source := self.site.source_of(response.url)) is not None:
+            what = f"source {source.name}: {what}"
         what += f"; next page: {found.next_url or 'none found'}"
         if decoded.lossy:
             what += "; undecodable bytes"

@@ -29,6 +29,13 @@ def article_text(site: Site, body: bytes, url: str, content_type: str | None) ->
     return decoded.text
 
 
+class Listed(NamedTuple):
+    """What the listing page showed beside an article's link, where it shows it."""
+
+    date: str | None = None  # a check on fallback dates, and their last resort
+    outlet: str | None = None  # the article's source when its page names none
+
+
 class Page(NamedTuple):
     """A fetched article page, as the crawl hands it to `page_article` (in this process or the parse process)."""
 
@@ -37,7 +44,7 @@ class Page(NamedTuple):
     body: bytes
     content_type: str | None  # the Content-Type header, for the charset
     fetched_at: str  # ISO 8601 UTC
-    listed: str | None = None  # the date the listing page showed beside the link, if it shows one
+    listed: Listed = Listed()
     listing_source: str | None = None  # the fallback listing source that linked it (`Site.listing_source`)
 
 
@@ -51,7 +58,10 @@ def site_article(site: Site, page: Page) -> Article:
     text = article_text(site, page.body, page.url, page.content_type)
     raw = site.parse_article(text, page.url, page.fetched_at)
     if incomplete(raw):  # the site's selectors missed a required field: the page may still carry it
-        raw = fill_gaps(raw, parse_page(text, page.url), site.timezone, page.listed)
+        raw = fill_gaps(raw, parse_page(text, page.url), site.timezone, page.listed.date)
+    if page.listed.outlet and not (raw.byline or raw.source_link):
+        raw.byline = f"出处：{page.listed.outlet}"
+        raw.fallbacks["source"] = LISTING
     if page.listing_source:
         raw.fallbacks[LISTING] = page.listing_source
     return build_article(raw, site)

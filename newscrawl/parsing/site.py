@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import ClassVar, TypeGuard, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -33,6 +33,7 @@ from parsel import Selector
 from newscrawl.items import RawArticle, Unusable
 from newscrawl.parsing import fallbacks
 from newscrawl.parsing.layout import Layout
+from newscrawl.parsing.sources import Listing, ListingSource
 
 T = TypeVar("T")
 
@@ -44,28 +45,6 @@ def parse_page(html: str, url: str) -> Selector:
     if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in page.root.getroottree().parser.error_log):
         raise Unusable("too_deep", url, "nested deeper than the HTML parser's limit")
     return page
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """What a listing (tag) page links to: article URLs in page order, and the next page if any.
-
-    `end` is True when the page itself says the listing is over (an empty page past the last one of
-    an endpoint that pages by number): no articles is then expected, not a sign of a layout change.
-    """
-
-    article_urls: list[str]
-    next_url: str | None
-    end: bool = False
-    fallback: bool = False  # the links came from the generic listing fallback, not the site's selectors
-    # The page holds no items itself: they come from `next_url`, an endpoint the page declares (a 2026
-    # cnBeta topic page and its JSON list). No links on it is then expected, not a layout change.
-    continued: bool = False
-    # The source shows only the newest items (a feed): reaching its end does not complete the walk.
-    partial: bool = False
-    # The date the listing shows beside an article link (article URL → the date as shown), where it
-    # shows one: a check on fallback dates, and their last resort (newscrawl.parsing.fallbacks).
-    article_dates: dict[str, str] = field(default_factory=dict)
 
 
 class SiteDefinitionError(TypeError):
@@ -142,6 +121,9 @@ class Site(ABC):
     archive_dates: ClassVar[str] = "utc"
     # Where a listing page's article links are (parse_listing's default; a site may override parse_listing).
     listing_links_css: ClassVar[str] = ""
+    # Its other ways of listing articles (feeds, JSON or mobile lists: newscrawl.parsing.sources), in the
+    # order they stand in for a walk whose own pages break.
+    listing_sources: ClassVar[tuple[ListingSource, ...]] = ()
     # Share of articles expected to have each field (layout-break alarm; NEWSCRAWL_COVERAGE_RULES overrides).
     expected_coverage: ClassVar[dict[str, float]] = {"title": 1.0, "published": 1.0, "body_html": 1.0}
 
@@ -178,8 +160,22 @@ class Site(ABC):
         """The one URL of the article `url` points to (desktop host, no query): every variant maps to it."""
 
     @abstractmethod
+    def tag_page_url(self, tag: str) -> str:
+        """The first tag (or column) page of a tag given as the site's slug or as a page URL; ValueError
+        for anything else."""
+
     def listing_url(self, tag: str) -> str:
-        """The first listing page of a tag given as the site's slug or as a listing URL."""
+        """The first listing page of the walk `tag` names: a tag page (`tag_page_url`), or a walk of one
+        of the site's listing sources (`-a tag=rss`). ValueError, naming every form, for anything else."""
+        tag = tag.strip()
+        for source in self.listing_sources:
+            if (url := source.walk(tag)) is not None:
+                return url
+        try:
+            return self.tag_page_url(tag)
+        except ValueError as error:
+            forms = [source.tag_forms for source in self.listing_sources if source.tag_forms]
+            raise ValueError(f"{error}; or {', '.join(forms)}" if forms else str(error)) from None
 
     def walk_of(self, url: str) -> str | None:
         """`listing_url(url)`, or None for a URL that names no tag of the site."""
@@ -189,9 +185,15 @@ class Site(ABC):
             return None
 
     def feed_name(self, listing_url: str) -> str:
-        """The file name (no extension) of the feed of the tag whose first listing page is `listing_url`:
-        the last part of its path without extension (`…/tag/xiaomi12_ultra.htm` → `xiaomi12_ultra`), with
-        anything but letters, digits, `_`, `-` made `_` so that it names a file in the feeds folder."""
+        """The file name (no extension) of the feed of the walk whose first listing page is `listing_url`:
+        its listing source's name for it, else `tag_feed_name`."""
+        source = self.source_of(listing_url)
+        return source.feed_name(listing_url) if source is not None else self.tag_feed_name(listing_url)
+
+    def tag_feed_name(self, listing_url: str) -> str:
+        """The feed name of a tag page walk: the last part of its path without extension
+        (`…/tag/xiaomi12_ultra.htm` → `xiaomi12_ultra`), with anything but letters, digits, `_`, `-` made
+        `_` so that it names a file in the feeds folder."""
         stem = PurePosixPath(urlsplit(listing_url).path).stem
         return _NOT_FILE_SAFE.sub("_", stem).lstrip("_-") or "tag"
 
@@ -208,7 +210,14 @@ class Site(ABC):
         return Listing(article_urls=links, next_url=found.next_url or self.next_page_url(page, url), fallback=True)
 
     def parse_listing(self, html: str, url: str) -> Listing:
-        """Article links (`listing_links_css`) and the next page of one listing page."""
+        """A page of one of the site's listing sources, read by it; else a tag page (`parse_tag_page`)."""
+        if (source := self.source_of(url)) is not None:
+            found = source.parse(html, url)
+            return replace(found, partial=True) if source.partial else found
+        return self.parse_tag_page(html, url)
+
+    def parse_tag_page(self, html: str, url: str) -> Listing:
+        """Article links (`listing_links_css`) and the next page of one tag page."""
         page = parse_page(html, url)
         links = page.css(self.listing_links_css).getall()
         return Listing(
@@ -217,15 +226,28 @@ class Site(ABC):
             article_dates=self.listing_dates(page, url),
         )
 
+    def source_of(self, url: str) -> ListingSource | None:
+        """The listing source `url` is a page of; None for the site's tag pages."""
+        return next((source for source in self.listing_sources if source.owns(url)), None)
+
     def fallback_listing(self, walk: str, failed: str) -> str | None:
-        """The first page of another source serving the same list as the walk `walk` (its feed, its JSON
-        list), for when the source of `failed` breaks; None: the site has none."""
+        """When `failed` (a page of the walk `walk`) breaks, the first page of the next source serving the
+        same list: the walk's own source first, then the declared ones in order; None: none left."""
+        own = self.source_of(walk)
+        order: list[ListingSource | None] = [own, *(source for source in self.listing_sources if source is not own)]
+        failing = self.source_of(failed)
+        if failing not in order:
+            return None
+        for source in order[order.index(failing) + 1 :]:
+            if source is not None and (url := source.serves(walk)) is not None and url != failed:
+                return url
         return None
 
-    def listing_source(self, url: str) -> str | None:
-        """The name of the fallback source `url` belongs to (as `fallback_listing` gives them); None for
-        the site's listing pages themselves."""
-        return None
+    def listing_source(self, url: str, walk: str) -> str | None:
+        """The name of the source `url` belongs to when it stands in for the walk `walk`'s own pages (its
+        articles are labelled with it); None when `url` is one of the walk's own pages."""
+        source = self.source_of(url)
+        return source.name if source is not None and source is not self.source_of(walk) else None
 
     def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
         """The date shown beside each article link of a listing page (none by default)."""

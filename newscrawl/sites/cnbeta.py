@@ -19,10 +19,13 @@ from parsel import Selector
 
 from newscrawl.items import Unusable
 from newscrawl.parsing.layout import Layout, first_text, tag_links
-from newscrawl.parsing.site import Listing, Site, parse_page
+from newscrawl.parsing.site import Site, parse_page
+from newscrawl.parsing.sources import Feed, Listing
 
 _ARTICLE = re.compile(r"^/articles/(?:(?P<section>[a-z]+)/)?(?P<id>\d+)\.html?$")
 _TOPIC_PATH = re.compile(r"^/topics/\d+(?:_\d+)?\.htm$")
+_CATEGORY_PATH = re.compile(r"^/category/(?P<name>[a-z0-9_-]+)\.htm$")
+_CATEGORY_TAG = re.compile(r"^category:(?P<name>[a-z0-9_-]+)$")
 _MORE_PATH = "/home/more"
 _EDITOR_MARK = re.compile(r"^\s*[\[【]\s*(?:责任)?编辑\s*[：:]")
 
@@ -31,6 +34,13 @@ def more_url(kind: str, page: int, token: str) -> str:
     """Page `page` of the JSON list a 2026 topic or category page declares (`div[data-type]`, its csrf
     token); RSSHub adds a cache-busting `_=<ms>`, left out here."""
     return f"https://www.cnbeta.com.tw{_MORE_PATH}?" + urlencode({"type": kind, "page": page, "_csrf": token})
+
+
+class Backend(Feed):
+    """The site's feed, `backend.php` (empty in late 2022, answering again in 2026: MARKUP.md): `-a tag=rss`."""
+
+    url = "https://www.cnbeta.com.tw/backend.php"
+    tag_forms = "rss (the backend.php feed)"
 
 
 class CnBetaPage(Layout):
@@ -116,6 +126,7 @@ class CnBeta(Site):
     expected_coverage = {**Site.expected_coverage, "images": 0.5, "source": 0.5}
 
     layouts = (Desktop, Mobile2017)
+    listing_sources = (Backend(),)
     listing_links_css = ".items-area .item dl dt a::attr(href)"  # modelled: unverified
 
     def article_id(self, url: str) -> str | None:
@@ -128,12 +139,13 @@ class CnBeta(Site):
             raise ValueError(f"not a cnBeta article URL: {url}")
         return f"https://www.cnbeta.com.tw/articles/{match.group('section') or 'tech'}/{match.group('id')}.htm"
 
-    def parse_listing(self, html: str, url: str) -> Listing:
-        """A topic page's items; a 2026 topic page, whose items come from the JSON list it declares (its
-        csrf token and `div[data-type]`), goes on to that list; the list's pages until one is empty."""
+    def parse_tag_page(self, html: str, url: str) -> Listing:
+        """A topic page's items; a 2026 topic or category page, whose items come from the JSON list it
+        declares (its csrf token and `div[data-type]`), goes on to that list; the list's pages until one
+        is empty."""
         if urlsplit(url).path == _MORE_PATH:
             return self._parse_more(html, url)
-        listing = super().parse_listing(html, url)
+        listing = super().parse_tag_page(html, url)
         if listing.article_urls or listing.next_url:
             return listing
         page = parse_page(html, url)
@@ -146,8 +158,8 @@ class CnBeta(Site):
         return listing
 
     def _parse_more(self, text: str, url: str) -> Listing:
-        """`{"result": {"list": [...]}}`: each item's `url_show` (protocol-relative or http:, made https:)
-        and `inputtime` (Beijing); an empty list ends the topic."""
+        """`{"result": {"list": [...]}}`: each item's `url_show` (protocol-relative or http:, made https:),
+        `inputtime` (Beijing) and the outlet in `source` (`"<outlet>@<its URL>"`); an empty list ends it."""
         try:
             answer = json.loads(text)
         except ValueError:
@@ -156,7 +168,7 @@ class CnBeta(Site):
         items = result.get("list") if isinstance(result, dict) else result
         if not isinstance(items, list):
             raise Unusable("bad_json", url, "no result list in the answer")
-        links, dates = [], {}
+        links, dates, outlets = [], {}, {}
         for item in items:
             shown = item.get("url_show") if isinstance(item, dict) else None
             if not isinstance(shown, str) or not shown:
@@ -169,21 +181,31 @@ class CnBeta(Site):
             links.append(link)
             if isinstance(item.get("inputtime"), str):
                 dates[link] = item["inputtime"]
+            if isinstance(item.get("source"), str) and (outlet := item["source"].partition("@")[0].strip()):
+                outlets[link] = outlet
         if not links:
             return Listing(article_urls=[], next_url=None, end=True)
         query = parse_qs(urlsplit(url).query)
         page = int(query["page"][0]) if query.get("page", [""])[0].isdigit() else 1
         next_url = more_url(query.get("type", [""])[0], page + 1, query.get("_csrf", [""])[0])
-        return Listing(article_urls=links, next_url=next_url, article_dates=dates)
+        return Listing(article_urls=links, next_url=next_url, article_dates=dates, article_outlets=outlets)
 
-    def listing_url(self, tag: str) -> str:
-        tag = tag.strip()
+    def tag_page_url(self, tag: str) -> str:
         if tag.isdigit():
             return f"https://www.cnbeta.com.tw/topics/{tag}.htm"
+        if category := _CATEGORY_TAG.match(tag):
+            return f"https://www.cnbeta.com.tw/category/{category.group('name')}.htm"
         parts = urlsplit(tag)
-        if (parts.hostname or "") in self.hosts and _TOPIC_PATH.match(parts.path):
+        if (parts.hostname or "") in self.hosts and (_TOPIC_PATH.match(parts.path) or _CATEGORY_PATH.match(parts.path)):
             return f"https://www.cnbeta.com.tw{parts.path}"
-        raise ValueError(f"not a cnBeta topic number or topic-page URL: {tag!r} (e.g. 9)")
+        raise ValueError(
+            f"not a cnBeta topic number, category or topic/category-page URL: {tag!r} (e.g. 9 or category:science)"
+        )
+
+    def tag_feed_name(self, listing_url: str) -> str:
+        """A topic's feed is its number (`9`); a category's `category-<name>`."""
+        category = _CATEGORY_PATH.match(urlsplit(listing_url).path)
+        return f"category-{category.group('name')}" if category else super().tag_feed_name(listing_url)
 
 
 SITE = CnBeta()

@@ -18,7 +18,8 @@ from parsel import Selector
 
 from newscrawl.items import Unusable
 from newscrawl.parsing.layout import Layout, first_text, tag_links
-from newscrawl.parsing.site import Listing, Site, parse_page
+from newscrawl.parsing.site import Site, parse_page
+from newscrawl.parsing.sources import Feed, Listing, ListingSource, url_of
 
 _DESKTOP_ARTICLE = re.compile(r"^/1/\d+/(\d+)\.html?/?$")
 _MOBILE_ARTICLE = re.compile(r"^/newsview/(\d+)\.html?$")
@@ -35,6 +36,83 @@ _JSONP_ANSWER = re.compile(r"^\s*[\w$.]+\((.*)\)\s*;?\s*$", re.S)
 def jsonp_url(ac: str, page: int, minid: int | str) -> str:
     """The column's JSONP page `page`, after the items down to `minid` (0 for the first, page 2)."""
     return f"https://{_JSONP_HOST}{_JSONP_PATH}?ac={ac}&timeks=&timeend=&page={page}&minid={minid}&callback=NewsList"
+
+
+_FEED_HOST, _FEED_PATH = "rss.mydrivers.com", "/rss.aspx"
+_ALL_NEWS_FEED = f"https://{_FEED_HOST}{_FEED_PATH}?Tid=1"
+_MOBILE_HOST, _MOBILE_PATH = "m.mydrivers.com", "/m/newslist.ashx"
+_MOBILE_LISTS = ("new", "hot")
+
+
+def mobile_list_url(kind: str) -> str:
+    """The mobile list `ac=new` (the newest news) or `ac=hot`."""
+    return f"https://{_MOBILE_HOST}{_MOBILE_PATH}?ac={kind}"
+
+
+class NewsFeed(Feed):
+    """The official feeds (summary only): `-a tag=rss` is all news (`?Tid=1`), a feed URL with `?cid=N` a
+    category's. All news stands in for the mobile list of the newest news."""
+
+    url = _ALL_NEWS_FEED
+    stands_in_for = (mobile_list_url("new"),)
+    tag_forms = "rss (the all-news feed) or a rss.mydrivers.com/rss.aspx?cid=N feed URL"
+
+    def owns(self, url: str) -> bool:
+        return url_of(_FEED_HOST, _FEED_PATH, url)
+
+    def walk(self, tag: str) -> str | None:
+        if tag == self.name:
+            return self.url
+        query = parse_qs(urlsplit(tag).query)
+        if not self.owns(tag):
+            return None
+        if (category := query.get("cid", [""])[0]).isdigit():
+            return f"https://{_FEED_HOST}{_FEED_PATH}?cid={category}"
+        return self.url
+
+    def feed_name(self, walk: str) -> str:
+        category = parse_qs(urlsplit(walk).query).get("cid", [""])[0]
+        return f"rss-cid-{category}" if category else "rss"
+
+
+class MobileList(ListingSource):
+    """The mobile list endpoint: `-a tag=mobile` (the newest news, `ac=new`) or `mobile:hot`. Items
+    `li[data-id]` with `div.news_title span.newst a` and the time in `p.ttime` (MARKUP.md, "Mobile"); how
+    it pages on is not known, so it shows the newest items only. Stands in for the all-news feed."""
+
+    name = "mobile"
+    partial = True
+    tag_forms = "mobile or mobile:hot (the mobile news lists)"
+
+    def owns(self, url: str) -> bool:
+        return url_of(_MOBILE_HOST, _MOBILE_PATH, url)
+
+    def walk(self, tag: str) -> str | None:
+        named, _, kind = tag.partition(":")
+        if named == self.name:
+            kind = kind or "new"
+        elif self.owns(tag):
+            kind = parse_qs(urlsplit(tag).query).get("ac", ["new"])[0]
+        else:
+            return None
+        return mobile_list_url(kind) if kind in _MOBILE_LISTS else None
+
+    def parse(self, text: str, url: str) -> Listing:
+        links, dates = [], {}
+        for item in parse_page(f"<ul>{text}</ul>", url).css("li[data-id]"):
+            href = item.css("div.news_title span.newst a::attr(href)").get()
+            if not href:
+                continue
+            links.append(urljoin(url, href.strip()))
+            if shown := (item.css("p.ttime::text").get() or "").strip():
+                dates[links[-1]] = shown
+        return Listing(article_urls=links, next_url=None, article_dates=dates)
+
+    def serves(self, walk: str) -> str | None:
+        return mobile_list_url("new") if walk == _ALL_NEWS_FEED else None
+
+    def feed_name(self, walk: str) -> str:
+        return "mobile-" + parse_qs(urlsplit(walk).query).get("ac", ["new"])[0]
 
 
 _BODY_CONTAINERS = ("div.news_info", "div.pc_info", "#content")
@@ -137,7 +215,7 @@ class AiSummary2026(FooterC):
 class MyDrivers(Site):
     name = "mydrivers"
     display_name = "快科技"
-    hosts = ("news.mydrivers.com", "m.mydrivers.com", _JSONP_HOST)
+    hosts = ("news.mydrivers.com", "m.mydrivers.com", _JSONP_HOST, _FEED_HOST)
     image_hosts = (
         "img1.mydrivers.com",
     )  # body images (MARKUP.md); icons.mydrivers.com serves chrome (placeholders, end marks)
@@ -159,6 +237,7 @@ class MyDrivers(Site):
     layouts = (AiSummary2026, FooterC, FooterB, FooterA)
     # Tag pages (absolute links until 2022, protocol-relative in 2026) and 2026 column pages.
     listing_links_css = "ul#newsleft_1 li h3 a::attr(href), li div.news_right h3 a::attr(href)"
+    listing_sources = (NewsFeed(), MobileList())
 
     def article_id(self, url: str) -> str | None:
         host = (urlsplit(url).hostname or "").lower()
@@ -173,8 +252,7 @@ class MyDrivers(Site):
             raise ValueError(f"not a 快科技 article URL: {url}")
         return f"https://news.mydrivers.com/1/{int(article_id) // 1000}/{article_id}.htm"
 
-    def listing_url(self, tag: str) -> str:
-        tag = tag.strip()
+    def tag_page_url(self, tag: str) -> str:
         if _SLUG.match(tag):
             return f"https://news.mydrivers.com/tag/{tag}.htm"
         parts = urlsplit(tag)
@@ -186,7 +264,7 @@ class MyDrivers(Site):
         )
 
     def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
-        """`span.time` (`YYYY-MM-DD HH:MM`, Beijing) of each list item, by its `h3 a` link."""
+        """`span.time` (`YYYY-MM-DD HH:MM`, Beijing) of each tag or column list item, by its `h3 a` link."""
         dates = {}
         for item in page.css("li"):
             href, shown = item.css("h3 a::attr(href)").get(), item.css("span.time::text").get()
@@ -194,12 +272,11 @@ class MyDrivers(Site):
                 dates[urljoin(url, href)] = shown.strip()
         return dates
 
-    def parse_listing(self, html: str, url: str) -> Listing:
+    def parse_tag_page(self, html: str, url: str) -> Listing:
         """A tag or column page; a column page that declares its JSONP "more" endpoint goes on to it."""
-        parts = urlsplit(url)
-        if parts.hostname == _JSONP_HOST and parts.path == _JSONP_PATH:
+        if url_of(_JSONP_HOST, _JSONP_PATH, url):
             return self._parse_jsonp(html, url)
-        listing = super().parse_listing(html, url)
+        listing = super().parse_tag_page(html, url)
         if listing.next_url is None and (declared := _JSONP_DECLARED.search(html)):
             return replace(listing, next_url=jsonp_url(declared.group(1), 2, 0))
         return listing

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from newscrawl.parsing.layout import Layout, first_text, tag_links
-from newscrawl.parsing.site import Listing, Site, parse_page
+from newscrawl.parsing.site import Site, parse_page
+from newscrawl.parsing.sources import Feed, Listing
 
 _ARTICLE = re.compile(r"^/news/(?P<id>\d+)(?:/[^/]*)?/?$")
 _LIST_PATH = "/news/widgets/_news_index_generic_list"
@@ -30,18 +31,16 @@ def _column_page(number: str) -> str:
     return f"https://www.oschina.net{_COLUMN_PATH}?columnId={number}"
 
 
-def _parse_feed(text: str, url: str) -> Listing:
-    """The news feed (RSS 2.0): its items' links, newest first, with their `pubDate`; a feed holds only the
-    newest items, so it never completes a walk."""
-    feed = Selector(text=text, type="xml")
-    links, dates = [], {}
-    for item in feed.xpath("//item"):
-        link = (item.xpath("link/text()").get() or "").strip()
-        if link:
-            links.append(urljoin(url, link))
-            if published := (item.xpath("pubDate/text()").get() or "").strip():
-                dates[links[-1]] = published
-    return Listing(article_urls=links, next_url=None, article_dates=dates, partial=True)
+def _list_page(number: int) -> str:
+    return f"https://www.oschina.net{_LIST_PATH}?p={number}&type=ajax"
+
+
+class NewsFeed(Feed):
+    """The news feed (RSS 2.0, the newest items): `-a tag=rss`, and the stand-in for the news list."""
+
+    url = _FEED
+    stands_in_for = (_list_page(1),)
+    tag_forms = "rss (the news feed)"
 
 
 class ArticleBox(Layout):
@@ -126,6 +125,7 @@ class OsChina(Site):
     archive_dates = "wall"  # the archive's `date:` is Beijing wall time labelled GMT (fixtures/oschina/README.md)
 
     layouts = (ArticleBox2026, ArticleBox)
+    listing_sources = (NewsFeed(),)
 
     def article_id(self, url: str) -> str | None:
         match = self.path_match(url, _ARTICLE)
@@ -138,15 +138,14 @@ class OsChina(Site):
         slug = urlsplit(url).path.strip("/").split("/")[2:3]
         return f"https://www.oschina.net/news/{article_id}" + (f"/{slug[0]}" if slug and slug[0] else "")
 
-    def listing_url(self, tag: str) -> str:
-        tag = tag.strip()
+    def tag_page_url(self, tag: str) -> str:
         if tag in _LISTS:
-            return self._list_page(1)
+            return _list_page(1)
         if (column := _COLUMN_TAG.match(tag)) is not None:
             return _column_page(column.group(1))
         parts = urlsplit(tag)
         if (parts.hostname or "") in self.hosts and parts.path == _LIST_PATH:
-            return self._list_page(self._page_number(tag))
+            return _list_page(self._page_number(tag))
         if (parts.hostname or "") in self.hosts and parts.path == _COLUMN_PATH:
             number = parse_qs(parts.query).get("columnId", [""])[0]
             if number.isdigit():
@@ -156,7 +155,7 @@ class OsChina(Site):
             f"or a {_LIST_PATH}?p=N URL)"
         )
 
-    def feed_name(self, listing_url: str) -> str:
+    def tag_feed_name(self, listing_url: str) -> str:
         """The news list's feed is `news` (`news-p3` for a walk that started at its page 3); a column's
         `column-N`."""
         parts = urlsplit(listing_url)
@@ -165,37 +164,23 @@ class OsChina(Site):
         number = self._page_number(listing_url)
         return "news" if number == 1 else f"news-p{number}"
 
-    def fallback_listing(self, walk: str, failed: str) -> str | None:
-        """The news list from its page 1 is also the news feed (the newest items only)."""
-        return _FEED if walk == self._list_page(1) and failed != _FEED else None
-
-    def listing_source(self, url: str) -> str | None:
-        return "rss" if url == _FEED else None
-
-    @staticmethod
-    def _list_page(number: int) -> str:
-        return f"https://www.oschina.net{_LIST_PATH}?p={number}&type=ajax"
-
     @staticmethod
     def _page_number(url: str) -> int:
         values = parse_qs(urlsplit(url).query).get("p", ["1"])
         return int(values[0]) if values[0].isdigit() else 1
 
-    def parse_listing(self, html: str, url: str) -> Listing:
+    def parse_tag_page(self, html: str, url: str) -> Listing:
         """The list pages by number; a page with no markup at all is past the last one. A column page's
         items are `div.news-item[data-url]` (how a column pages on is not known: only a `rel=next` or
-        下一页 link is followed); the feed's items are its `<item><link>`."""
-        path = urlsplit(url).path
-        if url == _FEED:
-            return _parse_feed(html, url)
-        if path == _COLUMN_PATH:
+        下一页 link is followed)."""
+        if urlsplit(url).path == _COLUMN_PATH:
             page = parse_page(html, url)
             links = page.css("div.news-item::attr(data-url)").getall()
             return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
         if not html.strip():
             return Listing(article_urls=[], next_url=None, end=True)
         links = parse_page(html, url).css("div.content h3 > a::attr(href)").getall()
-        next_url = self._list_page(self._page_number(url) + 1) if links else None
+        next_url = _list_page(self._page_number(url) + 1) if links else None
         return Listing(article_urls=[urljoin(url, link) for link in links], next_url=next_url)
 
 

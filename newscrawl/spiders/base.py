@@ -31,7 +31,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.exit_codes import CannotStart, attention
-from newscrawl.extract.page import LISTING, Page, page_article
+from newscrawl.extract.page import LISTING, Listed, Page, page_article
 from newscrawl.extract.process import ParseProcess
 from newscrawl.fetch.blocks import Blocked
 from newscrawl.fetch.politeness import BackedOff
@@ -46,7 +46,7 @@ from newscrawl.state.component import ARTICLE_ID, Incremental, named_tags
 
 GONE = (404, 410)  # a page answering these is not coming back
 ARGUMENTS = {
-    "tag": "tag slugs or tag-page URLs, comma-separated",
+    "tag": "tag slugs, tag-page URLs or a listing source's walk (rss, …: docs/sites.md), comma-separated",
     "url": "article URLs, comma-separated",
     "follow_tags": "also crawl the tags the articles name (remembered for known ones), N hops deep (default 0)",
     "max_pages": "listing pages per tag this run, ≥ 1 (default NEWSCRAWL_MAX_PAGES); later runs go on from there",
@@ -59,6 +59,7 @@ EXAMPLES = (
     "scrapy crawl mydrivers -a tag=xiaomi -a follow_tags=1        # and the tags its articles name",
     "scrapy crawl mydrivers -a url=https://news.mydrivers.com/1/833/833153.htm -O one.jsonl   # one-off",
     "scrapy crawl cnbeta -a tag=9 -a refresh=1                    # fetch known articles again, emit changes",
+    "scrapy crawl mydrivers -a tag=rss                            # the site's feed: its newest items",
     "scrapy crawl mydrivers -a tag=xiaomi -s NEWSCRAWL_IMAGES_STORE=output/images -s NEWSCRAWL_POST_IMAGES=local"
     "   # keep the images; posts show them",
 )
@@ -290,7 +291,7 @@ class SiteSpider(NewscrawlSpider):
         )
 
     def _article_request(
-        self, url: str, depth: int, listed: str | None = None, source: str | None = None
+        self, url: str, depth: int, listed: Listed | None = None, source: str | None = None
     ) -> scrapy.Request | None:
         article_id = self.site.article_id(url)
         if article_id is None:
@@ -326,7 +327,7 @@ class SiteSpider(NewscrawlSpider):
         if decoded.lossy:  # links still work; say so all the same
             stats.inc_value("newscrawl/decode/lossy")
             self.logger.warning("Undecodable bytes in listing page %s", response.url)
-        source = self.site.listing_source(response.url)
+        source = self.site.listing_source(response.url, listing.walk)
         if source is not None:
             stats.inc_value(f"newscrawl/listing/source/{source}")
         try:
@@ -385,7 +386,8 @@ class SiteSpider(NewscrawlSpider):
         for url, article_id in zip(urls, ids, strict=True):
             if article_id in known:
                 continue
-            if request := self._article_request(url, listing.depth, found.article_dates.get(url), source):
+            listed = Listed(found.article_dates.get(url), found.article_outlets.get(url))
+            if request := self._article_request(url, listing.depth, listed, source):
                 yield request
         # known articles are not fetched: their tags are remembered
         if known and listing.depth < self.follow_tags and self.incremental is not None:
@@ -486,7 +488,7 @@ class SiteSpider(NewscrawlSpider):
             self.crawler.stats.inc_value("newscrawl/errors/download")
 
     async def parse_article(
-        self, response: Response, depth: int, listed: str | None = None, source: str | None = None
+        self, response: Response, depth: int, listed: Listed | None = None, source: str | None = None
     ) -> AsyncIterator[Article | scrapy.Request]:
         self.crawler.stats.inc_value("newscrawl/article/pages")
         requested = response.meta[ARTICLE_ID]
@@ -510,7 +512,7 @@ class SiteSpider(NewscrawlSpider):
             response.body,
             content_type(response),
             to_utc_iso(datetime.now(UTC)),
-            listed,
+            listed or Listed(),
             source,
         )
         try:

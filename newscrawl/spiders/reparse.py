@@ -23,7 +23,7 @@ from typing import Any
 
 from newscrawl.archive.warc import Capture, CaptureUnreadable, PayloadTooLarge, read_body
 from newscrawl.exit_codes import attention
-from newscrawl.extract.page import Page, page_article
+from newscrawl.extract.page import Listed, Page, page_article
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.spiders.base import NewscrawlSpider, SiteSpider
@@ -41,6 +41,10 @@ def chosen_capture(captures: list[Capture], exported_fetch: str | None) -> Captu
         return max(captures, key=lambda capture: capture.date)
     target = _instant(exported_fetch)
     return min(captures, key=lambda capture: (abs(_instant(capture.date) - target), -_instant(capture.date)))
+
+
+# What a captured listing page may be served as: tag pages, JSON and JSONP lists, feeds.
+_LISTING_TYPES = ("html", "json", "javascript", "xml")
 
 
 class ReparseSpider(NewscrawlSpider):
@@ -70,8 +74,8 @@ class ReparseSpider(NewscrawlSpider):
             self.logger.error("%s", error)
         return None
 
-    def _listing(self, capture: Capture, listed: dict[str, str]) -> None:
-        """Learn the dates a captured listing page shows beside its links, and its tag if it is a first page."""
+    def _listing(self, capture: Capture, listed: dict[str, Listed]) -> None:
+        """Learn what a captured listing page shows beside its links, and its tag if it is a first page."""
         body = self._body(capture)
         if body is None:
             return
@@ -80,9 +84,9 @@ class ReparseSpider(NewscrawlSpider):
             found = self.site.read_listing(decoded.text, capture.url)
         except Unusable:
             return
-        for url, date in found.article_dates.items():
+        for url in found.article_urls:
             if article_id := self.site.article_id(url):
-                listed[article_id] = date
+                listed[article_id] = Listed(found.article_dates.get(url), found.article_outlets.get(url))
         walk = self.site.walk_of(capture.url)
         if walk == capture.url and walk not in self._walked:
             self._walked.append(walk)
@@ -90,11 +94,11 @@ class ReparseSpider(NewscrawlSpider):
     async def start(self) -> AsyncIterator[Article]:
         stats = self.crawler.stats
         by_article: dict[str, list[Capture]] = {}
-        listed: dict[str, str] = {}
+        listed: dict[str, Listed] = {}
         for capture in self.captures:
             if article_id := self.site.article_id(capture.url):
                 by_article.setdefault(article_id, []).append(capture)
-            elif "html" in (capture.content_type or "text/html"):
+            elif any(kind in (capture.content_type or "text/html") for kind in _LISTING_TYPES):
                 self._listing(capture, listed)
         stats.set_value("newscrawl/reparse/articles_captured", len(by_article))
         incremental = self.crawler.get_extension(Incremental)
@@ -105,7 +109,12 @@ class ReparseSpider(NewscrawlSpider):
             if body is None:
                 continue
             page = Page(
-                self.site.name, capture.url, body, capture.content_type, capture.fetched_at, listed.get(article_id)
+                self.site.name,
+                capture.url,
+                body,
+                capture.content_type,
+                capture.fetched_at,
+                listed.get(article_id, Listed()),
             )
             try:
                 article = page_article(page)

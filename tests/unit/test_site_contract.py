@@ -103,7 +103,7 @@ def _site_class(**attributes):
         "layouts": (layout,),
         "article_id": lambda self, url: None,
         "canonical_url": lambda self, url: url,
-        "listing_url": lambda self, tag: tag,
+        "tag_page_url": lambda self, tag: tag,
     }
     body.update(attributes)
     body["__module__"] = __name__

@@ -87,7 +87,7 @@ class Lantern(Site):
             raise ValueError(f"not a Lantern Daily article URL: {url}")
         return url.split("?", 1)[0].split("#", 1)[0]
 
-    def listing_url(self, tag: str) -> str:
+    def tag_page_url(self, tag: str) -> str:
         if _TAG.match(tag.strip()):
             return f"https://lantern.example/tag/{tag.strip()}.html"
         raise ValueError(f"not a Lantern Daily tag: {tag!r}")
