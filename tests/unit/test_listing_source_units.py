@@ -117,3 +117,9 @@ def test_the_listings_outlet_is_the_source_only_where_the_page_names_none():
     assert unnamed.body != page.body  # the page really lost its outlet
     article = site_article(CNBETA, unnamed)
     assert (article.source, article.fallbacks["source"]) == ("Phoronix", "listing")
+
+
+def test_the_cnbeta_feed_lists_both_articles_with_their_instants():
+    feed = CNBETA.listing_url("rss")
+    found = CNBETA.parse_listing((FIXTURES / "cnbeta/site/www.cnbeta.com.tw/backend.php").read_text(), feed)
+    assert [CNBETA.article_id(url) for url in found.article_urls] == ["1233391", "1218640"] and found.partial
