@@ -7,14 +7,16 @@ arguments; the command line still wins.
   crawl state, no posts, no Atom feeds, no run summary or history, unless those are set on the command line.
 - NEWSCRAWL_REDIS_URL switches the scheduler and dupefilter to scrapy-redis.
 - The site's coverage rules become spidermon's field-coverage rules.
-- Every NEWSCRAWL_* value a run depends on is checked before anything is fetched: a bad one stops the
-  run with one line naming it (exit 1), not an error per item later.
+- Every NEWSCRAWL_* value a run depends on is checked before anything is fetched: a bad one, or a name
+  the project does not define (a typo), stops the run with one line naming it (exit 1), not an error
+  per item later or a value silently ignored.
 - Scrapy's start-up lists (enabled components, overridden settings) stay out of a log read at INFO,
   and its warnings that a newscrawl component is off (a mode, not a problem) are DEBUG lines.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from newscrawl import settings as defaults
 from newscrawl.exit_codes import CannotStart
 from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, POST_IMAGE_MODES
 from newscrawl.normalize.urls import is_loopback_host
@@ -52,8 +55,19 @@ def _number(settings: BaseSettings, name: str, minimum: float, integer: bool = F
         raise CannotStart(f"{name} must be {kind} ≥ {minimum:g}, not {value!r}")
 
 
+def _check_names(settings: BaseSettings) -> None:
+    """A NEWSCRAWL_* name the project does not define is a typo, whose value would be silently ignored."""
+    known = {name for name in vars(defaults) if name.startswith("NEWSCRAWL_")}
+    for name in sorted(settings):
+        if name.startswith("NEWSCRAWL_") and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise CannotStart(f"unknown setting {name}{hint}: docs/operations.md lists every NEWSCRAWL_* setting")
+
+
 def check_settings(settings: BaseSettings) -> None:
     """Raise CannotStart naming the first NEWSCRAWL_* setting a run cannot work with."""
+    _check_names(settings)
     pattern = settings.get("NEWSCRAWL_POST_FILENAME") or ""
     try:
         name = pattern.format(**{field: "x" for field in POST_FILENAME_FIELDS})
