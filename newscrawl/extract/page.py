@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.article import build_article
-from newscrawl.normalize.dates import to_utc_iso
+from newscrawl.normalize.dates import has_offset, to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.parsing.fallbacks import fill_gaps, incomplete
 from newscrawl.parsing.site import parse_page
@@ -56,15 +56,18 @@ def page_article(page: Page) -> Article:
 def site_article(site: Site, page: Page) -> Article:
     """The Article of `page`, a page of `site` (registered, or defined elsewhere: a test's site)."""
     text = article_text(site, page.body, page.url, page.content_type)
+    conventions = site.page_conventions(text)
     raw = site.parse_article(text, page.url, page.fetched_at)
     if incomplete(raw):  # the site's selectors missed a required field: the page may still carry it
-        raw = fill_gaps(raw, parse_page(text, page.url), site.timezone, page.listed.date)
+        raw = fill_gaps(raw, parse_page(text, page.url), conventions.timezone, page.listed.date)
+    if conventions.zone_assumed and raw.published and not has_offset(raw.published, raw.fetched_at):
+        raw.fallbacks["published_zone"] = conventions.zone_assumed
     if page.listed.outlet and not (raw.byline or raw.source_link):
         raw.byline = f"出处：{page.listed.outlet}"
         raw.fallbacks["source"] = LISTING
     if page.listing_source:
         raw.fallbacks[LISTING] = page.listing_source
-    return build_article(raw, site)
+    return build_article(raw, conventions)
 
 
 def extract_article(

@@ -138,3 +138,14 @@ def _dateparser_fallback(text: str, tz: ZoneInfo, fetched_at: datetime) -> datet
 def to_utc_iso(moment: datetime) -> str:
     """`2026-11-25T17:00:00Z` style UTC string (fetch times)."""
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+_EAST, _WEST = ZoneInfo("Etc/GMT-14"), ZoneInfo("Etc/GMT+12")
+
+
+def has_offset(raw: str, fetched_at: str) -> bool:
+    """Does a date string carry its own offset (one instant whatever the zone it is read in)? False too
+    for a string that reads as no date."""
+    fetched = datetime.fromisoformat(fetched_at)
+    east, west = parse_date(raw, _EAST, fetched), parse_date(raw, _WEST, fetched)
+    return east is not None and east == west

@@ -103,6 +103,7 @@ def _take(raw: RawArticle, name: str, value: str | None, source: str | None) -> 
 # Listing pages -----------------------------------------------------------------------------------
 
 _CHROME_TAGS = {"nav", "header", "footer", "aside"}
+_BOXES = {"div", "section", "ul", "ol", "dl", "table", "tbody", "tr", "td", "iframe", "form"}
 _CHROME_NAMES = re.compile(
     r"(^|[-_ ])(nav|menu|header|footer|side|sidebar|aside|hot|rank|recommend|related|breadcrumb)"
     r"([-_ 0-9]|$)",
@@ -117,7 +118,7 @@ def article_links(page: Selector, url: str, article_id: Callable[[str], str | No
     for root in roots:
         for link in root.root.iter("a"):
             href = link.get("href")
-            if not href or _in_chrome(link):
+            if not href or in_chrome(link):
                 continue
             absolute = urljoin(url, href.strip())
             if (key := article_id(absolute)) is not None and key not in found:
@@ -125,14 +126,15 @@ def article_links(page: Selector, url: str, article_id: Callable[[str], str | No
     return list(found.values())
 
 
-def _in_chrome(element: Any) -> bool:
+def in_chrome(element: Any) -> bool:
     """Inside navigation, a header, footer, aside or a side/hot/rank box (the page's <body> and <html>,
-    whose classes describe the whole page, do not count)."""
+    whose classes describe the whole page, do not count; nor do a heading's or an inline element's: an
+    item's `h3.header` is its title, not the page's header)."""
     for ancestor in element.iterancestors():
         if ancestor.tag in ("body", "html"):
             return False
-        if ancestor.tag in _CHROME_TAGS or _CHROME_NAMES.search(
-            f"{ancestor.get('class', '')} {ancestor.get('id', '')}"
+        if ancestor.tag in _CHROME_TAGS or (
+            ancestor.tag in _BOXES and _CHROME_NAMES.search(f"{ancestor.get('class', '')} {ancestor.get('id', '')}")
         ):
             return True
     return False

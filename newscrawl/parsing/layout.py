@@ -57,7 +57,8 @@ class Layout:
 
     name: ClassVar[str]  # short and stable: it is written in every item read with this layout
     seen: ClassVar[str]  # when and where it was seen, e.g. "2022-02 → 2022-08, the archive's posts"
-    fixture: ClassVar[tuple[str, str]]  # (path under fixtures/<site>/, the URL that page stands for)
+    # (path under fixtures/<site>/, the URL that page stands for); () for one that reads no page (newscrawl.generic)
+    fixture: ClassVar[tuple[str, str] | tuple[()]]
     # Removed from the body with their content (ads, share boxes); tracking pixels go too.
     body_drop: ClassVar[tuple[str, ...]] = ("script", "style")
     # Elements whose images stay in the body but are not article images (end-of-article marks).

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import ClassVar, TypeGuard, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -45,6 +45,33 @@ def parse_page(html: str, url: str) -> Selector:
     if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in page.root.getroottree().parser.error_log):
         raise Unusable("too_deep", url, "nested deeper than the HTML parser's limit")
     return page
+
+
+@dataclass(frozen=True, slots=True)
+class PageConventions:
+    """What normalising one page reads of its site (newscrawl.normalize.article.SiteConventions), and
+    where its zone was assumed rather than known (`fallbacks.published_zone`)."""
+
+    name: str
+    timezone: ZoneInfo
+    language: str
+    title_suffixes: tuple[str, ...]
+    thumbnail_prefixes: tuple[str, ...]
+    zone_assumed: str | None = None
+
+    @classmethod
+    def of(
+        cls, site: Site, timezone: ZoneInfo | None = None, language: str | None = None, zone_assumed: str | None = None
+    ) -> PageConventions:
+        """The site's conventions, with a page's own zone and language where given."""
+        return cls(
+            site.name,
+            timezone or site.timezone,
+            language or site.language,
+            site.title_suffixes,
+            site.thumbnail_prefixes,
+            zone_assumed,
+        )
 
 
 class SiteDefinitionError(TypeError):
@@ -126,11 +153,16 @@ class Site(ABC):
     listing_sources: ClassVar[tuple[ListingSource, ...]] = ()
     # Share of articles expected to have each field (layout-break alarm; NEWSCRAWL_COVERAGE_RULES overrides).
     expected_coverage: ClassVar[dict[str, float]] = {"title": 1.0, "published": 1.0, "body_html": 1.0}
+    # Its fields come from the generic fallbacks by design (a site without a module): no alarm for them.
+    fallbacks_expected: ClassVar[bool] = False
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        """Check the contract of every site class that can be instantiated (no abstract method left)."""
+    def __init_subclass__(cls, template: bool = False, **kwargs: object) -> None:
+        """Check the contract of every site class that can be instantiated (no abstract method left, not
+        declared a `template` for sites made at run time)."""
         super().__init_subclass__(**kwargs)
-        if any(getattr(getattr(cls, attribute, None), "__isabstractmethod__", False) for attribute in dir(cls)):
+        if template or any(
+            getattr(getattr(cls, attribute, None), "__isabstractmethod__", False) for attribute in dir(cls)
+        ):
             return  # an intermediate base, not a site
         problems = [
             f"{attribute} must be {meaning}" + ("" if hasattr(cls, attribute) else " (not set)")
@@ -252,6 +284,11 @@ class Site(ABC):
     def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
         """The date shown beside each article link of a listing page (none by default)."""
         return {}
+
+    def page_conventions(self, html: str) -> PageConventions:
+        """How one of its pages is normalised: the site's zone and language (a generic site reads them
+        from the page)."""
+        return PageConventions.of(self)
 
     @property
     def has_archive(self) -> bool:

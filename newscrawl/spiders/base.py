@@ -31,14 +31,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.exit_codes import CannotStart, attention
-from newscrawl.extract.page import LISTING, Listed, Page, page_article
+from newscrawl.extract.page import LISTING, Listed, Page, site_article
 from newscrawl.extract.process import ParseProcess
 from newscrawl.fetch.blocks import Blocked
 from newscrawl.fetch.politeness import BackedOff
 from newscrawl.items import Article, Unusable
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
-from newscrawl.sites import Site
+from newscrawl.sites import Site, all_sites
 from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
 from newscrawl.state import ListingPage, PendingArticle
 from newscrawl.state.claims import ExportedElsewhere
@@ -60,12 +60,13 @@ EXAMPLES = (
     "scrapy crawl mydrivers -a url=https://news.mydrivers.com/1/833/833153.htm -O one.jsonl   # one-off",
     "scrapy crawl cnbeta -a tag=9 -a refresh=1                    # fetch known articles again, emit changes",
     "scrapy crawl mydrivers -a tag=rss                            # the site's feed: its newest items",
+    "scrapy crawl generic -a url=https://www.ithome.com/tag/xiaomi/ # any site without a module (docs/generic.md)",
     "scrapy crawl mydrivers -a tag=xiaomi -s NEWSCRAWL_IMAGES_STORE=output/images -s NEWSCRAWL_POST_IMAGES=local"
     "   # keep the images; posts show them",
 )
 
 
-def _split_arg(value: str | None) -> list[str]:
+def split_arg(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
@@ -170,10 +171,10 @@ class SiteSpider(NewscrawlSpider):
             )
         super().__init__(**kwargs)
         try:
-            self.tags = [self.site.listing_url(value) for value in _split_arg(tag)]
+            self.tags = [self.site.listing_url(value) for value in split_arg(tag)]
         except ValueError as error:
             raise CannotStart(f"-a tag=: {error}") from None
-        self.article_urls = _split_arg(url)
+        self.article_urls = split_arg(url)
         for article_url in self.article_urls:
             if self.site.article_id(article_url) is None:
                 raise CannotStart(f"-a url=: not a {self.site.display_name} article URL: {article_url}")
@@ -201,7 +202,9 @@ class SiteSpider(NewscrawlSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.incremental = self.crawler.get_extension(Incremental)
-        self.parse_process = self.crawler.get_extension(ParseProcess)
+        # The parse process finds a site by its name in the registry: a registered site's only.
+        registered = all_sites().get(self.site.name) is self.site
+        self.parse_process = self.crawler.get_extension(ParseProcess) if registered else None
         pages = [ListingPage(tag, tag, 1, 0) for tag in self.tags]
         articles = [
             PendingArticle(article_id, url, 0)
@@ -516,7 +519,11 @@ class SiteSpider(NewscrawlSpider):
             source,
         )
         try:
-            article = await self.parse_process.article(page) if self.parse_process is not None else page_article(page)
+            article = (
+                await self.parse_process.article(page)
+                if self.parse_process is not None
+                else site_article(self.site, page)
+            )
         except Unusable as unusable:
             self.crawler.stats.inc_value(f"newscrawl/dropped/{unusable.reason}")
             self.logger.warning("Dropped %s", unusable)
