@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from lxml import html as lxml_html
 
-from newscrawl.commands.fixture import CAPTURED_INDEX, DRAFT_SUFFIX
+from newscrawl.commands.fixture import CAPTURED_INDEX, CONTRACT_FETCHED_AT, DRAFT_SUFFIX
 from newscrawl.exporters.frontmatter import PostStyle, render_post
 from newscrawl.extract.page import extract_article
 from newscrawl.items import json_schema
 from newscrawl.sites import Site, get_site
 
-FETCHED_AT = "2026-11-25T00:00:00Z"  # the fetch time expected items are written for
+FETCHED_AT = CONTRACT_FETCHED_AT
 VALIDATOR = Draft202012Validator(json_schema())
 
 

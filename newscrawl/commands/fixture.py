@@ -30,6 +30,8 @@ from newscrawl.state.files import write_atomically
 CAPTURED = "captured"
 CAPTURED_INDEX = "captured.json"
 DRAFT_SUFFIX = ".expected.draft.json"
+# The fetch time the site contract reads bundled article pages at, and so writes their expected items for.
+CONTRACT_FETCHED_AT = "2026-11-25T00:00:00Z"
 README_HEADING = "## Pages from live captures (`captured/`)"
 
 

@@ -153,8 +153,11 @@ def generic_site(listing_urls: list[str], name: str | None = None, timezone: str
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL of a listing page: {url!r}")
         host = parts.hostname.lower()
-        twin = host[4:] if host.startswith("www.") else f"www.{host}"
-        hosts += [host, twin]
+        hosts.append(host)
+        if host.startswith("www."):  # the bare domain and its www. name serve one site
+            hosts.append(host[4:])
+        elif _DOMAINS(host).top_domain_under_public_suffix == host:
+            hosts.append(f"www.{host}")
     if not hosts:
         raise ValueError("no listing page: pass -a url=LISTING_URL[,…]")
     chosen = name or site_name(hosts[0])

@@ -229,6 +229,12 @@ def _check_against_listing(value: str, source: str | None, listed: str, raw: Raw
         )
 
 
+def date_in(text: str | None) -> str | None:
+    """The first date written in `text` (`YYYY-MM-DD HH:MM[:SS]` or `YYYY年M月D日 HH:MM`), as written."""
+    match = _VISIBLE_DATE.search(text or "")
+    return match.group(0) if match else None
+
+
 def _date_beside_title(page: Selector, title: str | None) -> tuple[str | None, str | None]:
     """A date written as text in the title's block: the heading's parent, then grandparent."""
     headings = page.xpath("//h1") or (
@@ -237,8 +243,8 @@ def _date_beside_title(page: Selector, title: str | None) -> tuple[str | None, s
     for heading in headings[:1]:
         for block in (heading.xpath(".."), heading.xpath("../..")):
             text = " ".join(block.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall())
-            if match := _VISIBLE_DATE.search(text):
-                return match.group(0), "text beside the title"
+            if found := date_in(text):
+                return found, "text beside the title"
     return None, None
 
 
