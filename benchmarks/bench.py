@@ -14,7 +14,8 @@ settings used. The same figures go to a JSON file. Nothing here asserts a time: 
 
 A VM's speed wanders by ±15 % from one run to the next, so `scrapy bench` and each crawl run
 --repeat times, interleaved (bench, default, recommended, recommended without feeds, recommended
-with WARC capture, recommended mirroring images, recommended with Scrapy's Twisted client, bench, …):
+with WARC capture, recommended mirroring images, recommended with Scrapy's Twisted client, recommended
+without stories, bench, …):
 the figures are the medians, the ratio
 is the median crawl over the median bench, and each run's figure is kept as well.
 """
@@ -407,7 +408,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of scrapy bench and of each crawl; medians reported (default 3)"
     )
-    parser.add_argument("--json", type=Path, default=REPO / "output/benchmark.json", help="where the figures go")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "newscrawl-benchmark.json",
+        help="where the figures go (default: newscrawl-benchmark.json in the temporary folder)",
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
     work.chmod(0o755)  # nginx's workers run as another user
@@ -434,6 +440,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "crawl_recommended_capture": [],
                 "crawl_recommended_images": [],
                 "crawl_recommended_twisted": [],
+                "crawl_recommended_stories_off": [],
             }
             for attempt in range(args.repeat):
                 runs["scrapy_bench"].append(scrapy_bench(args.bench_seconds, work))
@@ -455,6 +462,9 @@ def main(argv: list[str] | None = None) -> dict:
                 )
                 shutil.rmtree(images_out / "images")  # hundreds of MB: one store on disk at a time
                 runs["crawl_recommended_twisted"].append(crawl(url, work / f"twisted-{attempt}", TWISTED))
+                runs["crawl_recommended_stories_off"].append(
+                    crawl(url, work / f"stories-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_STORIES": ""})
+                )
             for key, measured in runs.items():
                 report[key] = _median_run(measured)
             on, off = report["crawl_recommended"], report["crawl_recommended_feeds_off"]
@@ -472,6 +482,14 @@ def main(argv: list[str] | None = None) -> dict:
                 "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
                 "warc_mb_per_1000_articles": round(on["warc_bytes"] / on["articles"] * 1000 / 1e6, 2),
                 "warc_kb_per_page": round(on["warc_bytes"] / on["pages"] / 1e3, 2),
+            }
+            on, off = report["crawl_recommended"], report["crawl_recommended_stories_off"]
+            report["stories"] = {
+                "pages_per_second_on": on["pages_per_second"],
+                "pages_per_second_off": off["pages_per_second"],
+                "cost_share": round(1 - on["pages_per_second"] / off["pages_per_second"], 4),
+                "cpu_seconds_on": on["cpu_seconds"],
+                "cpu_seconds_off": off["cpu_seconds"],
             }
             on, off = report["crawl_recommended_images"], report["crawl_recommended"]
             report["images"] = {
@@ -587,6 +605,12 @@ def print_report(report: dict, path: Path) -> None:
         f"  feeds (rec.):            on {feeds['pages_per_second_on']} vs off {feeds['pages_per_second_off']} pages/s "
         f"(cost {feeds['cost_share']:.1%}); writing them took {feeds['feed_writing_seconds']} s "
         f"= {feeds['feed_writing_share_of_run']:.2%} of the run"
+    )
+    stories = report["stories"]
+    print(
+        f"  stories (rec.):          on {stories['pages_per_second_on']} vs off {stories['pages_per_second_off']} "
+        f"pages/s (cost {stories['cost_share']:.1%}); CPU {stories['cpu_seconds_on']:.1f} s vs "
+        f"{stories['cpu_seconds_off']:.1f} s"
     )
     capture = report["capture"]
     print(

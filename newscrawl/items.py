@@ -103,6 +103,11 @@ class Article:
     # When the page says the article was last modified (ISO 8601 with the site's offset); null where it
     # does not say. Lines written before the field existed lack it.
     modified: str | None = None
+    # The story the article tells (newscrawl.stories): its lead's id; the lead's id again in `story_lead`
+    # for the others, null for the lead. Null where stories are off (a one-off run, NEWSCRAWL_STORIES
+    # empty); lines written before the fields existed lack them.
+    story: str | None = None
+    story_lead: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict in schema field order (what one JSONL line holds)."""

@@ -73,6 +73,8 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.validation.ItemValidationPipeline": 200,
     # off unless NEWSCRAWL_IMAGES_STORE: image files, before revisions are numbered
     "newscrawl.archive.images.ImageMirror": 300,
+    # off with NEWSCRAWL_STORIES empty: each article's story (near-duplicates across sites and runs)
+    "newscrawl.stories.pipeline.StoryPipeline": 650,
     "newscrawl.pipelines.export.RevisionPipeline": 700,
     "newscrawl.pipelines.export.FrontMatterPipeline": 800,
     "newscrawl.pipelines.export.JournalPipeline": 900,
@@ -110,6 +112,9 @@ SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # a null field is a missing one
 # newscrawl's own settings.
 NEWSCRAWL_JSONL = "output/%(name)s.jsonl"  # the journal: one line per new article or update, crash-safe
 NEWSCRAWL_STATE = "output/%(name)s.state.sqlite"  # what earlier runs exported; empty: every run starts afresh
+# The story index (newscrawl.stories): auto = stories.sqlite beside the crawl state (or the crawl's Redis);
+# a path; empty: no stories
+NEWSCRAWL_STORIES = "auto"
 NEWSCRAWL_STATE_BUSY_TIMEOUT = 60  # seconds a state write waits for another process's lock on the file
 NEWSCRAWL_REFRESH_AFTER = 0  # seconds after which a known article is fetched again (0: never; or -a refresh=1)
 NEWSCRAWL_MAX_PAGES = 20  # listing pages per tag per run (≥ 1); the next run goes on where it stopped
@@ -123,6 +128,7 @@ NEWSCRAWL_FRONTMATTER_DATES = "utc"
 # tag the run walked, <dir>/<site>.xml for the site; empty: no feeds
 NEWSCRAWL_FEEDS_DIR = "output/feeds"
 NEWSCRAWL_FEED_ITEMS = 50  # entries per feed, the latest by publication time
+NEWSCRAWL_FEED_STORIES = False  # a site's feeds show each story once (its first entry links the others)
 # WARC capture of every response received (newscrawl/archive/capture.py, docs/warc.md); empty: off
 NEWSCRAWL_WARC_DIR = ""
 NEWSCRAWL_WARC_MAX_SIZE = 1_000_000_000  # bytes after which a capture file is finished and a new one begun

@@ -47,3 +47,4 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
         report["cpu_us_per_article"]
     )
     assert "ratio_to_scrapy_bench" in report["crawl_recommended"] and "scrapy bench" in done.stdout
+    assert report["crawl_recommended_stories_off"]["articles"] == 50 and "cost_share" in report["stories"]

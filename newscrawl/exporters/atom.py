@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,8 +62,9 @@ def _add(parent: etree._Element, tag: str, text: str | None = None, **attributes
     return element
 
 
-def render_feed(info: FeedInfo, articles: list[Article]) -> bytes:
-    """The Atom document of `articles` (in the order given, newest first), UTF-8 with its declaration."""
+def render_feed(info: FeedInfo, articles: list[Article], related: Mapping[str, list[Related]] | None = None) -> bytes:
+    """The Atom document of `articles` (in the order given, newest first), UTF-8 with its declaration;
+    `related`: by article URL, the other articles telling its story, as `rel="related"` links."""
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
     feed.set(XML_LANG, info.language)
     _add(feed, "id", info.id)
@@ -86,5 +88,49 @@ def render_feed(info: FeedInfo, articles: list[Article]) -> bytes:
         if article.head_image:
             kind = mimetypes.guess_type(article.head_image)[0]
             _add(entry, "link", href=article.head_image, rel="enclosure", **({"type": kind} if kind else {}))
+        for other in (related or {}).get(article.url, []):
+            _add(entry, "link", href=other.url, rel="related", type="text/html", title=xml_text(other.title))
         _add(entry, "content", article.body_html, type="html")
     return etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another article telling an entry's story."""
+
+    url: str
+    title: str
+
+
+def render_stories(info: FeedInfo, stories: list[tuple[StoryEntry, list[Related]]]) -> bytes:
+    """The Atom document of stories, each once: its lead's title, link and time, links to the others."""
+    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    feed.set(XML_LANG, info.language)
+    _add(feed, "id", info.id)
+    _add(feed, "title", info.title)
+    _add(feed, "link", href=info.link, rel="alternate", type="text/html")
+    updated = max((lead.published for lead, _ in stories), key=_instant, default="1970-01-01T00:00:00+00:00")
+    _add(feed, "updated", updated)
+    _add(_add(feed, "author"), "name", info.author)
+    _add(feed, "generator", "newscrawl")
+    for lead, others in stories:
+        entry = _add(feed, "entry")
+        _add(entry, "id", lead.url)
+        _add(entry, "title", lead.title, type="text")
+        _add(entry, "link", href=lead.url, rel="alternate", type="text/html")
+        _add(entry, "published", lead.published)
+        _add(entry, "updated", lead.published)
+        for other in others:
+            _add(entry, "link", href=other.url, rel="related", type="text/html", title=xml_text(other.title))
+        _add(entry, "summary", lead.site + (f"; also told by {len(others)} other article(s)" if others else ""))
+    return etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryEntry:
+    """A story's lead, as the stories feed shows it."""
+
+    url: str
+    title: str
+    site: str
+    published: str

@@ -2,8 +2,12 @@
 
 For every tag the run walked, `<NEWSCRAWL_FEEDS_DIR>/<site>/<tag>.xml` holds that tag's latest
 NEWSCRAWL_FEED_ITEMS articles, newest first; `<NEWSCRAWL_FEEDS_DIR>/<site>.xml` the site's latest
-across tags. A tag's articles are those a page of its walk showed and those that name it (the state
-remembers both, newscrawl.state). Entries are read from the journal lines the state points at, so
+across tags; with stories on, `<NEWSCRAWL_FEEDS_DIR>/stories.xml` the latest stories of every site
+sharing the story index, each once (its lead, linking the others). NEWSCRAWL_FEED_STORIES shows each
+story once in the site's own feeds too (its first entry, linking the others the feed holds).
+
+A tag's articles are those a page of its walk showed and those that name it (the state remembers
+both, newscrawl.state). Entries are read from the journal lines the state points at, so
 an article exported by any earlier run is in its feeds, and a feed costs its entries' lines, not
 the journal's length.
 
@@ -17,22 +21,38 @@ Off when NEWSCRAWL_FEEDS_DIR is empty, and in one-off runs (no crawl state to re
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from pathlib import Path
 
+import redis
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newscrawl.exit_codes import attention
-from newscrawl.exporters.atom import FeedInfo, render_feed
+from newscrawl.exporters.atom import FeedInfo, Related, StoryEntry, render_feed, render_stories
 from newscrawl.items import Article
 from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state import Exported, LineRef, StateError, read_line
 from newscrawl.state.component import Incremental, state_closing
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
 from newscrawl.state.opening import configured
+from newscrawl.stories.pipeline import open_index, story_index_place
 
 logger = logging.getLogger(__name__)
+
+
+def once_per_story(articles: list[Article]) -> tuple[list[Article], dict[str, list[Related]]]:
+    """Each story once: its first article in the feed's order, linking the others the feed would show."""
+    kept: dict[str, Article] = {}
+    related: dict[str, list[Related]] = {}
+    for article in articles:
+        story = article.story or article.id
+        if story in kept:
+            related.setdefault(kept[story].url, []).append(Related(article.url, article.title))
+        else:
+            kept[story] = article
+    return list(kept.values()), related
 
 
 class Feeds:
@@ -40,6 +60,10 @@ class Feeds:
         self.crawler = crawler
         self.folder = folder
         self.items = items
+        settings = crawler.settings
+        self.once_per_story = settings.getbool("NEWSCRAWL_FEED_STORIES")
+        assert crawler.spidercls.name is not None
+        self.stories = story_index_place(settings, crawler.spidercls.name)
         self.site: Site = site_of(crawler)
         self._articles: dict[LineRef, Article | None] = {}  # lines read this run, shared by the feeds
 
@@ -80,17 +104,12 @@ class Feeds:
                 continue
             if not articles:
                 continue
-            document = render_feed(self._info(walk, articles), articles)
-            try:
-                if path.is_file() and path.read_bytes() == document:
-                    stats.inc_value("newscrawl/feeds/unchanged")
-                    continue
-                write_atomically(path, document.decode("utf-8"), root=self.folder)
-            except OSError as error:
-                attention(self.crawler, "feeds_failed")
-                logger.error("Could not write the feed %s: %s", path, error)
-                continue
-            stats.inc_value("newscrawl/feeds/written")
+            related: dict[str, list[Related]] = {}
+            if self.once_per_story:
+                articles, related = once_per_story(articles)
+            self._write(path, render_feed(self._info(walk, articles), articles, related))
+        if self.stories is not None:
+            self._write_stories(self.stories)
         stats.set_value("newscrawl/feeds/seconds", round(time.monotonic() - started, 3))
         if missing := stats.get_value("newscrawl/feeds/missing_lines"):
             logger.warning(
@@ -98,6 +117,42 @@ class Feeds:
                 "(a journal removed or compressed, or another worker's not readable here)",
                 missing,
             )
+
+    def _write(self, path: Path, document: bytes) -> None:
+        """Write a feed whose bytes changed; a feed that cannot be written is rebuilt next run (exit 2)."""
+        try:
+            if path.is_file() and path.read_bytes() == document:
+                self.crawler.stats.inc_value("newscrawl/feeds/unchanged")
+                return
+            write_atomically(path, document.decode("utf-8"), root=self.folder)
+        except OSError as error:
+            attention(self.crawler, "feeds_failed")
+            logger.error("Could not write the feed %s: %s", path, error)
+            return
+        self.crawler.stats.inc_value("newscrawl/feeds/written")
+
+    def _write_stories(self, place: str | Path) -> None:
+        """`stories.xml`: the latest stories of every site sharing the story index, each once."""
+        try:
+            index = open_index(place)
+            try:
+                latest = index.latest(self.items)
+            finally:
+                index.close()
+        except (OSError, sqlite3.Error, redis.RedisError) as error:
+            attention(self.crawler, "feeds_failed")
+            logger.error("Could not read the story index %s for the stories feed: %s", place, error)
+            return
+        stories = [
+            (StoryEntry(lead.url, lead.title, lead.site, lead.published), [Related(m.url, m.title) for m in others])
+            for lead, *others in latest
+            if lead
+        ]
+        if stories:
+            info = FeedInfo(
+                "newscrawl:stories", "newscrawl · stories", stories[0][0].url, "newscrawl", self.site.language
+            )
+            self._write(self.folder / "stories.xml", render_stories(info, stories))
 
     def _read(self, exported: list[Exported]) -> list[Article]:
         """The articles of `exported` from their journal lines; a line gone or not theirs is counted."""

@@ -10,9 +10,13 @@ from newscrawl.items import Article
 
 
 def content_fields(line: dict[str, Any]) -> dict[str, Any]:
-    """What makes a revision, of an article's line: everything but the fetch time, the revision number
-    and the layout."""
-    fields = {name: value for name, value in line.items() if name not in ("fetched_at", "revision", "layout")}
+    """What makes a revision, of an article's line: everything but the fetch time, the revision number,
+    the layout and the story (which other articles tell the same news is not the article's content)."""
+    fields = {
+        name: value
+        for name, value in line.items()
+        if name not in ("fetched_at", "revision", "layout", "story", "story_lead")
+    }
     for name in ("fallbacks", "modified"):  # empty, as before the field existed: known articles keep their hashes
         if not fields.get(name, True):
             fields.pop(name)

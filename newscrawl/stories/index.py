@@ -1,0 +1,200 @@
+"""The story index: every article seen, its story and its signature's band keys, on disk, shared by the
+sites and by the runs (SQLite beside the crawl state) or by the workers (Redis).
+
+`assign` gives an article its story: the one it already has (a rerun, an update, a worker that crashed
+before writing its journal line), else the story of the most similar indexed article whose signature
+shares a band key with it and whose estimated similarity reaches the threshold, else a new story that
+it leads. The look-up and the record are one transaction (SQLite's write lock; a Redis lock), so two
+processes meeting the same story at once agree on it. A story's id is its lead's id (`mydrivers:833153`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import redis
+from datasketch import LeanMinHash
+
+from newscrawl.stories.signature import THRESHOLD, band_keys, from_bytes, to_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An article of a story, as the cross-site feed shows it."""
+
+    id: str
+    site: str
+    url: str
+    title: str
+    published: str
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """An article's place in its story."""
+
+    story: str  # the lead's id
+    lead: bool
+
+
+class StoryIndex(Protocol):
+    def assign(self, member: Member, minhash: LeanMinHash | None) -> Told: ...
+    def latest(self, limit: int) -> list[list[Member]]: ...
+    def close(self) -> None: ...
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _best(minhash: LeanMinHash, candidates: Iterable[tuple[str, bytes]], threshold: float) -> str | None:
+    """The story of the most similar candidate at or above the threshold (ties: the oldest story first)."""
+    scored = [(minhash.jaccard(from_bytes(signature)), story) for story, signature in candidates]
+    fitting = [(-score, story) for score, story in scored if score >= threshold]
+    return min(fitting)[1] if fitting else None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS story_articles (
+    id TEXT PRIMARY KEY, story TEXT NOT NULL, signature BLOB, site TEXT NOT NULL, url TEXT NOT NULL,
+    title TEXT NOT NULL, published TEXT NOT NULL, seen REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS story_articles_story ON story_articles (story);
+CREATE TABLE IF NOT EXISTS story_bands (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+"""
+
+
+class SqliteStoryIndex:
+    """The index in one SQLite file every site's runs share (WAL; a writer waits up to `busy_timeout`)."""
+
+    def __init__(self, path: Path, threshold: float = THRESHOLD, busy_timeout: float = 30.0) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.threshold = threshold
+        self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(_SCHEMA)
+
+    def assign(self, member: Member, minhash: LeanMinHash | None) -> Told:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT story FROM story_articles WHERE id = ?", (member.id,)).fetchone()
+            if row is not None:
+                self.db.execute("COMMIT")
+                return Told(row[0], row[0] == member.id)
+            keys = band_keys(minhash, self.threshold) if minhash is not None else []
+            story = None
+            if keys:
+                marks = ",".join("?" * len(keys))
+                candidates = self.db.execute(
+                    "SELECT a.story, a.signature FROM story_articles a WHERE a.id IN "
+                    f"(SELECT DISTINCT id FROM story_bands WHERE key IN ({marks})) ORDER BY a.seen",
+                    keys,
+                ).fetchall()
+                story = _best(minhash, candidates, self.threshold) if minhash is not None else None
+            story = story or member.id
+            self.db.execute(
+                "INSERT INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    member.id,
+                    story,
+                    to_bytes(minhash) if minhash is not None else None,
+                    member.site,
+                    member.url,
+                    member.title,
+                    member.published,
+                    time.time(),
+                ),
+            )
+            self.db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?)", [(key, member.id) for key in keys])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return Told(story, story == member.id)
+
+    def latest(self, limit: int) -> list[list[Member]]:
+        """The `limit` stories whose lead was seen last, newest first, each lead first, then the others."""
+        leads = self.db.execute(
+            "SELECT id FROM story_articles WHERE story = id ORDER BY seen DESC LIMIT ?", (limit,)
+        ).fetchall()
+        stories = []
+        for (lead,) in leads:
+            rows = self.db.execute(
+                "SELECT id, site, url, title, published FROM story_articles WHERE story = ? ORDER BY id != ?, seen",
+                (lead, lead),
+            ).fetchall()
+            stories.append([Member(*row) for row in rows])
+        return stories
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class RedisStoryIndex:
+    """The index on the crawl's Redis (keys under `newscrawl:stories:`), its look-up and record under a lock."""
+
+    def __init__(self, url: str, threshold: float = THRESHOLD) -> None:
+        self.threshold = threshold
+        self.db = redis.Redis.from_url(url)
+        self.prefix = "newscrawl:stories:"
+
+    def assign(self, member: Member, minhash: LeanMinHash | None) -> Told:
+        with self.db.lock(self.prefix + "lock", timeout=30, blocking_timeout=60):
+            known = self.db.hget(self.prefix + "article:" + member.id, "story")
+            if known is not None:
+                return Told(_text(known), _text(known) == member.id)
+            keys = band_keys(minhash, self.threshold) if minhash is not None else []
+            story = None
+            if keys and minhash is not None:
+                ids = {_text(i) for i in self.db.sunion([self.prefix + "band:" + key for key in keys])}
+                rows = []
+                for other in sorted(ids):
+                    story_of, signature, seen = self.db.hmget(
+                        self.prefix + "article:" + other, ["story", "signature", "seen"]
+                    )
+                    if story_of is not None and signature:
+                        rows.append((float(_text(seen or 0)), _text(story_of), bytes(signature)))
+                story = _best(minhash, ((s, sig) for _, s, sig in sorted(rows)), self.threshold)
+            story = story or member.id
+            now = time.time()
+            batch = self.db.pipeline(transaction=True)
+            batch.hset(
+                self.prefix + "article:" + member.id,
+                mapping={
+                    "story": story,
+                    "signature": to_bytes(minhash) if minhash is not None else b"",
+                    "site": member.site,
+                    "url": member.url,
+                    "title": member.title,
+                    "published": member.published,
+                    "seen": now,
+                },
+            )
+            for key in keys:
+                batch.sadd(self.prefix + "band:" + key, member.id)
+            batch.rpush(self.prefix + "members:" + story, member.id)
+            if story == member.id:
+                batch.zadd(self.prefix + "stories", {story: now})
+            batch.execute()
+        return Told(story, story == member.id)
+
+    def latest(self, limit: int) -> list[list[Member]]:
+        stories = []
+        for lead in self.db.zrevrange(self.prefix + "stories", 0, limit - 1):
+            members = []
+            for member in self.db.lrange(self.prefix + "members:" + lead.decode(), 0, -1):
+                fields = self.db.hmget(
+                    self.prefix + "article:" + member.decode(), ["site", "url", "title", "published"]
+                )
+                if all(value is not None for value in fields):
+                    members.append(Member(member.decode(), *(value.decode() for value in fields)))  # type: ignore[union-attr]
+            stories.append(members)
+        return stories
+
+    def close(self) -> None:
+        self.db.close()

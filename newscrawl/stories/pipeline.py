@@ -1,0 +1,82 @@
+"""The item pipeline stage giving each article its story (`story`, `story_lead`), before revisions are
+numbered and anything is written: an article the index cannot record is dropped as `ExportFailed`
+(pending, exit 2), never exported without its story.
+
+NEWSCRAWL_STORIES: `auto` (the default) keeps the index beside the crawl state (`stories.sqlite` in its
+folder, shared by every site whose state is there) or on the crawl's Redis; a path names the SQLite
+file; empty turns stories off. A one-off export (`-O`) has no crawl state, so no stories with `auto`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import redis
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
+
+from newscrawl.exit_codes import CannotStart, attention
+from newscrawl.items import Article, ExportFailed
+from newscrawl.paths import OutputPaths
+from newscrawl.state.opening import configured
+from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex
+from newscrawl.stories.signature import signature
+
+INDEX_FILE = "stories.sqlite"
+
+
+def story_index_place(settings: BaseSettings, spider_name: str) -> str | Path | None:
+    """Where the story index is: a Redis URL, an SQLite file, or None (stories off)."""
+    value = settings.get("NEWSCRAWL_STORIES") or ""
+    if value != "auto":
+        return Path(value) if value else None
+    if not configured(settings):
+        return None
+    if settings.get("NEWSCRAWL_REDIS_URL"):
+        return str(settings.get("NEWSCRAWL_REDIS_URL"))
+    state = OutputPaths.of(settings, spider_name).state
+    return state.parent / INDEX_FILE if state is not None else None
+
+
+def open_index(place: str | Path) -> StoryIndex:
+    if isinstance(place, Path):
+        for companion in (place, place.with_name(place.name + "-wal"), place.with_name(place.name + "-shm")):
+            if companion.is_symlink():  # SQLite would follow it
+                raise OSError(f"{companion} is a symbolic link: refused, not followed")
+        return SqliteStoryIndex(place)
+    return RedisStoryIndex(place)
+
+
+class StoryPipeline:
+    def __init__(self, crawler: Crawler, index: StoryIndex) -> None:
+        self.crawler = crawler
+        self.index = index
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoryPipeline:
+        assert crawler.spidercls.name is not None
+        place = story_index_place(crawler.settings, crawler.spidercls.name)
+        if place is None:
+            raise NotConfigured("stories are off")
+        try:
+            index = open_index(place)
+        except (OSError, sqlite3.Error, redis.RedisError) as error:
+            raise CannotStart(f"cannot open the story index {place} ({error})") from None
+        pipeline = cls(crawler, index)
+        crawler.signals.connect(pipeline.index.close, signal=signals.spider_closed)
+        return pipeline
+
+    def process_item(self, item: Article) -> Article:
+        member = Member(item.id, item.site, item.url, item.title, item.published)
+        try:
+            told = self.index.assign(member, signature(item.body_html))
+        except (sqlite3.Error, redis.RedisError, OSError) as error:
+            attention(self.crawler, "export_failed")
+            raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run") from None
+        if not told.lead:
+            self.crawler.stats.inc_value("newscrawl/stories/joined")
+        return replace(item, story=told.story, story_lead=None if told.lead else told.story)

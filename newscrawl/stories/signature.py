@@ -1,0 +1,73 @@
+"""An article body as a MinHash signature of its text's character shingles, for near-duplicate search.
+
+Chinese is not split into words: the text (markup gone, NFKC, lower case, white space and punctuation
+removed) is cut into overlapping runs of `SHINGLE` characters, and datasketch's MinHash of them stands
+for the set. Two bodies whose shingle sets overlap by at least `THRESHOLD` (Jaccard) tell the same
+story. Both values were chosen on the labelled set of `benchmarks/stories_eval.py` (docs/stories.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from functools import cache
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from lxml import html as lxml_html
+
+SHINGLE = 4  # characters per shingle
+NUM_PERM = 128  # MinHash permutations: the signature is 128 × 8 bytes
+THRESHOLD = 0.5  # estimated Jaccard similarity from which two bodies are one story
+SEED = 1  # fixed, as the hashing scheme: signatures stored by one run are compared with the next run's
+SCHEME = "affine32"
+MIN_TEXT = 40  # characters: a body shorter than this is its own story (too little to compare)
+
+
+def story_text(body_html: str) -> str:
+    """The letters and digits of a body, in order: no markup, no white space, no punctuation or symbols."""
+    text = lxml_html.fromstring(f"<div>{body_html}</div>").text_content() if body_html.strip() else ""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(char for char in text if unicodedata.category(char)[0] in "LN")
+
+
+def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
+    """Every run of `size` characters of `text` (the text itself when shorter)."""
+    if len(text) <= size:
+        return {text.encode()} if text else set()
+    return {text[i : i + size].encode() for i in range(len(text) - size + 1)}
+
+
+def signature(body_html: str, size: int = SHINGLE) -> LeanMinHash | None:
+    """The MinHash of a body's shingles; None for a body with too little text to compare."""
+    text = story_text(body_html)
+    if len(text) < MIN_TEXT:
+        return None
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    minhash.update_batch(list(shingles(text, size)))
+    return LeanMinHash(minhash)
+
+
+def to_bytes(minhash: LeanMinHash) -> bytes:
+    return minhash.hashvalues.astype("<u8").tobytes()
+
+
+def from_bytes(data: bytes) -> LeanMinHash:
+    return LeanMinHash(seed=SEED, hashvalues=np.frombuffer(data, dtype="<u8"), scheme=SCHEME)
+
+
+@cache
+def bands(threshold: float = THRESHOLD) -> tuple[int, int]:
+    """How many bands of how many rows datasketch's LSH splits a signature into for `threshold`."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def band_keys(minhash: LeanMinHash, threshold: float = THRESHOLD) -> list[str]:
+    """One key per band: two signatures sharing a key are candidates, then compared whole."""
+    count, rows = bands(threshold)
+    values = minhash.hashvalues.astype("<u8")
+    return [
+        f"{band}:{hashlib.blake2b(values[band * rows : (band + 1) * rows].tobytes(), digest_size=8).hexdigest()}"
+        for band in range(count)
+    ]

@@ -1,0 +1,46 @@
+"""Story signatures, as tables: the text compared, its shingles, and that a copy with an edited lead
+is close while another article on the same product is not."""
+
+import json
+
+import pytest
+from conftest import FIXTURES
+
+from newscrawl.stories.signature import THRESHOLD, band_keys, from_bytes, shingles, signature, story_text, to_bytes
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>小米12 Ultra，来了！</p>", "小米12ultra来了"),
+        ("<p>ＡＢＣ　１２３</p><script>x</script>", "abc123x"),
+        ("<p>“引号” 与 (括号)。</p>", "引号与括号"),
+        ("", ""),
+    ],
+)
+def test_the_text_compared(html, text):
+    assert story_text(html) == text
+
+
+def test_shingles_are_overlapping_runs():
+    assert shingles("abcdef", 4) == {b"abcd", b"bcde", b"cdef"}
+    assert shingles("abc", 4) == {b"abc"} and shingles("", 4) == set()
+
+
+def body(article_id: str) -> str:
+    path = next((FIXTURES / "mydrivers/site").rglob(f"{article_id}.expected.json"))
+    return json.loads(path.read_text(encoding="utf-8"))["body_html"]
+
+
+def test_a_copy_is_close_and_another_article_on_the_product_is_not():
+    original = signature(body("833153"))
+    copy = signature("<p>据外媒消息，</p>" + body("833153").replace("，", ",") + "<p>责任编辑：小编</p>")
+    other = signature(body("848601"))  # 小米 too, a week later
+    assert original is not None and copy is not None and other is not None
+    assert original.jaccard(copy) >= THRESHOLD > original.jaccard(other)
+    assert set(band_keys(original)) & set(band_keys(copy))  # the copy is found as a candidate
+    assert from_bytes(to_bytes(original)).jaccard(original) == 1.0  # stored and read back whole
+
+
+def test_a_body_too_short_to_compare_has_no_signature():
+    assert signature("<p>短讯。</p>") is None
