@@ -110,7 +110,7 @@ def test_a_usage_error_is_one_line_and_exit_1(args: list[str], message: str):
 def test_an_unknown_spider_lists_the_spiders():
     done = scrapy("crawl", "mydriver", "-a", "tag=x")
     assert done.returncode == 1
-    assert "Cannot start: no spider 'mydriver' (known: cnbeta, mydrivers, oschina)" in done.stderr
+    assert "Cannot start: no spider 'mydriver' (known: cnbeta, generic, mydrivers, oschina)" in done.stderr
     assert "Traceback" not in done.stderr and "KeyError" not in done.stderr
 
 

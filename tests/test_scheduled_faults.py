@@ -413,7 +413,7 @@ def test_unknown_arguments_and_spiders_are_named(tmp_path: Path, site_server):
     assert_one_line_error(result, "unknown spider argument(s) max_page; known: tag (")
     assert "max_pages (" in result.log
     unknown = run(tmp_path, site_server, "-a", "tag=laika", spider="mydriver")
-    assert_one_line_error(unknown, "no spider 'mydriver' (known: cnbeta, mydrivers, oschina)")
+    assert_one_line_error(unknown, "no spider 'mydriver' (known: cnbeta, generic, mydrivers, oschina)")
 
 
 # 8. Files readable as the umask says ---------------------------------------------------------------

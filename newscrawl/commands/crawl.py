@@ -94,7 +94,7 @@ class Command(ScrapyCrawlCommand):
                 "Crawl a site's tag pages (and/or single articles) into the journal, posts and feeds of a scheduled",
                 "job (incremental: new articles and changes only), or with -O/-o into one file (a one-off export).",
                 "",
-                f"Sites: {sites}",
+                f"Sites: {sites}; any other: generic, with -a url=LISTING_PAGE_URL (docs/generic.md)",
                 "",
                 "Spider arguments (-a NAME=VALUE):",
                 *(f"  {name:<{width}}  {meaning}" for name, meaning in ARGUMENTS.items()),
@@ -109,7 +109,7 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
-            raise UsageError("give a spider name: " + ", ".join(sorted(all_sites())))
+            raise UsageError("give a spider name: " + ", ".join(sorted([*all_sites(), "generic"])))
         if len(args) > 1:
             raise UsageError(f"unrecognised argument(s): {' '.join(args[1:])}")
         assert self.crawler_process is not None

@@ -92,7 +92,7 @@ class Command(BaseRunSpiderCommand):
         spiders = {
             cls.site.name: cls
             for cls in map(self.crawler_process.spider_loader.load, self.crawler_process.spider_loader.list())
-            if issubclass(cls, SiteSpider)
+            if issubclass(cls, SiteSpider) and "site" in vars(cls)  # a site module's (generic's is made per run)
         }
         errors = StartErrors()
         crawlers: list[Crawler] = []
