@@ -125,3 +125,12 @@ def test_a_kuaikeji_feed_walk_whose_feed_fails_is_served_by_the_mobile_list_labe
     assert all(item["fallbacks"].get("listing") == "mobile" for item in result.items)
     assert result.stats["newscrawl/listing/source/mobile"] == 1
     assert (tmp_path / "out/feeds/mydrivers/rss.xml").is_file()
+
+
+def test_the_oschina_list_fragments_are_asked_for_as_the_news_page_asks(tmp_path: Path, oschina_copy):
+    root, server = oschina_copy
+    (root / ".referer").write_text("https://www.oschina.net/\n")  # the site answers 403 to anything else
+    result = run_crawl(tmp_path, server, "-a", "tag=news", spider="oschina", incremental=True)
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(item["article_id"] for item in result.items) == ["155130", "155820"]
+    assert "newscrawl/listing/source_fallback" not in result.stats  # the list itself answered

@@ -108,7 +108,13 @@ class DoctorSpider(NewscrawlSpider):
             yield self._article(article_url)
 
     def _listing(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.check_listing, errback=self.failed, dont_filter=True)
+        return scrapy.Request(
+            url,
+            callback=self.check_listing,
+            errback=self.failed,
+            dont_filter=True,
+            headers=self.site.listing_headers(url),
+        )
 
     def _article(self, url: str) -> scrapy.Request:
         return scrapy.Request(self.site.canonical_url(url), callback=self.check_article, errback=self.failed)

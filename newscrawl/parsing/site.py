@@ -281,6 +281,10 @@ class Site(ABC):
         source = self.source_of(url)
         return source.name if source is not None and source is not self.source_of(walk) else None
 
+    def listing_headers(self, url: str) -> dict[str, str]:
+        """Request headers a listing page of the site needs to be served (none by default)."""
+        return {}
+
     def listing_dates(self, page: Selector, url: str) -> dict[str, str]:
         """The date shown beside each article link of a listing page (none by default)."""
         return {}

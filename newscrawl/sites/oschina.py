@@ -164,6 +164,13 @@ class OsChina(Site):
         number = self._page_number(listing_url)
         return "news" if number == 1 else f"news-p{number}"
 
+    def listing_headers(self, url: str) -> dict[str, str]:
+        """The list fragments answer an XHR from the news page (MARKUP.md: `X-Requested-With` and a Referer;
+        the cookie `/news` sets is not sent: the crawl never fetches `/news` itself)."""
+        if urlsplit(url).path.startswith("/news/widgets/"):
+            return {"X-Requested-With": "XMLHttpRequest", "Referer": "https://www.oschina.net/news"}
+        return {}
+
     @staticmethod
     def _page_number(url: str) -> int:
         values = parse_qs(urlsplit(url).query).get("p", ["1"])

@@ -290,6 +290,7 @@ class SiteSpider(NewscrawlSpider):
             callback=self.parse_listing,
             errback=self._listing_failed,
             dont_filter=True,
+            headers=self.site.listing_headers(page.url),
             cb_kwargs={"listing": page},
         )
 
