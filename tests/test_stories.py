@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import FIXTURES, REPO, Server, run_crawl
 
 COPY_ID = "1300001"
@@ -77,7 +76,7 @@ def test_two_sites_carrying_one_story_share_its_id_and_a_rerun_changes_nothing(t
         assert db.execute("SELECT story FROM story_articles WHERE id = ?", (copy["id"],)).fetchone() == (lead["id"],)
     feed = (tmp_path / "feeds/stories.xml").read_text(encoding="utf-8")
     assert feed.count("<entry>") == len({item["story"] for item in kuaikeji.items + cnbeta.items})
-    assert f'rel="related" type="text/html" title="Linux获英特尔优化：性能直逼Windows 11"' in feed
+    assert 'rel="related" type="text/html" title="Linux获英特尔优化：性能直逼Windows 11"' in feed
 
 
 def test_a_site_feed_can_show_each_story_once(tmp_path: Path):
