@@ -101,7 +101,7 @@ def job_settings(out: Path, server: Server) -> str:
 def test_scheduled_tag_crawl_and_a_failed_job_on_altered_markup(scrapyd, site_server, site_copy):
     url, root = scrapyd
     spiders = json.load(urllib.request.urlopen(f"{url}/listspiders.json?project=newscrawl", timeout=30))
-    assert sorted(spiders["spiders"]) == ["cnbeta", "mydrivers", "oschina"]
+    assert sorted(spiders["spiders"]) == ["cnbeta", "generic", "mydrivers", "oschina"]
 
     good = schedule(url, "mydrivers", tag="xiaomi12_ultra", settings=job_settings(root / "good", site_server))
     wait_finished(url, good)
