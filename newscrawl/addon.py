@@ -148,6 +148,11 @@ def _check_images(settings: BaseSettings) -> None:
             f"NEWSCRAWL_POST_IMAGES_URL must be a path such as /images/ or an http(s) URL, "
             f"without spaces or quotes, not {prefix!r}"
         )
+    feeds = settings.get("NEWSCRAWL_FEED_IMAGES_URL") or ""
+    if feeds and (urlsplit(feeds).scheme not in ("http", "https") or _UNSAFE_IN_URL.search(feeds)):
+        raise CannotStart(
+            f"NEWSCRAWL_FEED_IMAGES_URL must be an http(s) URL (feed readers cannot resolve a path), not {feeds!r}"
+        )
     _number(settings, "NEWSCRAWL_IMAGES_MAX_SIZE", 1, integer=True)
     _number(settings, "NEWSCRAWL_IMAGES_MAX_PIXELS", 1, integer=True)
     _number(settings, "NEWSCRAWL_IMAGES_RETRY_DAYS", 0)

@@ -128,6 +128,9 @@ NEWSCRAWL_FRONTMATTER_DATES = "utc"
 # tag the run walked, <dir>/<site>.xml for the site; empty: no feeds
 NEWSCRAWL_FEEDS_DIR = "output/feeds"
 NEWSCRAWL_FEED_ITEMS = 50  # entries per feed, the latest by publication time
+# where feed readers fetch stored images when posts show them (an absolute http(s) URL; empty: the
+# posts' NEWSCRAWL_POST_IMAGES_URL when absolute, else the sites' URLs)
+NEWSCRAWL_FEED_IMAGES_URL = ""
 NEWSCRAWL_FEED_STORIES = False  # a site's feeds show each story once (its first entry links the others)
 # WARC capture of every response received (newscrawl/archive/capture.py, docs/warc.md); empty: off
 NEWSCRAWL_WARC_DIR = ""

@@ -24,6 +24,6 @@ case " $* " in
     *) set -- -a tag=xiaomi12_ultra "$@" ;;
 esac
 scrapy crawl mydrivers "$@" -s NEWSCRAWL_OFFLINE_ROOT="$root"
-echo "output/mydrivers.jsonl now holds $(wc -l < output/mydrivers.jsonl) article(s); posts in output/posts/mydrivers/;" \
+echo "output/mydrivers.jsonl now holds $(wc -l < output/mydrivers.jsonl) line(s), one per new article or update; posts in output/posts/mydrivers/;" \
      "Atom feeds in output/feeds/; summary in output/mydrivers.summary.json;" \
      "\`source scripts/setup.sh && scrapy report\` draws it all in output/report.html" >&2

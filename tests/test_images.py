@@ -605,6 +605,7 @@ def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_pat
         ({"NEWSCRAWL_IMAGES_STORE": "x", "NEWSCRAWL_POST_IMAGES_URL": "images/"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
         ({"NEWSCRAWL_POST_IMAGES_URL": '/images/" onerror="alert(1)'}, "NEWSCRAWL_POST_IMAGES_URL must be"),
         ({"NEWSCRAWL_POST_IMAGES_URL": "javascript:alert(1)//"}, "NEWSCRAWL_POST_IMAGES_URL must be"),
+        ({"NEWSCRAWL_FEED_IMAGES_URL": "/images/"}, "NEWSCRAWL_FEED_IMAGES_URL must be an http(s) URL"),
         ({"NEWSCRAWL_IMAGES_MAX_SIZE": "big"}, "NEWSCRAWL_IMAGES_MAX_SIZE must be a whole number"),
         ({"NEWSCRAWL_IMAGES_MAX_PIXELS": "0"}, "NEWSCRAWL_IMAGES_MAX_PIXELS must be a whole number"),
         ({"NEWSCRAWL_IMAGES_RETRY_DAYS": "-1"}, "NEWSCRAWL_IMAGES_RETRY_DAYS must be a number"),
@@ -757,3 +758,34 @@ def test_the_progress_line_counts_pages_not_image_files(tmp_path: Path):
     progress = [int(match) for match in re.findall(r"Progress: (\d+) pages fetched", result.log)]
     pages = int(re.search(r"Run summary: (\d+) pages fetched", result.log).group(1))
     assert progress and max(progress) <= pages, (progress, pages)
+
+
+def test_feeds_show_the_stored_images_when_the_posts_do(tmp_path: Path):
+    """With NEWSCRAWL_POST_IMAGES=local, a feed's bodies and enclosures point at the store under the
+    absolute NEWSCRAWL_FEED_IMAGES_URL, as the posts point at it under their relative prefix."""
+    root = tmp_path / "site"
+    image_site(root)
+    server = Server([root])
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        settings = {
+            "NEWSCRAWL_IMAGES_STORE": str(out / "images"),
+            "NEWSCRAWL_POST_IMAGES": "local",
+            "NEWSCRAWL_FEED_IMAGES_URL": "https://blog.example/images",
+        }
+        args = crawl_command(out, server, "-a", "tag=xiaomi12_ultra", incremental=True, settings=settings)
+        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
+        result = read_output(out, "mydrivers", done.returncode, done.stderr)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log[-3000:]
+    stored = {
+        url: record["path"] for url, record in _files_by_url(result.items).items() if record["status"] == "stored"
+    }
+    assert stored
+    feed = (out / "feeds/mydrivers/xiaomi12_ultra.xml").read_text(encoding="utf-8")
+    assert not [url for url in stored if f'src="{url}"' in feed]  # no stored image shown from the CDN
+    shown = re.findall(r'src="(https://blog\.example/images/[^"]+)"', feed)
+    assert shown and all(link.removeprefix("https://blog.example/images/") in stored.values() for link in shown)
+    assert 'rel="enclosure"' in feed and 'href="https://blog.example/images/' in feed

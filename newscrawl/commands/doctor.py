@@ -218,8 +218,9 @@ def verdict(findings: Findings) -> tuple[int, list[str]]:
     return (ALARM if problems else DONE), problems
 
 
-def print_report(site: Site, findings: Findings, out: Any) -> None:
-    print(f"{site.display_name} ({site.name}): live check, {to_utc_iso(datetime.now(UTC))}", file=out)
+def print_report(site: Site, findings: Findings, out: Any, offline: bool = False) -> None:
+    what = "offline check of the bundled site" if offline else "live check"
+    print(f"{site.display_name} ({site.name}): {what}, {to_utc_iso(datetime.now(UTC))}", file=out)
     for url, what, healthy in findings.listings:
         print(f"{'ok  ' if healthy else 'FIX '} listing {url}\n       {what}", file=out)
     for url, fields in findings.articles:
@@ -289,13 +290,13 @@ class Command(ScrapyCommand):
             if server is not None:
                 assert self.settings is not None
                 self.settings.set("NEWSCRAWL_OFFLINE_ROOT", server[1], priority="cmdline")
-            self.exitcode = self._check(site, opts.spargs)
+            self.exitcode = self._check(site, opts.spargs, offline=server is not None)
         finally:
             if server is not None:
                 server[0].terminate()
                 server[0].wait(timeout=10)
 
-    def _check(self, site: Site, spargs: dict[str, str]) -> int:
+    def _check(self, site: Site, spargs: dict[str, str], offline: bool = False) -> int:
         assert self.crawler_process is not None
         findings = Findings()
         spider = type(f"{type(site).__name__}Doctor", (DoctorSpider,), {"name": f"doctor-{site.name}", "site": site})
@@ -312,7 +313,7 @@ class Command(ScrapyCommand):
             for error in errors:
                 logger.error("Cannot start: %s", error)
             return CANNOT_START
-        print_report(site, findings, sys.stdout)
+        print_report(site, findings, sys.stdout, offline)
         code, problems = verdict(findings)
         print("verdict: " + ("healthy" if code == DONE else f"exit {code}: " + "; ".join(problems)))
         return code

@@ -43,6 +43,12 @@ class Command(BaseRunSpiderCommand):
             "printed. Exit codes as `scrapy crawl`."
         )
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        """Scrapy's run options but `-a`: there is no spider to give arguments to (given, it is refused)."""
+        super().add_options(parser)
+        parser.conflict_handler = "resolve"
+        parser.add_argument("-a", dest="spargs", action="append", default=[], help=argparse.SUPPRESS)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("give one or more WARC files or folders of them")

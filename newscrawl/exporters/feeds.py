@@ -23,15 +23,20 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
 
 from newscrawl.exit_codes import attention
 from newscrawl.exporters.atom import FeedInfo, Related, StoryEntry, render_feed, render_stories
+from newscrawl.exporters.frontmatter import local_image_urls
 from newscrawl.items import Article
+from newscrawl.normalize.images import stored_files
 from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state import Exported, LineRef, StateError, read_line
 from newscrawl.state.component import Incremental, state_closing
@@ -40,6 +45,31 @@ from newscrawl.state.opening import configured
 from newscrawl.stories.pipeline import open_index, story_index_place
 
 logger = logging.getLogger(__name__)
+
+
+def feed_image_prefix(settings: BaseSettings) -> str | None:
+    """Where feed readers fetch stored images, when posts show them (NEWSCRAWL_POST_IMAGES=local):
+    NEWSCRAWL_FEED_IMAGES_URL, else NEWSCRAWL_POST_IMAGES_URL when it is absolute; None: the sites' URLs
+    (a reader cannot resolve a blog's relative path)."""
+    if settings.get("NEWSCRAWL_POST_IMAGES") != "local":
+        return None
+    for name in ("NEWSCRAWL_FEED_IMAGES_URL", "NEWSCRAWL_POST_IMAGES_URL"):
+        value = settings.get(name) or ""
+        if urlsplit(value).scheme in ("http", "https"):
+            return value.rstrip("/") + "/"
+    return None
+
+
+def with_stored_images(article: Article, prefix: str) -> Article:
+    """`article` with its stored images (body and head image) at `prefix` + their path in the store."""
+    urls = {url: prefix + path for url, path in stored_files(article.images).items()}
+    if not urls:
+        return article
+    return replace(
+        article,
+        body_html=local_image_urls(article.body_html, urls),
+        head_image=urls.get(article.head_image or "", article.head_image),
+    )
 
 
 def once_per_story(articles: list[Article]) -> tuple[list[Article], dict[str, list[Related]]]:
@@ -62,6 +92,7 @@ class Feeds:
         self.items = items
         settings = crawler.settings
         self.once_per_story = settings.getbool("NEWSCRAWL_FEED_STORIES")
+        self.image_prefix = feed_image_prefix(settings)
         assert crawler.spidercls.name is not None
         self.stories = story_index_place(settings, crawler.spidercls.name)
         self.site: Site = site_of(crawler)
@@ -104,6 +135,8 @@ class Feeds:
                 continue
             if not articles:
                 continue
+            if self.image_prefix is not None:
+                articles = [with_stored_images(article, self.image_prefix) for article in articles]
             related: dict[str, list[Related]] = {}
             if self.once_per_story:
                 articles, related = once_per_story(articles)
