@@ -48,6 +48,11 @@ class StoryIndex(Protocol):
     def close(self) -> None: ...
 
 
+# The candidates compared whole: those sharing the most band keys with the new signature (the most
+# similar, as far as bands tell); more only cost time where a story has many copies already.
+CANDIDATES = 16
+
+
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -91,9 +96,10 @@ class SqliteStoryIndex:
             if keys:
                 marks = ",".join("?" * len(keys))
                 candidates = self.db.execute(
-                    "SELECT a.story, a.signature FROM story_articles a WHERE a.id IN "
-                    f"(SELECT DISTINCT id FROM story_bands WHERE key IN ({marks})) ORDER BY a.seen",
-                    keys,
+                    "SELECT a.story, a.signature FROM story_articles a JOIN "
+                    f"(SELECT id, COUNT(*) AS shared FROM story_bands WHERE key IN ({marks}) GROUP BY id "
+                    "ORDER BY shared DESC, id LIMIT ?) c ON a.id = c.id ORDER BY a.seen",
+                    [*keys, CANDIDATES],
                 ).fetchall()
                 story = _best(minhash, candidates, self.threshold) if minhash is not None else None
             story = story or member.id
@@ -151,9 +157,13 @@ class RedisStoryIndex:
             keys = band_keys(minhash, self.threshold) if minhash is not None else []
             story = None
             if keys and minhash is not None:
-                ids = {_text(i) for i in self.db.sunion([self.prefix + "band:" + key for key in keys])}
+                shared: dict[str, int] = {}
+                for key in keys:
+                    for member_id in self.db.smembers(self.prefix + "band:" + key):
+                        shared[_text(member_id)] = shared.get(_text(member_id), 0) + 1
+                ids = sorted(shared, key=lambda other: (-shared[other], other))[:CANDIDATES]
                 rows = []
-                for other in sorted(ids):
+                for other in ids:
                     story_of, signature, seen = self.db.hmget(
                         self.prefix + "article:" + other, ["story", "signature", "seen"]
                     )

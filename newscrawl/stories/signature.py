@@ -22,6 +22,8 @@ THRESHOLD = 0.5  # estimated Jaccard similarity from which two bodies are one st
 SEED = 1  # fixed, as the hashing scheme: signatures stored by one run are compared with the next run's
 SCHEME = "affine32"
 MIN_TEXT = 40  # characters: a body shorter than this is its own story (too little to compare)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 
 
 def story_text(body_html: str) -> str:
@@ -29,6 +31,22 @@ def story_text(body_html: str) -> str:
     text = lxml_html.fromstring(f"<div>{body_html}</div>").text_content() if body_html.strip() else ""
     text = unicodedata.normalize("NFKC", text).lower()
     return "".join(char for char in text if unicodedata.category(char)[0] in "LN")
+
+
+def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
+    """A 32-bit hash of every run of `size` characters of `text`, once each, computed over the whole text
+    at once (the code points folded FNV-style, then MurmurHash3's 64-bit finaliser); the MinHash input."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    count = max(1, len(codes) - size + 1)
+    mixed = np.zeros(count, dtype=np.uint64)
+    for offset in range(min(size, len(codes))):
+        mixed = (mixed * _FNV_PRIME) ^ codes[offset : offset + count]
+    mixed ^= mixed >> np.uint64(33)
+    mixed *= _MIX_1
+    mixed ^= mixed >> np.uint64(33)
+    mixed *= _MIX_2
+    mixed ^= mixed >> np.uint64(33)
+    return np.unique(mixed >> np.uint64(32))
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
@@ -43,8 +61,8 @@ def signature(body_html: str, size: int = SHINGLE) -> LeanMinHash | None:
     text = story_text(body_html)
     if len(text) < MIN_TEXT:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-    minhash.update_batch(list(shingles(text, size)))
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    minhash.update_batch(shingle_hashes(text, size).tolist())
     return LeanMinHash(minhash)
 
 
