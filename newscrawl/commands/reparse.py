@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from scrapy.commands import BaseRunSpiderCommand
+from scrapy.commands import BaseRunSpiderCommand, ScrapyCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
@@ -44,10 +44,16 @@ class Command(BaseRunSpiderCommand):
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
-        """Scrapy's run options but `-a`: there is no spider to give arguments to (given, it is refused)."""
-        super().add_options(parser)
-        parser.conflict_handler = "resolve"
+        """Scrapy's global options and its run command's -o/-O; `-a` is parsed (and refused: there is no
+        spider to give arguments to) but not offered."""
+        ScrapyCommand.add_options(self, parser)
         parser.add_argument("-a", dest="spargs", action="append", default=[], help=argparse.SUPPRESS)
+        parser.add_argument(
+            "-o", "--output", metavar="FILE", action="append", help="append the items to FILE (-o FILE:FORMAT)"
+        )
+        parser.add_argument(
+            "-O", "--overwrite-output", metavar="FILE", action="append", help="write the items to FILE, replacing it"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
