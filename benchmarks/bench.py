@@ -442,29 +442,29 @@ def main(argv: list[str] | None = None) -> dict:
                 "crawl_recommended_twisted": [],
                 "crawl_recommended_stories_off": [],
             }
+            arms = {
+                "crawl_default": lambda attempt: crawl(url, work / f"default-{attempt}", BASE_SETTINGS),
+                "crawl_recommended": lambda attempt: crawl(url, work / f"recommended-{attempt}", RECOMMENDED),
+                "crawl_recommended_feeds_off": lambda attempt: crawl(
+                    url, work / f"feeds-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_FEEDS_DIR": ""}
+                ),
+                "crawl_recommended_capture": lambda attempt: crawl(
+                    url,
+                    work / f"capture-{attempt}",
+                    {**RECOMMENDED, "NEWSCRAWL_WARC_DIR": str(work / f"capture-{attempt}" / "warc")},
+                ),
+                "crawl_recommended_images": lambda attempt: _images_run(url, work / f"images-{attempt}"),
+                "crawl_recommended_twisted": lambda attempt: crawl(url, work / f"twisted-{attempt}", TWISTED),
+                "crawl_recommended_stories_off": lambda attempt: crawl(
+                    url, work / f"stories-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_STORIES": ""}
+                ),
+            }
             for attempt in range(args.repeat):
                 runs["scrapy_bench"].append(scrapy_bench(args.bench_seconds, work))
-                runs["crawl_default"].append(crawl(url, work / f"default-{attempt}", BASE_SETTINGS))
-                runs["crawl_recommended"].append(crawl(url, work / f"recommended-{attempt}", RECOMMENDED))
-                runs["crawl_recommended_feeds_off"].append(
-                    crawl(url, work / f"feeds-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_FEEDS_DIR": ""})
-                )
-                runs["crawl_recommended_capture"].append(
-                    crawl(
-                        url,
-                        work / f"capture-{attempt}",
-                        {**RECOMMENDED, "NEWSCRAWL_WARC_DIR": str(work / f"capture-{attempt}" / "warc")},
-                    )
-                )
-                images_out = work / f"images-{attempt}"
-                runs["crawl_recommended_images"].append(
-                    crawl(url, images_out, {**RECOMMENDED, "NEWSCRAWL_IMAGES_STORE": str(images_out / "images")})
-                )
-                shutil.rmtree(images_out / "images")  # hundreds of MB: one store on disk at a time
-                runs["crawl_recommended_twisted"].append(crawl(url, work / f"twisted-{attempt}", TWISTED))
-                runs["crawl_recommended_stories_off"].append(
-                    crawl(url, work / f"stories-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_STORIES": ""})
-                )
+                progress(f"round {attempt + 1}/{args.repeat}: scrapy bench", runs["scrapy_bench"][-1])
+                for arm, run in arms.items():
+                    runs[arm].append(run(attempt))
+                    progress(f"round {attempt + 1}/{args.repeat}: {arm}", runs[arm][-1])
             for key, measured in runs.items():
                 report[key] = _median_run(measured)
             on, off = report["crawl_recommended"], report["crawl_recommended_feeds_off"]
@@ -503,9 +503,11 @@ def main(argv: list[str] | None = None) -> dict:
                 "seconds_off": off["seconds"],
             }
             two = crawl_two_workers(url, work / "two-workers", RECOMMENDED, args.articles)
+            progress("two workers on Redis", two or {})
             if two is not None:
                 report["crawl_two_workers"] = two
             rerun = crawl(url, work / "recommended-0", RECOMMENDED, rerun=True)
+            progress("incremental rerun", rerun)
             report["incremental_rerun"] = {
                 "requests": rerun["requests"],
                 "articles": rerun["articles"],
@@ -517,7 +519,9 @@ def main(argv: list[str] | None = None) -> dict:
                 build_site(sized, size)
                 sized_server, sized_url, _ = start_server(sized)
                 try:
-                    report["peak_rss_mb"][size] = crawl(sized_url, work / f"rss-{size}", RECOMMENDED)["peak_rss_mb"]
+                    sized_run = crawl(sized_url, work / f"rss-{size}", RECOMMENDED)
+                    report["peak_rss_mb"][size] = sized_run["peak_rss_mb"]
+                    progress(f"peak RSS at {size} articles ({sized_run['peak_rss_mb']} MB)", sized_run)
                 finally:
                     sized_server.terminate()
         finally:
@@ -545,6 +549,25 @@ def main(argv: list[str] | None = None) -> dict:
     args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print_report(report, args.json)
     return report
+
+
+STARTED = time.monotonic()
+
+
+def progress(phase: str, figures: dict) -> None:
+    """One line per phase as it ends, with its figure: the benchmark is never silent for long."""
+    print(
+        f"[{time.monotonic() - STARTED:6.0f} s] {phase}: {figures.get('pages_per_second', '?')} pages/s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _images_run(url: str, out: Path) -> dict:
+    """A crawl mirroring images; its store (hundreds of MB) removed once measured."""
+    measured = crawl(url, out, {**RECOMMENDED, "NEWSCRAWL_IMAGES_STORE": str(out / "images")})
+    shutil.rmtree(out / "images")
+    return measured
 
 
 def _median_run(runs: list[dict]) -> dict:
