@@ -46,6 +46,8 @@ def test_two_workers_share_one_crawl(tmp_path: Path, site_server, redis_server):
     one, two = journal(out, "w1"), journal(out, "w2")
     assert sorted(one + two) == sorted(set(one + two)) and len(one + two) == 16  # every article once, across workers
     assert one and two, f"both workers must have exported something: w1 {one}, w2 {two}"
+    for name in ("w1", "w2"):  # quiet: scrapy-redis's deprecated StatsCollector calls are filtered
+        assert "DeprecationWarning" not in (out / f"{name}.log").read_text(encoding="utf-8")
     posts = sorted(p.name for p in (out / "posts/mydrivers").iterdir())
     assert posts == sorted(f"{i}.md" for i in one + two)
     db = redis.Redis.from_url(redis_server, decode_responses=True)
