@@ -101,7 +101,8 @@ def test_each_tag_feed_holds_exactly_its_latest_articles(tmp_path: Path, site_se
     assert [text(e, "id") for e in site_feed] == [
         i["url"] for i in latest_of(result.items, {i["article_id"] for i in result.items}, 3)
     ]
-    assert result.stats["newscrawl/feeds/written"] == 4
+    assert result.stats["newscrawl/feeds/written"] == 5  # three tags, the site, and the stories (docs/stories.md)
+    assert (feeds / "stories.xml").is_file()
 
 
 def _umask() -> int:
@@ -140,7 +141,7 @@ def test_a_run_that_found_nothing_new_leaves_the_feeds_byte_identical(tmp_path: 
     again = crawl(tmp_path, site_server, "-a", "tag=windows_11,nvidia")
     assert again.returncode == 0 and again.stats["newscrawl/listing/pages"] == 2, again.log[-3000:]
     assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in feeds} == before
-    assert again.stats["newscrawl/feeds/unchanged"] == 3 and "newscrawl/feeds/written" not in again.stats
+    assert again.stats["newscrawl/feeds/unchanged"] == 4 and "newscrawl/feeds/written" not in again.stats
 
 
 def test_follow_tags_on_a_warm_state_walks_the_tags_its_known_articles_name(tmp_path: Path, site_server):
@@ -352,3 +353,25 @@ def test_both_state_backends_remember_tags_the_same_way(tmp_path: Path, redis_se
     finally:
         sqlite_state.close()
         redis_state.close()
+
+
+def test_a_feed_is_titled_by_the_name_its_listing_page_shows(tmp_path: Path):
+    """快科技's biyadi and cnBeta's topic 9 show 比亚迪 and Linux; none of their articles names the tag, so
+    before, their feeds were titled by the slug and the number."""
+    from conftest import FIXTURES, Server
+
+    server = Server([FIXTURES / "mydrivers/site", FIXTURES / "cnbeta/site"])
+    try:
+        run_crawl(tmp_path / "k", server, "-a", "tag=biyadi", incremental=True)
+        run_crawl(tmp_path / "c", server, "-a", "tag=9", spider="cnbeta", incremental=True)
+    finally:
+        server.stop()
+    titles = [
+        etree.parse(str(path)).findtext(f"{ATOM}title")
+        for path in (tmp_path / "k/out/feeds/mydrivers/biyadi.xml", tmp_path / "c/out/feeds/cnbeta/9.xml")
+    ]
+    assert titles == ["快科技 · 比亚迪", "cnBeta · Linux"]
+    with sqlite3.connect(tmp_path / "c/out/state.sqlite") as db:  # kept in the state, for later runs' feeds
+        assert db.execute("SELECT walk, name FROM walk_names").fetchall() == [
+            ("https://www.cnbeta.com.tw/topics/9.htm", "Linux")
+        ]

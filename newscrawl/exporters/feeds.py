@@ -126,6 +126,10 @@ class Feeds:
                 folder,
                 0 if incremental.state.exclusive else self.crawler.settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
             )
+        try:
+            names = incremental.state.walk_names()
+        except StateError:
+            names = {}
         for path, walk in feeds:
             try:
                 articles = self._read(incremental.state.latest(walk, self.items))
@@ -140,7 +144,7 @@ class Feeds:
             related: dict[str, list[Related]] = {}
             if self.once_per_story:
                 articles, related = once_per_story(articles)
-            self._write(path, render_feed(self._info(walk, articles), articles, related))
+            self._write(path, render_feed(self._info(walk, articles, names), articles, related))
         if self.stories is not None:
             self._write_stories(self.stories)
         stats.set_value("newscrawl/feeds/seconds", round(time.monotonic() - started, 3))
@@ -205,8 +209,9 @@ class Feeds:
                 articles.append(article)
         return articles
 
-    def _info(self, walk: str | None, articles: list[Article]) -> FeedInfo:
-        """The feed of a tag is titled by the tag's name as its articles show it (else its file name)."""
+    def _info(self, walk: str | None, articles: list[Article], names: dict[str, str]) -> FeedInfo:
+        """The feed of a tag is titled by the name its listing page shows (kept in the state), else as its
+        articles show it, else by its file name."""
         site = self.site
         if walk is None:
             return FeedInfo(
@@ -216,7 +221,7 @@ class Feeds:
                 site.display_name,
                 site.language,
             )
-        name = next(
+        name = names.get(walk) or next(
             (
                 tag["name"]
                 for article in articles

@@ -256,6 +256,7 @@ class Site(ABC):
             article_urls=[urljoin(url, link) for link in links],
             next_url=self.next_page_url(page, url),
             article_dates=self.listing_dates(page, url),
+            title=self.listing_title(page),
         )
 
     def source_of(self, url: str) -> ListingSource | None:
@@ -280,6 +281,16 @@ class Site(ABC):
         articles are labelled with it); None when `url` is one of the walk's own pages."""
         source = self.source_of(url)
         return source.name if source is not None and source is not self.source_of(walk) else None
+
+    def listing_title(self, page: Selector) -> str | None:
+        """What a listing page calls its list: its one `<h1>`, else its `<title>` without the site's suffix."""
+        headings = [" ".join("".join(h.css("::text").getall()).split()) for h in page.css("h1")]
+        if len(headings) == 1 and headings[0]:
+            return headings[0]
+        title = " ".join((page.css("title::text").get() or "").split())
+        for suffix in self.title_suffixes:
+            title = title.removesuffix(suffix).strip()
+        return title or None
 
     def listing_headers(self, url: str) -> dict[str, str]:
         """Request headers a listing page of the site needs to be served (none by default)."""

@@ -45,6 +45,8 @@ class Listing:
     # The date the listing shows beside an article link (article URL → the date as shown), where it
     # shows one: a check on fallback dates, and their last resort (newscrawl.parsing.fallbacks).
     article_dates: dict[str, str] = field(default_factory=dict)
+    # What the list calls itself (a tag page's heading, a feed's title): its feed's title.
+    title: str | None = None
     # The outlet the listing names beside an article link (cnBeta's JSON list): the article's source
     # when its page names none.
     article_outlets: dict[str, str] = field(default_factory=dict)
@@ -110,7 +112,8 @@ def parse_feed(text: str, url: str) -> Listing:
         shown = item.xpath("pubDate/text() | published/text() | updated/text() | date/text()").get()
         if shown and shown.strip():
             dates[links[-1]] = shown.strip()
-    return Listing(article_urls=links, next_url=None, article_dates=dates, partial=True)
+    title = " ".join((feed.xpath("/rss/channel/title/text() | /feed/title/text()").get() or "").split()) or None
+    return Listing(article_urls=links, next_url=None, article_dates=dates, partial=True, title=title)
 
 
 class Feed(ListingSource):

@@ -183,7 +183,11 @@ class OsChina(Site):
         if urlsplit(url).path == _COLUMN_PATH:
             page = parse_page(html, url)
             links = page.css("div.news-item::attr(data-url)").getall()
-            return Listing(article_urls=[urljoin(url, link) for link in links], next_url=self.next_page_url(page, url))
+            return Listing(
+                article_urls=[urljoin(url, link) for link in links],
+                next_url=self.next_page_url(page, url),
+                title=self.listing_title(page),
+            )
         if not html.strip():
             return Listing(article_urls=[], next_url=None, end=True)
         links = parse_page(html, url).css("div.content h3 > a::attr(href)").getall()

@@ -257,6 +257,12 @@ class RedisState:
     def complete_walks(self) -> set[str]:
         return set(self.db.smembers(self.prefix + "complete_walks"))
 
+    def name_walk(self, walk: str, name: str) -> None:
+        self.db.hset(self.prefix + "walk_names", walk, name)
+
+    def walk_names(self) -> dict[str, str]:
+        return dict(self.db.hgetall(self.prefix + "walk_names"))
+
     def forget_walks(self) -> None:
         self.db.delete(self.prefix + "complete_walks")
 

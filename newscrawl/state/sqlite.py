@@ -105,6 +105,8 @@ CREATE TABLE IF NOT EXISTS tag_articles (
     named INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, tag, article_id));
 CREATE INDEX IF NOT EXISTS tags_by_article ON tag_articles (site, article_id);
 CREATE TABLE IF NOT EXISTS complete_walks (site TEXT NOT NULL, walk TEXT NOT NULL, PRIMARY KEY (site, walk));
+CREATE TABLE IF NOT EXISTS walk_names (
+    site TEXT NOT NULL, walk TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (site, walk));
 CREATE TABLE IF NOT EXISTS gone_articles (
     site TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL, reason TEXT NOT NULL,
     since REAL NOT NULL, PRIMARY KEY (site, article_id));
@@ -417,6 +419,18 @@ class SqliteState:
     @_locked
     def complete_walks(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT walk FROM complete_walks WHERE site = ?", (self.site,))}
+
+    @_locked
+    def name_walk(self, walk: str, name: str) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO walk_names VALUES (?, ?, ?) ON CONFLICT (site, walk) DO UPDATE SET name = excluded.name",
+                (self.site, walk, name),
+            )
+
+    @_locked
+    def walk_names(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT walk, name FROM walk_names WHERE site = ?", (self.site,)).fetchall())
 
     @_locked
     def forget_walks(self) -> None:
