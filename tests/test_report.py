@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,8 @@ def test_the_report_renders_in_chromium(crawled: Path, tmp_path: Path):
         box = charts.nth(0).bounding_box()
         assert box is not None and box["width"] > 300 and box["height"] > 100  # laid out, visible
         assert page.locator("table.coverage tr").count() == 2  # the header and 快科技
+        walks = page.locator("table.walks").inner_text()  # from the crawl state, read-only
+        assert "小米12 Ultra" in walks and "complete" in walks and page.locator("table.walks tr").count() == 5
         assert page.locator("table.latest a").count() >= 10
         assert page.get_by_text("<script>alert(1)</script>", exact=False).count() == 1  # shown as text
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
@@ -120,3 +123,72 @@ def test_the_days_chart_has_every_day_and_a_long_span_counts_by_month():
     assert "2022-01-01 · s: 1<" in short and "2022-01-02: none<" in short and "2022-01-03 · s: 2<" in short
     long = articles_per_day(material("2022-01-01", "2022-01-31", "2022-09-01"))
     assert "Articles per month" in long and "2022-01 · s: 2<" in long and "2022-05: none<" in long
+
+
+def runs_file(path: Path, count: int) -> Path:
+    """`count` runs, ten minutes apart, some needing a person."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    lines = []
+    for number in range(count):
+        finished = (start + timedelta(minutes=10 * number)).isoformat()
+        attention = {"blocked": 1} if number % 97 == 5 else {}
+        lines.append(
+            json.dumps(
+                {
+                    "spider": "mydrivers",
+                    "finished": finished,
+                    "finish_reason": "finished",
+                    "exit_code": 2 if attention else 0,
+                    "needs_attention": attention,
+                    "articles": {"exported": number % 7},
+                    "dropped": {},
+                    "errors": {"http_503": number % 3},
+                }
+            )
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+OVERLAPS = """
+() => [...document.querySelectorAll('svg.chart')].map(svg => {
+  const frame = svg.getBoundingClientRect();
+  const boxes = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect());
+  const outside = boxes.filter(b => b.left < frame.left - 0.5 || b.right > frame.right + 0.5
+                                  || b.top < frame.top - 0.5 || b.bottom > frame.bottom + 0.5).length;
+  let overlapping = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) overlapping++;
+  }
+  return {labels: boxes.length, outside, overlapping};
+})
+"""
+
+
+@pytest.mark.parametrize("runs", [10, 1000])
+def test_the_runs_chart_reads_well_at_10_and_1000_runs(tmp_path: Path, runs: int):
+    playwright = pytest.importorskip("playwright.sync_api", reason="the test extras install Playwright")
+    from newscrawl.exporters.report import read_material, render_report
+
+    material = read_material([runs_file(tmp_path / "runs.jsonl", runs)])
+    page_file = tmp_path / "report.html"
+    page_file.write_text(render_report(material), encoding="utf-8")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        page.goto(page_file.as_uri())
+        charts = page.evaluate(OVERLAPS)
+        page.screenshot(path=str(tmp_path / f"report-{runs}.png"), full_page=True)
+        caption = page.locator("figcaption").nth(1).inner_text()
+        attention = page.locator("table.attention").inner_text() if page.locator("table.attention").count() else ""
+        bars = page.locator("svg.chart").nth(1).locator("rect").count()
+        browser.close()
+    print(f"screenshot: {tmp_path / f'report-{runs}.png'}")
+    runs_chart = charts[1]
+    assert runs_chart["labels"] >= 4 and runs_chart["overlapping"] == 0 and runs_chart["outside"] == 0, charts
+    assert "blocked" in attention
+    if runs == 10:
+        assert caption.startswith("Runs (UTC)") and bars >= 10  # one bar a run
+    else:
+        assert caption.startswith("1000 runs, summed per day") and bars < 200  # 7 days of runs, not 1000 bars

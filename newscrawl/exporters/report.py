@@ -6,13 +6,16 @@ at all (its Content-Security-Policy allows none, nor any outside resource); and 
 not justify shipping a JavaScript library inside every report. Every text is escaped (html.escape),
 every link is an http(s) URL.
 
-Inputs: the journal lines (the latest revision of each article counts) and the run history lines
-(NEWSCRAWL_RUNS_FILE: one summary per run).
+Inputs: the journal lines (the latest revision of each article counts), the run history lines
+(NEWSCRAWL_RUNS_FILE: one summary per run) and the crawl states (SQLite, opened read-only) for the
+walks.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,9 +30,23 @@ import fastjsonschema
 
 from newscrawl.items import json_schema
 
+LABEL_SPACE = 24  # px along the axis between two labels rotated by 40°, at 9px
+RUNS_SHOWN = 60  # runs drawn one bar each; more are summed per day (per month past 120 days)
 COVERED_FIELDS = ("title", "published", "author", "editor", "source", "images", "tags", "head_image")
 LATEST = 30
 COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#718096")
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A tag's walk as its crawl state holds it."""
+
+    site: str
+    url: str
+    name: str | None
+    complete: bool
+    pending_pages: int
+    listed: int  # articles its pages showed
 
 
 @dataclass
@@ -38,6 +55,7 @@ class Material:
 
     articles: dict[str, dict] = field(default_factory=dict)  # id → latest revision's line
     runs: list[dict] = field(default_factory=list)
+    walks: list[Walk] = field(default_factory=list)  # from the crawl states among the inputs
     sources: list[str] = field(default_factory=list)
     unreadable_lines: int = 0
 
@@ -103,7 +121,48 @@ def read_material(paths: Iterable[Path]) -> Material:
                 else:
                     material.unreadable_lines += 1
     material.runs.sort(key=lambda run: run.get("finished", ""))
+    for path in _state_files(paths):
+        material.walks += read_walks(path)
+        material.sources.append(str(path))
     return material
+
+
+def _state_files(paths: Iterable[Path]) -> list[Path]:
+    """The SQLite files among `paths` (and in its folders) that are crawl states."""
+    found = []
+    for path in paths:
+        candidates = sorted(path.glob("*.sqlite")) if path.is_dir() else [path] if path.suffix == ".sqlite" else []
+        found += [candidate for candidate in candidates if candidate.is_file() and not candidate.is_symlink()]
+    return found
+
+
+def read_walks(path: Path) -> list[Walk]:
+    """The walks a crawl state holds, opened read-only; a file that is no crawl state gives none."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"complete_walks", "pending_listings", "tag_articles"} <= tables:
+            return []
+        names = (
+            dict(((site, walk), name) for site, walk, name in db.execute("SELECT site, walk, name FROM walk_names"))
+            if "walk_names" in tables
+            else {}
+        )
+        complete = set(db.execute("SELECT site, walk FROM complete_walks").fetchall())
+        pending = Counter(db.execute("SELECT site, walk FROM pending_listings").fetchall())
+        listed = Counter(db.execute("SELECT site, tag FROM tag_articles WHERE listed = 1").fetchall())
+        walks = sorted(set(names) | complete | set(pending) | set(listed))
+        return [
+            Walk(site, url, names.get((site, url)), (site, url) in complete, pending[(site, url)], listed[(site, url)])
+            for site, url in walks
+        ]
+    except sqlite3.Error:
+        return []
+    finally:
+        db.close()
 
 
 def _files(paths: Iterable[Path]) -> list[Path]:
@@ -115,6 +174,8 @@ def _files(paths: Iterable[Path]) -> list[Path]:
                 for p in path.iterdir()
                 if p.is_file() and (p.suffix == ".jsonl" or ".jsonl." in p.name) and not p.name.endswith(".gz")
             )
+        elif path.is_file() and path.suffix == ".sqlite":
+            continue  # a crawl state: its walks (_state_files)
         elif path.is_file():
             found.append(path)
         else:
@@ -129,10 +190,11 @@ def _bars(
     title: str, labels: list[str], series: dict[str, list[int]], marks: Iterable[int] = (), mark_label: str = ""
 ) -> str:
     """A stacked bar chart: one bar per label, one colour per series; `marks` (bar indexes) get a red dot."""
-    width, height, left, bottom, top = 760, 240, 40, 60, 20
+    width, height, left, bottom, top = 760, 250, 70, 75, 20
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
     peak = max(totals, default=0) or 1
     step = (width - left - 10) / max(len(labels), 1)
+    every = max(1, math.ceil(LABEL_SPACE / step))  # a label every `every` bars: rotated, they never touch
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}"><title>{escape(title)}</title>',
@@ -155,7 +217,7 @@ def _bars(
                     f'<rect x="{x + 1:.1f}" y="{base:.1f}" width="{max(step - 2, 1):.1f}" height="{size:.1f}" '
                     f'fill="{colour}"><title>{escape(label)} · {escape(name)}: {values[index]}</title></rect>'
                 )
-        if len(labels) <= 40 or index % max(len(labels) // 20, 1) == 0:
+        if index % every == 0:
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{height - bottom + 12}" font-size="9" text-anchor="end" '
                 f'transform="rotate(-40 {x + step / 2:.1f} {height - bottom + 12})">{escape(label)}</text>'
@@ -214,22 +276,62 @@ def articles_per_day(material: Material) -> str:
 
 
 def runs_over_time(material: Material) -> str:
+    """Runs, one bar each; past RUNS_SHOWN runs, summed per day (per month past 120 days): a year of
+    10-minute runs stays a readable chart, not 52,000 bars."""
     spiders = {run.get("spider") for run in material.runs}
-    labels = [
-        str(run.get("finished", "?"))[5:16].replace("T", " ")
-        + (f" {run.get('spider', '')}" if len(spiders) > 1 else "")
-        for run in material.runs
-    ]
-    series = {
-        "exported": [int(run.get("articles", {}).get("exported", 0)) for run in material.runs],
-        "dropped": [sum(run.get("dropped", {}).values()) for run in material.runs],
-        "errors": [sum(run.get("errors", {}).values()) for run in material.runs],
+    series_of: dict[str, Callable[[dict], int]] = {
+        "exported": lambda run: int(run.get("articles", {}).get("exported", 0)),
+        "dropped": lambda run: sum(run.get("dropped", {}).values()),
+        "errors": lambda run: sum(run.get("errors", {}).values()),
     }
-    marks = [index for index, run in enumerate(material.runs) if run.get("alarm") or run.get("exit_code", 0) >= 2]
-    title = "Runs (UTC): articles exported, pages dropped, errors" + (
-        f" — {next(iter(spiders))}" if len(spiders) == 1 else ""
+    flagged = [bool(run.get("alarm") or run.get("exit_code", 0) >= 2) for run in material.runs]
+    single = f" — {next(iter(spiders))}" if len(spiders) == 1 else ""
+    if len(material.runs) <= RUNS_SHOWN:
+        labels = [
+            str(run.get("finished", "?"))[5:16].replace("T", " ")
+            + (f" {run.get('spider', '')}" if len(spiders) > 1 else "")
+            for run in material.runs
+        ]
+        series = {name: [count(run) for run in material.runs] for name, count in series_of.items()}
+        marks = [index for index, flag in enumerate(flagged) if flag]
+        title = f"Runs (UTC): articles exported, pages dropped, errors{single}"
+        return _bars(title, labels, series, marks, "alarm or needs attention")
+    days = [str(run.get("finished", ""))[:10] for run in material.runs]
+    first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
+    width = 7 if (last - first).days > 120 else 10
+    labels = _calendar(first, last, width)
+    position = {label: index for index, label in enumerate(labels)}
+    series = {name: [0] * len(labels) for name in series_of}
+    marks_set: set[int] = set()
+    for run, day, flag in zip(material.runs, days, flagged, strict=True):
+        index = position[day[:width]]
+        for name, count in series_of.items():
+            series[name][index] += count(run)
+        if flag:
+            marks_set.add(index)
+    per = "month" if width == 7 else "day"
+    title = f"{len(material.runs)} runs, summed per {per} (UTC): articles exported, pages dropped, errors{single}"
+    return _bars(title, labels, series, sorted(marks_set), f"a run that {per} raised an alarm or needed attention")
+
+
+def attention_table(material: Material) -> str:
+    """Each reason a run needed a person, how many runs had it, and the last one."""
+    seen: dict[str, list[str]] = defaultdict(list)
+    for run in material.runs:
+        reasons = dict(run.get("needs_attention") or {})
+        if run.get("alarm"):
+            reasons["layout alarm (exit 3)"] = 1
+        for reason in reasons:
+            seen[reason].append(str(run.get("finished", "?"))[:16].replace("T", " "))
+    rows = "".join(
+        f"<tr><td>{escape(reason)}</td><td>{len(times)}</td><td>{escape(max(times))}</td></tr>"
+        for reason, times in sorted(seen.items(), key=lambda item: max(item[1]), reverse=True)
     )
-    return _bars(title, labels, series, marks, "alarm or needs attention")
+    body = rows or '<tr><td colspan="3" class="note">No run needed a person.</td></tr>'
+    return (
+        '<table class="attention"><caption>Why runs needed a person (exit 2) or raised the alarm (exit 3)</caption>'
+        f"<tr><th>reason</th><th>runs</th><th>last (UTC)</th></tr>{body}</table>"
+    )
 
 
 def coverage_table(material: Material) -> str:
@@ -242,11 +344,55 @@ def coverage_table(material: Material) -> str:
         cells = []
         for name in COVERED_FIELDS:
             share = sum(1 for article in articles if article.get(name)) / len(articles)
-            cells.append(f'<td><div class="meter"><div style="width:{share * 100:.0f}%"></div></div>{share:.0%}</td>')
+            cells.append(
+                f'<td><div class="meter"><div style="width:{share * 100:.0f}%"></div></div>'
+                f'<span class="share">{share:.0%}</span></td>'
+            )
         rows.append(f"<tr><th>{escape(site)} ({len(articles)})</th>{''.join(cells)}</tr>")
     return (
         f'<table class="coverage"><caption>Field coverage: share of each site\'s articles where the field was found'
         f"</caption><tr><th>site (articles)</th>{head}</tr>{''.join(rows)}</table>"
+    )
+
+
+def walks_table(material: Material) -> str:
+    """Each walk: its name, whether it was followed to its end, the pages a later run goes on from."""
+    if not material.walks:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(walk.site)}</td><td>{_link(walk.url, walk.name or walk.url)}</td>"
+        f"<td>{'complete' if walk.complete else 'not yet'}</td><td>{walk.pending_pages}</td>"
+        f"<td>{walk.listed}</td></tr>"
+        for walk in material.walks
+    )
+    return (
+        '<table class="walks"><caption>Walks: each tag as the crawl state holds it</caption><tr><th>site</th>'
+        "<th>tag</th><th>followed to its end</th><th>pages pending</th><th>articles its pages showed</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def stories_table(material: Material) -> str:
+    """The latest stories told by more than one article (docs/stories.md)."""
+    members: dict[str, list[dict]] = defaultdict(list)
+    for article in material.articles.values():
+        if article.get("story"):
+            members[article["story"]].append(article)
+    shared = [told for told in members.values() if len(told) > 1]
+    if not shared:
+        return ""
+    shared.sort(key=lambda told: max(str(a.get("published", "")) for a in told), reverse=True)
+    rows = []
+    for told in shared[:LATEST]:
+        lead = next((a for a in told if a["id"] == a["story"]), told[0])
+        others = ", ".join(_link(str(a.get("url", "")), a["id"]) for a in told if a is not lead)
+        rows.append(
+            f"<tr><td>{_link(str(lead.get('url', '')), str(lead.get('title', '')))}</td>"
+            f"<td>{escape(', '.join(sorted({a['site'] for a in told})))}</td><td>{len(told)}</td><td>{others}</td></tr>"
+        )
+    return (
+        f'<table class="stories"><caption>Stories told more than once: {len(shared)}</caption>'
+        f"<tr><th>lead</th><th>sites</th><th>articles</th><th>the others</th></tr>{''.join(rows)}</table>"
     )
 
 
@@ -282,6 +428,7 @@ figure{margin:1.5em 0}figcaption,caption{font-weight:600;text-align:left;margin:
 table{border-collapse:collapse;width:100%;margin:1.5em 0}td,th{border-bottom:1px solid #e2e8f0;padding:3px 6px;
 text-align:left;vertical-align:top}.meter{display:inline-block;width:50px;height:8px;background:#edf2f7;
 margin-right:4px}.meter div{height:8px;background:#2f855a}.note{color:#718096}
+.coverage td{white-space:nowrap}.share{display:inline-block;min-width:3.2em;text-align:right}
 """
 
 
@@ -297,6 +444,7 @@ def render_report(material: Material, generated: datetime | None = None) -> str:
         f"<title>newscrawl report</title><style>{STYLE}</style></head><body>"
         f"<h1>newscrawl report</h1><p>{len(material.articles)} articles ({summary}), {len(material.runs)} runs. "
         f'<span class="note">Generated {moment} from {len(material.sources)} file(s){skipped}.</span></p>'
-        f"{articles_per_day(material)}{runs_over_time(material)}{coverage_table(material)}{latest_articles(material)}"
+        f"{articles_per_day(material)}{runs_over_time(material)}{attention_table(material)}{walks_table(material)}"
+        f"{coverage_table(material)}{stories_table(material)}{latest_articles(material)}"
         "</body></html>\n"
     )
