@@ -96,7 +96,7 @@ def test_a_bad_argument_or_setting_is_one_line_naming_it_and_exit_1(tmp_path: Pa
         (["mydrivers", "-a", "tagxiaomi"], "Invalid -a value, use -a NAME=VALUE"),
         (["mydrivers", "--bogus"], "unrecognised argument(s): --bogus"),
         (["mydrivers", "-a", "tag=xiaomi", "extra"], "unrecognised argument(s): extra"),
-        ([], "give a spider name: cnbeta, mydrivers, oschina"),
+        ([], "give a spider name: cnbeta, generic, mydrivers, oschina"),
     ],
 )
 def test_a_usage_error_is_one_line_and_exit_1(args: list[str], message: str):

@@ -57,7 +57,7 @@ def test_mistakes_get_one_line_and_exit_1():
     unknown = doctor("mydriver", "-a", "tag=x")
     assert (
         unknown.returncode == 1
-        and "Cannot start: no site 'mydriver' (known: cnbeta, generic, mydrivers, oschina)" in unknown.stderr
+        and "Cannot start: no site 'mydriver' (known: cnbeta, mydrivers, oschina)" in unknown.stderr
     )
     nothing = doctor("mydrivers")
     assert nothing.returncode == 1 and "nothing to check" in nothing.stderr
