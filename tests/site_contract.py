@@ -251,3 +251,14 @@ def check_captured(fx: SiteFixtures) -> None:
         got = _extract(fx, page.read_bytes(), entry["url"], entry["content_type"], entry["fetched_at"])
         wrong = sorted(key for key in expected.keys() | got.keys() if expected.get(key) != got.get(key))
         assert not wrong, f"{entry['url']} (captured): extracted item differs from {expected_file.name} in {wrong}"
+
+
+# Every check of the contract, in the order a failure is easiest to read.
+ALL_CHECKS = (
+    check_fixtures_exist,
+    check_pages_extract,
+    check_layouts,
+    check_fallbacks,
+    check_posts_reproduced,
+    check_captured,
+)

@@ -62,14 +62,7 @@ def test_the_draft_is_refused_by_the_contract_until_confirmed_then_passes_it(dra
         site_contract.check_fixtures_exist(fixtures)  # unconfirmed drafts are not expected items
     for draft in drafts.rglob("*.expected.draft.json"):
         draft.rename(draft.with_name(draft.name.replace(".expected.draft.json", ".expected.json")))
-    for check in (
-        site_contract.check_fixtures_exist,
-        site_contract.check_pages_extract,
-        site_contract.check_layouts,
-        site_contract.check_fallbacks,
-        site_contract.check_posts_reproduced,
-        site_contract.check_captured,
-    ):
+    for check in site_contract.ALL_CHECKS:
         check(fixtures)
 
 

@@ -23,17 +23,7 @@ from lantern_site import SITE, Story2025, Story2026  # noqa: E402
 FX = site_contract.load("lantern", HERE, site=SITE)
 
 
-@pytest.mark.parametrize(
-    "check",
-    [
-        site_contract.check_fixtures_exist,
-        site_contract.check_pages_extract,
-        site_contract.check_layouts,
-        site_contract.check_fallbacks,
-        site_contract.check_posts_reproduced,
-        site_contract.check_captured,
-    ],
-)
+@pytest.mark.parametrize("check", site_contract.ALL_CHECKS)
 def test_the_fourth_site_passes_each_check_of_the_contract(check):
     check(FX)
 
