@@ -189,7 +189,7 @@ class Newscrawl:
 
 def _scrapy_redis(redis_url: str) -> dict[str, Any]:
     return {
-        "SCHEDULER": "newscrawl.state.claims.RedisScheduler",
+        "SCHEDULER": "newscrawl.state.scheduler.RedisScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",

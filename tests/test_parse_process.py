@@ -120,3 +120,21 @@ def test_a_child_that_cannot_start_means_gone(monkeypatch, tmp_path):
         await process.close()
 
     asyncio.run(in_child())
+
+
+def test_a_run_with_nothing_new_starts_no_parse_process(tmp_path, site_server):
+    """The child starts with the first article request: a rerun that finds every article known has none."""
+    runs = [
+        run_crawl(
+            tmp_path,
+            site_server,
+            "-a",
+            "tag=xiaomi12_ultra",
+            incremental=True,
+            settings={"NEWSCRAWL_PARSE_PROCESS": "True"},
+        )
+        for _ in range(2)
+    ]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert runs[0].stats["newscrawl/parse_process/started"] == 1 and runs[0].stats["item_scraped_count"] == 2
+    assert "newscrawl/parse_process/started" not in runs[1].stats and "item_scraped_count" not in runs[1].stats

@@ -27,7 +27,6 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import redis
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
@@ -172,14 +171,18 @@ class Feeds:
         """`stories.xml`: the latest stories of every site sharing the story index, each once."""
         try:
             index = open_index(place)
-            try:
-                latest = index.latest(self.items)
-            finally:
-                index.close()
-        except (OSError, sqlite3.Error, redis.RedisError) as error:
+        except (OSError, sqlite3.Error) as error:
+            attention(self.crawler, "feeds_failed")
+            logger.error("Could not open the story index %s for the stories feed: %s", place, error)
+            return
+        try:
+            latest = index.latest(self.items)
+        except index.errors as error:
             attention(self.crawler, "feeds_failed")
             logger.error("Could not read the story index %s for the stories feed: %s", place, error)
             return
+        finally:
+            index.close()
         stories = [
             (StoryEntry(lead.url, lead.title, lead.site, lead.published), [Related(m.url, m.title) for m in others])
             for lead, *others in latest

@@ -8,8 +8,9 @@ Scrapy runs on. No helper thread takes the GIL from the reactor, which is what m
 ProcessPoolExecutor slower than parsing inline.
 
 `ParseProcess` is a Scrapy extension (EXTENSIONS): built with the crawler when the setting is on and
-the asyncio reactor runs, started on spider_opened and ended on spider_closed; the spider reaches it
-through `crawler.get_extension(ParseProcess)` and calls `article(page)`.
+the asyncio reactor runs, started when the spider asks for its first article page (so that its imports
+overlap that download, and a run with nothing new starts no child) and ended on spider_closed; the
+spider reaches it through `crawler.get_extension(ParseProcess)` and calls `article(page)`.
 
 The child handles one page at a time, so results come back in the order pages went in. Frames are
 a 4-byte length and a pickle; both ends are this module. If the child dies, every page waiting on it
@@ -65,7 +66,6 @@ class ParseProcess:
         if not is_asyncio_available():
             raise NotConfigured("the parse process is driven by the asyncio loop, and the reactor is not asyncio's")
         process = cls(crawler)
-        crawler.signals.connect(process.start, signal=signals.spider_opened)
         crawler.signals.connect(process.close, signal=signals.spider_closed)
         return process
 
@@ -105,7 +105,7 @@ class ParseProcess:
 
     def start(self) -> asyncio.Future[asyncio.subprocess.Process]:
         """Start the child if it is not running yet (importing what it needs takes a while: start it
-        while the first listing pages download)."""
+        while the first article page downloads)."""
         if self._spawning is None:
             self._spawning = asyncio.ensure_future(self._spawn())
         return self._spawning
@@ -134,6 +134,8 @@ class ParseProcess:
         except OSError as error:  # no fork, no executable: parse inline
             self._gone = True
             raise ParseProcessGone(f"the parse process could not start ({error})") from error
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.set_value("newscrawl/parse_process/started", 1)
         asyncio.ensure_future(self._read_results(process))
         return process
 

@@ -10,11 +10,11 @@ A date without an offset is read in `-a timezone=`, else in the zone of the page
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from functools import cache
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import tldextract
 from parsel import Selector
 
 from newscrawl.generic.links import article_key, article_links, content_links, next_page
@@ -43,8 +43,14 @@ _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NAME = re.compile(r"[^a-z0-9]+")
 _SITE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-# The Public Suffix List as bundled with tldextract: no network.
-_DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@cache
+def _domains() -> Any:
+    """The Public Suffix List as bundled with tldextract (no network), loaded by the generic spider only."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 class NoLayout(Layout):
@@ -61,7 +67,7 @@ class NoLayout(Layout):
 
 def site_name(host: str) -> str:
     """A site name from a host: its registrable domain as an identifier (`news.example.co.uk` → `example_co_uk`)."""
-    found = _DOMAINS(host)
+    found = _domains()(host)
     domain = ".".join((found.domain, found.suffix)) if found.domain and found.suffix else host
     name = _NAME.sub("_", domain.lower()).strip("_")
     return name if name[:1].isalpha() else f"site_{name}"
@@ -156,7 +162,7 @@ def generic_site(listing_urls: list[str], name: str | None = None, timezone: str
         hosts.append(host)
         if host.startswith("www."):  # the bare domain and its www. name serve one site
             hosts.append(host[4:])
-        elif _DOMAINS(host).top_domain_under_public_suffix == host:
+        elif _domains()(host).top_domain_under_public_suffix == host:
             hosts.append(f"www.{host}")
     if not hosts:
         raise ValueError("no listing page: pass -a url=LISTING_URL[,…]")

@@ -41,7 +41,7 @@ from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site, all_sites
 from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
 from newscrawl.state import ListingPage, PendingArticle
-from newscrawl.state.claims import ExportedElsewhere
+from newscrawl.state.base import ExportedElsewhere
 from newscrawl.state.component import ARTICLE_ID, Incremental, named_tags
 
 GONE = (404, 410)  # a page answering these is not coming back
@@ -310,6 +310,8 @@ class SiteSpider(NewscrawlSpider):
             self.crawler.stats.inc_value("newscrawl/article/claimed_by_another_worker")
             return None
         self.crawler.stats.inc_value("newscrawl/article/requested")
+        if self.parse_process is not None:
+            self.parse_process.start()  # its imports overlap this download; a run with no article starts none
         # Distributed, an article is deduplicated by its claim, not by scrapy-redis's persistent
         # dupefilter (which would lose the articles a killed worker had in flight, and block refreshes).
         distributed = self.incremental is not None and not self.incremental.state.exclusive

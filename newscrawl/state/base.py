@@ -12,7 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from scrapy.exceptions import IgnoreRequest
+
 from newscrawl.state.journal import JournalMark, LineRef
+
+
+class ExportedElsewhere(IgnoreRequest):
+    """Distributed: another worker exported the article meanwhile; nothing is wrong with it."""
 
 
 class StateUnusable(RuntimeError):

@@ -10,7 +10,6 @@ from scrapy.settings import BaseSettings
 from newscrawl.paths import OutputPaths, worker_name
 from newscrawl.state.base import CrawlState
 from newscrawl.state.journal import Journal
-from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SqliteState
 
 
@@ -39,6 +38,8 @@ def open_memory(settings: BaseSettings, spider_name: str, site: str) -> tuple[Cr
     path = journal_path(settings, spider_name, bool(redis_url), worker)
     state: CrawlState
     if redis_url:
+        from newscrawl.state.redis import RedisState  # redis is imported only by distributed runs
+
         state = RedisState(redis_url, site, worker, settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"))
         key = f"{worker}:{path.name}"
     else:

@@ -15,12 +15,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis
-from datasketch import LeanMinHash
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
-from newscrawl.stories.signature import THRESHOLD, band_keys, from_bytes, to_bytes
+from newscrawl.stories import THRESHOLD
+
+# newscrawl.stories.signature (datasketch) is imported when an article is first matched, not here:
+# datasketch imports scipy (about 0.45 s), which a run that exports nothing must not pay.
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class Told:
 
 
 class StoryIndex(Protocol):
+    errors: tuple[type[Exception], ...]  # what its store raises when it cannot be read or written
+
     def assign(self, member: Member, minhash: LeanMinHash | None) -> Told: ...
     def latest(self, limit: int) -> list[list[Member]]: ...
     def close(self) -> None: ...
@@ -59,6 +64,8 @@ def _text(value: object) -> str:
 
 def _best(minhash: LeanMinHash, candidates: Iterable[tuple[str, bytes]], threshold: float) -> str | None:
     """The story of the most similar candidate at or above the threshold (ties: the oldest story first)."""
+    from newscrawl.stories.signature import from_bytes
+
     scored = [(minhash.jaccard(from_bytes(signature)), story) for story, signature in candidates]
     fitting = [(-score, story) for score, story in scored if score >= threshold]
     return min(fitting)[1] if fitting else None
@@ -79,12 +86,15 @@ class SqliteStoryIndex:
 
     def __init__(self, path: Path, threshold: float = THRESHOLD, busy_timeout: float = 30.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.errors: tuple[type[Exception], ...] = (sqlite3.Error, OSError)
         self.threshold = threshold
         self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
 
     def assign(self, member: Member, minhash: LeanMinHash | None) -> Told:
+        from newscrawl.stories.signature import band_keys, to_bytes
+
         self.db.execute("BEGIN IMMEDIATE")
         try:
             row = self.db.execute("SELECT story FROM story_articles WHERE id = ?", (member.id,)).fetchone()
@@ -145,11 +155,16 @@ class RedisStoryIndex:
     """The index on the crawl's Redis (keys under `newscrawl:stories:`), its look-up and record under a lock."""
 
     def __init__(self, url: str, threshold: float = THRESHOLD) -> None:
+        import redis  # distributed runs only
+
+        self.errors: tuple[type[Exception], ...] = (redis.RedisError,)
         self.threshold = threshold
         self.db = redis.Redis.from_url(url)
         self.prefix = "newscrawl:stories:"
 
     def assign(self, member: Member, minhash: LeanMinHash | None) -> Told:
+        from newscrawl.stories.signature import band_keys, to_bytes
+
         with self.db.lock(self.prefix + "lock", timeout=30, blocking_timeout=60):
             known = self.db.hget(self.prefix + "article:" + member.id, "story")
             if known is not None:

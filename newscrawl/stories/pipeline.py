@@ -13,7 +13,6 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-import redis
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -24,7 +23,6 @@ from newscrawl.items import Article, ExportFailed
 from newscrawl.paths import OutputPaths
 from newscrawl.state.opening import configured
 from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex
-from newscrawl.stories.signature import signature
 
 INDEX_FILE = "stories.sqlite"
 
@@ -64,17 +62,19 @@ class StoryPipeline:
             raise NotConfigured("stories are off")
         try:
             index = open_index(place)
-        except (OSError, sqlite3.Error, redis.RedisError) as error:
+        except (OSError, sqlite3.Error, ConnectionError) as error:
             raise CannotStart(f"cannot open the story index {place} ({error})") from None
         pipeline = cls(crawler, index)
         crawler.signals.connect(pipeline.index.close, signal=signals.spider_closed)
         return pipeline
 
     def process_item(self, item: Article) -> Article:
+        from newscrawl.stories.signature import signature  # datasketch: on first need (newscrawl.stories.index)
+
         member = Member(item.id, item.site, item.url, item.title, item.published)
         try:
             told = self.index.assign(member, signature(item.body_html))
-        except (sqlite3.Error, redis.RedisError, OSError) as error:
+        except self.index.errors as error:
             attention(self.crawler, "export_failed")
             raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run") from None
         if not told.lead:

@@ -16,9 +16,10 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from lxml import html as lxml_html
 
+from newscrawl.stories import THRESHOLD
+
 SHINGLE = 4  # characters per shingle
 NUM_PERM = 128  # MinHash permutations: the signature is 128 × 8 bytes
-THRESHOLD = 0.5  # estimated Jaccard similarity from which two bodies are one story
 SEED = 1  # fixed, as the hashing scheme: signatures stored by one run are compared with the next run's
 SCHEME = "affine32"
 MIN_TEXT = 40  # characters: a body shorter than this is its own story (too little to compare)
