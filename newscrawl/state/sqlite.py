@@ -117,6 +117,10 @@ CREATE TABLE IF NOT EXISTS article_failures (
 )
 
 
+# Tags of at most this many articles are sorted whole for their feed (newscrawl.state.sqlite.latest).
+_SMALL_TAG = 1_000
+
+
 def _run_script(db: sqlite3.Connection, script: str) -> None:
     """Each statement of `script` inside the caller's transaction (`executescript` would commit it first)."""
     for statement in script.split(";"):
@@ -345,8 +349,16 @@ class SqliteState:
                 (self.site, limit),
             )
         else:
+            # A small tag is read from its own rows (CROSS JOIN: SQLite keeps that order), sorted by date;
+            # a large one by walking the articles by date until its latest are found. Either way the
+            # cost follows the tag, not the site's history.
+            (size,) = self.db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM tag_articles WHERE site = ? AND tag = ? LIMIT ?)",
+                (self.site, tag, _SMALL_TAG + 1),
+            ).fetchone()
+            join = "CROSS JOIN" if size <= _SMALL_TAG else "JOIN"
             rows = self.db.execute(
-                f"SELECT {columns} FROM tag_articles t JOIN articles a ON a.site = t.site AND "
+                f"SELECT {columns} FROM tag_articles t {join} articles a ON a.site = t.site AND "
                 f"a.article_id = t.article_id WHERE t.site = ? AND t.tag = ? AND a.line_path IS NOT NULL "
                 f"{order}",
                 (self.site, tag, limit),
