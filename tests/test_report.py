@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import CHROMIUM_ARGS, REPO, chromium, run_crawl
 
-from newscrawl.exporters.report import Material, articles_per_day
+from newscrawl.exporters.report import Material, articles_per_day, shown
 
 TAGS = "tag=xiaomi12_ultra,windows_11,nvidia,intel"
 
@@ -114,7 +114,7 @@ def test_the_days_chart_has_every_day_and_a_long_span_counts_by_month():
     def material(*days: str) -> Material:
         return Material(
             articles={
-                f"s:{n}": {"id": f"s:{n}", "site": "s", "published": f"{day}T10:00:00+08:00"}
+                f"s:{n}": shown({"id": f"s:{n}", "site": "s", "published": f"{day}T10:00:00+08:00"})
                 for n, day in enumerate(days)
             }
         )

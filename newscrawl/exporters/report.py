@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import fastjsonschema
@@ -49,17 +50,32 @@ class Walk:
     listed: int  # articles its pages showed
 
 
+class Shown(NamedTuple):
+    """An article as the report shows it."""
+
+    id: str
+    site: str
+    published: str
+    url: str
+    title: str
+    revision: int
+    story: str | None
+    tags: tuple[str, ...]
+    covered: frozenset[str]  # which of COVERED_FIELDS it has
+
+
 @dataclass
 class Material:
     """What a report is made of, read from journals and run histories."""
 
-    articles: dict[str, dict] = field(default_factory=dict)  # id → latest revision's line
+    articles: dict[str, Shown] = field(default_factory=dict)  # id → its latest revision
     runs: list[dict] = field(default_factory=list)
     walks: list[Walk] = field(default_factory=list)  # from the crawl states among the inputs
     sources: list[str] = field(default_factory=list)
     unreadable_lines: int = 0
 
 
+T = TypeVar("T")
 MAX_LINE = 16 << 20  # bytes: a longer line is no article or run line of newscrawl's (skipped, counted)
 
 
@@ -114,8 +130,8 @@ def read_material(paths: Iterable[Path]) -> Material:
                     continue
                 if _article_line(line):
                     known = material.articles.get(line["id"])
-                    if known is None or int(line.get("revision", 1)) >= int(known.get("revision", 1)):
-                        material.articles[line["id"]] = line
+                    if known is None or int(line.get("revision", 1)) >= known.revision:
+                        material.articles[line["id"]] = shown(line)
                 elif _run_line(line):
                     material.runs.append(line)
                 else:
@@ -125,6 +141,30 @@ def read_material(paths: Iterable[Path]) -> Material:
         material.walks += read_walks(path)
         material.sources.append(str(path))
     return material
+
+
+def shown(line: dict) -> Shown:
+    """What the page shows of an article line (its body and image records, most of a line, are not kept:
+    the report's memory follows the number of articles, not their size)."""
+    return Shown(
+        id=line["id"],
+        site=sys.intern(line["site"]),
+        published=str(line.get("published", "")),
+        url=str(line.get("url", "")),
+        title=str(line.get("title", "")),
+        revision=int(line.get("revision", 1)),
+        story=line.get("story"),
+        tags=_shared(tuple(sys.intern(str(tag.get("name", ""))) for tag in line.get("tags", []))),
+        covered=_shared(frozenset(name for name in COVERED_FIELDS if line.get(name))),
+    )
+
+
+_SHARED: dict[Any, Any] = {}
+
+
+def _shared(value: T) -> T:
+    """One object for equal values many articles share (a tag list, a set of covered fields)."""
+    return _SHARED.setdefault(value, value)
 
 
 def _state_files(paths: Iterable[Path]) -> list[Path]:
@@ -257,7 +297,7 @@ def articles_per_day(material: Material) -> str:
     days: dict[str, Counter[str]] = defaultdict(Counter)
     for article in material.articles.values():
         try:
-            days[article["site"]][date.fromisoformat(str(article.get("published", ""))[:10]).isoformat()] += 1
+            days[article.site][date.fromisoformat(article.published[:10]).isoformat()] += 1
         except ValueError:
             continue
     seen = sorted({day for counts in days.values() for day in counts})
@@ -335,15 +375,15 @@ def attention_table(material: Material) -> str:
 
 
 def coverage_table(material: Material) -> str:
-    by_site: dict[str, list[dict]] = defaultdict(list)
+    by_site: dict[str, list[Shown]] = defaultdict(list)
     for article in material.articles.values():
-        by_site[article["site"]].append(article)
+        by_site[article.site].append(article)
     head = "".join(f"<th>{escape(name)}</th>" for name in COVERED_FIELDS)
     rows = []
     for site, articles in sorted(by_site.items()):
         cells = []
         for name in COVERED_FIELDS:
-            share = sum(1 for article in articles if article.get(name)) / len(articles)
+            share = sum(1 for article in articles if name in article.covered) / len(articles)
             cells.append(
                 f'<td><div class="meter"><div style="width:{share * 100:.0f}%"></div></div>'
                 f'<span class="share">{share:.0%}</span></td>'
@@ -374,21 +414,21 @@ def walks_table(material: Material) -> str:
 
 def stories_table(material: Material) -> str:
     """The latest stories told by more than one article (docs/stories.md)."""
-    members: dict[str, list[dict]] = defaultdict(list)
+    members: dict[str, list[Shown]] = defaultdict(list)
     for article in material.articles.values():
-        if article.get("story"):
-            members[article["story"]].append(article)
+        if article.story:
+            members[article.story].append(article)
     shared = [told for told in members.values() if len(told) > 1]
     if not shared:
         return ""
-    shared.sort(key=lambda told: max(str(a.get("published", "")) for a in told), reverse=True)
+    shared.sort(key=lambda told: max(a.published for a in told), reverse=True)
     rows = []
     for told in shared[:LATEST]:
-        lead = next((a for a in told if a["id"] == a["story"]), told[0])
-        others = ", ".join(_link(str(a.get("url", "")), a["id"]) for a in told if a is not lead)
+        lead = next((a for a in told if a.id == a.story), told[0])
+        others = ", ".join(_link(a.url, a.id) for a in told if a is not lead)
         rows.append(
-            f"<tr><td>{_link(str(lead.get('url', '')), str(lead.get('title', '')))}</td>"
-            f"<td>{escape(', '.join(sorted({a['site'] for a in told})))}</td><td>{len(told)}</td><td>{others}</td></tr>"
+            f"<tr><td>{_link(lead.url, lead.title)}</td>"
+            f"<td>{escape(', '.join(sorted({a.site for a in told})))}</td><td>{len(told)}</td><td>{others}</td></tr>"
         )
     return (
         f'<table class="stories"><caption>Stories told more than once: {len(shared)}</caption>'
@@ -403,15 +443,15 @@ def _link(url: str, text: str) -> str:
 
 
 def latest_articles(material: Material) -> str:
-    latest = sorted(
-        material.articles.values(), key=lambda article: (str(article.get("published", "")), article["id"]), reverse=True
-    )[:LATEST]
+    latest = sorted(material.articles.values(), key=lambda article: (article.published, article.id), reverse=True)[
+        :LATEST
+    ]
     rows = "".join(
-        f"<tr><td>{escape(str(article.get('published', ''))[:16].replace('T', ' '))}</td>"
-        f"<td>{escape(article['site'])}</td>"
-        f"<td>{_link(str(article.get('url', '')), str(article.get('title', '')))}</td>"
-        f"<td>{escape(', '.join(tag.get('name', '') for tag in article.get('tags', [])))}</td>"
-        f"<td>{int(article.get('revision', 1))}</td></tr>"
+        f"<tr><td>{escape(article.published[:16].replace('T', ' '))}</td>"
+        f"<td>{escape(article.site)}</td>"
+        f"<td>{_link(article.url, article.title)}</td>"
+        f"<td>{escape(', '.join(article.tags))}</td>"
+        f"<td>{article.revision}</td></tr>"
         for article in latest
     )
     return (
@@ -435,7 +475,7 @@ margin-right:4px}.meter div{height:8px;background:#2f855a}.note{color:#718096}
 def render_report(material: Material, generated: datetime | None = None) -> str:
     """The report page (UTF-8 text)."""
     moment = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    sites = Counter(article["site"] for article in material.articles.values())
+    sites = Counter(article.site for article in material.articles.values())
     summary = ", ".join(f"{count} from {escape(site)}" for site, count in sorted(sites.items())) or "none"
     skipped = f"; {material.unreadable_lines} line(s) not read" if material.unreadable_lines else ""
     return (
