@@ -372,6 +372,6 @@ def test_a_feed_is_titled_by_the_name_its_listing_page_shows(tmp_path: Path):
     ]
     assert titles == ["快科技 · 比亚迪", "cnBeta · Linux"]
     with sqlite3.connect(tmp_path / "c/out/state.sqlite") as db:  # kept in the state, for later runs' feeds
-        assert db.execute("SELECT walk, name FROM walk_names").fetchall() == [
-            ("https://www.cnbeta.com.tw/topics/9.htm", "Linux")
+        assert db.execute("SELECT walk, fact, value FROM walk_facts").fetchall() == [
+            ("https://www.cnbeta.com.tw/topics/9.htm", "name", "Linux")
         ]

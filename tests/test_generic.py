@@ -2,6 +2,7 @@
 them), an incremental run and its rerun, a page that is not an article, and the mistakes a person makes."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,9 @@ def test_an_unknown_site_crawls_incrementally_and_drops_what_is_not_an_article(t
         args = ("-a", "url=https://lantern.example/tag/harbour.html")
         first = run_crawl(tmp_path, server, *args, spider="generic", incremental=True)
         second = run_crawl(tmp_path, server, *args, spider="generic", incremental=True)
+        listing = tmp_path / "site/lantern.example/tag/harbour.html"  # a redesign: articles under /stories/
+        listing.write_text(listing.read_text(encoding="utf-8").replace('"/news/', '"/stories/'), encoding="utf-8")
+        third = run_crawl(tmp_path, server, *args, spider="generic", incremental=True)
     finally:
         server.stop()
     ids = sorted(item["article_id"] for item in first.items)
@@ -90,6 +94,13 @@ def test_an_unknown_site_crawls_incrementally_and_drops_what_is_not_an_article(t
     assert "Article links on https://lantern.example/tag/harbour.html: /news/<n>/<slug>" in first.log
     assert second.returncode == 0 and len(second.items) == 3  # the journal holds the first run's three only
     assert second.stats.get("item_scraped_count", 0) == 0
+    with sqlite3.connect(tmp_path / "out/state.sqlite") as db:  # the shape learned, kept for later runs
+        assert db.execute("SELECT walk, value FROM walk_facts WHERE fact = 'article_urls'").fetchall() == [
+            ("https://lantern.example/tag/harbour.html", "/stories/<n>/<slug>")  # the latest
+        ]
+    assert "newscrawl/generic/pattern_changed" not in second.stats
+    assert third.stats["newscrawl/generic/pattern_changed"] == 1
+    assert "changed shape: /news/<n>/<slug> before, /stories/<n>/<slug> now" in third.log
 
 
 @pytest.mark.parametrize(

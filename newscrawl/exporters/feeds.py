@@ -126,7 +126,7 @@ class Feeds:
                 0 if incremental.state.exclusive else self.crawler.settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
             )
         try:
-            names = incremental.state.walk_names()
+            names = incremental.state.walk_facts("name")
         except StateError:
             names = {}
         for path, walk in feeds:

@@ -186,11 +186,8 @@ def read_walks(path: Path) -> list[Walk]:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"complete_walks", "pending_listings", "tag_articles"} <= tables:
             return []
-        names = (
-            dict(((site, walk), name) for site, walk, name in db.execute("SELECT site, walk, name FROM walk_names"))
-            if "walk_names" in tables
-            else {}
-        )
+        query = "SELECT site, walk, value FROM walk_facts WHERE fact = 'name'"
+        names = {(site, walk): name for site, walk, name in db.execute(query)} if "walk_facts" in tables else {}
         complete = set(db.execute("SELECT site, walk FROM complete_walks").fetchall())
         pending = Counter(db.execute("SELECT site, walk FROM pending_listings").fetchall())
         listed = Counter(db.execute("SELECT site, tag FROM tag_articles WHERE listed = 1").fetchall())

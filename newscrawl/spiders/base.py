@@ -390,7 +390,7 @@ class SiteSpider(NewscrawlSpider):
         if completes:
             self._complete_walks.add(listing.walk)
         if listing.page == 1 and found.title and source is None and self.incremental is not None:
-            self.incremental.name_walk(listing.walk, found.title)  # the walk's own first page names it
+            self.incremental.note_walk(listing.walk, "name", found.title)  # the walk's own first page names it
         for url, article_id in zip(urls, ids, strict=True):
             if article_id in known:
                 continue

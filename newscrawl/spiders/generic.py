@@ -20,6 +20,8 @@ from newscrawl.sites import all_sites
 from newscrawl.spiders.base import SiteSpider, split_arg
 from newscrawl.state import ListingPage
 
+ARTICLE_URLS = "article_urls"  # the walk fact: the shape of its article links (newscrawl.generic.links)
+
 
 class GenericSpider(SiteSpider):
     """Any news site without a module, from its listing pages (`-a url=`; `-a name=`, `-a timezone=`):
@@ -49,9 +51,24 @@ class GenericSpider(SiteSpider):
         return run_class.from_crawler(crawler, *args, tag=",".join(split_arg(urls)), **kwargs)
 
     def parse_listing(self, response: Response, listing: ListingPage) -> Iterator[scrapy.Request]:
-        """The site spiders' listing step; the article URL shape inferred on a walk's page is logged."""
+        """The site spiders' listing step; the article URL shape inferred on a walk's page is logged, and
+        the first page's is kept in the crawl state: a later run whose shape differs says so (a redesign)."""
         known = set(self.site.patterns)
         yield from super().parse_listing(response, listing)
         for url in self.site.patterns.keys() - known:
+            shape = self.site.patterns[url]
             self.crawler.stats.inc_value("newscrawl/generic/patterns")
-            self.logger.info("Article links on %s: %s", url, self.site.patterns[url])
+            self.logger.info("Article links on %s: %s", url, shape)
+            if url != listing.walk or self.incremental is None:
+                continue
+            before = self.incremental.state.walk_facts(ARTICLE_URLS).get(url)
+            if before is not None and before != shape:
+                self.crawler.stats.inc_value("newscrawl/generic/pattern_changed")
+                self.logger.warning(
+                    "The article links of %s changed shape: %s before, %s now (the site redesigned?)",
+                    url,
+                    before,
+                    shape,
+                )
+            if before != shape:
+                self.incremental.note_walk(url, ARTICLE_URLS, shape)

@@ -336,9 +336,9 @@ class Incremental:
         named: dict[str, list[str]] = self._read("the tags of known articles", {}, self.state.tags_of, article_ids)
         return list(dict.fromkeys(walk for article_id in article_ids for walk in named.get(article_id, ())))
 
-    def name_walk(self, walk: str, name: str) -> bool:
-        """Remember the display name a walk's first page shows (its feed's title)."""
-        return self._write(f"the name of {walk}", self.state.name_walk, walk, name)
+    def note_walk(self, walk: str, fact: str, value: str) -> bool:
+        """Remember what a run learned of a walk (CrawlState.note_walk)."""
+        return self._write(f"the {fact} of {walk}", self.state.note_walk, walk, fact, value)
 
     def listing_gone(self, page: ListingPage) -> bool:
         """A listing page answered 404/410: settled; past the first page, its walk ends there."""

@@ -257,11 +257,11 @@ class RedisState:
     def complete_walks(self) -> set[str]:
         return set(self.db.smembers(self.prefix + "complete_walks"))
 
-    def name_walk(self, walk: str, name: str) -> None:
-        self.db.hset(self.prefix + "walk_names", walk, name)
+    def note_walk(self, walk: str, fact: str, value: str) -> None:
+        self.db.hset(f"{self.prefix}walk_facts:{fact}", walk, value)
 
-    def walk_names(self) -> dict[str, str]:
-        return dict(self.db.hgetall(self.prefix + "walk_names"))
+    def walk_facts(self, fact: str) -> dict[str, str]:
+        return dict(self.db.hgetall(f"{self.prefix}walk_facts:{fact}"))
 
     def forget_walks(self) -> None:
         self.db.delete(self.prefix + "complete_walks")

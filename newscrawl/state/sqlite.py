@@ -105,8 +105,8 @@ CREATE TABLE IF NOT EXISTS tag_articles (
     named INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (site, tag, article_id));
 CREATE INDEX IF NOT EXISTS tags_by_article ON tag_articles (site, article_id);
 CREATE TABLE IF NOT EXISTS complete_walks (site TEXT NOT NULL, walk TEXT NOT NULL, PRIMARY KEY (site, walk));
-CREATE TABLE IF NOT EXISTS walk_names (
-    site TEXT NOT NULL, walk TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (site, walk));
+CREATE TABLE IF NOT EXISTS walk_facts (
+    site TEXT NOT NULL, walk TEXT NOT NULL, fact TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (site, walk, fact));
 CREATE TABLE IF NOT EXISTS gone_articles (
     site TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL, reason TEXT NOT NULL,
     since REAL NOT NULL, PRIMARY KEY (site, article_id));
@@ -433,16 +433,19 @@ class SqliteState:
         return {row[0] for row in self.db.execute("SELECT walk FROM complete_walks WHERE site = ?", (self.site,))}
 
     @_locked
-    def name_walk(self, walk: str, name: str) -> None:
+    def note_walk(self, walk: str, fact: str, value: str) -> None:
         with self.db:
             self.db.execute(
-                "INSERT INTO walk_names VALUES (?, ?, ?) ON CONFLICT (site, walk) DO UPDATE SET name = excluded.name",
-                (self.site, walk, name),
+                "INSERT INTO walk_facts VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (site, walk, fact) DO UPDATE SET value = excluded.value",
+                (self.site, walk, fact, value),
             )
 
     @_locked
-    def walk_names(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT walk, name FROM walk_names WHERE site = ?", (self.site,)).fetchall())
+    def walk_facts(self, fact: str) -> dict[str, str]:
+        return dict(
+            self.db.execute("SELECT walk, value FROM walk_facts WHERE site = ? AND fact = ?", (self.site, fact))
+        )
 
     @_locked
     def forget_walks(self) -> None:
