@@ -284,6 +284,8 @@ def test_a_one_off_run_beside_the_job_leaves_its_files_alone(tmp_path: Path, sit
         "-s",
         "DOWNLOAD_DELAY=0",
         "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
         "LOG_LEVEL=INFO",
     ]
     job = subprocess.run(base, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)

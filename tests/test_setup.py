@@ -46,6 +46,8 @@ def test_crawl_sh_keeps_its_default_tag_when_given_settings_only(tmp_path):
         "NEWSCRAWL_FEEDS_DIR=",
         "-s",
         "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
     ]
     default = subprocess.run(
         ["bash", "scripts/crawl.sh", *files], cwd=REPO, capture_output=True, text=True, timeout=300

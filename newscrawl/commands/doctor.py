@@ -287,9 +287,11 @@ class Command(ScrapyCommand):
         site = sites[args[0]]
         server = _start_bundled_site() if opts.offline else None
         try:
-            if server is not None:
+            if server is not None:  # its own server on 127.0.0.1: no politeness owed
                 assert self.settings is not None
                 self.settings.set("NEWSCRAWL_OFFLINE_ROOT", server[1], priority="cmdline")
+                self.settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+                self.settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
             self.exitcode = self._check(site, opts.spargs, offline=server is not None)
         finally:
             if server is not None:
