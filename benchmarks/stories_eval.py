@@ -41,8 +41,9 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 from lxml import html as lxml_html  # noqa: E402
 
+from newscrawl.stories import THRESHOLD  # noqa: E402
 from newscrawl.stories import signature as sig  # noqa: E402
-from newscrawl.stories.index import Member, SqliteStoryIndex  # noqa: E402
+from newscrawl.stories.index import Member, SqliteStoryIndex, band_keys  # noqa: E402
 
 FIXTURES = REPO / "fixtures"
 LABELLED_SAME = [
@@ -211,7 +212,7 @@ def score(
         story = {}
         for identifier, _, _, body in order:
             member = Member(identifier, "eval", "https://example.test/", "t", "2026-01-01T00:00:00+00:00")
-            story[identifier] = index.assign(member, sig.signature(body, size)).story
+            story[identifier] = index.assign(member, sig.signature_bytes(body, size)).story
         index.close()
     counts = {"tp": 0, "fp": 0, "fn": 0, "hard_negatives": 0, "hard_fp": 0}
     missed: dict[str, int] = {}
@@ -252,10 +253,10 @@ def fill_index(path: Path, size: int) -> None:
     for start in range(0, size, chunk):
         rows, bands = [], []
         for number in range(start, min(size, start + chunk)):
-            minhash = sig.from_bytes(rng.integers(0, 2**32, size=sig.NUM_PERM, dtype=np.uint64).astype("<u8").tobytes())
+            stored = rng.integers(0, 2**32, size=sig.NUM_PERM, dtype=np.uint64).astype("<u8").tobytes()
             identifier = f"filler:{number}"
-            rows.append((identifier, identifier, sig.to_bytes(minhash), "filler", "u", "t", "p", number))
-            bands += [(key, identifier) for key in sig.band_keys(minhash)]
+            rows.append((identifier, identifier, stored, "filler", "u", "t", "p", number))
+            bands += [(key, identifier) for key in band_keys(stored)]
         db.executemany("INSERT INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?)", bands)
         db.commit()
@@ -277,9 +278,9 @@ def assign_all(path: Path) -> dict[str, float]:
     signing, assigning = [], []
     for identifier, _, _, body in documents:
         started = time.perf_counter()
-        minhash = sig.signature(body)
+        made = sig.signature_bytes(body)
         signed = time.perf_counter()
-        index.assign(Member(identifier, "eval", "u", "t", "p"), minhash)
+        index.assign(Member(identifier, "eval", "u", "t", "p"), made)
         assigning.append((time.perf_counter() - signed) * 1000)
         signing.append((signed - started) * 1000)
     index.close()
@@ -321,7 +322,7 @@ def main() -> None:
     settings = (
         [(size, threshold) for size in (2, 3, 4, 5) for threshold in (0.3, 0.4, 0.5, 0.6, 0.7)]
         if args.sweep
-        else [(sig.SHINGLE, sig.THRESHOLD)]
+        else [(sig.SHINGLE, THRESHOLD)]
     )
     results: dict[str, Any] = {"documents": len(documents), "scores": [score(documents, tagged, *s) for s in settings]}
     if args.index_size:

@@ -102,12 +102,12 @@ import json, sys
 sys.path[:0] = [{repo!r}, {benchmarks!r}]
 import stories_eval
 from newscrawl.stories.index import Member, RedisStoryIndex
-from newscrawl.stories.signature import signature
+from newscrawl.stories.signature import signature_bytes
 documents, _ = stories_eval.labelled_set()
 if sys.argv[2] == "reversed":
     documents.reverse()
 index = RedisStoryIndex(sys.argv[1])
-print(json.dumps({{d[0]: index.assign(Member(d[0], "eval", "u", "t", "p"), signature(d[3])).story for d in documents}}))
+print(json.dumps({{d[0]: index.assign(Member(d[0], "eval", "u", "t", "p"), signature_bytes(d[3])).story for d in documents}}))
 """
 
 

@@ -21,6 +21,7 @@ and every later one raise `ParseProcessGone`; `article()` then parses them inlin
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import pickle
@@ -29,6 +30,7 @@ import struct
 import sys
 import traceback
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from scrapy import signals
@@ -58,6 +60,21 @@ class ParseProcess:
         self._spawning: asyncio.Task[asyncio.subprocess.Process] | None = None
         self._waiting: deque[asyncio.Future[tuple[Any, ...]]] = deque()
         self._gone = False
+        # Work a later stage asks the child to do on each Article's body too (`also`), and its results
+        # until that stage takes them (`take`): the child's spare core, not the reactor's.
+        self._also: list[str] = []
+        self._results: dict[tuple[str, str], Any] = {}
+
+    def also(self, function: str) -> None:
+        """Have the child apply `function` ("module:name", called with an Article's body HTML) to every
+        article it makes, for `take`. Asked before the child starts (a pipeline's from_crawler)."""
+        if self._spawning is None and function not in self._also:
+            self._also.append(function)
+
+    def take(self, url: str, function: str, default: Any = None) -> Any:
+        """What `function` gave for the article at `url` in the child, once; `default` if it was not
+        worked out there."""
+        return self._results.pop((url, function), default)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParseProcess:
@@ -98,7 +115,10 @@ class ParseProcess:
             pass  # the reader sees the end and fails `result`
         kind, *payload = await result
         if kind == "article":
-            return payload[0]
+            article, extras = payload
+            for function, value in extras.items():
+                self._results[(article.url, function)] = value
+            return article
         if kind == "unusable":
             raise Unusable(*payload)
         raise RuntimeError(f"parsing {page.url} failed in the parse process:\n{payload[0]}")
@@ -125,6 +145,7 @@ class ParseProcess:
                 sys.executable,
                 "-m",
                 "newscrawl.extract.process",
+                *self._also,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 # The crawl's own import path, so the child finds newscrawl wherever the crawl did
@@ -162,14 +183,21 @@ def _frame(message: tuple[Any, ...]) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def serve(source: Any, sink: Any) -> None:
-    """The child's loop: a page in, its result out, until `source` ends."""
+def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
+    """The child's loop: a page in, its result out, until `source` ends. `also`: "module:name" functions
+    of an Article's body whose results go back with it."""
+    functions = {name: getattr(importlib.import_module(name.split(":")[0]), name.split(":")[1]) for name in also}
     while header := source.read(_HEADER.size):
         (size,) = _HEADER.unpack(header)
         page = Page(*pickle.loads(source.read(size)))
         crash_point("parse-process")
         try:
-            result: tuple[Any, ...] = ("article", page_article(page))
+            article = page_article(page)
+            result: tuple[Any, ...] = (
+                "article",
+                article,
+                {name: function(article.body_html) for name, function in functions.items()},
+            )
         except Unusable as unusable:
             result = ("unusable", unusable.reason, unusable.url, unusable.detail)
         except Exception:  # noqa: BLE001 (reported to the crawl, which logs it as a spider error)
@@ -185,7 +213,7 @@ def main() -> None:
     # Results go to a private copy of stdout; anything a library prints goes to stderr instead.
     sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    serve(sys.stdin.buffer, sink)
+    serve(sys.stdin.buffer, sink, sys.argv[1:])
 
 
 if __name__ == "__main__":

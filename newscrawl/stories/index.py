@@ -10,20 +10,46 @@ processes meeting the same story at once agree on it. A story's id is its lead's
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from datasketch import LeanMinHash
+import numpy as np
 
 from newscrawl.stories import THRESHOLD
 
-# newscrawl.stories.signature (datasketch) is imported when an article is first matched, not here:
-# datasketch imports scipy (about 0.45 s), which a run that exports nothing must not pay.
+# Signatures come in as bytes (newscrawl.stories.signature makes them with datasketch, in the parse
+# process when there is one): the crawl process compares and stores them without importing datasketch,
+# whose import of scipy costs about 0.45 s.
+#
+# The bands and rows datasketch's MinHashLSH chooses for THRESHOLD and 128 permutations (checked against
+# it by tests/unit/test_story_signature.py): two signatures sharing a band's values are candidates.
+BANDS, ROWS = 25, 5
+
+
+def band_keys(signature: bytes) -> list[str]:
+    """One key per band of a signature (128 little-endian 64-bit values)."""
+    width = ROWS * 8
+    return [
+        f"{band}:{hashlib.blake2b(signature[band * width : (band + 1) * width], digest_size=8).hexdigest()}"
+        for band in range(BANDS)
+    ]
+
+
+def copy_digest(signature: bytes) -> str:
+    """What identifies a signature seen before: an exact copy's story is found at once, with no band
+    looked at and none stored for it (syndicated copies cost a look-up, not an index's growth)."""
+    return hashlib.blake2b(signature, digest_size=16).hexdigest()
+
+
+def similarity(one: bytes, other: bytes) -> float:
+    """MinHash's estimate of two bodies' Jaccard similarity: the share of their signatures' values that
+    are equal (what datasketch's `MinHash.jaccard` returns)."""
+    return float(np.mean(np.frombuffer(one, dtype="<u8") == np.frombuffer(other, dtype="<u8")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +74,7 @@ class Told:
 class StoryIndex(Protocol):
     errors: tuple[type[Exception], ...]  # what its store raises when it cannot be read or written
 
-    def assign(self, member: Member, minhash: LeanMinHash | None) -> Told: ...
+    def assign(self, member: Member, signature: bytes | None) -> Told: ...
     def latest(self, limit: int) -> list[list[Member]]: ...
     def close(self) -> None: ...
 
@@ -62,11 +88,9 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _best(minhash: LeanMinHash, candidates: Iterable[tuple[str, bytes]], threshold: float) -> str | None:
+def _best(signature: bytes, candidates: Iterable[tuple[str, bytes]], threshold: float) -> str | None:
     """The story of the most similar candidate at or above the threshold (ties: the oldest story first)."""
-    from newscrawl.stories.signature import from_bytes
-
-    scored = [(minhash.jaccard(from_bytes(signature)), story) for story, signature in candidates]
+    scored = [(similarity(signature, stored), story) for story, stored in candidates if stored]
     fitting = [(-score, story) for score, story in scored if score >= threshold]
     return min(fitting)[1] if fitting else None
 
@@ -78,6 +102,7 @@ CREATE TABLE IF NOT EXISTS story_articles (
 );
 CREATE INDEX IF NOT EXISTS story_articles_story ON story_articles (story);
 CREATE TABLE IF NOT EXISTS story_bands (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS story_copies (digest TEXT PRIMARY KEY, story TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -90,35 +115,45 @@ class SqliteStoryIndex:
         self.threshold = threshold
         self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        # Not fsynced at each article: a process killed mid-run loses nothing (WAL), a power cut may lose
+        # the last stories recorded — their journal lines keep them, and they are never given another.
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
 
-    def assign(self, member: Member, minhash: LeanMinHash | None) -> Told:
-        from newscrawl.stories.signature import band_keys, to_bytes
-
+    def assign(self, member: Member, signature: bytes | None) -> Told:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             row = self.db.execute("SELECT story FROM story_articles WHERE id = ?", (member.id,)).fetchone()
             if row is not None:
                 self.db.execute("COMMIT")
                 return Told(row[0], row[0] == member.id)
-            keys = band_keys(minhash, self.threshold) if minhash is not None else []
-            story = None
+            digest = copy_digest(signature) if signature else None
+            copied = (
+                self.db.execute("SELECT story FROM story_copies WHERE digest = ?", (digest,)).fetchone()
+                if digest
+                else None
+            )
+            keys = band_keys(signature) if signature and copied is None else []
+            story = copied[0] if copied else None
             if keys:
-                marks = ",".join("?" * len(keys))
+                # At most CANDIDATES ids a band: a story told a thousand times costs what one told ten does.
+                per_band = " UNION ALL ".join(
+                    ["SELECT id FROM (SELECT id FROM story_bands WHERE key = ? LIMIT ?)"] * len(keys)
+                )
                 candidates = self.db.execute(
                     "SELECT a.story, a.signature FROM story_articles a JOIN "
-                    f"(SELECT id, COUNT(*) AS shared FROM story_bands WHERE key IN ({marks}) GROUP BY id "
+                    f"(SELECT id, COUNT(*) AS shared FROM ({per_band}) GROUP BY id "
                     "ORDER BY shared DESC, id LIMIT ?) c ON a.id = c.id ORDER BY a.seen",
-                    [*keys, CANDIDATES],
+                    [*(value for key in keys for value in (key, CANDIDATES)), CANDIDATES],
                 ).fetchall()
-                story = _best(minhash, candidates, self.threshold) if minhash is not None else None
+                story = _best(signature, candidates, self.threshold) if signature else None
             story = story or member.id
             self.db.execute(
                 "INSERT INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     member.id,
                     story,
-                    to_bytes(minhash) if minhash is not None else None,
+                    signature,
                     member.site,
                     member.url,
                     member.title,
@@ -127,6 +162,8 @@ class SqliteStoryIndex:
                 ),
             )
             self.db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?)", [(key, member.id) for key in keys])
+            if digest and copied is None:
+                self.db.execute("INSERT OR IGNORE INTO story_copies VALUES (?, ?)", (digest, story))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -162,16 +199,16 @@ class RedisStoryIndex:
         self.db = redis.Redis.from_url(url)
         self.prefix = "newscrawl:stories:"
 
-    def assign(self, member: Member, minhash: LeanMinHash | None) -> Told:
-        from newscrawl.stories.signature import band_keys, to_bytes
-
+    def assign(self, member: Member, signature: bytes | None) -> Told:
         with self.db.lock(self.prefix + "lock", timeout=30, blocking_timeout=60):
             known = self.db.hget(self.prefix + "article:" + member.id, "story")
             if known is not None:
                 return Told(_text(known), _text(known) == member.id)
-            keys = band_keys(minhash, self.threshold) if minhash is not None else []
-            story = None
-            if keys and minhash is not None:
+            digest = copy_digest(signature) if signature else None
+            copied = self.db.get(self.prefix + "copy:" + digest) if digest else None
+            keys = band_keys(signature) if signature and copied is None else []
+            story = _text(copied) if copied is not None else None
+            if keys and signature:
                 shared: dict[str, int] = {}
                 for key in keys:
                     for member_id in self.db.smembers(self.prefix + "band:" + key):
@@ -179,12 +216,12 @@ class RedisStoryIndex:
                 ids = sorted(shared, key=lambda other: (-shared[other], other))[:CANDIDATES]
                 rows = []
                 for other in ids:
-                    story_of, signature, seen = self.db.hmget(
+                    story_of, stored, seen = self.db.hmget(
                         self.prefix + "article:" + other, ["story", "signature", "seen"]
                     )
-                    if story_of is not None and signature:
-                        rows.append((float(_text(seen or 0)), _text(story_of), bytes(signature)))
-                story = _best(minhash, ((s, sig) for _, s, sig in sorted(rows)), self.threshold)
+                    if story_of is not None and stored:
+                        rows.append((float(_text(seen or 0)), _text(story_of), bytes(stored)))
+                story = _best(signature, ((s, sig) for _, s, sig in sorted(rows)), self.threshold)
             story = story or member.id
             now = time.time()
             batch = self.db.pipeline(transaction=True)
@@ -192,7 +229,7 @@ class RedisStoryIndex:
                 self.prefix + "article:" + member.id,
                 mapping={
                     "story": story,
-                    "signature": to_bytes(minhash) if minhash is not None else b"",
+                    "signature": signature or b"",
                     "site": member.site,
                     "url": member.url,
                     "title": member.title,
@@ -202,6 +239,8 @@ class RedisStoryIndex:
             )
             for key in keys:
                 batch.sadd(self.prefix + "band:" + key, member.id)
+            if digest and copied is None:
+                batch.set(self.prefix + "copy:" + digest, story, nx=True)
             batch.rpush(self.prefix + "members:" + story, member.id)
             if story == member.id:
                 batch.zadd(self.prefix + "stories", {story: now})

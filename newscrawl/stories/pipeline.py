@@ -19,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
 from newscrawl.exit_codes import CannotStart, attention
+from newscrawl.extract.process import ParseProcess
 from newscrawl.items import Article, ExportFailed
 from newscrawl.paths import OutputPaths
 from newscrawl.state.opening import configured
@@ -49,10 +50,18 @@ def open_index(place: str | Path) -> StoryIndex:
     return RedisStoryIndex(place)
 
 
+# Worked out in the parse process when there is one (its spare core), else here.
+SIGNATURE = "newscrawl.stories.signature:signature_bytes"
+_NOT_MADE = object()
+
+
 class StoryPipeline:
     def __init__(self, crawler: Crawler, index: StoryIndex) -> None:
         self.crawler = crawler
         self.index = index
+        self.parse_process = crawler.get_extension(ParseProcess)
+        if self.parse_process is not None:
+            self.parse_process.also(SIGNATURE)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoryPipeline:
@@ -69,11 +78,14 @@ class StoryPipeline:
         return pipeline
 
     def process_item(self, item: Article) -> Article:
-        from newscrawl.stories.signature import signature  # datasketch: on first need (newscrawl.stories.index)
-
         member = Member(item.id, item.site, item.url, item.title, item.published)
+        made = self.parse_process.take(item.url, SIGNATURE, _NOT_MADE) if self.parse_process else _NOT_MADE
+        if made is _NOT_MADE:  # no parse process: made here (datasketch imported on first need)
+            from newscrawl.stories.signature import signature_bytes
+
+            made = signature_bytes(item.body_html)
         try:
-            told = self.index.assign(member, signature(item.body_html))
+            told = self.index.assign(member, made if isinstance(made, bytes) else None)
         except self.index.errors as error:
             attention(self.crawler, "export_failed")
             raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run") from None

@@ -2,21 +2,17 @@
 
 Chinese is not split into words: the text (markup gone, NFKC, lower case, white space and punctuation
 removed) is cut into overlapping runs of `SHINGLE` characters, and datasketch's MinHash of them stands
-for the set. Two bodies whose shingle sets overlap by at least `THRESHOLD` (Jaccard) tell the same
-story. Both values were chosen on the labelled set of `benchmarks/stories_eval.py` (docs/stories.md).
+for the set. The index (newscrawl.stories.index) compares signatures. The shingle size and the
+threshold were chosen on the labelled set of `benchmarks/stories_eval.py` (docs/stories.md).
 """
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
-from functools import cache
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash
 from lxml import html as lxml_html
-
-from newscrawl.stories import THRESHOLD
 
 SHINGLE = 4  # characters per shingle
 NUM_PERM = 128  # MinHash permutations: the signature is 128 × 8 bytes
@@ -67,26 +63,16 @@ def signature(body_html: str, size: int = SHINGLE) -> LeanMinHash | None:
     return LeanMinHash(minhash)
 
 
+def signature_bytes(body_html: str, size: int = SHINGLE) -> bytes | None:
+    """`signature` as the index stores it (128 little-endian 64-bit values): what the parse process works
+    out for the story stage (newscrawl.stories.pipeline)."""
+    minhash = signature(body_html, size)
+    return to_bytes(minhash) if minhash is not None else None
+
+
 def to_bytes(minhash: LeanMinHash) -> bytes:
     return minhash.hashvalues.astype("<u8").tobytes()
 
 
 def from_bytes(data: bytes) -> LeanMinHash:
     return LeanMinHash(seed=SEED, hashvalues=np.frombuffer(data, dtype="<u8"), scheme=SCHEME)
-
-
-@cache
-def bands(threshold: float = THRESHOLD) -> tuple[int, int]:
-    """How many bands of how many rows datasketch's LSH splits a signature into for `threshold`."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    return lsh.b, lsh.r
-
-
-def band_keys(minhash: LeanMinHash, threshold: float = THRESHOLD) -> list[str]:
-    """One key per band: two signatures sharing a key are candidates, then compared whole."""
-    count, rows = bands(threshold)
-    values = minhash.hashvalues.astype("<u8")
-    return [
-        f"{band}:{hashlib.blake2b(values[band * rows : (band + 1) * rows].tobytes(), digest_size=8).hexdigest()}"
-        for band in range(count)
-    ]

@@ -5,8 +5,11 @@ import json
 
 import pytest
 from conftest import FIXTURES
+from datasketch import MinHashLSH
 
-from newscrawl.stories.signature import THRESHOLD, band_keys, from_bytes, shingles, signature, story_text, to_bytes
+from newscrawl.stories import THRESHOLD
+from newscrawl.stories.index import BANDS, ROWS, band_keys, similarity
+from newscrawl.stories.signature import NUM_PERM, from_bytes, shingles, signature, story_text, to_bytes
 
 
 @pytest.mark.parametrize(
@@ -38,8 +41,15 @@ def test_a_copy_is_close_and_another_article_on_the_product_is_not():
     other = signature(body("848601"))  # 小米 too, a week later
     assert original is not None and copy is not None and other is not None
     assert original.jaccard(copy) >= THRESHOLD > original.jaccard(other)
-    assert set(band_keys(original)) & set(band_keys(copy))  # the copy is found as a candidate
+    assert set(band_keys(to_bytes(original))) & set(band_keys(to_bytes(copy)))  # the copy is found as a candidate
     assert from_bytes(to_bytes(original)).jaccard(original) == 1.0  # stored and read back whole
+    for first, second in ((original, copy), (original, other)):  # the index's estimate is datasketch's
+        assert similarity(to_bytes(first), to_bytes(second)) == pytest.approx(first.jaccard(second))
+
+
+def test_the_bands_are_those_datasketch_chooses_for_the_threshold():
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    assert (BANDS, ROWS) == (lsh.b, lsh.r)
 
 
 def test_a_body_too_short_to_compare_has_no_signature():
