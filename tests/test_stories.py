@@ -128,3 +128,18 @@ def test_two_workers_on_redis_agree_on_every_story(redis_server: str):
     for identifier, story in first.items():
         by_group.setdefault(group[identifier], set()).add(story)
     assert sum(len(stories) for stories in by_group.values()) <= len(by_group) + 2  # as the set's recall says
+
+
+def test_a_link_planted_at_the_story_index_is_refused_not_followed(tmp_path: Path):
+    target = tmp_path / "precious.txt"
+    target.write_text("not yours\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out/stories.sqlite-wal").symlink_to(target)
+    server = Server([FIXTURES / "mydrivers/site"])
+    try:
+        result = run_crawl(tmp_path, server, "-a", "tag=laika", incremental=True)
+    finally:
+        server.stop()
+    assert result.returncode == 1 and "Traceback" not in result.log
+    assert "stories.sqlite-wal is a symbolic link or not a regular file: refused, not followed" in result.log
+    assert target.read_text(encoding="utf-8") == "not yours\n"

@@ -93,6 +93,15 @@ def append_whole(path: Path, data: bytes) -> None:
 _CHECKED_FOLDERS: set[Path] = set()
 
 
+def unsafe_sqlite_file(path: Path) -> Path | None:
+    """The first of an SQLite database's files (the file, its `-wal` and `-shm`) that is a symbolic link or
+    not a regular file: SQLite would follow the link or fail on it, so it is refused before opening."""
+    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.is_symlink() or (companion.exists() and not companion.is_file()):
+            return companion
+    return None
+
+
 def ensure_folder(root: Path, folder: Path) -> None:
     """Make `folder` (below the output root `root`) and the folders between, refusing any of them that is
     a symbolic link or not a folder (NotARegularFile). Checked once per process."""

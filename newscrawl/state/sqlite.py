@@ -40,7 +40,7 @@ from newscrawl.state.base import (
     StateUnusable,
     raising_state_errors,
 )
-from newscrawl.state.files import open_regular
+from newscrawl.state.files import open_regular, unsafe_sqlite_file
 from newscrawl.state.journal import JournalMark, LineRef
 
 T = TypeVar("T")
@@ -184,9 +184,8 @@ class SqliteState:
         """`busy_timeout`: seconds a write waits for another process's lock on the file (a backup, a
         sqlite3 shell) before it fails."""
         self.site = site
-        for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            if companion.is_symlink() or (companion.exists() and not companion.is_file()):  # SQLite would follow it
-                raise StateUnusable(f"{companion} is a symbolic link or not a regular file: refused, not followed")
+        if (unsafe := unsafe_sqlite_file(path)) is not None:
+            raise StateUnusable(f"{unsafe} is a symbolic link or not a regular file: refused, not followed")
         self.lock = StateLock(path)
         self.lock.acquire()
         self._lock = threading.Lock()

@@ -22,6 +22,7 @@ from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.process import ParseProcess
 from newscrawl.items import Article, ExportFailed
 from newscrawl.paths import OutputPaths
+from newscrawl.state.files import unsafe_sqlite_file
 from newscrawl.state.opening import configured
 from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex
 
@@ -43,9 +44,8 @@ def story_index_place(settings: BaseSettings, spider_name: str) -> str | Path | 
 
 def open_index(place: str | Path) -> StoryIndex:
     if isinstance(place, Path):
-        for companion in (place, place.with_name(place.name + "-wal"), place.with_name(place.name + "-shm")):
-            if companion.is_symlink():  # SQLite would follow it
-                raise OSError(f"{companion} is a symbolic link: refused, not followed")
+        if (unsafe := unsafe_sqlite_file(place)) is not None:
+            raise OSError(f"{unsafe} is a symbolic link or not a regular file: refused, not followed")
         return SqliteStoryIndex(place)
     return RedisStoryIndex(place)
 
