@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import feedparser
 import pytest
-from conftest import MYDRIVERS_SITE, run_crawl
+from conftest import MYDRIVERS_SITE, SAMPLE_ARTICLE, run_crawl
 from lxml import etree
 
 from newscrawl.exporters.atom import FeedInfo, render_feed
@@ -238,25 +239,18 @@ HOSTILE_TITLE = "A\x00B\x1f]]>&amp;<x>\u202eC\ufffe\U0001f600"
 
 
 def hostile_article(revision: int = 1) -> Article:
-    return Article(
+    return replace(
+        SAMPLE_ARTICLE,
         id="mydrivers:1",
-        site="mydrivers",
         article_id="1",
         url="https://news.mydrivers.com/1/0/1.htm?a=1&b=<2>",
         title=HOSTILE_TITLE,
-        published="2022-06-04T20:42:05+08:00",
         published_raw="x",
         author="\x07拾柒&",
-        editor=None,
-        source=None,
-        source_url=None,
         tags=[{"name": "]]>\x0b", "url": None}],
-        images=[],
         head_image="https://img1.mydrivers.com/a b&c.png",
         body_html="<p>]]&gt; \x01 &amp;&amp; <![CDATA[x]]> \u2067bidi\u2069</p>",
-        language="zh-CN",
         revision=revision,
-        fetched_at="2026-11-25T00:00:00Z",
     )
 
 

@@ -24,7 +24,6 @@ from conftest import REPO, SAMPLE_ARTICLE, run_crawl
 from lxml import html as lxml_html
 
 from newscrawl.exporters.frontmatter import PostStyle, render_post
-from newscrawl.items import Article
 from newscrawl.sites import get_site
 
 HEXO = REPO / "tests" / "hexo"
@@ -145,25 +144,13 @@ def test_template_syntax_in_title_and_body_reaches_the_page_as_text(tmp_path: Pa
     """The archive writes `{`/`}` as `&#123;`/`&#125;` in the whole file because Hexo runs post bodies
     through its template engine: with the rule the text survives; without it (the control post, the
     same text with bare braces) Hexo evaluates it."""
-    article = Article(
+    article = replace(
+        SAMPLE_ARTICLE,
         id="mydrivers:1",
-        site="mydrivers",
         article_id="1",
         url="https://news.mydrivers.com/1/0/1.htm",
         title=TEMPLATE_TITLE,
-        published="2022-06-04T20:42:05+08:00",
-        published_raw="2022-06-04 20:42:05",
-        author=None,
-        editor=None,
-        source=None,
-        source_url=None,
-        tags=[],
-        images=[],
-        head_image=None,
         body_html=TEMPLATE_BODY,
-        language="zh-CN",
-        revision=1,
-        fetched_at="2026-11-25T00:00:00Z",
     )
     post = render_post(article, PostStyle.of(SITE), "local")
     control = post.replace("&#123;", "{").replace("&#125;", "}").replace("title: '", "title: 'control ", 1)
