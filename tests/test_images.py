@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CHROMIUM_ARGS, REPO, Server, chromium, crawl_command, read_output
+from conftest import CHROMIUM_ARGS, REPO, Server, chromium, crawl_command, job_settings, read_output
 from image_site import IMAGE_HOST, SVG_WITH_SCRIPT, image_site, picture, png_bomb
 from PIL import Image
 from scrapy.exceptions import (
@@ -552,24 +552,7 @@ def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_pat
     finally:
         server.stop()  # from here on, a fetch could only fail
     assert first.returncode == 0 and len(first.items) == 2, first.log[-3000:]
-    state = [
-        "-s",
-        f"NEWSCRAWL_JSONL={out / 'items.jsonl'}",
-        "-s",
-        f"NEWSCRAWL_STATE={out / 'state.sqlite'}",
-        "-s",
-        f"NEWSCRAWL_POSTS_DIR={out / 'posts'}",
-        "-s",
-        f"NEWSCRAWL_SUMMARY_FILE={out / 'summary.json'}",
-        "-s",
-        "NEWSCRAWL_RUNS_FILE=",
-        "-s",
-        "NEWSCRAWL_FEEDS_DIR=",
-        "-s",
-        f"NEWSCRAWL_IMAGES_STORE={out / 'images'}",
-        "-s",
-        "NEWSCRAWL_POST_IMAGES=local",
-    ]
+    state = [*job_settings(out), "-s", f"NEWSCRAWL_IMAGES_STORE={out / 'images'}", "-s", "NEWSCRAWL_POST_IMAGES=local"]
 
     def reparse() -> subprocess.CompletedProcess:
         return subprocess.run(
