@@ -128,6 +128,11 @@ def test_two_workers_on_redis_agree_on_every_story(redis_server: str):
     for identifier, story in first.items():
         by_group.setdefault(group[identifier], set()).add(story)
     assert sum(len(stories) for stories in by_group.values()) <= len(by_group) + 2  # as the set's recall says
+    from newscrawl.stories.index import RedisStoryIndex
+
+    latest = RedisStoryIndex(redis_server).latest(3)  # what the stories feed reads, leads first
+    assert len(latest) == 3 and all(story and story[0].id == first[story[0].id] for story in latest)
+    assert all(member.title == "t" and member.site == "eval" for story in latest for member in story)
 
 
 def test_a_link_planted_at_the_story_index_is_refused_not_followed(tmp_path: Path):

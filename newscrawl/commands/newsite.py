@@ -39,7 +39,7 @@ from newscrawl.generic.site import GenericSite
 from newscrawl.items import Unusable
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.parsing.site import Site
-from newscrawl.sites import all_sites
+from newscrawl.sites import all_sites, site_of
 from newscrawl.state.files import write_atomically
 
 ENOUGH_ARTICLES = 2
@@ -118,7 +118,7 @@ class Command(ScrapyCommand):
         self.crawler_process.start()
         if errors.failed:
             return None
-        return cast(GenericSite, crawler.spidercls.site)  # type: ignore[attr-defined]
+        return cast(GenericSite, site_of(crawler))
 
 
 def draft(site: GenericSite, start: str, work: Path, into: Path) -> list[Path]:

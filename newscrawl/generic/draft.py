@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -91,10 +92,10 @@ def css_of(element: etree._Element) -> str:
     return " > ".join(reversed(parts))
 
 
-def _agreeing(candidates: Iterable[str], holds: Sequence[object], check: object) -> str | None:
+def _agreeing(candidates: Iterable[str], holds: Sequence[Any], check: Callable[[str, Any], bool]) -> str | None:
     """The first candidate selector `check(selector, each)` accepts for every page in `holds`."""
     for candidate in candidates:
-        if all(check(candidate, each) for each in holds):  # type: ignore[operator]
+        if all(check(candidate, each) for each in holds):
             return candidate
     return None
 

@@ -251,12 +251,11 @@ class RedisStoryIndex:
         stories = []
         for lead in self.db.zrevrange(self.prefix + "stories", 0, limit - 1):
             members = []
-            for member in self.db.lrange(self.prefix + "members:" + lead.decode(), 0, -1):
-                fields = self.db.hmget(
-                    self.prefix + "article:" + member.decode(), ["site", "url", "title", "published"]
-                )
+            for member in self.db.lrange(self.prefix + "members:" + _text(lead), 0, -1):
+                fields = self.db.hmget(self.prefix + "article:" + _text(member), ["site", "url", "title", "published"])
                 if all(value is not None for value in fields):
-                    members.append(Member(member.decode(), *(value.decode() for value in fields)))  # type: ignore[union-attr]
+                    site, url, title, published = (_text(value) for value in fields)
+                    members.append(Member(_text(member), site, url, title, published))
             stories.append(members)
         return stories
 
