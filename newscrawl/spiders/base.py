@@ -193,6 +193,7 @@ class SiteSpider(NewscrawlSpider):
         self._walk_pages: dict[str, int] = {}  # listing pages requested this run, per walk
         self._complete_walks: set[str] = set()  # walks once followed to their end (the state's)
         self._frontiers: dict[str, int] = {}  # per walk, the page an earlier run stopped at that this run resumes
+        self._walk_names: dict[str, str] = {}  # the names walks' first pages showed (the state's), kept when unchanged
 
     @property
     def max_pages(self) -> int:
@@ -223,6 +224,7 @@ class SiteSpider(NewscrawlSpider):
             ]
             self._frontiers = frontiers(resumed)
             self._complete_walks = self.incremental.complete_walks()
+            self._walk_names = self.incremental.walk_facts("name")
             fresh = self.incremental.fresh([article.article_id for article in articles])
             if fresh:
                 self.crawler.stats.inc_value("newscrawl/articles/known", len(fresh))
@@ -389,8 +391,10 @@ class SiteSpider(NewscrawlSpider):
             )
         if completes:
             self._complete_walks.add(listing.walk)
-        if listing.page == 1 and found.title and source is None and self.incremental is not None:
-            self.incremental.note_walk(listing.walk, "name", found.title)  # the walk's own first page names it
+        name = found.title if listing.page == 1 and source is None else None  # the walk's own first page names it
+        if name and name != self._walk_names.get(listing.walk) and self.incremental is not None:
+            if self.incremental.note_walk(listing.walk, "name", name):
+                self._walk_names[listing.walk] = name
         for url, article_id in zip(urls, ids, strict=True):
             if article_id in known:
                 continue

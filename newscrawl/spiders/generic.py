@@ -61,7 +61,7 @@ class GenericSpider(SiteSpider):
             self.logger.info("Article links on %s: %s", url, shape)
             if url != listing.walk or self.incremental is None:
                 continue
-            before = self.incremental.state.walk_facts(ARTICLE_URLS).get(url)
+            before = self.incremental.walk_facts(ARTICLE_URLS).get(url)
             if before is not None and before != shape:
                 self.crawler.stats.inc_value("newscrawl/generic/pattern_changed")
                 self.logger.warning(

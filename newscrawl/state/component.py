@@ -327,6 +327,10 @@ class Incremental:
         what = f"listing page {done.url}" if done is not None else "this run's requested articles"
         return self._write(what, self.state.record_pending, done, articles, pages, shown, ends_walk)
 
+    def walk_facts(self, fact: str) -> dict[str, str]:
+        """What earlier runs learned of each walk (CrawlState.note_walk); none when the state cannot say."""
+        return self._read(f"the walks' {fact}", {}, self.state.walk_facts, fact)
+
     def complete_walks(self) -> set[str]:
         """The walks once followed to their end (newscrawl.spiders.walk); none when the state cannot say."""
         return self._read("which walks are complete", set(), self.state.complete_walks)
