@@ -138,8 +138,9 @@ def read_material(paths: Iterable[Path]) -> Material:
                     material.unreadable_lines += 1
     material.runs.sort(key=lambda run: run.get("finished", ""))
     for path in _state_files(paths):
-        material.walks += read_walks(path)
-        material.sources.append(str(path))
+        if (walks := read_walks(path)) is not None:  # a crawl state (the story index is none)
+            material.walks += walks
+            material.sources.append(str(path))
     return material
 
 
@@ -176,16 +177,16 @@ def _state_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def read_walks(path: Path) -> list[Walk]:
-    """The walks a crawl state holds, opened read-only; a file that is no crawl state gives none."""
+def read_walks(path: Path) -> list[Walk] | None:
+    """The walks a crawl state holds, opened read-only; None for a file that is no crawl state."""
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
-        return []
+        return None
     try:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"complete_walks", "pending_listings", "tag_articles"} <= tables:
-            return []
+            return None
         query = "SELECT site, walk, value FROM walk_facts WHERE fact = 'name'"
         names = {(site, walk): name for site, walk, name in db.execute(query)} if "walk_facts" in tables else {}
         complete = set(db.execute("SELECT site, walk FROM complete_walks").fetchall())
