@@ -9,7 +9,9 @@ when installed, else the project's threaded Python server — the output says wh
 the same invocation, and prints pages/s and their ratio, the cost of Atom feeds and of WARC capture
 (pages/s on vs off, disk per 1,000 articles) and of image mirroring (pages/s with images off and
 on, images/s, MB/s, MB stored), CPU per stage per article, peak RSS at
-several sizes, date-parsing cost per format, the incremental rerun's request share, and the
+several sizes, what a history of 10,000 articles (--history) costs: the run that records them from the journal, a
+rerun with nothing new, the same after the journal was copied and after the state was deleted, and
+`scrapy report`, date-parsing cost per format, the incremental rerun's request share, and the
 settings used. The same figures go to a JSON file. Nothing here asserts a time: it measures.
 
 A VM's speed wanders by ±15 % from one run to the next, so `scrapy bench` and each crawl run
@@ -157,16 +159,32 @@ def _free_port() -> int:
 # Measured runs ---------------------------------------------------------------------------------
 
 
+# Runs a command and writes its exit status, CPU time and peak RSS (wait4) to the file argv[1]. The
+# benchmark starts every measured child through it: a child started straight from the benchmark reports
+# at least the benchmark's own peak RSS (Linux keeps the spawning process' high-water mark across the exec).
+_MEASURE = """
+import json, os, sys
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss], out)
+"""
+
+
 def run_measured(args: list[str], cwd: Path) -> tuple[str, dict]:
-    """Run a child to its end; its log and its own CPU time and peak RSS (wait4, not the tree's)."""
-    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    return output, {
-        "exit_status": os.waitstatus_to_exitcode(status),
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-    }
+    """Run a child to its end; its log and its own CPU time and peak RSS (not its children's)."""
+    with tempfile.NamedTemporaryFile(prefix="newscrawl-measure-", suffix=".json") as measured:
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", _MEASURE, measured.name, *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        status, cpu, rss = json.loads(Path(measured.name).read_text() or "[-1, 0, 0]")
+    if done.returncode != 0 and status == -1:
+        raise RuntimeError(f"measuring {args[:3]} failed:\n{done.stdout[-3000:]}")
+    return done.stdout, {"exit_status": status, "cpu_seconds": cpu, "peak_rss_mb": round(rss / 1024, 1)}
 
 
 def scrapy_bench(seconds: int, work: Path) -> dict:
@@ -404,6 +422,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000, help="articles in the synthetic site (default 2000)")
     parser.add_argument("--rss-sizes", default="1000,5000", help="site sizes for the peak-RSS runs (default 1000,5000)")
+    parser.add_argument(
+        "--history",
+        default="10000",
+        help="history sizes (articles in the state and journal) for the rerun, copied-journal, rebuilt-state "
+        "and report costs (default 10000; 100000 writes a journal of ≈2.5 GB)",
+    )
     parser.add_argument("--bench-seconds", type=int, default=10, help="how long `scrapy bench` runs (default 10)")
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of scrapy bench and of each crawl; medians reported (default 3)"
@@ -518,6 +542,9 @@ def main(argv: list[str] | None = None) -> dict:
                     progress(f"peak RSS at {size} articles ({sized_run['peak_rss_mb']} MB)", sized_run)
                 finally:
                     sized_server.terminate()
+            report["history"] = {
+                size: history_costs(url, work, size) for size in (int(s) for s in args.history.split(",") if s)
+            }
         finally:
             server.terminate()
         bench_pps = report["scrapy_bench"]["pages_per_second"]
@@ -548,13 +575,83 @@ def main(argv: list[str] | None = None) -> dict:
 STARTED = time.monotonic()
 
 
-def progress(phase: str, figures: dict) -> None:
-    """One line per phase as it ends, with its figure: the benchmark is never silent for long."""
-    print(
-        f"[{time.monotonic() - STARTED:6.0f} s] {phase}: {figures.get('pages_per_second', '?')} pages/s",
-        file=sys.stderr,
-        flush=True,
+def progress(phase: str, figures: dict | None = None) -> None:
+    """One line per phase as it ends, with its speed when it has one: the benchmark is never silent for long."""
+    speed = f": {figures.get('pages_per_second', '?')} pages/s" if figures is not None else ""
+    print(f"[{time.monotonic() - STARTED:6.0f} s] {phase}{speed}", file=sys.stderr, flush=True)
+
+
+def grow_history(out: Path, size: int) -> int:
+    """Make the journal in `out` hold `size` articles: the crawled ones, then copies of the longest crawled
+    line under new ids, appended through the project's journal but not recorded in the state, as a run
+    killed before its commits would leave them. Returns the journal's size in bytes."""
+    from newscrawl.state import Journal
+
+    path = out / "items.jsonl"
+    lines = path.read_bytes().splitlines()
+    template = json.loads(max(lines, key=len))
+    published = datetime.fromisoformat(template["published"]).timestamp()
+    journal = Journal(path)
+    try:
+        for start in range(len(lines), size, 1000):
+            records = []
+            for number in range(start, min(size, start + 1000)):
+                article_id = f"9{number:08d}"
+                records.append(
+                    {
+                        **template,
+                        "id": f"mydrivers:{article_id}",
+                        "article_id": article_id,
+                        "url": f"https://news.mydrivers.com/1/{article_id[:3]}/{article_id}.htm",
+                        "title": f"{template['title']} {number}",
+                        "published": datetime.fromtimestamp(published - number * 60, UTC).isoformat(),
+                    }
+                )
+            journal.append(records)
+    finally:
+        journal.close()
+    return path.stat().st_size
+
+
+def history_costs(url: str, work: Path, size: int) -> dict:
+    """What `size` articles of history cost: the run that finds them in the journal unrecorded (and
+    records them and writes their posts), a rerun with nothing new, the same rerun after the journal was
+    copied (restored from a backup: another inode, the same bytes), `scrapy report` over the folder, and
+    a rerun after the state was deleted (rebuilt from the journal) — each one's time and peak RSS."""
+    out = work / f"history-{size}"
+    crawl(url, out, RECOMMENDED)
+    journal_bytes = grow_history(out, size)
+    figures: dict = {"articles": size, "journal_mb": round(journal_bytes / 1e6, 1)}
+    figures["recovering_rerun"] = _history_run(crawl(url, out, RECOMMENDED, rerun=True))
+    progress(f"history of {size}: recovering rerun ({figures['recovering_rerun']['peak_rss_mb']} MB)")
+    figures["ordinary_rerun"] = _history_run(crawl(url, out, RECOMMENDED, rerun=True))
+    progress(f"history of {size}: ordinary rerun ({figures['ordinary_rerun']['peak_rss_mb']} MB)")
+    journal = out / "items.jsonl"
+    copy = journal.with_name("items.jsonl.restoring")
+    shutil.copyfile(journal, copy)
+    os.replace(copy, journal)
+    figures["copied_journal_rerun"] = _history_run(crawl(url, out, RECOMMENDED, rerun=True))
+    progress(f"history of {size}: copied journal ({figures['copied_journal_rerun']['peak_rss_mb']} MB)")
+    log, usage = run_measured(
+        [sys.executable, "-m", "scrapy", "report", str(out), "-o", str(work / f"report-{size}.html")], REPO
     )
+    if usage["exit_status"] != 0:
+        raise RuntimeError(f"scrapy report failed ({usage['exit_status']}):\n{log[-3000:]}")
+    figures["report"] = {"cpu_seconds": round(usage["cpu_seconds"], 2), "peak_rss_mb": usage["peak_rss_mb"]}
+    progress(f"history of {size}: scrapy report ({usage['peak_rss_mb']} MB)")
+    for path in out.glob("state.sqlite*"):
+        path.unlink()
+    figures["rebuilt_state_rerun"] = _history_run(crawl(url, out, RECOMMENDED, rerun=True))
+    progress(f"history of {size}: rebuilt state ({figures['rebuilt_state_rerun']['peak_rss_mb']} MB)")
+    ordinary = figures["ordinary_rerun"]["peak_rss_mb"]
+    for phase in ("recovering_rerun", "copied_journal_rerun", "report", "rebuilt_state_rerun"):
+        figures[phase]["peak_rss_over_ordinary_rerun"] = round(figures[phase]["peak_rss_mb"] / ordinary, 2)
+    shutil.rmtree(out)
+    return figures
+
+
+def _history_run(run: dict) -> dict:
+    return {key: run[key] for key in ("articles", "seconds", "cpu_seconds", "peak_rss_mb")}
 
 
 def _images_run(url: str, out: Path) -> dict:
@@ -656,6 +753,20 @@ def print_report(report: dict, path: Path) -> None:
         f"= {report['incremental_rerun']['share_of_first_run_requests']:.2%} of the first run's"
     )
     print("  peak RSS by site size:   " + ", ".join(f"{k}: {v} MB" for k, v in report["peak_rss_mb"].items()))
+    for size, history in report["history"].items():
+        print(
+            f"  history of {size} articles ({history['journal_mb']} MB journal), peak RSS and CPU: "
+            + "; ".join(
+                f"{phase.replace('_', ' ')} {history[phase]['peak_rss_mb']} MB, {history[phase]['cpu_seconds']} s"
+                for phase in (
+                    "recovering_rerun",
+                    "ordinary_rerun",
+                    "copied_journal_rerun",
+                    "rebuilt_state_rerun",
+                    "report",
+                )
+            )
+        )
     print("  CPU µs per article:      " + ", ".join(f"{k} {v}" for k, v in report["cpu_us_per_article"].items()))
     print("  date parsing µs/call:    " + ", ".join(f"{k} {v}" for k, v in report["date_parse_us_per_call"].items()))
     print(f"  settings: default {report['settings']['default']}; recommended {report['settings']['recommended']}")

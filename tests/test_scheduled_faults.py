@@ -231,6 +231,57 @@ def test_a_removed_journal_is_said_and_nothing_is_written_twice(tmp_path: Path, 
     ) or "removed and made anew" in again.log
 
 
+def _replace_by_copy(path: Path, data: bytes | None = None) -> None:
+    """`path` becomes another file (another inode) holding `data`, or the bytes it held: a restore."""
+    inode = path.stat().st_ino
+    copy = path.with_name(".restoring")
+    copy.write_bytes(path.read_bytes() if data is None else data)
+    os.replace(copy, path)
+    assert path.stat().st_ino != inode
+
+
+def test_a_copied_journal_is_recognised_and_only_its_tail_read(tmp_path: Path, site_server):
+    """Restored from a backup, or moved to another disk: another inode, the same bytes. The state holds
+    its lines at their places, so nothing before the mark is read or recorded again, the walks stay
+    complete, and the feeds find the lines the state recorded on the old inode in the copy. A tail the
+    state had not recorded (a kill before the commit) is recovered."""
+    out = tmp_path / "out"
+    first = run(tmp_path, site_server, "-a", "tag=nvidia")
+    assert len(first.items) == 2
+    _replace_by_copy(out / "items.jsonl")
+    rerun = run(tmp_path, site_server, "-a", "tag=nvidia")
+    assert rerun.returncode == 0 and ids(rerun) == ids(first)  # the journal as it was: nothing appended
+    assert "another file than the state recorded, holding the same" in rerun.log, rerun.log[-3000:]
+    assert "no longer at" not in rerun.log and "newscrawl/journal/recovered_lines" not in rerun.stats
+    assert rerun.stats.get("newscrawl/feeds/missing_lines", 0) == 0
+    feed = (out / "feeds" / "mydrivers" / "nvidia.xml").read_text(encoding="utf-8")
+    assert all(f"{article_id}.htm" in feed for article_id in ids(first))  # read from the copy
+    args = crawl_command(out, site_server, "-a", "tag=nvidia,windows_11", incremental=True)
+    killed = crawl_killed_at(args, "before-state-record:1", REPO)
+    assert killed.returncode != 0 and journal_lines(out / "items.jsonl") > 2  # the kill left an unrecorded tail
+    _replace_by_copy(out / "items.jsonl")
+    last = crawl_to_the_end(args, REPO)
+    assert "another file than the state recorded, holding the same" in last.stderr
+    assert "Recovered" in last.stderr
+    assert len(check_invariants(out)) == 6
+
+
+def test_a_journal_of_the_same_length_with_other_lines_is_not_taken_for_a_copy(tmp_path: Path, site_server):
+    """The same bytes count and a line ending at the mark are not enough: the same lines in another
+    order are read whole and recorded again (at their new places), and nothing is exported twice."""
+    out = tmp_path / "out"
+    first = run(tmp_path, site_server, "-a", "tag=nvidia")
+    lines = (out / "items.jsonl").read_bytes().splitlines(keepends=True)
+    assert len(lines) == 2 and len(lines[0]) != len(lines[1])
+    _replace_by_copy(out / "items.jsonl", lines[1] + lines[0])
+    again = run(tmp_path, site_server, "-a", "tag=nvidia,windows_11")
+    assert again.returncode == 0, again.log[-2000:]
+    assert "holding the same" not in again.log and "no longer at" in again.log
+    assert ids(again) == sorted(ids(first) + WINDOWS_11)
+    assert again.stats.get("newscrawl/feeds/missing_lines", 0) == 0
+    assert len(check_invariants(out)) == 6
+
+
 def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journal(tmp_path: Path):
     """The inode of a removed journal is soon another file's (the state's WAL, seen in the suite): only
     a file that holds the recorded bytes and begins with a line of the site's journal is its rotation."""
@@ -242,7 +293,7 @@ def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journ
     impostor.write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 4096)
     imposed = JournalMark(mark.offset, impostor.stat().st_dev, impostor.stat().st_ino)
     recovery = Journal(tmp_path / "items.jsonl").recover(imposed, "mydrivers")
-    assert recovery.lines == [] and any("is no longer at" in note for note in recovery.notes), recovery.notes
+    assert recovery.count == 0 and any("is no longer at" in note for note in recovery.notes), recovery.notes
     rotated = tmp_path / "items.jsonl.1"
     for offset in (
         mark.offset,
@@ -251,7 +302,7 @@ def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journ
         honest = JournalMark(offset, rotated.stat().st_dev, rotated.stat().st_ino)
         recovery = Journal(tmp_path / "items.jsonl").recover(honest, "mydrivers")
         assert any("rotated to items.jsonl.1" in note for note in recovery.notes), recovery.notes
-        assert len(recovery.lines) == (0 if offset else 1)
+        assert recovery.count == (0 if offset else 1)
 
 
 def test_a_journal_truncated_in_place_is_read_from_its_start(tmp_path: Path, site_server):

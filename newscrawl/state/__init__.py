@@ -11,7 +11,7 @@ from newscrawl.state.base import (
     StateError,
     StateUnusable,
 )
-from newscrawl.state.journal import Journal, JournalError, JournalMark, LineRef, read_line
+from newscrawl.state.journal import Journal, JournalError, JournalMark, LineRef, Recovery, Sample, read_line
 
 __all__ = [
     "CrawlState",
@@ -25,6 +25,8 @@ __all__ = [
     "LineRef",
     "ListingPage",
     "PendingArticle",
+    "Recovery",
+    "Sample",
     "StateError",
     "StateUnusable",
     "read_line",

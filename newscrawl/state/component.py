@@ -53,6 +53,8 @@ from newscrawl.state import (
     LineRef,
     ListingPage,
     PendingArticle,
+    Recovery,
+    Sample,
     StateError,
     StateUnusable,
     read_line,
@@ -67,6 +69,7 @@ STATE_ERRORS = (OSError, StateError)  # what the backends raise when they cannot
 ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
 # Sent when the spider has closed, before the state is: `incremental` is the last moment to read it.
 state_closing = object()
+RECOVERY_BATCH = 250  # recovered journal lines published and recorded at a time
 
 
 def named_tags(article: Article, site: Site) -> tuple[str, ...]:
@@ -112,8 +115,7 @@ class Incremental:
         self._commit_barriers: list[Callable[[], None]] = []
         self._publishers: list[Callable[[list[Article]], None]] = []
         self._recovery_steps: list[Callable[[list[Article]], None]] = []
-        self._unrecorded: list[tuple[Article, LineRef]] = []  # recovered lines, recorded when the spider opens
-        self._unrecorded_mark: JournalMark | None = None
+        self._recovery: Recovery | None = None  # what the journal holds past the state, recorded when the spider opens
         self._last_activity = time.monotonic()
         self._stopping = False  # the state stopped answering: the run is closing
         self.rebuilt = False  # the state was new, and learnt what was exported from the journals
@@ -164,36 +166,69 @@ class Incremental:
         its journal may have lost pending work too, so no walk is taken as complete any more: each is
         walked whole once."""
         recorded = self.state.journal_mark(self.journal_key)
-        recovery = self.journal.recover(recorded, site_of(self.crawler).name)
+        recovery = self.journal.recover(recorded, site_of(self.crawler).name, self._check_line, self._recorded_as)
         for note in recovery.notes:
             logger.warning("Journal: %s", note)
+        self._recovery = recovery
+        self.crawler.signals.connect(self.finish_recovery, signal=signals.spider_opened)
+        if self.state.rereads_journals:
+            logger.info(
+                "The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
+                recovery.count,
+            )
+            return 0
+        if recovery.count:
+            self.state.forget_walks()
+        self.rebuilt = recorded is None and bool(recovery.count)
+        return recovery.count
+
+    def _check_line(self, line: dict[str, Any]) -> Article:
         try:
-            articles = [(Article(**line), ref) for line, ref in recovery.lines]
+            return Article(**line)
         except TypeError as error:  # fields missing or unknown: another program's line, or a newer newscrawl's
             raise JournalError(
                 f"{self.journal.path}: a line is not an article of this newscrawl ({error}); move the "
                 "journal aside and start a new one"
             ) from None
-        self._unrecorded, self._unrecorded_mark = articles, recovery.mark
-        self.crawler.signals.connect(self.finish_recovery, signal=signals.spider_opened)
-        if self.state.rereads_journals:
-            logger.info(
-                "The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
-                len(recovery.lines),
+
+    def _recorded_as(self, samples: list[Sample]) -> bool:
+        """Whether the state holds these journal lines at these places (the last of them exactly, the
+        others or a later revision of their articles): then the file is a copy of the one it recorded."""
+        if not samples:
+            return False
+        known = self.state.known([sample.article_id for sample in samples])
+
+        def holds(sample: Sample, exactly: bool) -> bool:
+            record = known.get(sample.article_id)
+            if record is None or record.line is None:
+                return False
+            at_place = (record.revision, record.line.offset, record.line.length) == (
+                sample.revision,
+                sample.offset,
+                sample.length,
             )
-            return 0
-        if recovery.lines:
-            self.state.forget_walks()
-        self.rebuilt = recorded is None and bool(recovery.lines)
-        return len(recovery.lines)
+            return at_place or (not exactly and record.revision > sample.revision)
+
+        return holds(samples[-1], exactly=True) and all(holds(sample, exactly=False) for sample in samples)
 
     def finish_recovery(self) -> None:
         """Before anything is fetched: the recovery steps redo what publishes the recovered lines (their
-        posts, written from the lines), then the state records them. When either fails nothing is
-        recorded, the run stops (exit 2), and the next start recovers the same lines."""
-        unrecorded, self._unrecorded = self._unrecorded, []
-        if self._unrecorded_mark is None:
+        posts, written from the lines), then the state records them, RECOVERY_BATCH lines at a time; the
+        journal's mark moves with the last batch. When either fails the run stops (exit 2), and the next
+        start recovers the same lines (recording one again is harmless)."""
+        recovery, self._recovery = self._recovery, None
+        if recovery is None:
             return
+        batch: list[tuple[Article, LineRef]] = []
+        for line, ref in self.journal.lines(recovery, site_of(self.crawler).name):
+            batch.append((Article(**line), ref))
+            if len(batch) == RECOVERY_BATCH:
+                self._record_recovered(batch, None)
+                batch = []
+        self._record_recovered(batch, recovery.mark)
+
+    def _record_recovered(self, unrecorded: list[tuple[Article, LineRef]], mark: JournalMark | None) -> None:
+        """Publish and record one batch of recovered lines (`mark`: the journal's, with the last batch)."""
         # An upgrade reads again lines whose posts were written: nothing to republish.
         if unrecorded and not self.state.rereads_journals:
             latest = list({article.article_id: article for article, _ in unrecorded}.values())
@@ -213,7 +248,7 @@ class Incremental:
             self.state.record_exports(
                 [_export(article, ref, site, self.awaits_images(article)) for article, ref in unrecorded],
                 self.journal_key,
-                self._unrecorded_mark,
+                mark,
             )
         except STATE_ERRORS as error:
             self.unavailable("recording the recovered journal lines", error)

@@ -9,19 +9,24 @@ lines the state has not recorded yet; `recover` repairs both when the next run s
 - the same file, shorter than the mark (truncated in place): read from the start;
 - another file (the old one was rotated with `mv`, or removed): the old file is looked for beside it
   by its identity and its tail repaired there, then the new file is read from the start;
+- another file holding the same lines (the journal copied, restored from a backup, moved to another
+  disk): recognised by lines spread over the recorded bytes, the last among them, that the state
+  holds at the same places; its tail past the mark is read;
 - no mark at all (a new state, or one rebuilt after its file was deleted): the rotated journals beside
   it (`<journal>.N`, the oldest first) are read whole, then the journal, so a rebuilt state knows every
   article exported before and exports none of them again.
 
 Recording a line again is harmless (the state keeps the highest revision), so reading too much is
-safe and reading too little is what the marks prevent. An append that fails (a full disk) is cut back
+safe and reading too little is what the marks prevent. What is found is checked a line at a time
+when the run starts and read again a line at a time to be recorded: memory does not grow with the
+journal. An append that fails (a full disk) is cut back
 to where it started; if even that fails, the journal refuses every later append of the run, so no
 later commit can move the mark past lines the state does not have. The file is locked (`flock`) for
 as long as a run holds it: two crawls never share one journal.
 
 Each recorded line's place (`LineRef`: file, inode, offset, length) is kept in the state, so what is
 rebuilt from the journal (the feeds, newscrawl.exporters.feeds) reads the lines it needs and not the whole file;
-`read_line` finds a line again after its file was rotated with `mv` within its folder.
+`read_line` finds a line again after its file was rotated with `mv` within its folder, or copied.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ import fcntl
 import itertools
 import json
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.state.files import open_regular
@@ -65,24 +71,44 @@ class JournalBroken(OSError):
     """An earlier append failed and could not be undone: nothing more is appended this run."""
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of whole, checked lines of one journal file: bytes `start` to `end`."""
+
+    path: Path
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One line of a journal, as `recover` shows it to the state to ask whether a file is a copy."""
+
+    article_id: str
+    revision: int
+    offset: int
+    length: int
+
+
 @dataclass(slots=True)
 class Recovery:
-    lines: list[tuple[dict[str, Any], LineRef]]  # complete lines the state may not have, oldest first
+    segments: list[Segment]  # the stretches of complete lines the state may not have, oldest first
+    count: int  # how many lines they hold
     mark: JournalMark  # the mark once they are recorded
-    notes: list[str]  # what the operator should hear about (rotation, truncation, a torn line cut)
+    notes: list[str]  # what the operator should hear about (rotation, a copy, truncation, a torn line cut)
 
 
+SAMPLES = 16  # lines of a journal shown to the state to recognise a copy of the one it recorded
 MAX_LINE = 32 * 1024 * 1024  # bytes: an article line (a body under DOWNLOAD_MAXSIZE, JSON-escaped) is far shorter
 
 
-def _scan(path: Path, start: int, site: str) -> tuple[list[tuple[dict[str, Any], LineRef]], int, bool]:
-    """Complete lines of `path` from `start` with their places, read a line at a time (at most MAX_LINE
-    bytes each); cuts a torn last line. Returns (lines, end, torn)."""
-    lines = []
+def _measure(path: Path, start: int, site: str, check: Callable[[dict[str, Any]], object]) -> tuple[int, int, bool]:
+    """Check the complete lines of `path` from `start`, one at a time (at most MAX_LINE bytes each, none
+    kept); cut a torn last line. Returns (lines, end, torn)."""
+    count = 0
     offset = start
     torn = False
     with open(path, "rb") as stream:
-        inode = os.fstat(stream.fileno()).st_ino
         stream.seek(start)
         for number in itertools.count(1):
             raw = stream.readline(MAX_LINE + 1)
@@ -96,15 +122,47 @@ def _scan(path: Path, start: int, site: str) -> tuple[list[tuple[dict[str, Any],
                     )
                 torn = True  # a line a crash or a full disk cut short: nobody may read it
                 break
-            lines.append(
-                (_record(path, raw, start, number, site), LineRef(str(path.resolve()), inode, offset, len(raw)))
-            )
+            check(_record(path, raw, start, number, site))
+            count += 1
             offset += len(raw)
     if torn:
         os.truncate(path, offset)
         with open(path, "rb") as stream:
             os.fsync(stream.fileno())
-    return lines, offset, torn
+    return count, offset, torn
+
+
+def _lines(segment: Segment, site: str) -> Iterator[tuple[dict[str, Any], LineRef]]:
+    """The lines of a checked stretch of a journal, with their places, one at a time."""
+    with open(segment.path, "rb") as stream:
+        inode = os.fstat(stream.fileno()).st_ino
+        resolved = str(segment.path.resolve())
+        stream.seek(segment.start)
+        offset = segment.start
+        for number in itertools.count(1):
+            if offset >= segment.end:
+                return
+            raw = stream.readline(MAX_LINE + 1)
+            if not raw.endswith(b"\n"):
+                raise JournalError(f"{segment.path} changed while it was read (at byte {offset}); run again")
+            yield _record(segment.path, raw, segment.start, number, site), LineRef(resolved, inode, offset, len(raw))
+            offset += len(raw)
+
+
+def _line_start(stream: BinaryIO, newline: int) -> int:
+    """Where the line that ends with the newline at byte `newline` starts (read backwards, a block at a time)."""
+    position = newline
+    while position > 0:
+        block_start = max(0, position - 65536)
+        stream.seek(block_start)
+        block = stream.read(position - block_start)
+        found = block.rfind(b"\n")
+        if found >= 0:
+            return block_start + found + 1
+        if newline - block_start > MAX_LINE:
+            raise JournalError(f"a line ending at byte {newline} is longer than {MAX_LINE} bytes")
+        position = block_start
+    return 0
 
 
 def _record(path: Path, raw: bytes, start: int, number: int, site: str) -> dict[str, Any]:
@@ -153,12 +211,31 @@ class Journal:
         status = os.fstat(self._handle.fileno())
         return JournalMark(status.st_size, status.st_dev, status.st_ino)
 
-    def recover(self, recorded: JournalMark | None, site: str) -> Recovery:
-        """The lines past what the state recorded (`recorded`), torn tails cut; see the module docstring."""
+    def recover(
+        self,
+        recorded: JournalMark | None,
+        site: str,
+        check: Callable[[dict[str, Any]], object] = lambda line: None,
+        recorded_as: Callable[[list[Sample]], bool] = lambda samples: False,
+    ) -> Recovery:
+        """Where the lines past what the state recorded (`recorded`) are, every one checked (`check` raises
+        JournalError for a line it refuses) and torn tails cut; see the module docstring. `recorded_as` says
+        whether the state holds these lines at these places: a journal copied to a new file (restored, moved
+        to another disk) is recognised by them and not read again."""
         current = self.mark()
         notes: list[str] = []
-        lines: list[tuple[dict[str, Any], LineRef]] = []
+        segments: list[Segment] = []
+        count = 0
         start = 0
+
+        def take(path: Path, begin: int) -> tuple[int, bool]:
+            nonlocal count
+            found, end, torn = _measure(path, begin, site, check)
+            if end > begin:
+                segments.append(Segment(path, begin, end))
+            count += found
+            return found, torn
+
         if recorded is not None and (recorded.device, recorded.inode) == (current.device, current.inode):
             if current.offset >= recorded.offset:
                 start = recorded.offset
@@ -170,10 +247,9 @@ class Journal:
                 )
         elif recorded is None:
             for rotated_path in self.rotated():
-                rotated, _, torn = _scan(rotated_path, 0, site)
-                lines += rotated
+                found, torn = take(rotated_path, 0)
                 notes.append(
-                    f"rebuilding the crawl state: {len(rotated)} line(s) of the rotated journal {rotated_path.name} "
+                    f"rebuilding the crawl state: {found} line(s) of the rotated journal {rotated_path.name} "
                     f"read{', a torn last line cut' if torn else ''}"
                 )
             for compressed in sorted(self.path.parent.glob(self.path.name + ".*.gz")):
@@ -181,26 +257,61 @@ class Journal:
                     f"rebuilding the crawl state: the compressed journal {compressed.name} is not read; "
                     "decompress it beside the journal before the run, or its articles are exported again"
                 )
-        else:
-            old = self._find_rotated(recorded, site)
-            if old is not None:
-                rotated, _, torn = _scan(old, recorded.offset, site)
-                lines += rotated
-                notes.append(
-                    f"the journal was rotated to {old.name}: its last {len(rotated)} unrecorded line(s) "
-                    f"recorded{', a torn last line cut' if torn else ''}; a new journal starts"
-                )
-            elif recorded.offset:
-                notes.append(
-                    f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
-                    "beside it (removed, or rotated and compressed): a new journal starts; articles exported "
-                    "before are not written again (delete the state too to export everything again)"
-                )
-        found, end, torn = _scan(self.path, start, site)
+        elif (old := self._find_rotated(recorded, site)) is not None:
+            found, torn = take(old, recorded.offset)
+            notes.append(
+                f"the journal was rotated to {old.name}: its last {found} unrecorded line(s) "
+                f"recorded{', a torn last line cut' if torn else ''}; a new journal starts"
+            )
+        elif recorded.offset and recorded_as(self._samples(recorded.offset, site)):
+            start = recorded.offset
+            notes.append(
+                f"the journal {self.path} is another file than the state recorded, holding the same "
+                f"{recorded.offset} bytes (copied, restored, or moved to another disk): read from there on"
+            )
+        elif recorded.offset:
+            notes.append(
+                f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
+                "beside it (removed, or rotated and compressed): a new journal starts; articles exported "
+                "before are not written again (delete the state too to export everything again)"
+            )
+        _, torn = take(self.path, start)
         if torn:
             notes.append(f"a torn last line of {self.path} cut (a crash or a full disk mid-write)")
-        lines += found
-        return Recovery(lines, JournalMark(end, current.device, current.inode), notes)
+        end = segments[-1].end if segments and segments[-1].path == self.path else start
+        return Recovery(segments, count, JournalMark(end, current.device, current.inode), notes)
+
+    def lines(self, recovery: Recovery, site: str) -> Iterator[tuple[dict[str, Any], LineRef]]:
+        """The lines `recover` found, oldest first, one at a time (a rebuilt state's may be gigabytes)."""
+        for segment in recovery.segments:
+            yield from _lines(segment, site)
+
+    def _samples(self, end: int, site: str) -> list[Sample]:
+        """Lines of this file spread over its first `end` bytes, the one ending there among them; none
+        when no line ends there (then it is not the file the state recorded)."""
+        samples: list[Sample] = []
+        try:
+            with open(self.path, "rb") as stream:
+                if os.fstat(stream.fileno()).st_size < end:
+                    return []
+                stream.seek(end - 1)
+                if stream.read(1) != b"\n":
+                    return []
+                starts = {0, _line_start(stream, end - 1)}
+                for part in range(1, SAMPLES - 1):
+                    stream.seek(end * part // SAMPLES)
+                    stream.readline(MAX_LINE + 1)  # to the next line's start
+                    starts.add(stream.tell())
+                for start in sorted(begin for begin in starts if begin < end):
+                    stream.seek(start)
+                    raw = stream.readline(MAX_LINE + 1)
+                    if not raw.endswith(b"\n") or start + len(raw) > end:
+                        return []
+                    record = _record(self.path, raw, start, 1, site)
+                    samples.append(Sample(record["article_id"], record["revision"], start, len(raw)))
+        except (OSError, JournalError):
+            return []
+        return samples
 
     def rotated(self) -> list[Path]:
         """The rotated journals beside this one (`<journal>.N`, regular files), the oldest (highest N) first."""
@@ -285,12 +396,15 @@ class Journal:
 
 def read_line(ref: LineRef) -> dict[str, Any] | None:
     """The journal line at `ref`, looked for by inode in its folder when the path holds another file
-    (rotated with `mv`); None when it is gone (removed, truncated, compressed) or not a whole line."""
+    (rotated with `mv`), then at its place in the file at the path (a copy); None when it is gone
+    (removed, truncated, compressed) or not a whole line. The caller checks that the line is the one it
+    wants (its article and revision): a file at the path may be another journal."""
     path = Path(ref.path)
     candidates = [path]
     try:
         if path.stat().st_ino != ref.inode:
             candidates = [c for c in path.parent.iterdir() if c.is_file() and c.stat().st_ino == ref.inode]
+            candidates.append(path)
     except OSError:
         return None
     for candidate in candidates:

@@ -66,7 +66,8 @@ return 0
 # Record exports (ARGV[4..]: id, record, revision, pending quadruples) whose revision is not below the
 # stored one, with their publication times and the tags they name (the sets under the prefix ARGV[3]);
 # settle their pending entries, claims, failure counts and gone records, but keep pending those with a
-# pending value (work left: image files to try again), and set the journal's mark (ARGV[1] → ARGV[2]). Atomic.
+# pending value (work left: image files to try again), and set the journal's mark (ARGV[1] → ARGV[2], unless
+# ARGV[2] is empty). Atomic.
 _RECORD = """
 for i = 4, #ARGV, 4 do
     local current = redis.call('HGET', KEYS[1], ARGV[i])
@@ -92,7 +93,9 @@ for i = 4, #ARGV, 4 do
     redis.call('HDEL', KEYS[6], ARGV[i])
     redis.call('HDEL', KEYS[7], ARGV[i])
 end
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+if ARGV[2] ~= '' then
+    redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+end
 return 1
 """
 
@@ -143,8 +146,9 @@ class RedisState:
                 )
         return found
 
-    def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
-        args: list[str | int] = [journal, json.dumps([mark.offset, mark.device, mark.inode]), self.prefix]
+    def record_exports(self, exports: list[Export], journal: str, mark: JournalMark | None) -> None:
+        recorded = json.dumps([mark.offset, mark.device, mark.inode]) if mark is not None else ""
+        args: list[str | int] = [journal, recorded, self.prefix]
         for e in exports:
             record = {
                 "hash": e.content_hash,

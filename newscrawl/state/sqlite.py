@@ -264,8 +264,8 @@ class SqliteState:
             yield from self.db.execute(query.format(ids=",".join("?" * len(chunk))), [*params, *chunk])
 
     @_locked
-    def record_exports(self, exports: list[Export], journal: str, mark: JournalMark) -> None:
-        """Record exports (with the tags they name) and the journal mark they end at, in one transaction;
+    def record_exports(self, exports: list[Export], journal: str, mark: JournalMark | None) -> None:
+        """Record exports (with the tags they name) and the journal mark they end at (if any), in one transaction;
         their work is done (but for what an export's `pending` keeps pending). A revision never goes down
         (a journal read again from its start holds older lines too), and neither do the tags and line it
         brought."""
@@ -304,11 +304,12 @@ class SqliteState:
                 "INSERT OR IGNORE INTO pending_articles VALUES (?, ?, ?, ?)",
                 [(self.site, e.pending.article_id, e.pending.url, e.pending.depth) for e in exports if e.pending],
             )
-            self.db.execute(
-                "INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
-                "committed_offset = excluded.committed_offset, device = excluded.device, inode = excluded.inode",
-                (journal, mark.offset, mark.device, mark.inode),
-            )
+            if mark is not None:
+                self.db.execute(
+                    "INSERT INTO journals VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+                    "committed_offset = excluded.committed_offset, device = excluded.device, inode = excluded.inode",
+                    (journal, mark.offset, mark.device, mark.inode),
+                )
 
     def _name_tags(self, article_id: str, tags: tuple[str, ...]) -> None:
         """The article names `tags` now (a revision may have dropped some it named before)."""
