@@ -602,6 +602,7 @@ def grow_history(out: Path, size: int) -> int:
                         **template,
                         "id": f"mydrivers:{article_id}",
                         "article_id": article_id,
+                        "story": f"mydrivers:{article_id}",  # a story of its own, as most articles are
                         "url": f"https://news.mydrivers.com/1/{article_id[:3]}/{article_id}.htm",
                         "title": f"{template['title']} {number}",
                         "published": datetime.fromtimestamp(published - number * 60, UTC).isoformat(),

@@ -5,7 +5,7 @@ Operator actions: crawl some tags (a new tag, a re-added one, a page budget, a r
 tags the articles name), kill -9 a crawl
 at a crash point, rotate the journal (logrotate's `.1`, `.2`…), delete the state (the documented
 rebuild), back it up and restore it (with or without its `-wal`), lose the `-wal` after a kill, move the
-whole output folder. Site changes between runs: new articles pushing old ones to later pages, edited
+whole output folder, replace the journal by a copy of itself (a restore, another disk). Site changes between runs: new articles pushing old ones to later pages, edited
 titles, removed articles. The site is a modelled 快科技 (tests/synthetic_site.py) on a real 127.0.0.1
 server; every crawl is a real `scrapy crawl` subprocess.
 
@@ -184,6 +184,19 @@ class Operations(RuleBasedStateMachine):
             path.rename(self.out / f"items.jsonl.{number + 1}")
         (self.out / "items.jsonl").rename(self.out / "items.jsonl.1")
         FIGURES["rotations"] += 1
+
+    @rule()
+    @precondition(lambda self: self.crawled)
+    def copy_journal(self) -> None:
+        """The journal replaced by a copy of itself (restored from a backup, moved to another disk): the
+        same bytes on another inode."""
+        journal = self.out / "items.jsonl"
+        if not journal.exists():
+            return
+        copy = self.out / "items.jsonl.copying"
+        shutil.copyfile(journal, copy)
+        os.replace(copy, journal)
+        FIGURES["journals copied"] += 1
 
     @rule()
     @precondition(lambda self: self.crawled)

@@ -4,6 +4,7 @@ charts, and runs nothing a crawled title holds. The screenshot is kept in the te
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS, REPO, chromium, run_crawl
+from conftest import CHROMIUM_ARGS, REPO, SAMPLE_ARTICLE, chromium, run_crawl
 
-from newscrawl.exporters.report import Material, articles_per_day, shown
+from newscrawl.exporters.report import Material, articles_per_day, brief
 
 TAGS = "tag=xiaomi12_ultra,windows_11,nvidia,intel"
 
@@ -114,7 +115,7 @@ def test_the_days_chart_has_every_day_and_a_long_span_counts_by_month():
     def material(*days: str) -> Material:
         return Material(
             articles={
-                f"s:{n}": shown({"id": f"s:{n}", "site": "s", "published": f"{day}T10:00:00+08:00"})
+                f"s:{n}": brief({"id": f"s:{n}", "site": "s", "published": f"{day}T10:00:00+08:00"}, 0, 0)
                 for n, day in enumerate(days)
             }
         )
@@ -192,3 +193,56 @@ def test_the_runs_chart_reads_well_at_10_and_1000_runs(tmp_path: Path, runs: int
         assert caption.startswith("Runs (UTC)") and bars >= 10  # one bar a run
     else:
         assert caption.startswith("1000 runs, summed per day") and bars < 200  # 7 days of runs, not 1000 bars
+
+
+def test_shown_articles_are_read_again_from_their_latest_lines(tmp_path: Path):
+    """The report keeps a brief of each article and reads the lines of those it shows (the latest, the
+    stories' members) again: the latest revision's title and URL, the stories' leads and members; a line
+    too long to be an article's, before them, is skipped without moving their places."""
+    from newscrawl.exporters.report import MAX_LINE, read_material, render_report
+
+    template = json.loads(json.dumps(dataclasses.asdict(SAMPLE_ARTICLE)))
+
+    def line(number: int, revision: int, title: str, story: str | None, day: int) -> dict:
+        return {
+            **template,
+            "id": f"mydrivers:{number}",
+            "article_id": str(number),
+            "url": f"https://news.mydrivers.com/1/{number}.htm",
+            "title": title,
+            "revision": revision,
+            "story": story,
+            "published": f"2026-11-{day:02d}T10:00:00+08:00",
+        }
+
+    lines = [
+        line(1, 1, "one, first", "mydrivers:1", 1),
+        line(2, 1, "two", "mydrivers:1", 2),
+        line(3, 1, "three", None, 3),
+        line(1, 2, "one, revised", "mydrivers:1", 1),
+        *(line(number, 1, f"told again {number}", "mydrivers:10", 4) for number in range(10, 23)),
+    ]
+    journal = tmp_path / "items.jsonl"
+    journal.write_bytes(
+        b'{"long": "' + b"x" * MAX_LINE + b'"}\n' + b"".join(json.dumps(x).encode() + b"\n" for x in lines)
+    )
+    material = read_material([journal])
+    assert material.unreadable_lines == 1 and len(material.articles) == 16
+    page = render_report(material)
+    latest = page[page.index('<table class="latest">') :]
+    assert (
+        latest.index(">told again 22<")
+        < latest.index(">three<")
+        < latest.index(">two<")
+        < latest.index(">one, revised<")
+    )
+    assert "one, first" not in page
+    stories = page[page.index('<table class="stories">') : page.index('<table class="latest">')]
+    assert ">one, revised</a>" in stories and '1/2.htm" rel="noopener noreferrer">mydrivers:2</a>' in stories
+    assert (
+        ">told again 10</a>" in stories
+        and stories.count('noreferrer">mydrivers:') == 10 + 1
+        and "and 2 more" in stories
+    )
+    journal.write_bytes(b"")  # rewritten since it was read: the shown articles are their ids
+    assert ">mydrivers:3<" in render_report(material)

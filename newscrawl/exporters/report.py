@@ -13,6 +13,8 @@ walks.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import math
 import sqlite3
@@ -35,6 +37,7 @@ LABEL_SPACE = 24  # px along the axis between two labels rotated by 40°, at 9px
 RUNS_SHOWN = 60  # runs drawn one bar each; more are summed per day (per month past 120 days)
 COVERED_FIELDS = ("title", "published", "author", "editor", "source", "images", "tags", "head_image")
 LATEST = 30
+MEMBERS_SHOWN = 10  # a story's other articles linked in its row (the latest); the rest are counted
 COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#718096")
 
 
@@ -50,8 +53,21 @@ class Walk:
     listed: int  # articles its pages showed
 
 
+class Brief(NamedTuple):
+    """What the report keeps of every article (its latest revision): enough to count it, and where its
+    line is, to show it. The report's memory follows the number of articles, not their size."""
+
+    site: str
+    published: str
+    revision: int
+    story: str | None
+    covered: frozenset[str]  # which of COVERED_FIELDS it has
+    journal: int  # index in Material.journals
+    offset: int  # of its line there
+
+
 class Shown(NamedTuple):
-    """An article as the report shows it."""
+    """An article as the report shows it (read again from its line, for the few articles shown)."""
 
     id: str
     site: str
@@ -59,20 +75,41 @@ class Shown(NamedTuple):
     url: str
     title: str
     revision: int
-    story: str | None
     tags: tuple[str, ...]
-    covered: frozenset[str]  # which of COVERED_FIELDS it has
 
 
 @dataclass
 class Material:
     """What a report is made of, read from journals and run histories."""
 
-    articles: dict[str, Shown] = field(default_factory=dict)  # id → its latest revision
+    articles: dict[str, Brief] = field(default_factory=dict)  # id → its latest revision
+    journals: list[Path] = field(default_factory=list)  # the files the articles' lines are in
     runs: list[dict] = field(default_factory=list)
     walks: list[Walk] = field(default_factory=list)  # from the crawl states among the inputs
     sources: list[str] = field(default_factory=list)
     unreadable_lines: int = 0
+
+    def shown(self, ids: Iterable[str]) -> dict[str, Shown]:
+        """The articles `ids` as the page shows them, from their lines (read in file order). A line that
+        changed since it was read (the journal rewritten meanwhile) shows its id for a title."""
+        found: dict[str, Shown] = {}
+        wanted = sorted(((self.articles[i].journal, self.articles[i].offset), i) for i in ids)
+        for number, group in itertools.groupby(wanted, key=lambda place: place[0][0]):
+            with self.journals[number].open("rb") as stream:
+                for (_, offset), article_id in group:
+                    stream.seek(offset)
+                    try:
+                        line = json.loads(stream.readline(MAX_LINE))
+                    except ValueError:
+                        line = None
+                    brief = self.articles[article_id]
+                    if not isinstance(line, dict) or (line.get("id"), line.get("revision", 1)) != (
+                        article_id,
+                        brief.revision,
+                    ):
+                        line = {"id": article_id, "site": brief.site, "published": brief.published, "title": article_id}
+                    found[article_id] = shown(line)
+        return found
 
 
 T = TypeVar("T")
@@ -114,13 +151,18 @@ def read_material(paths: Iterable[Path]) -> Material:
     material = Material()
     for path in _files(paths):
         material.sources.append(str(path))
+        number = len(material.journals)
+        material.journals.append(path)
+        offset = 0
         with path.open("rb") as stream:
             while raw := stream.readline(MAX_LINE):
+                start, offset = offset, offset + len(raw)
                 if not raw.endswith(b"\n"):
                     if len(raw) < MAX_LINE:  # a torn last line is not read (the crawl cuts it on its next start)
                         break
                     while (rest := stream.readline(MAX_LINE)) and not rest.endswith(b"\n"):
-                        pass
+                        offset += len(rest)
+                    offset += len(rest)
                     material.unreadable_lines += 1
                     continue
                 try:
@@ -131,7 +173,7 @@ def read_material(paths: Iterable[Path]) -> Material:
                 if _article_line(line):
                     known = material.articles.get(line["id"])
                     if known is None or int(line.get("revision", 1)) >= known.revision:
-                        material.articles[line["id"]] = shown(line)
+                        material.articles[line["id"]] = brief(line, number, start)
                 elif _run_line(line):
                     material.runs.append(line)
                 else:
@@ -144,19 +186,30 @@ def read_material(paths: Iterable[Path]) -> Material:
     return material
 
 
+def brief(line: dict, journal: int, offset: int) -> Brief:
+    """What the report keeps of an article line read at `offset` of `Material.journals[journal]`."""
+    story = line.get("story")
+    return Brief(
+        site=sys.intern(line["site"]),
+        published=str(line.get("published", "")),
+        revision=int(line.get("revision", 1)),
+        story=sys.intern(story) if isinstance(story, str) else None,
+        covered=_shared(frozenset(name for name in COVERED_FIELDS if line.get(name))),
+        journal=journal,
+        offset=offset,
+    )
+
+
 def shown(line: dict) -> Shown:
-    """What the page shows of an article line (its body and image records, most of a line, are not kept:
-    the report's memory follows the number of articles, not their size)."""
+    """What the page shows of an article line."""
     return Shown(
         id=line["id"],
-        site=sys.intern(line["site"]),
+        site=str(line.get("site", "")),
         published=str(line.get("published", "")),
         url=str(line.get("url", "")),
         title=str(line.get("title", "")),
         revision=int(line.get("revision", 1)),
-        story=line.get("story"),
-        tags=_shared(tuple(sys.intern(str(tag.get("name", ""))) for tag in line.get("tags", []))),
-        covered=_shared(frozenset(name for name in COVERED_FIELDS if line.get(name))),
+        tags=tuple(str(tag.get("name", "")) for tag in line.get("tags", []) if isinstance(tag, dict)),
     )
 
 
@@ -164,7 +217,7 @@ _SHARED: dict[Any, Any] = {}
 
 
 def _shared(value: T) -> T:
-    """One object for equal values many articles share (a tag list, a set of covered fields)."""
+    """One object for equal values many articles share (a set of covered fields)."""
     return _SHARED.setdefault(value, value)
 
 
@@ -373,7 +426,7 @@ def attention_table(material: Material) -> str:
 
 
 def coverage_table(material: Material) -> str:
-    by_site: dict[str, list[Shown]] = defaultdict(list)
+    by_site: dict[str, list[Brief]] = defaultdict(list)
     for article in material.articles.values():
         by_site[article.site].append(article)
     head = "".join(f"<th>{escape(name)}</th>" for name in COVERED_FIELDS)
@@ -411,22 +464,32 @@ def walks_table(material: Material) -> str:
 
 
 def stories_table(material: Material) -> str:
-    """The latest stories told by more than one article (docs/stories.md)."""
-    members: dict[str, list[Shown]] = defaultdict(list)
-    for article in material.articles.values():
+    """The latest stories told by more than one article (docs/stories.md), each with its lead and its
+    latest MEMBERS_SHOWN other articles."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for article_id, article in material.articles.items():
         if article.story:
-            members[article.story].append(article)
+            members[article.story].append(article_id)
     shared = [told for told in members.values() if len(told) > 1]
     if not shared:
         return ""
-    shared.sort(key=lambda told: max(a.published for a in told), reverse=True)
-    rows = []
+    shared.sort(key=lambda told: max(material.articles[i].published for i in told), reverse=True)
+    shown_ones = []
     for told in shared[:LATEST]:
-        lead = next((a for a in told if a.id == a.story), told[0])
-        others = ", ".join(_link(a.url, a.id) for a in told if a is not lead)
+        lead = next((i for i in told if i == material.articles[i].story), told[0])
+        others = heapq.nlargest(
+            MEMBERS_SHOWN, (i for i in told if i != lead), key=lambda i: (material.articles[i].published, i)
+        )
+        shown_ones.append((told, lead, others))
+    details = material.shown(i for _, lead, others in shown_ones for i in (lead, *others))
+    rows = []
+    for told, lead, others in shown_ones:
+        more = len(told) - 1 - len(others)
+        links = ", ".join(_link(details[i].url, i) for i in others) + (f" and {more} more" if more else "")
         rows.append(
-            f"<tr><td>{_link(lead.url, lead.title)}</td>"
-            f"<td>{escape(', '.join(sorted({a.site for a in told})))}</td><td>{len(told)}</td><td>{others}</td></tr>"
+            f"<tr><td>{_link(details[lead].url, details[lead].title)}</td>"
+            f"<td>{escape(', '.join(sorted({material.articles[i].site for i in told})))}</td><td>{len(told)}</td>"
+            f"<td>{links}</td></tr>"
         )
     return (
         f'<table class="stories"><caption>Stories told more than once: {len(shared)}</caption>'
@@ -441,9 +504,9 @@ def _link(url: str, text: str) -> str:
 
 
 def latest_articles(material: Material) -> str:
-    latest = sorted(material.articles.values(), key=lambda article: (article.published, article.id), reverse=True)[
-        :LATEST
-    ]
+    ids = heapq.nlargest(LATEST, material.articles, key=lambda i: (material.articles[i].published, i))
+    details = material.shown(ids)
+    latest = [details[i] for i in ids]
     rows = "".join(
         f"<tr><td>{escape(article.published[:16].replace('T', ' '))}</td>"
         f"<td>{escape(article.site)}</td>"
