@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.utils.misc import load_object
 
 from newscrawl import settings as defaults
 from newscrawl.exit_codes import CannotStart
@@ -178,6 +179,7 @@ class Newscrawl:
             for name in ONE_OFF_BLANKED:
                 if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
                     settings.set(name, "", priority="spider")
+        lean_middlewares(settings)
         if redis_url := settings.get("NEWSCRAWL_REDIS_URL"):
             # One shared request queue and dupefilter in Redis (scrapy-redis); listing pages are
             # dont_filter, so they are fetched again every run.
@@ -185,6 +187,22 @@ class Newscrawl:
         check_settings(settings)
         check_paths(settings, self.crawler.spidercls.name)
         quiet_start(settings.get("LOG_LEVEL"))
+
+
+# What NEWSCRAWL_LEAN_MIDDLEWARES turns off: Scrapy components these sites' crawls do not need.
+LEAN_OFF = (
+    ("SPIDER_MIDDLEWARES", "scrapy.spidermiddlewares.referer.RefererMiddleware"),
+    ("SPIDER_MIDDLEWARES", "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware"),
+    ("DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware"),
+    ("DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"),
+)
+
+
+def lean_middlewares(settings: BaseSettings) -> None:
+    """With NEWSCRAWL_LEAN_MIDDLEWARES, turn off what LEAN_OFF names."""
+    if settings.getbool("NEWSCRAWL_LEAN_MIDDLEWARES"):
+        for name, component in LEAN_OFF:
+            settings.set_in_component_priority_dict(name, load_object(component), None)
 
 
 def _scrapy_redis(redis_url: str) -> dict[str, Any]:

@@ -66,6 +66,13 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.fetch.scope.SafeRedirectMiddleware": 650,  # closer to the downloader than RedirectMiddleware (600)
     # closest to the downloader: responses as received (off unless NEWSCRAWL_WARC_DIR)
     "newscrawl.archive.capture.WarcCapture": 950,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # no spider here logs in
+}
+# Scrapy's depth tracking (the walk keeps its own depth) and its check of copied request meta (a
+# developer's warning) run for every response and request: off (docs/performance.md).
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 
 ITEM_PIPELINES = {
@@ -171,6 +178,10 @@ NEWSCRAWL_RETRY_AFTER_MAX = 120
 # Seconds after which a gone article (404/410, refused, unusable, given up) is fetched again when a listing
 # shows it (0: only with -a retry_gone=1).
 NEWSCRAWL_RETRY_GONE_AFTER = 7 * 86400
+# True: also without Scrapy's Referer header, URL length limit, proxy from the environment (http_proxy)
+# and <meta> refresh redirects, which these sites' pages do not need: less work per request
+# (docs/performance.md, "Less framework per request").
+NEWSCRAWL_LEAN_MIDDLEWARES = False
 # The HTTP client under newscrawl.fetch.handler's handler: Scrapy's Twisted HTTP/1.1 one, or its aiohttp one
 # ("scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler": faster here, and marked
 # experimental by Scrapy 2.19; docs/performance.md).

@@ -419,6 +419,21 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     assert len({(item["article_id"], item["revision"]) for item in fourth.items}) == len(fourth.items)  # nothing twice
 
 
+def test_lean_middlewares_keep_the_referer_the_cdn_redirect_and_the_scope_rule(hostile_images):
+    """NEWSCRAWL_LEAN_MIDDLEWARES turns Scrapy's Referer middleware off: image requests still send their
+    article page (the CDN refuses any other Referer), on the CDN's redirect hop too, and a redirect off
+    the site's hosts is still refused."""
+    server, files, out = hostile_images
+    first = _crawl(server, out, CONCURRENT_REQUESTS="4", NEWSCRAWL_LEAN_MIDDLEWARES="True")
+    assert first.returncode == 0, first.log[-3000:]
+    files_seen = _files_by_url(first.items)
+    assert files_seen[MOVED]["status"] == files_seen[TWIN_A]["status"] == files_seen[SLOW]["status"] == "stored"
+    assert (out / "images" / files_seen[MOVED]["path"]).read_bytes() == files[MOVED_TO].read_bytes()
+    assert (files_seen[MOVED_AWAY]["status"], files_seen[MOVED_AWAY]["reason"]) == ("refused", "host_not_allowed")
+    assert (files_seen[DISALLOWED]["status"], files_seen[DISALLOWED]["reason"]) == ("refused", "robots")
+    assert first.stats["newscrawl/images/stored"] >= 5
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
