@@ -8,7 +8,9 @@ threshold were chosen on the labelled set of `benchmarks/stories_eval.py` (docs/
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -23,11 +25,15 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 _MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 
 
+# What is not a letter or a digit: `\w` in a str pattern is Unicode's categories L and N, and "_"
+# (tests/unit/test_story_signature.py checks every code point).
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
 def story_text(body_html: str) -> str:
     """The letters and digits of a body, in order: no markup, no white space, no punctuation or symbols."""
     text = lxml_html.fromstring(f"<div>{body_html}</div>").text_content() if body_html.strip() else ""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(char for char in text if unicodedata.category(char)[0] in "LN")
+    return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
@@ -58,9 +64,15 @@ def signature(body_html: str, size: int = SHINGLE) -> LeanMinHash | None:
     text = story_text(body_html)
     if len(text) < MIN_TEXT:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int, permutations=_permutations())
     minhash.update_batch(shingle_hashes(text, size).tolist())
     return LeanMinHash(minhash)
+
+
+@cache
+def _permutations() -> np.ndarray:
+    """The MinHash permutations of (NUM_PERM, SEED, SCHEME), drawn once rather than for every body."""
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def signature_bytes(body_html: str, size: int = SHINGLE) -> bytes | None:

@@ -54,3 +54,23 @@ def test_the_bands_are_those_datasketch_chooses_for_the_threshold():
 
 def test_a_body_too_short_to_compare_has_no_signature():
     assert signature("<p>短讯。</p>") is None
+
+
+def test_the_signature_is_the_one_earlier_runs_stored():
+    """Signatures are compared with those of earlier runs: the text filter (a pattern) keeps exactly the
+    letters and digits (categories L and N) of every code point, and the permutations drawn once are
+    datasketch's own."""
+    import sys
+    import unicodedata
+
+    from datasketch import MinHash
+
+    from newscrawl.stories.signature import _NOT_LETTER_OR_DIGIT, SCHEME, SEED, shingle_hashes, signature_bytes
+
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    kept = _NOT_LETTER_OR_DIGIT.sub("", every)
+    assert kept == "".join(char for char in every if unicodedata.category(char)[0] in "LN") and len(kept) > 100_000
+    for article_id in ("833153", "848601"):
+        reference = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+        reference.update_batch(shingle_hashes(story_text(body(article_id))).tolist())
+        assert signature_bytes(body(article_id)) == reference.hashvalues.astype("<u8").tobytes()
