@@ -45,7 +45,8 @@ PER_LISTING_PAGE = 20
 BASE_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO"}
 # Recommended for speed: more concurrency, fewer logs, no cookies, fewer Scrapy middlewares
 # (NEWSCRAWL_LEAN_MIDDLEWARES), and Scrapy's aiohttp HTTP client (≈10 % faster than its Twisted one
-# here; Scrapy 2.19 marks it experimental, and the hostile-web tests pass with both). The same with the Twisted client is measured too.
+# here; Scrapy 2.19 marks it experimental, and the hostile-web tests pass with both). The same with
+# the Twisted client is measured too.
 RECOMMENDED = {
     **BASE_SETTINGS,
     "CONCURRENT_REQUESTS": "32",
