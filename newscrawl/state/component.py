@@ -220,11 +220,17 @@ class Incremental:
         if recovery is None:
             return
         batch: list[tuple[Article, LineRef]] = []
-        for line, ref in self.journal.lines(recovery, site_of(self.crawler).name):
-            batch.append((Article(**line), ref))
-            if len(batch) == RECOVERY_BATCH:
-                self._record_recovered(batch, None)
-                batch = []
+        try:
+            for line, ref in self.journal.lines(recovery, site_of(self.crawler).name):
+                batch.append((Article(**line), ref))
+                if len(batch) == RECOVERY_BATCH:
+                    self._record_recovered(batch, None)
+                    batch = []
+        except (OSError, JournalError) as error:  # read at start, unreadable now: a failing disk, another writer
+            self.journal.refuse_appends()
+            attention(self.crawler, "export_failed")
+            logger.error("Could not read the journal lines to recover again: %s; the next run tries again", error)
+            raise CloseSpider("export_failed") from None
         self._record_recovered(batch, recovery.mark)
 
     def _record_recovered(self, unrecorded: list[tuple[Article, LineRef]], mark: JournalMark | None) -> None:

@@ -95,3 +95,14 @@ def test_a_file_with_no_line_ending_at_the_mark_is_not_shown_and_is_read_whole(t
     recovery = journal.recover(mark, "s", recorded_as=lambda samples: bool(samples))
     journal.close()
     assert recovery.count == 9 and any("no longer at" in note for note in recovery.notes)
+
+
+def test_a_stretch_that_changed_after_it_was_found_is_refused_when_read_back(tmp_path: Path):
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.append(_records(0, 4))
+    recovery = journal.recover(None, "s")
+    os.truncate(path, path.stat().st_size - 10)  # cut behind the run's back
+    with pytest.raises(JournalError, match="changed while it was read"):
+        list(journal.lines(recovery, "s"))
+    journal.close()
