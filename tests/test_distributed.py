@@ -11,7 +11,9 @@ from conftest import REPO, Server, crawl_command, requested_paths
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 
 
-def worker(out: Path, server, redis_url: str, name: str, env: dict | None = None) -> subprocess.Popen:
+def worker(
+    out: Path, server, redis_url: str, name: str, env: dict | None = None, delay: str = "0.25"
+) -> subprocess.Popen:
     args = crawl_command(
         out,
         server,
@@ -22,9 +24,9 @@ def worker(out: Path, server, redis_url: str, name: str, env: dict | None = None
             "NEWSCRAWL_REDIS_URL": redis_url,
             "NEWSCRAWL_WORKER": name,
             "NEWSCRAWL_REDIS_IDLE_TIMEOUT": "3",
-            "DOWNLOAD_DELAY": "0.25",
+            "DOWNLOAD_DELAY": delay,
         },
-    )  # slow enough that both workers find work
+    )  # the default delay: slow enough that both workers find work, and a fault lands mid-run
     log = open(out / f"{name}.log", "w")
     return subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
@@ -122,7 +124,7 @@ def test_a_distributed_worker_never_follows_a_redirect_out_of_scope(tmp_path: Pa
     out = tmp_path / "out"
     out.mkdir()
     try:
-        process = worker(out, server, redis_server, "w1")
+        process = worker(out, server, redis_server, "w1", delay="0")
         assert process.wait(timeout=120) == 0, (out / "w1.log").read_text(encoding="utf-8")[-3000:]
     finally:
         server.stop()
