@@ -113,8 +113,7 @@ class SqliteStoryIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.errors: tuple[type[Exception], ...] = (sqlite3.Error, OSError)
         self.threshold = threshold
-        # Made here, used on the story stage's thread (newscrawl.stories.pipeline), one call at a time.
-        self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         # Not fsynced at each article: a process killed mid-run loses nothing (WAL), a power cut may lose
         # the last stories recorded — their journal lines keep them, and they are never given another.

@@ -1,8 +1,6 @@
 """The item pipeline stage giving each article its story (`story`, `story_lead`), before revisions are
 numbered and anything is written: an article the index cannot record is dropped as `ExportFailed`
-(pending, exit 2), never exported without its story. The index is read and written on a thread of its
-own, one article at a time in the order they arrive: its disk writes (SQLite's commit, which may wait
-behind the journal's fsync) or round trips (Redis) do not hold up the crawl's reactor thread.
+(pending, exit 2), never exported without its story.
 
 NEWSCRAWL_STORIES: `auto` (the default) keeps the index beside the crawl state (`stories.sqlite` in its
 folder, shared by every site whose state is there) or on the crawl's Redis; a path names the SQLite
@@ -15,12 +13,10 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.process import ParseProcess
@@ -28,7 +24,7 @@ from newscrawl.items import Article, ExportFailed
 from newscrawl.paths import OutputPaths
 from newscrawl.state.files import unsafe_sqlite_file
 from newscrawl.state.opening import configured
-from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex, Told
+from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex
 
 INDEX_FILE = "stories.sqlite"
 
@@ -66,7 +62,6 @@ class StoryPipeline:
         self.parse_process = crawler.get_extension(ParseProcess)
         if self.parse_process is not None:
             self.parse_process.also(SIGNATURE)
-        self._thread = ThreadPool(minthreads=1, maxthreads=1, name="newscrawl-stories")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoryPipeline:
@@ -78,35 +73,22 @@ class StoryPipeline:
             index = open_index(place)
         except (OSError, sqlite3.Error, ConnectionError) as error:
             raise CannotStart(f"cannot open the story index {place} ({error})") from None
-        return cls(crawler, index)
+        pipeline = cls(crawler, index)
+        crawler.signals.connect(pipeline.index.close, signal=signals.spider_closed)
+        return pipeline
 
-    def open_spider(self) -> None:
-        self._thread.start()
-
-    def close_spider(self) -> None:
-        self._thread.stop()  # after the last article's story: the engine has drained the pipelines
-        self.index.close()
-
-    async def process_item(self, item: Article) -> Article:
-        from twisted.internet import reactor
-
+    def process_item(self, item: Article) -> Article:
         member = Member(item.id, item.site, item.url, item.title, item.published)
         made = self.parse_process.take(item.url, SIGNATURE, _NOT_MADE) if self.parse_process else _NOT_MADE
+        if made is _NOT_MADE:  # no parse process: made here (datasketch imported on first need)
+            from newscrawl.stories.signature import signature_bytes
+
+            made = signature_bytes(item.body_html)
         try:
-            told = await maybe_deferred_to_future(
-                deferToThreadPool(reactor, self._thread, self._assign, member, made, item.body_html)
-            )
+            told = self.index.assign(member, made if isinstance(made, bytes) else None)
         except self.index.errors as error:
             attention(self.crawler, "export_failed")
             raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run") from None
         if not told.lead:
             self.crawler.stats.inc_value("newscrawl/stories/joined")
         return replace(item, story=told.story, story_lead=None if told.lead else told.story)
-
-    def _assign(self, member: Member, made: object, body_html: str) -> Told:
-        """On the index's thread: the signature when the parse process did not make it, then the story."""
-        if made is _NOT_MADE:  # no parse process: made here (datasketch imported on first need)
-            from newscrawl.stories.signature import signature_bytes
-
-            made = signature_bytes(body_html)
-        return self.index.assign(member, made if isinstance(made, bytes) else None)
