@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
-from scrapy.utils.misc import load_object
 
 from newscrawl import settings as defaults
 from newscrawl.exit_codes import CannotStart
@@ -202,7 +201,9 @@ def lean_middlewares(settings: BaseSettings) -> None:
     """With NEWSCRAWL_LEAN_MIDDLEWARES, turn off what LEAN_OFF names."""
     if settings.getbool("NEWSCRAWL_LEAN_MIDDLEWARES"):
         for name, component in LEAN_OFF:
-            settings.set_in_component_priority_dict(name, load_object(component), None)
+            components = settings.getdict(name)
+            components[component] = None  # the key Scrapy's own defaults use
+            settings.set(name, components, settings.getpriority(name) or 0)
 
 
 def _scrapy_redis(redis_url: str) -> dict[str, Any]:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from newscrawl.stories import THRESHOLD
 
 # Signatures come in as bytes (newscrawl.stories.signature makes them with datasketch, in the parse
@@ -49,6 +47,8 @@ def copy_digest(signature: bytes) -> str:
 def similarity(one: bytes, other: bytes) -> float:
     """MinHash's estimate of two bodies' Jaccard similarity: the share of their signatures' values that
     are equal (what datasketch's `MinHash.jaccard` returns)."""
+    import numpy as np  # on the first comparison: a run that compares nothing does not import it
+
     return float(np.mean(np.frombuffer(one, dtype="<u8") == np.frombuffer(other, dtype="<u8")))
 
 
