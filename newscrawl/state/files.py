@@ -183,11 +183,14 @@ def remove_stale_temporaries(folder: Path, older_than: float) -> int:
         return 0
     removed = 0
     cutoff = time.time() - older_than
-    for temporary in folder.glob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
-        try:
-            if older_than <= 0 or temporary.stat().st_mtime < cutoff:
-                temporary.unlink()
-                removed += 1
-        except FileNotFoundError:  # another worker removed or renamed it meanwhile
-            continue
+    with os.scandir(folder) as entries:  # one entry at a time: a folder of 100,000 posts is not listed in memory
+        for entry in entries:
+            if not (entry.name.startswith(TEMPORARY_PREFIX) and entry.name.endswith(TEMPORARY_SUFFIX)):
+                continue
+            try:
+                if older_than <= 0 or entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:  # another worker removed or renamed it meanwhile
+                continue
     return removed
