@@ -60,7 +60,7 @@ class Brief(NamedTuple):
     site: str
     published: str
     revision: int
-    story: str | None
+    story: str | None  # None: the article leads its own story, or has none
     covered: frozenset[str]  # which of COVERED_FIELDS it has
     journal: int  # index in Material.journals
     offset: int  # of its line there
@@ -193,7 +193,7 @@ def brief(line: dict, journal: int, offset: int) -> Brief:
         site=sys.intern(line["site"]),
         published=str(line.get("published", "")),
         revision=int(line.get("revision", 1)),
-        story=sys.intern(story) if isinstance(story, str) else None,
+        story=sys.intern(story) if isinstance(story, str) and story != line["id"] else None,
         covered=_shared(frozenset(name for name in COVERED_FIELDS if line.get(name))),
         journal=journal,
         offset=offset,
@@ -468,15 +468,14 @@ def stories_table(material: Material) -> str:
     latest MEMBERS_SHOWN other articles."""
     members: dict[str, list[str]] = defaultdict(list)
     for article_id, article in material.articles.items():
-        if article.story:
-            members[article.story].append(article_id)
+        members[article.story or article_id].append(article_id)
     shared = [told for told in members.values() if len(told) > 1]
     if not shared:
         return ""
     shared.sort(key=lambda told: max(material.articles[i].published for i in told), reverse=True)
     shown_ones = []
     for told in shared[:LATEST]:
-        lead = next((i for i in told if i == material.articles[i].story), told[0])
+        lead = next((i for i in told if material.articles[i].story is None), told[0])
         others = heapq.nlargest(
             MEMBERS_SHOWN, (i for i in told if i != lead), key=lambda i: (material.articles[i].published, i)
         )
