@@ -232,3 +232,13 @@ def campaign_cli(
     print(f"\n{summary(outcomes)}; {len(failed)} failed; {time.monotonic() - started:.0f} s")
     print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
+
+
+def replace_by_copy(path: Path, data: bytes | None = None) -> None:
+    """`path` becomes another file (another inode) holding `data`, or the bytes it held: a restore from a
+    backup, a move to another disk."""
+    inode = path.stat().st_ino
+    copy = path.with_name(path.name + ".restoring")
+    copy.write_bytes(path.read_bytes() if data is None else data)
+    os.replace(copy, path)
+    assert path.stat().st_ino != inode

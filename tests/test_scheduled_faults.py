@@ -26,6 +26,7 @@ from faults import (
     hold_write_lock,
     journal_lines,
     mode,
+    replace_by_copy,
     tmpfs,
 )
 
@@ -231,15 +232,6 @@ def test_a_removed_journal_is_said_and_nothing_is_written_twice(tmp_path: Path, 
     ) or "removed and made anew" in again.log
 
 
-def _replace_by_copy(path: Path, data: bytes | None = None) -> None:
-    """`path` becomes another file (another inode) holding `data`, or the bytes it held: a restore."""
-    inode = path.stat().st_ino
-    copy = path.with_name(".restoring")
-    copy.write_bytes(path.read_bytes() if data is None else data)
-    os.replace(copy, path)
-    assert path.stat().st_ino != inode
-
-
 def test_a_copied_journal_is_recognised_and_only_its_tail_read(tmp_path: Path, site_server):
     """Restored from a backup, or moved to another disk: another inode, the same bytes. The state holds
     its lines at their places, so nothing before the mark is read or recorded again, the walks stay
@@ -248,7 +240,7 @@ def test_a_copied_journal_is_recognised_and_only_its_tail_read(tmp_path: Path, s
     out = tmp_path / "out"
     first = run(tmp_path, site_server, "-a", "tag=nvidia")
     assert len(first.items) == 2
-    _replace_by_copy(out / "items.jsonl")
+    replace_by_copy(out / "items.jsonl")
     rerun = run(tmp_path, site_server, "-a", "tag=nvidia")
     assert rerun.returncode == 0 and ids(rerun) == ids(first)  # the journal as it was: nothing appended
     assert "another file than the state recorded, holding the same" in rerun.log, rerun.log[-3000:]
@@ -259,7 +251,7 @@ def test_a_copied_journal_is_recognised_and_only_its_tail_read(tmp_path: Path, s
     args = crawl_command(out, site_server, "-a", "tag=nvidia,windows_11", incremental=True)
     killed = crawl_killed_at(args, "before-state-record:1", REPO)
     assert killed.returncode != 0 and journal_lines(out / "items.jsonl") > 2  # the kill left an unrecorded tail
-    _replace_by_copy(out / "items.jsonl")
+    replace_by_copy(out / "items.jsonl")
     last = crawl_to_the_end(args, REPO)
     assert "another file than the state recorded, holding the same" in last.stderr
     assert "Recovered" in last.stderr
@@ -273,7 +265,7 @@ def test_a_journal_of_the_same_length_with_other_lines_is_not_taken_for_a_copy(t
     first = run(tmp_path, site_server, "-a", "tag=nvidia")
     lines = (out / "items.jsonl").read_bytes().splitlines(keepends=True)
     assert len(lines) == 2 and len(lines[0]) != len(lines[1])
-    _replace_by_copy(out / "items.jsonl", lines[1] + lines[0])
+    replace_by_copy(out / "items.jsonl", lines[1] + lines[0])
     again = run(tmp_path, site_server, "-a", "tag=nvidia,windows_11")
     assert again.returncode == 0, again.log[-2000:]
     assert "holding the same" not in again.log and "no longer at" in again.log

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from faults import replace_by_copy
 
 from newscrawl.state.journal import SAMPLES, Journal, JournalError, JournalMark, Sample
 
@@ -17,15 +18,6 @@ def _records(first: int, count: int, padding: int = 0) -> list[dict]:
         {"site": "s", "article_id": str(n), "revision": 1, "body": "x" * (padding + n % 7)}
         for n in range(first, first + count)
     ]
-
-
-def _replaced(path: Path, data: bytes | None = None) -> None:
-    """`path` becomes another file (a new inode) holding `data`, or a copy of what it held."""
-    inode = path.stat().st_ino
-    other = path.with_name("restoring")
-    other.write_bytes(path.read_bytes() if data is None else data)
-    os.replace(other, path)
-    assert path.stat().st_ino != inode
 
 
 def test_lines_are_read_back_from_the_stretches_found_in_order(tmp_path: Path):
@@ -64,7 +56,7 @@ def test_a_copy_is_shown_to_the_state_by_lines_spread_over_it_the_last_among_the
     mark, refs = journal.append(_records(0, 200, padding=50))
     journal.append(_records(200, 3))  # a tail the state has not recorded
     journal.close()
-    _replaced(path)
+    replace_by_copy(path)
     shown: list[list[Sample]] = []
 
     def recorded_as(samples: list[Sample]) -> bool:
@@ -90,7 +82,7 @@ def test_a_file_with_no_line_ending_at_the_mark_is_not_shown_and_is_read_whole(t
     journal.close()
     data = b"".join(json.dumps(record).encode() + b"\n" for record in _records(5, 9, padding=3))
     assert len(data) > mark.offset and data[mark.offset - 1] != ord("\n")
-    _replaced(path, data)
+    replace_by_copy(path, data)
     journal = Journal(path)
     recovery = journal.recover(mark, "s", recorded_as=lambda samples: bool(samples))
     journal.close()
