@@ -17,7 +17,7 @@ settings used. The same figures go to a JSON file. Nothing here asserts a time: 
 A VM's speed wanders by ±15 % from one run to the next, so `scrapy bench` and each crawl run
 --repeat times, interleaved (bench, default, recommended, recommended without feeds, recommended
 with WARC capture, recommended mirroring images, recommended with Scrapy's Twisted client, recommended
-without stories, bench, …):
+without stories, recommended with all of Scrapy's middlewares, bench, …):
 the figures are the medians, the ratio
 is the median crawl over the median bench, and each run's figure is kept as well.
 """
@@ -467,6 +467,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "crawl_recommended_images": [],
                 "crawl_recommended_twisted": [],
                 "crawl_recommended_stories_off": [],
+                "crawl_recommended_all_middlewares": [],
             }
             arms = {
                 "crawl_default": lambda attempt: crawl(url, work / f"default-{attempt}", BASE_SETTINGS),
@@ -483,6 +484,9 @@ def main(argv: list[str] | None = None) -> dict:
                 "crawl_recommended_twisted": lambda attempt: crawl(url, work / f"twisted-{attempt}", TWISTED),
                 "crawl_recommended_stories_off": lambda attempt: crawl(
                     url, work / f"stories-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_STORIES": ""}
+                ),
+                "crawl_recommended_all_middlewares": lambda attempt: crawl(
+                    url, work / f"all-middlewares-{attempt}", {**RECOMMENDED, "NEWSCRAWL_LEAN_MIDDLEWARES": "False"}
                 ),
             }
             for attempt in range(args.repeat):
@@ -510,6 +514,14 @@ def main(argv: list[str] | None = None) -> dict:
                 **_cost(on, off),
                 "cpu_seconds_on": on["cpu_seconds"],
                 "cpu_seconds_off": off["cpu_seconds"],
+            }
+            lean, full = report["crawl_recommended"], report["crawl_recommended_all_middlewares"]
+            report["lean_middlewares"] = {
+                "pages_per_second_lean": lean["pages_per_second"],
+                "pages_per_second_all": full["pages_per_second"],
+                "gain": round(lean["pages_per_second"] / full["pages_per_second"] - 1, 4),
+                "cpu_seconds_lean": lean["cpu_seconds"],
+                "cpu_seconds_all": full["cpu_seconds"],
             }
             on, off = report["crawl_recommended_images"], report["crawl_recommended"]
             report["images"] = {
@@ -737,6 +749,12 @@ def print_report(report: dict, path: Path) -> None:
         f"  stories (rec.):          on {stories['pages_per_second_on']} vs off {stories['pages_per_second_off']} "
         f"pages/s (cost {stories['cost_share']:.1%}); CPU {stories['cpu_seconds_on']:.1f} s vs "
         f"{stories['cpu_seconds_off']:.1f} s"
+    )
+    lean = report["lean_middlewares"]
+    print(
+        f"  lean middlewares (rec.): {lean['pages_per_second_lean']} vs {lean['pages_per_second_all']} pages/s with "
+        f"Scrapy's Referer, URL length, proxy and meta refresh middlewares ({lean['gain']:+.1%}); CPU "
+        f"{lean['cpu_seconds_lean']:.1f} s vs {lean['cpu_seconds_all']:.1f} s"
     )
     capture = report["capture"]
     print(
