@@ -192,17 +192,20 @@ class Incremental:
             ) from None
 
     def _recorded_as(self, samples: list[Sample]) -> bool:
-        """Whether the state holds these journal lines at these places (the last of them exactly, the
-        others or a later revision of their articles): then the file is a copy of the one it recorded."""
+        """Whether the state holds these journal lines at these places in this journal (the last of them
+        exactly, the others or a later revision of their articles): then the file is a copy of the one
+        it recorded."""
         if not samples:
             return False
         known = self.state.known([sample.article_id for sample in samples])
+        journal = str(self.journal.path.resolve())
 
         def holds(sample: Sample, exactly: bool) -> bool:
             record = known.get(sample.article_id)
             if record is None or record.line is None:
                 return False
-            at_place = (record.revision, record.line.offset, record.line.length) == (
+            at_place = (record.line.path, record.revision, record.line.offset, record.line.length) == (
+                journal,
                 sample.revision,
                 sample.offset,
                 sample.length,
