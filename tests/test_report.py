@@ -246,3 +246,5 @@ def test_shown_articles_are_read_again_from_their_latest_lines(tmp_path: Path):
     )
     journal.write_bytes(b"")  # rewritten since it was read: the shown articles are their ids
     assert ">mydrivers:3<" in render_report(material)
+    journal.unlink()  # gone since it was read: the same
+    assert ">mydrivers:3<" in render_report(material)

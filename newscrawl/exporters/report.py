@@ -91,25 +91,38 @@ class Material:
 
     def shown(self, ids: Iterable[str]) -> dict[str, Shown]:
         """The articles `ids` as the page shows them, from their lines (read in file order). A line that
-        changed since it was read (the journal rewritten meanwhile) shows its id for a title."""
+        changed or went since it was read (the journal rewritten or removed meanwhile) shows its id for a
+        title."""
         found: dict[str, Shown] = {}
         wanted = sorted(((self.articles[i].journal, self.articles[i].offset), i) for i in ids)
-        for number, group in itertools.groupby(wanted, key=lambda place: place[0][0]):
-            with self.journals[number].open("rb") as stream:
-                for (_, offset), article_id in group:
-                    stream.seek(offset)
-                    try:
-                        line = json.loads(stream.readline(MAX_LINE))
-                    except ValueError:
-                        line = None
-                    brief = self.articles[article_id]
-                    if not isinstance(line, dict) or (line.get("id"), line.get("revision", 1)) != (
-                        article_id,
-                        brief.revision,
-                    ):
-                        line = {"id": article_id, "site": brief.site, "published": brief.published, "title": article_id}
-                    found[article_id] = shown(line)
+        for number, places in itertools.groupby(wanted, key=lambda place: place[0][0]):
+            group = list(places)
+            lines = _lines_at(self.journals[number], [offset for (_, offset), _ in group])
+            for (_, article_id), line in zip(group, lines, strict=True):
+                brief = self.articles[article_id]
+                if not isinstance(line, dict) or (line.get("id"), line.get("revision", 1)) != (
+                    article_id,
+                    brief.revision,
+                ):
+                    line = {"id": article_id, "site": brief.site, "published": brief.published, "title": article_id}
+                found[article_id] = shown(line)
         return found
+
+
+def _lines_at(path: Path, offsets: list[int]) -> list[Any]:
+    """The JSON lines of `path` at `offsets` (None where none can be read)."""
+    found: list[Any] = []
+    try:
+        with path.open("rb") as stream:
+            for offset in offsets:
+                stream.seek(offset)
+                try:
+                    found.append(json.loads(stream.readline(MAX_LINE)))
+                except ValueError:
+                    found.append(None)
+    except OSError:
+        found += [None] * (len(offsets) - len(found))
+    return found
 
 
 T = TypeVar("T")
