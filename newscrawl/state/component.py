@@ -225,11 +225,11 @@ class Incremental:
         batch: list[tuple[Article, LineRef]] = []
         try:
             for line, ref in self.journal.lines(recovery, site_of(self.crawler).name):
-                batch.append((Article(**line), ref))
+                batch.append((self._check_line(line), ref))
                 if len(batch) == RECOVERY_BATCH:
                     self._record_recovered(batch, None)
                     batch = []
-        except (OSError, JournalError) as error:  # read at start, unreadable now: a failing disk, another writer
+        except (OSError, JournalError) as error:  # checked at start, unreadable now: a failing disk, another writer
             self.journal.refuse_appends()
             attention(self.crawler, "export_failed")
             logger.error("Could not read the journal lines to recover again: %s; the next run tries again", error)
