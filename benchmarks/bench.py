@@ -599,7 +599,7 @@ def grow_history(out: Path, size: int) -> int:
     """Make the journal in `out` hold `size` articles: the crawled ones, then copies of the longest crawled
     line under new ids, appended through the project's journal but not recorded in the state, as a run
     killed before its commits would leave them. Returns the journal's size in bytes."""
-    from newscrawl.state import Journal
+    from newscrawl.state.journal import Journal
 
     path = out / "items.jsonl"
     lines = path.read_bytes().splitlines()

@@ -78,7 +78,8 @@ def article_round_trips(url: str, articles: int) -> dict:
     from scrapy import Request, Spider
     from scrapy_redis.queue import PriorityQueue
 
-    from newscrawl.state import Export, JournalMark
+    from newscrawl.state.base import Export
+    from newscrawl.state.journal import JournalMark
     from newscrawl.state.redis import RedisState
 
     db = redis.Redis.from_url(url)

@@ -10,7 +10,8 @@ pending). Faults per faulty run, each drawn at random:
 - the disk (a tmpfs holding journal, state and posts) filled once the journal has k lines;
 - the state file write-locked by another process once the journal has k lines (busy timeout 0.5 s).
 Half the schedules capture every response into WARC files on the same disk (NEWSCRAWL_WARC_DIR), with
-a kill mid-record among the crash points; they also check that every article in the journal has its
+a kill mid-record (the crawl with its writer process) and a kill of the writer process alone among the
+crash points; they also check that every article in the journal has its
 response in a finished, readable WARC file, and that no unfinished file is left. Independently, half
 mirror the articles' images (NEWSCRAWL_IMAGES_STORE, posts pointing at the files) from an image CDN
 with hotlink protection (tests/image_site.py), with image files among the faulty URLs and a kill before
@@ -55,7 +56,7 @@ from image_site import IMAGE_HOST, image_site  # noqa: E402
 TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16
 CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record", "after-state-record", "parse-process")
-CAPTURE_CRASH_POINTS = ("warc-mid-record",)
+CAPTURE_CRASH_POINTS = ("warc-mid-record", "warc-writer")
 MIRROR_CRASH_POINTS = ("image-before-rename",)
 CLEAN_RUNS = 4  # runs without faults allowed to finish the work
 
@@ -188,7 +189,11 @@ def _faulty_run(
     if holder.is_alive():
         holder.join()
     outcome.runs += 1
-    if crash and (process.returncode == -9 or "in the crawl process from now on" in log):
+    if crash and (
+        process.returncode == -9
+        or "in the crawl process from now on" in log  # the parse process alone died
+        or "WARC: the writer process ended" in log  # the WARC writer process alone died
+    ):
         outcome.faults[f"kill:{crash}"] += 1
     if other == "disk" and watcher.landed and "No space left on device" in log:
         outcome.faults["disk_full"] += 1

@@ -17,8 +17,8 @@ from lxml import etree
 from newscrawl.exporters.atom import FeedInfo, render_feed
 from newscrawl.items import Article
 from newscrawl.sites import get_site
-from newscrawl.state import Export, JournalMark, LineRef, ListingPage
-from newscrawl.state.journal import Journal, read_line
+from newscrawl.state.base import Export, ListingPage
+from newscrawl.state.journal import Journal, JournalMark, LineRef, read_line
 from newscrawl.state.redis import RedisState
 from newscrawl.state.sqlite import SCHEMA_VERSION, SqliteState
 

@@ -531,8 +531,8 @@ def test_mirrored_images_show_in_a_hexo_site_in_chromium(tmp_path: Path):
 
 def test_both_state_backends_keep_an_export_with_images_to_retry_pending(tmp_path: Path, redis_server: str):
     """The export and its staying pending are one write; a later export without work left settles it."""
-    from newscrawl.state import Export, LineRef, PendingArticle
-    from newscrawl.state.journal import JournalMark
+    from newscrawl.state.base import Export, PendingArticle
+    from newscrawl.state.journal import JournalMark, LineRef
     from newscrawl.state.redis import RedisState
     from newscrawl.state.sqlite import SqliteState
 

@@ -238,6 +238,29 @@ def test_a_kill_during_a_captured_crawl_leaves_readable_files(tmp_path: Path, si
     assert len(check_invariants(out)) == 16
 
 
+def test_a_writer_process_that_dies_fails_the_capture_and_the_next_run_captures_it_all(tmp_path: Path, site_server):
+    out, warc = tmp_path / "out", tmp_path / "warc"
+    out.mkdir()
+    args = crawl_command(out, site_server, "-a", TAGS, incremental=True, settings=capture_settings(warc))
+    killed = subprocess.run(
+        args,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NEWSCRAWL_CRASH_AT": "warc-writer:5"},
+    )
+    assert "WARC: the writer process ended (exit status -9)" in killed.stderr, killed.stderr[-3000:]  # it landed
+    assert killed.returncode == 2 and "capture_failed" in killed.stderr
+    assert len(journal_urls(out)) < 16  # what depended on the lost records was not exported
+    until_nothing_pending(args, out)
+    assert not list(warc.glob("*" + OPEN))
+    warcio_accepts(warc)
+    captured = {r["uri"] for r in records(warc) if r["type"] == "response" and r["status"] == 200}
+    assert set(journal_urls(out)) <= captured
+    assert len(check_invariants(out)) == 16
+
+
 def test_reparse_finishes_what_a_killed_capture_left_and_reads_it(tmp_path: Path, site_server):
     out, warc = tmp_path / "out", tmp_path / "warc"
     out.mkdir()

@@ -6,24 +6,30 @@ listing pages, article pages, error pages, redirects. The payload is kept byte f
 Content-Encoding as served; a chunked body dechunked, its `Transfer-Encoding` header kept as
 `X-Archive-Orig-Transfer-Encoding`); headers are as Scrapy holds them (names in its title case).
 
-The crawl's thread only hands each response to a writer thread (newscrawl.archive.warc does the files) and
-goes on. Before a batch of journal lines is written, the journal's writer waits until every response
-handed over so far is written and fsynced (a commit barrier of the crawl state): an article is never
-in the journal before its capture. A capture that cannot be written (a full disk) fails the batches
-committed after it and the pages fetched after it (`capture_failed`, exit 2): they stay pending and
-the next run fetches, captures and exports them.
+The crawl's thread only hands each response to the WARC writer process (newscrawl.archive.writer;
+newscrawl.archive.warc does the files) and goes on: warcio, the digests and gzip run on another core.
+Before a batch of journal lines is written, the journal's writer waits until every response handed
+over so far is written and fsynced (a commit barrier of the crawl state): an article is never in the
+journal before its capture. A capture that cannot be written (a full disk, a writer process that
+died) fails the batches committed after it and the pages fetched after it (`capture_failed`, exit 2):
+they stay pending and the next run fetches, captures and exports them.
 
 Off (NotConfigured, no cost) when NEWSCRAWL_WARC_DIR is empty.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import http
+import itertools
 import logging
-import queue
+import os
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
@@ -31,19 +37,15 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 
-from newscrawl.archive.warc import Exchange, WarcFiles, finish_abandoned, warc_date
+from newscrawl.archive.warc import Exchange, file_prefix, finish_abandoned, warc_date
+from newscrawl.children import child_environment, frame, unframe
 from newscrawl.exit_codes import attention
 from newscrawl.paths import worker_name
-from newscrawl.state.batch_writer import take_batch
 from newscrawl.state.component import Incremental
 
 logger = logging.getLogger(__name__)
 
-
-# take_batch for this writer's queue: its jobs are two kinds, which mypy cannot infer from the queue alone.
-_take_batch: Callable[
-    [queue.SimpleQueue[Exchange | threading.Event | None]], tuple[list[Exchange | threading.Event], bool]
-] = take_batch
+PIPE_SIZE = 1 << 20  # bytes the pipe to the writer process holds (Linux's default cap for a process)
 
 
 class CaptureFailed(OSError):
@@ -81,54 +83,135 @@ def exchange_of(request: Request, response: Response) -> Exchange:
     )
 
 
-class CaptureWriter(threading.Thread):
-    """Writes the exchanges handed to it, a batch per turn (group commit: one write and one fsync for
-    everything that arrived meanwhile). `sync()`, from any other thread, returns once everything handed
-    over before it is durable, and raises CaptureFailed once any write has failed."""
+class CaptureWriter:
+    """The crawl's end of the WARC writer process (newscrawl.archive.writer). `submit` hands it a
+    response; `sync()`, from any thread, returns once everything handed over before it is written and
+    fsynced, and raises CaptureFailed once a write has failed or the process is gone. A thread of its
+    own reads the process' answers (it sleeps in a read between them)."""
 
-    def __init__(self, files: WarcFiles, crawler: Crawler) -> None:
-        super().__init__(name="warc-writer", daemon=True)  # a daemon, like the journal's writer: a kill is covered
-        self.files = files
+    def __init__(self, folder: Path, prefix: str, max_size: int, crawler: Crawler) -> None:
+        self.folder = folder
         self.crawler = crawler
-        self.failure: Exception | None = None
-        self._queue: queue.SimpleQueue[Exchange | threading.Event | None] = queue.SimpleQueue()
+        self.failure: str | None = None
+        self.finished: list[Path] = []
+        self._lock = threading.RLock()  # one frame at a time on the pipe; the failure set once
+        self._syncs: dict[int, threading.Event] = {}
+        self._tokens = itertools.count()
+        self._ended = False  # the process' answers ended
+        self._closed = False  # ... after it finished its last file
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "newscrawl.archive.writer"]
+                + [str(folder), prefix, str(max_size), str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=child_environment(),
+            )
+        except OSError as error:
+            self._ended = True
+            self._fail(f"the writer process could not start ({error})")
+            return
+        assert self._process.stdin is not None
+        self._stdin = self._process.stdin
+        with contextlib.suppress(OSError):  # a roomier pipe: a slow fsync in the writer rarely stalls the crawl
+            fcntl.fcntl(self._stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        self._answers = threading.Thread(target=self._read_answers, name="warc-answers", daemon=True)
+        self._answers.start()
 
     def submit(self, exchange: Exchange) -> None:
-        self._queue.put(exchange)
+        self._send(frame(exchange))
 
     def sync(self) -> None:
         done = threading.Event()
-        self._queue.put(done)
+        with self._lock:
+            if self._ended:
+                done.set()
+            else:
+                token = next(self._tokens)
+                self._syncs[token] = done
+                self._send(frame(token))
         done.wait()
         if self.failure is not None:
             raise CaptureFailed(f"a WARC record could not be written ({self.failure})")
 
     def close(self) -> None:
-        self._queue.put(None)
-        self.join()
+        """Have the process finish its file and exit; wait for it."""
+        with self._lock:
+            if self._ended:
+                return
+            self._send(frame(None))
+            with contextlib.suppress(OSError):
+                self._stdin.close()
+        self._answers.join()
 
-    def run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch, stopping = _take_batch(self._queue)
-            exchanges = [job for job in batch if isinstance(job, Exchange)]
-            if exchanges and self.failure is None:
-                try:
-                    self.files.write(exchanges)
-                    self.crawler.stats.inc_value("newscrawl/warc/responses", len(exchanges))
-                except Exception as error:  # OSError (a full disk); anything else must not leave sync() waiting
-                    self.failure = error
-                    attention(self.crawler, "capture_failed")
-                    logger.error(
-                        "WARC: could not write %d record(s) in %s (%s); the pages fetched from now on, and the "
-                        "articles not yet in the journal, are fetched again next run",
-                        len(exchanges),
-                        self.files.folder,
-                        error,
-                    )
-            for job in batch:
-                if isinstance(job, threading.Event):
-                    job.set()
+    def _send(self, data: bytes) -> None:
+        with self._lock:
+            if self._ended:
+                return
+            try:
+                self._stdin.write(data)
+                self._stdin.flush()
+            except OSError as error:  # the process is gone; its answers' end says how
+                self._fail(f"the writer process is gone ({error})")
+                self._release_syncs()
+
+    def _read_answers(self) -> None:
+        answers = self._process.stdout
+        assert answers is not None
+        pending = bytearray()
+        while data := os.read(answers.fileno(), 1 << 16):
+            pending += data
+            for answer in unframe(pending):
+                self._answer(*answer)
+        status = self._process.wait()
+        with self._lock:
+            self._ended = True
+            if not self._closed:
+                self._fail(f"the writer process ended (exit status {status})")
+            self._release_syncs()
+
+    def _answer(self, kind: str, *details: Any) -> None:
+        if kind == "synced":
+            token, written = details
+            self._written(written)
+            with self._lock:
+                if (done := self._syncs.pop(token, None)) is not None:
+                    done.set()
+        elif kind == "failed":
+            records, error = details
+            self._fail(f"could not write {records} record(s) in {self.folder} ({error})")
+        elif kind == "closed":
+            written, finished, error_finishing = details
+            self._written(written)
+            self.finished = [Path(name) for name in finished]
+            self._closed = True
+            if error_finishing is not None:
+                attention(self.crawler, "capture_failed")
+                logger.error(
+                    "WARC: could not finish the last capture file (%s); the next run finishes it", error_finishing
+                )
+
+    def _written(self, records: int) -> None:
+        if records:
+            self.crawler.stats.set_value("newscrawl/warc/responses", records)
+
+    def _fail(self, why: str) -> None:
+        with self._lock:
+            if self.failure is not None:
+                return
+            self.failure = why
+        attention(self.crawler, "capture_failed")
+        logger.error(
+            "WARC: %s; the pages fetched from now on, and the articles not yet in the journal, are fetched again "
+            "next run",
+            why,
+        )
+
+    def _release_syncs(self) -> None:
+        with self._lock:
+            for done in self._syncs.values():
+                done.set()
+            self._syncs.clear()
 
 
 class WarcCapture:
@@ -142,9 +225,8 @@ class WarcCapture:
                 "WARC: finished %d file(s) a killed run left in %s (%d torn byte(s) cut)", finished, folder, cut
             )
         self.writer = CaptureWriter(
-            WarcFiles(folder, crawler.spidercls.name, worker_name(crawler.settings), max_size), crawler
+            folder, file_prefix(crawler.spidercls.name, worker_name(crawler.settings)), max_size, crawler
         )
-        self.writer.start()
         if (incremental := crawler.get_extension(Incremental)) is not None:
             incremental.add_commit_barrier(self.writer.sync)
 
@@ -166,12 +248,7 @@ class WarcCapture:
 
     def spider_closed(self) -> None:
         self.writer.close()
-        files = self.writer.files
-        try:
-            files.finish()
-        except OSError as error:
-            attention(self.crawler, "capture_failed")
-            logger.error("WARC: could not finish the last capture file (%s); the next run finishes it", error)
-        self.crawler.stats.set_value("newscrawl/warc/files", len(files.finished))
-        if files.finished:
-            logger.info("WARC: %d file(s) written in %s", len(files.finished), files.folder)
+        finished = self.writer.finished
+        self.crawler.stats.set_value("newscrawl/warc/files", len(finished))
+        if finished:
+            logger.info("WARC: %d file(s) written in %s", len(finished), self.writer.folder)

@@ -20,7 +20,7 @@ import re
 import socket
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,14 +77,22 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
 
 
-class WarcFiles:
-    """The current capture file of one crawl, rotated by size. Used from one thread (the writer's)."""
+def file_prefix(spider: str, worker: str) -> str:
+    """The start of this crawl's capture file names: `<spider>-<UTC start>-<worker>-<pid>`."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    return f"{_safe(spider)}-{stamp}-{_safe(worker)}-{os.getpid()}"
 
-    def __init__(self, folder: Path, spider: str, worker: str, max_size: int) -> None:
+
+class WarcFiles:
+    """The current capture file of one crawl (`prefix`: `file_prefix`'s), rotated by size. Used from one
+    thread. `before_dying`: what the crash point in `write` does before its kill (the writer process
+    takes its crawl down with it)."""
+
+    def __init__(self, folder: Path, prefix: str, max_size: int) -> None:
         self.folder = folder
         self.max_size = max_size
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        self.prefix = f"{_safe(spider)}-{stamp}-{_safe(worker)}-{os.getpid()}"
+        self.prefix = prefix
+        self.before_dying: Callable[[], None] | None = None
         self.sequence = 0
         self.finished: list[Path] = []
         self._fd: int | None = None
@@ -102,41 +110,48 @@ class WarcFiles:
         self._size = 0
 
     def write(self, exchanges: list[Exchange]) -> None:
-        """Append a request and a response record per exchange, in one write, fsynced; rotate after."""
-        if self._fd is None:
-            self._open()
-        assert self._path is not None
-        buffer = io.BytesIO()
-        writer = WARCWriter(_GzipMembers(buffer), gzip=False, warc_version="WARC/1.1")
-        if self._size == 0:  # a new file (or one whose first write was cut back) begins with its warcinfo
-            writer.write_record(
-                writer.create_warcinfo_record(
-                    self._path.name[: -len(OPEN)] + FINISHED,
-                    {
-                        "software": "newscrawl (warcio)",
-                        "hostname": socket.gethostname(),
-                        "format": "WARC File Format 1.1",
-                        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                    },
+        """Append a request and a response record per exchange, fsynced: one write per file, as a file
+        is finished once it passes `max_size` and the rest go to the next."""
+        done = 0
+        while done < len(exchanges):
+            if self._fd is None:
+                self._open()
+            assert self._path is not None
+            buffer = io.BytesIO()
+            writer = WARCWriter(_GzipMembers(buffer), gzip=False, warc_version="WARC/1.1")
+            if self._size == 0:  # a new file (or one whose first write was cut back) begins with its warcinfo
+                writer.write_record(
+                    writer.create_warcinfo_record(
+                        self._path.name[: -len(OPEN)] + FINISHED,
+                        {
+                            "software": "newscrawl (warcio)",
+                            "hostname": socket.gethostname(),
+                            "format": "WARC File Format 1.1",
+                            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                        },
+                    )
                 )
-            )
-        for exchange in exchanges:
-            response, request = _records(writer, exchange)
-            writer.write_request_response_pair(request, response)
-        data = buffer.getvalue()
+            first = done
+            while done < len(exchanges) and self._size + buffer.tell() < self.max_size:
+                response, request = _records(writer, exchanges[done])
+                writer.write_request_response_pair(request, response)
+                done += 1
+            self._append(buffer.getvalue(), done - first)
+            if self._size >= self.max_size:
+                self.finish()
+
+    def _append(self, data: bytes, exchanges: int) -> None:
         assert self._fd is not None
         try:
             half = len(data) // 2
             _write_all(self._fd, data[:half])
-            crash_point("warc-mid-record", articles=len(exchanges))
+            crash_point("warc-mid-record", self.before_dying, articles=exchanges)
             _write_all(self._fd, data[half:])
             os.fsync(self._fd)
         except OSError:
             self._cut_back()
             raise
         self._size += len(data)
-        if self._size >= self.max_size:
-            self.finish()
 
     def _cut_back(self) -> None:
         """After a failed write: cut what it left, so the next record follows a whole one; if even that

@@ -37,9 +37,10 @@ from newscrawl.exporters.frontmatter import local_image_urls
 from newscrawl.items import Article
 from newscrawl.normalize.images import stored_files
 from newscrawl.sites import Site, site_of, spider_of
-from newscrawl.state import Exported, LineRef, StateError, read_line
+from newscrawl.state.base import Exported, StateError
 from newscrawl.state.component import Incremental, state_closing
 from newscrawl.state.files import remove_stale_temporaries, write_atomically
+from newscrawl.state.journal import LineRef, read_line
 from newscrawl.state.opening import configured
 from newscrawl.stories.pipeline import open_index, story_index_place
 

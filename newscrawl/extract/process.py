@@ -12,10 +12,9 @@ the asyncio reactor runs, started when the spider asks for its first article pag
 overlap that download, and a run with nothing new starts no child) and ended on spider_closed; the
 spider reaches it through `crawler.get_extension(ParseProcess)` and calls `article(page)`.
 
-The child handles one page at a time, so results come back in the order pages went in. Frames are
-a 4-byte length and a pickle; both ends are this module. If the child dies, every page waiting on it
-and every later one raise `ParseProcessGone`; `article()` then parses them inline, counted under
-`newscrawl/parse_process/gone`.
+The child handles one page at a time, so results come back in the order pages went in; messages are
+`newscrawl.children`'s frames. If the child dies, every page waiting on it and every later one raise
+`ParseProcessGone`; `article()` then parses them inline, counted under `newscrawl/parse_process/gone`.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import logging
 import os
 import pickle
 import signal
-import struct
 import sys
 import traceback
 from collections import deque
@@ -38,13 +36,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 
+from newscrawl.children import HEADER, child_environment, frame
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Article, Unusable
 
 logger = logging.getLogger(__name__)
-
-_HEADER = struct.Struct("!I")
 
 
 class ParseProcessGone(RuntimeError):
@@ -105,10 +102,10 @@ class ParseProcess:
         process = await self.start()
         if self._gone or process.stdin is None:
             raise ParseProcessGone("the parse process has ended")
-        frame = _frame(tuple(page))
+        message = frame(tuple(page))
         result: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
         self._waiting.append(result)  # with the write, no await between: `_waiting` is in page order
-        process.stdin.write(frame)
+        process.stdin.write(message)
         try:
             await process.stdin.drain()  # waits while the child is behind: back-pressure on the crawl
         except (BrokenPipeError, ConnectionResetError):
@@ -148,9 +145,7 @@ class ParseProcess:
                 *self._also,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
-                # The crawl's own import path, so the child finds newscrawl wherever the crawl did
-                # (a scrapyd egg, a checkout not installed in the environment).
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)},
+                env=child_environment(),
             )
         except OSError as error:  # no fork, no executable: parse inline
             self._gone = True
@@ -164,7 +159,7 @@ class ParseProcess:
         assert process.stdout is not None
         try:
             while True:
-                (size,) = _HEADER.unpack(await process.stdout.readexactly(_HEADER.size))
+                (size,) = HEADER.unpack(await process.stdout.readexactly(HEADER.size))
                 result = pickle.loads(await process.stdout.readexactly(size))
                 self._waiting.popleft().set_result(result)
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -177,18 +172,12 @@ class ParseProcess:
                 )
 
 
-def _frame(message: tuple[Any, ...]) -> bytes:
-    """One message on the pipe, either way: its pickle's length, then the pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(data)) + data
-
-
 def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
     """The child's loop: a page in, its result out, until `source` ends. `also`: "module:name" functions
     of an Article's body whose results go back with it."""
     functions = {name: getattr(importlib.import_module(name.split(":")[0]), name.split(":")[1]) for name in also}
-    while header := source.read(_HEADER.size):
-        (size,) = _HEADER.unpack(header)
+    while header := source.read(HEADER.size):
+        (size,) = HEADER.unpack(header)
         page = Page(*pickle.loads(source.read(size)))
         crash_point("parse-process")
         try:
@@ -202,7 +191,7 @@ def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
             result = ("unusable", unusable.reason, unusable.url, unusable.detail)
         except Exception:  # noqa: BLE001 (reported to the crawl, which logs it as a spider error)
             result = ("error", traceback.format_exc())
-        sink.write(_frame(result))
+        sink.write(frame(result))
         sink.flush()
 
 

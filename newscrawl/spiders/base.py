@@ -40,8 +40,7 @@ from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.encoding import decode_html
 from newscrawl.sites import Site, all_sites
 from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
-from newscrawl.state import ListingPage, PendingArticle
-from newscrawl.state.base import ExportedElsewhere
+from newscrawl.state.base import ExportedElsewhere, ListingPage, PendingArticle
 from newscrawl.state.component import ARTICLE_ID, Incremental, named_tags
 
 GONE = (404, 410)  # a page answering these is not coming back

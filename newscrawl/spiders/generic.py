@@ -18,7 +18,7 @@ from newscrawl.exit_codes import CannotStart
 from newscrawl.generic.site import GenericSite, generic_site
 from newscrawl.sites import all_sites
 from newscrawl.spiders.base import SiteSpider, split_arg
-from newscrawl.state import ListingPage
+from newscrawl.state.base import ListingPage
 
 ARTICLE_URLS = "article_urls"  # the walk fact: the shape of its article links (newscrawl.generic.links)
 

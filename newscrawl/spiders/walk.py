@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
-from newscrawl.state import ListingPage
+from newscrawl.state.base import ListingPage
 
 
 class Step(Enum):

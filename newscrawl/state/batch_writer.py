@@ -4,10 +4,7 @@ Why: every article costs fsyncs (its post, its journal line, the state's commit)
 thread they would stall downloads; one article a turn on a thread, each would still pay a thread hop,
 a wake-up of the reactor and a disk sync. A turn per batch pays them once for all the articles that
 arrived meanwhile — under load batches grow by themselves, and an idle crawl still writes each
-article at once.
-
-`take_batch` is one turn's share of the queue; the WARC capture's writer (newscrawl.archive.capture) takes
-its turns with it too.
+article at once. (The WARC capture's group commit is its writer process': newscrawl.archive.writer.)
 """
 
 from __future__ import annotations

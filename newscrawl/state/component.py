@@ -42,24 +42,18 @@ from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import awaiting_retry
 from newscrawl.sites import Site, site_of, spider_of
-from newscrawl.state import (
+from newscrawl.state.base import (
     CrawlState,
     Export,
     GoneArticle,
-    Journal,
-    JournalError,
-    JournalMark,
     Known,
-    LineRef,
     ListingPage,
     PendingArticle,
-    Recovery,
-    Sample,
     StateError,
     StateUnusable,
-    read_line,
 )
 from newscrawl.state.files import remove_stale_temporaries
+from newscrawl.state.journal import Journal, JournalError, JournalMark, LineRef, Recovery, Sample, read_line
 from newscrawl.state.opening import configured, open_memory
 from newscrawl.state.revisions import changed_fields, content_hash
 

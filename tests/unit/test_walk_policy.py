@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newscrawl.spiders.walk import Step, capped, ends_walk, frontiers, next_step, records_next, resumed_pages
-from newscrawl.state import ListingPage
+from newscrawl.state.base import ListingPage
 
 NEXT = "https://news.mydrivers.com/tag/t_2.htm"
 BASE = dict(

@@ -1,0 +1,44 @@
+"""What the crawl's helper processes (the parse process, the WARC writer) share: how they are started
+and how messages go over their pipes.
+
+A helper is `python -m <module>`, started with the crawl's own import path (so it finds newscrawl
+wherever the crawl did: a scrapyd egg, a checkout not installed in the environment). Messages, either
+way, are frames: a 4-byte length, then a pickle. Both ends are this project's code.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+from typing import Any
+
+HEADER = struct.Struct("!I")
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of a helper process: the crawl's, with the crawl's import path."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+
+
+def frame(message: Any) -> bytes:
+    """One message on a pipe: its pickle's length, then the pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(data)) + data
+
+
+def unframe(buffer: bytearray) -> list[Any]:
+    """The whole messages at the start of `buffer`, removed from it (a partial last one stays)."""
+    messages = []
+    start = 0
+    with memoryview(buffer) as view:
+        while len(view) - start >= HEADER.size:
+            (size,) = HEADER.unpack_from(view, start)
+            end = start + HEADER.size + size
+            if len(view) < end:
+                break
+            messages.append(pickle.loads(view[start + HEADER.size : end]))
+            start = end
+    del buffer[:start]
+    return messages
