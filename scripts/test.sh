@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite: set up on first use, then (without arguments) scripts/lint.sh, then pytest (arguments go to
-# pytest: `bash scripts/test.sh tests/unit` is the fast layer). CI runs this (.ci/run).
+# pytest: `bash scripts/test.sh tests/unit` is the fast layer). CI runs this (.ci/run). Tests run in
+# NEWSCRAWL_TEST_WORKERS pytest-xdist workers (2; 0 runs them in this process, in order).
 # The tests start real components: redis-server, Node.js with the pinned Hexo (tests/hexo), Chromium
 # (the report's test, with a Chinese font) from Debian's packages, installed here when missing and run as root; and pywb
 # (the WARC replay test) in a virtualenv of its own, tests/pywb/.venv: its pins clash with newscrawl's.
@@ -29,4 +30,4 @@ if [ ! -f tests/pywb/.venv/.installed ] || [ tests/pywb/requirements.txt -nt tes
 fi
 source scripts/setup.sh
 if [ $# -eq 0 ]; then bash scripts/lint.sh; fi  # the whole suite (CI) checks the code first
-python -m pytest -q "$@"
+python -m pytest -q -n "${NEWSCRAWL_TEST_WORKERS:-2}" "$@"
