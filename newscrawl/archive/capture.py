@@ -94,7 +94,8 @@ class CaptureWriter:
         self.crawler = crawler
         self.failure: str | None = None
         self.finished: list[Path] = []
-        self._lock = threading.RLock()  # one frame at a time on the pipe; the failure set once
+        self._pipe = threading.Lock()  # one frame at a time on the pipe (held while a write blocks)
+        self._lock = threading.Lock()  # the sync tokens, the failure, the end (never held while blocking)
         self._syncs: dict[int, threading.Event] = {}
         self._tokens = itertools.count()
         self._ended = False  # the process' answers ended
@@ -123,35 +124,35 @@ class CaptureWriter:
 
     def sync(self) -> None:
         done = threading.Event()
-        with self._lock:
+        with self._lock:  # a token registered before the end is released by it
+            token = next(self._tokens)
             if self._ended:
                 done.set()
             else:
-                token = next(self._tokens)
                 self._syncs[token] = done
-                self._send(frame(token))
+        if not done.is_set():
+            self._send(frame(token))
         done.wait()
         if self.failure is not None:
             raise CaptureFailed(f"a WARC record could not be written ({self.failure})")
 
     def close(self) -> None:
         """Have the process finish its file and exit; wait for it."""
-        with self._lock:
-            if self._ended:
-                return
-            self._send(frame(None))
-            with contextlib.suppress(OSError):
-                self._stdin.close()
+        if self._ended:
+            return
+        self._send(frame(None))
+        with self._pipe, contextlib.suppress(OSError):
+            self._stdin.close()
         self._answers.join()
 
     def _send(self, data: bytes) -> None:
-        with self._lock:
+        with self._pipe:
             if self._ended:
                 return
             try:
                 self._stdin.write(data)
                 self._stdin.flush()
-            except OSError as error:  # the process is gone; its answers' end says how
+            except (OSError, ValueError) as error:  # gone (ValueError: closed); its answers' end says how
                 self._fail(f"the writer process is gone ({error})")
                 self._release_syncs()
 
@@ -164,11 +165,9 @@ class CaptureWriter:
             for answer in unframe(pending):
                 self._answer(*answer)
         status = self._process.wait()
-        with self._lock:
-            self._ended = True
-            if not self._closed:
-                self._fail(f"the writer process ended (exit status {status})")
-            self._release_syncs()
+        if not self._closed:
+            self._fail(f"the writer process ended (exit status {status})")
+        self._release_syncs(ended=True)
 
     def _answer(self, kind: str, *details: Any) -> None:
         if kind == "synced":
@@ -207,8 +206,10 @@ class CaptureWriter:
             why,
         )
 
-    def _release_syncs(self) -> None:
+    def _release_syncs(self, ended: bool = False) -> None:
+        """Wake every sync waiting (after the failure is set: they raise); `ended`: no more are taken."""
         with self._lock:
+            self._ended = self._ended or ended
             for done in self._syncs.values():
                 done.set()
             self._syncs.clear()
