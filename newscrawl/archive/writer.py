@@ -89,8 +89,11 @@ def serve(source: int, sink: BinaryIO, files: WarcFiles) -> None:
                 error_finishing = str(error)
             answers.append(("closed", written, [str(path) for path in files.finished], error_finishing))
         if answers:
-            sink.write(b"".join(map(frame, answers)))
-            sink.flush()
+            try:
+                sink.write(b"".join(map(frame, answers)))
+                sink.flush()
+            except BrokenPipeError:
+                return  # the crawl is gone
         if closing:
             return
 
