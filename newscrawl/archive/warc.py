@@ -132,7 +132,8 @@ class WarcFiles:
                     )
                 )
             first = done
-            while done < len(exchanges) and self._size + buffer.tell() < self.max_size:
+            # At least one exchange a file, however small max_size is, so that every file moves the batch on.
+            while done < len(exchanges) and (done == first or self._size + buffer.tell() < self.max_size):
                 response, request = _records(writer, exchanges[done])
                 writer.write_request_response_pair(request, response)
                 done += 1

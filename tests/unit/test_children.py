@@ -103,3 +103,13 @@ def test_a_write_that_fails_is_answered_once_and_nothing_is_written_after_it(tmp
     os.close(read_end)
     kinds = [answer[0] for answer in unframe(bytearray(sink.getvalue()))]
     assert kinds == ["failed", "synced", "synced", "closed"]
+
+
+def test_a_file_smaller_than_one_record_still_takes_one_exchange_and_the_batch_moves_on(tmp_path: Path):
+    files = WarcFiles(tmp_path, "mydrivers-test", 1)  # every file is past its size after its warcinfo
+    writing = threading.Thread(target=files.write, args=([exchange(n) for n in range(3)],), daemon=True)
+    writing.start()
+    writing.join(timeout=20)
+    assert not writing.is_alive(), "the write went round without writing an exchange"
+    assert len(files.finished) == 3 and not list(tmp_path.glob("*" + OPEN))
+    assert [capture.url for capture in response_records(files.finished)] == [exchange(n).url for n in range(3)]
