@@ -29,7 +29,8 @@ from scrapy.exceptions import (
 )
 from twisted.internet.error import ConnectionLost
 
-from newscrawl.archive.images import NotStored, failure_reason, image_extension
+from newscrawl.archive import images as image_mirror
+from newscrawl.archive.images import ImageMirror, NotStored, failure_reason, image_extension
 from newscrawl.exporters.frontmatter import local_image_urls
 from newscrawl.items import json_schema
 from newscrawl.normalize.images import awaiting_retry, may_pass, retry_wanted, stored_files
@@ -68,6 +69,15 @@ def test_only_raster_images_the_bytes_confirm_are_kept(body: bytes, expected: st
         assert image_extension(body, MAX_PIXELS) == expected
     except NotStored as refused:
         assert (refused.status, refused.reason) == ("refused", expected)
+
+
+def test_the_media_pipelines_results_cache_keeps_the_latest_results_only(monkeypatch):
+    monkeypatch.setattr(image_mirror, "RECENT_RESULTS", 3)
+    cache = ImageMirror.SpiderInfo(None).downloaded  # what Scrapy's media pipeline caches a run's results in
+    for number in range(5):
+        cache[bytes([number])] = {"status": "downloaded", "number": number}
+    assert list(cache) == [b"\x02", b"\x03", b"\x04"]  # the oldest went first
+    assert cache[b"\x04"]["number"] == 4 and b"\x00" not in cache
 
 
 def test_a_bomb_is_refused_from_its_header_without_decoding_it():
