@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import sys
-from typing import Any
+from typing import Any, BinaryIO
 
 HEADER = struct.Struct("!I")
 
@@ -42,3 +43,13 @@ def unframe(buffer: bytearray) -> list[Any]:
             start = end
     del buffer[:start]
     return messages
+
+
+def helper_answers() -> BinaryIO:
+    """In a helper process, first thing: Ctrl-C ignored (it reaches the whole process group, and stopping
+    is the crawl's decision: the helper ends when its stdin closes), and the stream its answers go to, a
+    private copy of stdout; anything a library prints goes to stderr instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return answers

@@ -88,11 +88,13 @@ class WarcFiles:
     thread. `before_dying`: what the crash point in `write` does before its kill (the writer process
     takes its crawl down with it)."""
 
-    def __init__(self, folder: Path, prefix: str, max_size: int) -> None:
+    def __init__(
+        self, folder: Path, prefix: str, max_size: int, before_dying: Callable[[], None] | None = None
+    ) -> None:
         self.folder = folder
         self.max_size = max_size
         self.prefix = prefix
-        self.before_dying: Callable[[], None] | None = None
+        self.before_dying = before_dying
         self.sequence = 0
         self.finished: list[Path] = []
         self._fd: int | None = None

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from newscrawl.archive.warc import Exchange, WarcFiles
-from newscrawl.children import frame, unframe
+from newscrawl.children import frame, helper_answers, unframe
 from newscrawl.dev.crash_points import crash_point
 
 NICENESS = 10  # below the crawl's priority: on a busy machine the crawl's own work goes first
@@ -60,14 +60,18 @@ def serve(source: int, sink: BinaryIO, files: WarcFiles) -> None:
                 return  # the crawl is gone: what waits was never promised
             pending += data
             messages = unframe(pending)
-        tokens = [message for message in messages if isinstance(message, int)]
-        closing = any(message is None for message in messages)
+        tokens: list[int] = []
+        closing = False
         for message in messages:
             if isinstance(message, Exchange):
                 if not waiting:
                     oldest = time.monotonic()
                 waiting.append(message)
                 waiting_bytes += len(message.body)
+            elif message is None:
+                closing = True
+            else:
+                tokens.append(message)
         answers: list[tuple[object, ...]] = []
         due = tokens or closing or waiting_bytes >= FLUSH_BYTES or time.monotonic() - oldest >= FLUSH_AFTER
         if waiting and due:
@@ -99,16 +103,11 @@ def serve(source: int, sink: BinaryIO, files: WarcFiles) -> None:
 
 
 def main() -> None:
-    # Ctrl-C reaches the whole process group: stopping is the crawl's decision (it sends None).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answers = helper_answers()
     os.nice(NICENESS)
     folder, prefix, max_size, crawl = sys.argv[1:5]
-    # Answers go to a private copy of stdout; anything a library prints goes to stderr instead.
-    sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    files = WarcFiles(Path(folder), prefix, int(max_size))
-    files.before_dying = partial(os.kill, int(crawl), signal.SIGKILL)
-    serve(sys.stdin.fileno(), sink, files)
+    files = WarcFiles(Path(folder), prefix, int(max_size), before_dying=partial(os.kill, int(crawl), signal.SIGKILL))
+    serve(sys.stdin.fileno(), answers, files)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import os
 import pickle
-import signal
 import sys
 import traceback
 from collections import deque
@@ -36,7 +34,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 
-from newscrawl.children import HEADER, child_environment, frame
+from newscrawl.children import HEADER, child_environment, frame, helper_answers
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Article, Unusable
@@ -196,13 +194,7 @@ def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
 
 
 def main() -> None:
-    # Ctrl-C reaches the whole process group: stopping is the crawl's decision, and the child ends
-    # when the crawl closes its stdin (or dies: the pipe closes with it).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Results go to a private copy of stdout; anything a library prints goes to stderr instead.
-    sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    serve(sys.stdin.buffer, sink, sys.argv[1:])
+    serve(sys.stdin.buffer, helper_answers(), sys.argv[1:])
 
 
 if __name__ == "__main__":

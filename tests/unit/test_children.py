@@ -50,14 +50,14 @@ def exchange(number: int) -> Exchange:
     )
 
 
-def run_writer(tmp_path: Path, messages: list) -> list[tuple]:
-    """`serve` over a real pipe fed `messages` (then closed); its answers."""
+def run_writer(folder: Path, messages: list) -> list[tuple]:
+    """`serve` writing into `folder` over a real pipe fed `messages` (then closed); its answers."""
     read_end, write_end = os.pipe()
     with os.fdopen(write_end, "wb") as crawl:
         crawl.write(b"".join(map(frame, messages)))
     sink = io.BytesIO()
     try:
-        serve(read_end, sink, WarcFiles(tmp_path, "mydrivers-test", 10**9))
+        serve(read_end, sink, WarcFiles(folder, "mydrivers-test", 10**9))
     finally:
         os.close(read_end)
     return unframe(bytearray(sink.getvalue()))
@@ -95,13 +95,7 @@ def test_when_the_crawl_dies_the_writer_leaves_its_file_unfinished_and_writes_no
 def test_a_write_that_fails_is_answered_once_and_nothing_is_written_after_it(tmp_path: Path):
     folder = tmp_path / "warc"
     folder.write_text("a file where the folder should be")  # every write fails
-    read_end, write_end = os.pipe()
-    with os.fdopen(write_end, "wb") as crawl:
-        crawl.write(b"".join(map(frame, [exchange(1), 0, exchange(2), 1, None])))
-    sink = io.BytesIO()
-    serve(read_end, sink, WarcFiles(folder, "mydrivers-test", 10**9))
-    os.close(read_end)
-    kinds = [answer[0] for answer in unframe(bytearray(sink.getvalue()))]
+    kinds = [answer[0] for answer in run_writer(folder, [exchange(1), 0, exchange(2), 1, None])]
     assert kinds == ["failed", "synced", "synced", "closed"]
 
 
