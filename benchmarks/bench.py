@@ -262,6 +262,33 @@ def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False)
     }
 
 
+def crawl_processes(server: str, out: Path, settings: dict[str, str], count: int) -> dict:
+    """The crawl by `count` processes over one state (NEWSCRAWL_PROCESSES): pages and articles of them
+    all, over the time from the first one's start to the last one's end (as `crawl` takes a run's
+    elapsed time); CPU and peak RSS are the launcher's (process 1's) own."""
+    log, usage = run_measured(
+        crawl_command(server, {**output_files(out), **settings, "NEWSCRAWL_PROCESSES": str(count)}), REPO
+    )
+    if usage["exit_status"] != 0:
+        raise RuntimeError(f"the crawl by {count} processes failed ({usage['exit_status']}):\n{log[-3000:]}")
+    stats = [json.loads(path.read_text(encoding="utf-8"))["stats"] for path in sorted(out.glob("summary.p*.json"))]
+    started = min(datetime.fromisoformat(s["start_time"]) for s in stats)
+    finished = max(datetime.fromisoformat(s["finish_time"]) for s in stats)
+    elapsed = (finished - started).total_seconds()
+    pages = sum(s.get("response_received_count", 0) for s in stats)
+    articles = [s.get("item_scraped_count", 0) for s in stats]
+    return {
+        "processes": count,
+        "pages": pages,
+        "articles": sum(articles),
+        "articles_by_process": articles,
+        "seconds": round(elapsed, 2),
+        "pages_per_second": round(pages / elapsed, 1),
+        "articles_per_second": round(sum(articles) / elapsed, 1),
+        **usage,
+    }
+
+
 def crawl_two_workers(server: str, out: Path, settings: dict[str, str], articles: int) -> dict | None:
     """The same crawl by 2 processes sharing one Redis (distributed mode): what the second core gives.
 
@@ -468,6 +495,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "crawl_recommended_twisted": [],
                 "crawl_recommended_stories_off": [],
                 "crawl_recommended_all_middlewares": [],
+                "crawl_recommended_two_processes": [],
             }
             arms = {
                 "crawl_default": lambda attempt: crawl(url, work / f"default-{attempt}", BASE_SETTINGS),
@@ -487,6 +515,9 @@ def main(argv: list[str] | None = None) -> dict:
                 ),
                 "crawl_recommended_all_middlewares": lambda attempt: crawl(
                     url, work / f"all-middlewares-{attempt}", {**RECOMMENDED, "NEWSCRAWL_LEAN_MIDDLEWARES": "False"}
+                ),
+                "crawl_recommended_two_processes": lambda attempt: crawl_processes(
+                    url, work / f"two-processes-{attempt}", RECOMMENDED, 2
                 ),
             }
             for attempt in range(args.repeat):
@@ -562,7 +593,13 @@ def main(argv: list[str] | None = None) -> dict:
         finally:
             server.terminate()
         bench_pps = report["scrapy_bench"]["pages_per_second"]
-        for key in ("crawl_default", "crawl_recommended", "crawl_recommended_twisted", "crawl_two_workers"):
+        for key in (
+            "crawl_default",
+            "crawl_recommended",
+            "crawl_recommended_twisted",
+            "crawl_recommended_two_processes",
+            "crawl_two_workers",
+        ):
             if key in report:
                 report[key]["ratio_to_scrapy_bench"] = round(report[key]["pages_per_second"] / bench_pps, 2)
         report["cpu_us_per_article"] = stage_costs(site)
@@ -729,6 +766,14 @@ def print_report(report: dict, path: Path) -> None:
             f"  = {run['ratio_to_scrapy_bench']:.2f}× scrapy bench  (runs: {run['pages_per_second_each_run']}; "
             f"peak RSS {run['peak_rss_mb']} MB)"
         )
+    processes = report["crawl_recommended_two_processes"]
+    gain = processes["articles_per_second"] / recommended["articles_per_second"]
+    print(
+        f"  2 processes, one state:  {processes['pages_per_second']:8.1f} pages/s  "
+        f"{processes['articles_per_second']:7.1f} articles/s  = {processes['ratio_to_scrapy_bench']:.2f}× scrapy bench"
+        f"  (runs: {processes['pages_per_second_each_run']}; articles by process: "
+        f"{processes['articles_by_process']}; {gain:.2f}× one process' articles/s)"
+    )
     if two := report.get("crawl_two_workers"):
         print(
             f"  2 workers (Redis), rec.: {two['pages_per_second']:8.1f} pages/s  "

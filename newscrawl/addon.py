@@ -32,6 +32,7 @@ from newscrawl.exporters.frontmatter import DATE_MODES, POST_FILENAME_FIELDS, PO
 from newscrawl.normalize.urls import is_loopback_host
 from newscrawl.paths import BadPathTemplate, OutputPaths
 from newscrawl.run.logformatter import quiet_start
+from newscrawl.shares import BadShare, Share
 from newscrawl.sites import site_of
 
 ONE_OFF_BLANKED = (
@@ -97,6 +98,11 @@ def check_settings(settings: BaseSettings) -> None:
     _number(settings, "NEWSCRAWL_FEED_ITEMS", 1, integer=True)
     _number(settings, "NEWSCRAWL_WARC_MAX_SIZE", 1, integer=True)
     _number(settings, "NEWSCRAWL_PROGRESS_INTERVAL", 0)
+    _number(settings, "NEWSCRAWL_PROCESSES", 1, integer=True)
+    try:
+        Share.of(settings)
+    except BadShare as error:
+        raise CannotStart(str(error)) from None
     try:
         OutputPaths.of(settings, "spider").check()
     except BadPathTemplate as error:

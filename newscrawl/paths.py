@@ -1,7 +1,10 @@
 """Where a run's files go: every path setting, its `%(name)s` and `%(worker)s` filled in one place.
 
 Files (the journal, the SQLite state, the summary, the run history) may name the spider and the
-worker; folders (posts, feeds, WARC files, the image store) are taken as they are.
+worker; folders (posts, feeds, WARC files, the image store) are taken as they are. A process of several
+over one state (newscrawl.shares) has its own journal, summary and run history, named after it
+(`mydrivers.jsonl` → `mydrivers.p2.jsonl`) unless the setting names the worker already; the state is theirs
+to share.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
+from newscrawl.shares import Share
+
 # Field → setting, for the files and the folders a run may write.
 FILE_SETTINGS = {
     "journal": "NEWSCRAWL_JSONL",
@@ -18,6 +23,7 @@ FILE_SETTINGS = {
     "summary": "NEWSCRAWL_SUMMARY_FILE",
     "runs": "NEWSCRAWL_RUNS_FILE",
 }
+PER_PROCESS = ("journal", "summary", "runs")  # a process of several has its own
 FOLDER_SETTINGS = {
     "posts": "NEWSCRAWL_POSTS_DIR",
     "feeds": "NEWSCRAWL_FEEDS_DIR",
@@ -31,8 +37,17 @@ class BadPathTemplate(ValueError):
 
 
 def worker_name(settings: BaseSettings) -> str:
-    """NEWSCRAWL_WORKER, else this machine's name: stable across restarts, so a rerun finds its journal."""
+    """A process' name among several (`p2`), else NEWSCRAWL_WORKER, else this machine's name: stable
+    across restarts, so a rerun finds its journal."""
+    share = Share.of(settings)
+    if share is not None:
+        return share.worker
     return settings.get("NEWSCRAWL_WORKER") or socket.gethostname()
+
+
+def own_file(path: Path, worker: str) -> Path:
+    """`path` with the worker's name before its suffix: `output/mydrivers.jsonl` → `output/mydrivers.p2.jsonl`."""
+    return path.with_name(f"{path.stem}.{worker}{path.suffix}")
 
 
 def fill(setting: str, template: str, spider_name: str, worker: str) -> Path:
@@ -57,7 +72,14 @@ class OutputPaths:
 
     def _file(self, setting: str) -> Path | None:
         template = self._settings.get(setting)
-        return fill(setting, template, self._spider_name, worker_name(self._settings)) if template else None
+        if not template:
+            return None
+        worker = worker_name(self._settings)
+        path = fill(setting, template, self._spider_name, worker)
+        field = next(name for name, name_setting in FILE_SETTINGS.items() if name_setting == setting)
+        if field in PER_PROCESS and "%(worker)s" not in template and Share.of(self._settings) is not None:
+            return own_file(path, worker)
+        return path
 
     def _folder(self, setting: str) -> Path | None:
         folder = self._settings.get(setting)

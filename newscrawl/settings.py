@@ -161,6 +161,12 @@ NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an ima
 NEWSCRAWL_PARSE_PROCESS = (
     len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 ) > 1
+# K crawl processes on this machine over one crawl state, each fetching its share of the articles
+# (newscrawl/run/processes.py). The launcher gives each process the settings after it.
+NEWSCRAWL_PROCESSES = 1
+NEWSCRAWL_PROCESS_SHARE = None  # "i/K": this process' share (newscrawl/shares.py)
+NEWSCRAWL_STATE_LOCK_FD = None  # the state lock's descriptor this process inherited from its launcher
+NEWSCRAWL_WAIT_FD = None  # processes 2…K: where they wait for process 1 to have read them
 NEWSCRAWL_REDIS_URL = None  # e.g. redis://host:6379/0: distributed crawl on scrapy-redis (docs/distributed.md)
 NEWSCRAWL_WORKER = None  # this worker's stable name (default: the host name); names its journal
 NEWSCRAWL_REDIS_IDLE_TIMEOUT = 15  # seconds a distributed worker waits on an empty queue before exiting

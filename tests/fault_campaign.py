@@ -17,7 +17,10 @@ mirror the articles' images (NEWSCRAWL_IMAGES_STORE, posts pointing at the files
 with hotlink protection (tests/image_site.py), with image files among the faulty URLs and a kill before
 an image file's rename among the crash points; they check that every image of every article arrived
 whole and that every post points at files that exist. An image that arrives late updates its article
-(revision 2): the journal must hold each revision once.
+(revision 2): the journal must hold each revision once. Each run, faulty or not, is a crawl by 1, 2 or 3
+processes over the one state (NEWSCRAWL_PROCESSES, drawn per run: the operator changing K between runs),
+so the journals are the run alone's and the processes' (`items.p2.jsonl`), checked together; a crash
+point then kills every process that reaches it.
 
     python tests/fault_campaign.py --schedules 200 --seed 1     # the large campaign (figures in docs/reliability.md)
 
@@ -49,7 +52,9 @@ from faults import (
     check_mirrored,  # noqa: E402
     fill_disk,
     hold_write_lock,
+    journals_of,
     tmpfs,
+    wait_until_unlocked,
 )
 from image_site import IMAGE_HOST, image_site  # noqa: E402
 
@@ -59,6 +64,7 @@ CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record",
 CAPTURE_CRASH_POINTS = ("warc-mid-record", "warc-writer")
 MIRROR_CRASH_POINTS = ("image-before-rename",)
 CLEAN_RUNS = 4  # runs without faults allowed to finish the work
+PROCESSES = (1, 1, 2, 3)  # a run's NEWSCRAWL_PROCESSES, drawn from these
 
 
 @dataclass
@@ -70,6 +76,14 @@ class Outcome:
     captured: bool = False  # responses captured into WARC files, and checked
     mirrored: int = 0  # image files the articles name, all stored and checked (0: images not mirrored)
     error: str | None = None
+    by_several: int = 0  # runs by 2 or 3 processes
+    kills_by_several: int = 0  # kills that landed in runs by 2 or 3 processes
+
+
+def _last_summary(out: Path) -> dict:
+    """The summary of the process that closed last (with several, it saw every other's work done)."""
+    summaries = sorted(out.glob("summary*.json"), key=lambda path: path.stat().st_mtime_ns)
+    return json.loads(summaries[-1].read_text()) if summaries else {}
 
 
 def _page_faults(rng: random.Random, site: Path) -> list[Path]:
@@ -114,17 +128,20 @@ def run_schedule(seed: int, scratch: Path, use_tmpfs: bool) -> Outcome:
             for _ in range(rng.randint(2, 4)):
                 _faulty_run(rng, out, site, server, disk, base, use_tmpfs, outcome)
             for _ in range(CLEAN_RUNS):
-                args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=base)
+                processes = rng.choice(PROCESSES)
+                outcome.by_several += processes > 1
+                settings = {**base, "NEWSCRAWL_PROCESSES": str(processes)}
+                args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=settings)
                 done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
                 outcome.runs += 1
-                summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
+                summary = _last_summary(out)
                 if done.returncode == 0 and summary.get("pending") == {"listing_pages": 0, "articles": 0}:
                     break
             else:
                 raise AssertionError(f"not done after {CLEAN_RUNS} runs without faults: {done.stderr[-2000:]}")
-            outcome.articles = len(check_invariants(out))
+            outcome.articles = len(check_invariants(out, journals=journals_of(out)))
             if outcome.captured:
-                check_captured(disk / "warc", out / "items.jsonl")
+                check_captured(disk / "warc", journals_of(out))
             if mirroring:
                 outcome.mirrored = check_mirrored(disk / "images", out)
             if outcome.articles != ARTICLES:
@@ -171,19 +188,27 @@ def _faulty_run(
     other = rng.choice(["disk", "lock", None, None]) if not crash or rng.random() < 0.3 else None
     if other == "disk" and not use_tmpfs:
         other = None
-    settings = {**base, "NEWSCRAWL_PARSE_PROCESS": str(crash == "parse-process" or rng.random() < 0.5)}
+    processes = rng.choice(PROCESSES)
+    outcome.by_several += processes > 1
+    settings = {
+        **base,
+        "NEWSCRAWL_PARSE_PROCESS": str(crash == "parse-process" or rng.random() < 0.5),
+        "NEWSCRAWL_PROCESSES": str(processes),
+    }
     args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=settings)
+    journal = out / ("items.jsonl" if processes == 1 else "items.p1.jsonl")
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     fillers: list[Path] = []
     holder = threading.Thread(target=hold_write_lock, args=(out / "state.sqlite", rng.uniform(0.6, 2.0)))
     watcher = None
     if other == "disk":
-        watcher = Watcher(process, out / "items.jsonl", rng.randint(0, 10), lambda: fillers.append(fill_disk(disk)))
+        watcher = Watcher(process, journal, rng.randint(0, 10), lambda: fillers.append(fill_disk(disk)))
     elif other == "lock":
-        watcher = Watcher(process, out / "items.jsonl", rng.randint(0, 10), holder.start)
+        watcher = Watcher(process, journal, rng.randint(0, 10), holder.start)
     if watcher is not None:
         watcher.start()
     log = process.communicate(timeout=180)[1]
+    wait_until_unlocked(out / "state.sqlite")  # a killed launcher's other processes end by themselves
     if watcher is not None:
         watcher.join()
     if holder.is_alive():
@@ -191,10 +216,12 @@ def _faulty_run(
     outcome.runs += 1
     if crash and (
         process.returncode == -9
+        or "was killed by signal 9" in log  # a process of several other than the launcher
         or "in the crawl process from now on" in log  # the parse process alone died
         or "WARC: the writer process ended" in log  # the WARC writer process alone died
     ):
         outcome.faults[f"kill:{crash}"] += 1
+        outcome.kills_by_several += processes > 1
     if other == "disk" and watcher.landed and "No space left on device" in log:
         outcome.faults["disk_full"] += 1
     if other == "lock" and watcher.landed and "database is locked" in log:
@@ -223,7 +250,9 @@ def campaign(seeds: list[int], scratch: Path) -> list[Outcome]:
 
 def _line(outcome: Outcome) -> str:
     return (
-        f"seed {outcome.seed}: {outcome.runs} runs{', capturing' if outcome.captured else ''}"
+        f"seed {outcome.seed}: {outcome.runs} runs ({outcome.by_several} by several processes, "
+        f"{outcome.kills_by_several} kills landed in them)"
+        f"{', capturing' if outcome.captured else ''}"
         f"{f', mirroring {outcome.mirrored} images' if outcome.mirrored else ''}, faults {dict(outcome.faults)}, "
         f"{outcome.articles} articles"
     )
@@ -233,7 +262,9 @@ def _summary(outcomes: list[Outcome]) -> str:
     faults = sum((o.faults for o in outcomes), Counter())
     return (
         f"{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files, "
-        f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), {sum(o.runs for o in outcomes)} runs, "
+        f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), {sum(o.runs for o in outcomes)} runs "
+        f"({sum(o.by_several for o in outcomes)} by 2 or 3 processes, {sum(o.kills_by_several for o in outcomes)} "
+        "kills landed in them), "
         f"{sum(faults.values())} faults landed ({dict(sorted(faults.items()))})"
     )
 

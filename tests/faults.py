@@ -108,6 +108,24 @@ class Watcher(threading.Thread):
             self.landed = True
 
 
+def wait_until_unlocked(state: Path, timeout: float = 120) -> None:
+    """Wait until no process holds the crawl state's lock: the processes of a crawl by several outlive
+    a launcher that was killed, and hold the lock until they end."""
+    import fcntl
+
+    lock = state.with_name(state.name + ".lock")
+    deadline = time.monotonic() + timeout
+    while lock.exists():
+        with lock.open("rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+        assert time.monotonic() < deadline, f"{state} still locked after {timeout} s"
+        time.sleep(0.05)
+
+
 def hold_write_lock(state: Path, seconds: float) -> None:
     """Another process's write transaction on the state file for `seconds` (a backup, a sqlite3 shell)."""
     db = sqlite3.connect(state, timeout=10, isolation_level=None)
@@ -165,7 +183,8 @@ def check_mirrored(store: Path, out: Path, site: str = "mydrivers") -> int:
     import re
 
     latest: dict[str, dict] = {}
-    for line in (out / "items.jsonl").read_text(encoding="utf-8").splitlines():
+    lines = [line for journal in journals_of(out) for line in journal.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
         item = json.loads(line)
         if item["revision"] >= latest.get(item["article_id"], {}).get("revision", 0):
             latest[item["article_id"]] = item
@@ -191,8 +210,14 @@ def mode(path: Path) -> int:
     return os.stat(path).st_mode & 0o777
 
 
-def check_captured(warc: Path, journal: Path) -> None:
-    """Every article of the journal has a 200 response in a finished WARC file, every finished file reads
+def journals_of(out: Path) -> list[Path]:
+    """The journals of the crawl state in `out`: the run alone's and those of the processes of crawls by
+    several (`items.p2.jsonl`)."""
+    return sorted(path for path in out.glob("items*.jsonl") if path.name == "items.jsonl" or ".p" in path.name)
+
+
+def check_captured(warc: Path, journals: list[Path]) -> None:
+    """Every article of the journals has a 200 response in a finished WARC file, every finished file reads
     whole with warcio (no torn record), and no unfinished (.open) file is left."""
     from warcio.archiveiterator import ArchiveIterator
 
@@ -204,7 +229,9 @@ def check_captured(warc: Path, journal: Path) -> None:
                 record.content_stream().read()
                 if record.rec_type == "response" and record.http_headers.get_statuscode() == "200":
                     captured.add(record.rec_headers.get_header("WARC-Target-URI"))
-    urls = [json.loads(line)["url"] for line in journal.read_text(encoding="utf-8").splitlines()]
+    urls = [
+        json.loads(line)["url"] for journal in journals for line in journal.read_text(encoding="utf-8").splitlines()
+    ]
     missing = sorted(set(urls) - captured)
     assert not missing, f"articles in the journal without a captured response: {missing}"
 

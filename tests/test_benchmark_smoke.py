@@ -51,6 +51,8 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
     assert "ratio_to_scrapy_bench" in report["crawl_recommended"] and "scrapy bench" in done.stdout
     assert report["crawl_recommended_stories_off"]["articles"] == 50 and "cost_share" in report["stories"]
     assert report["crawl_recommended_all_middlewares"]["articles"] == 50 and "gain" in report["lean_middlewares"]
+    two = report["crawl_recommended_two_processes"]
+    assert two["articles"] == 50 and len(two["articles_by_process"]) == 2 and "2 processes, one state" in done.stdout
     history = report["history"]["300"]
     assert history["journal_mb"] > 0.5  # grown past the crawl's 50 articles
     for phase in ("recovering_rerun", "ordinary_rerun", "copied_journal_rerun", "rebuilt_state_rerun"):

@@ -2,14 +2,15 @@
 what operators do and what sites do, and checks "nothing lost, nothing twice" after every step.
 
 Operator actions: crawl some tags (a new tag, a re-added one, a page budget, a refresh, following the
-tags the articles name), kill -9 a crawl
-at a crash point, rotate the journal (logrotate's `.1`, `.2`…), delete the state (the documented
+tags the articles name; by one process or by 2 or 3 over the one state, NEWSCRAWL_PROCESSES, K changing
+from one run to the next), kill -9 a crawl at a crash point, rotate the journal (logrotate's `.1`, `.2`…), delete the state (the documented
 rebuild), back it up and restore it (with or without its `-wal`), lose the `-wal` after a kill, move the
 whole output folder, replace the journal by a copy of itself (a restore, another disk). Site changes between runs: new articles pushing old ones to later pages, edited
 titles, removed articles. The site is a modelled 快科技 (tests/synthetic_site.py) on a real 127.0.0.1
 server; every crawl is a real `scrapy crawl` subprocess.
 
-After every step: no (article, revision) twice across the journal and its rotated files, revisions
+After every step: no (article, revision) twice across the journals (the run alone's and the processes')
+and their rotated files, revisions
 from 1 without a gap, each revision's content different from the one before, exit codes per the
 README's table (0, or -9 for a kill that landed). At the end of each example, crawls without faults
 until nothing is pending, then a refresh: every article on a walked tag's pages is exported, with its
@@ -42,6 +43,7 @@ from synthetic_site import article_path, write_article, write_tag
 TAGS = ("alpha", "beta", "gamma")
 PER_PAGE = 4
 CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record", "after-state-record")
+PROCESSES = st.sampled_from([1, 1, 2, 3])  # a crawl's NEWSCRAWL_PROCESSES
 EXAMPLES = int(os.environ.get("NEWSCRAWL_MODEL_EXAMPLES", "4"))
 STEPS = int(os.environ.get("NEWSCRAWL_MODEL_STEPS", "12"))
 FIGURES: Counter = Counter()  # what the examples did, for the report (printed with -s)
@@ -128,13 +130,17 @@ class Operations(RuleBasedStateMachine):
         assert self.server is not None
         return crawl_command(self.out, self.server, "-a", "tag=" + ",".join(sorted(tags)), *extra, incremental=True)
 
-    def _crawl(self, tags: list[str], *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def _crawl(
+        self, tags: list[str], *extra: str, env: dict[str, str] | None = None, processes: int = 1
+    ) -> subprocess.CompletedProcess:
         self.out.mkdir(parents=True, exist_ok=True)
         self.walked |= set(tags)
         self.crawled = True
         FIGURES["crawls"] += 1
+        if processes > 1:
+            FIGURES[f"crawls by {processes} processes"] += 1
         return subprocess.run(
-            self._args(tags, *extra),
+            self._args(tags, *extra, "-s", f"NEWSCRAWL_PROCESSES={processes}"),
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -142,10 +148,15 @@ class Operations(RuleBasedStateMachine):
             env={**os.environ, **(env or {})},
         )
 
-    @rule(tags=st.sets(st.sampled_from(TAGS), min_size=1), budget=st.sampled_from([None, 1, 2]), refresh=st.booleans())
-    def crawl(self, tags: set[str], budget: int | None, refresh: bool) -> None:
+    @rule(
+        tags=st.sets(st.sampled_from(TAGS), min_size=1),
+        budget=st.sampled_from([None, 1, 2]),
+        refresh=st.booleans(),
+        processes=PROCESSES,
+    )
+    def crawl(self, tags: set[str], budget: int | None, refresh: bool, processes: int) -> None:
         extra = (["-a", f"max_pages={budget}"] if budget else []) + (["-a", "refresh=1"] if refresh else [])
-        done = self._crawl(sorted(tags), *extra)
+        done = self._crawl(sorted(tags), *extra, processes=processes)
         assert done.returncode == 0, done.stderr[-4000:]
 
     @rule(tag=st.sampled_from(TAGS))
@@ -157,46 +168,50 @@ class Operations(RuleBasedStateMachine):
         FIGURES["tags followed"] += len(followed)
         self.walked |= followed
 
-    @rule()
+    @rule(processes=PROCESSES)
     @precondition(lambda self: self.walked)
-    def scheduled_run(self) -> None:
+    def scheduled_run(self, processes: int) -> None:
         """The cron job: every tag walked so far, at the default budget."""
-        done = self._crawl(sorted(self.walked))
+        done = self._crawl(sorted(self.walked), processes=processes)
         assert done.returncode == 0, done.stderr[-4000:]
 
-    @rule(tags=st.sets(st.sampled_from(TAGS), min_size=1), point=st.sampled_from(CRASH_POINTS), nth=st.integers(1, 5))
-    def killed_crawl(self, tags: set[str], point: str, nth: int) -> None:
-        done = self._crawl(sorted(tags), env={"NEWSCRAWL_CRASH_AT": f"{point}:{nth}"})
-        assert done.returncode in (0, -9), done.stderr[-4000:]
-        FIGURES["kills landed" if done.returncode == -9 else "kills not reached (fewer articles)"] += 1
+    @rule(
+        tags=st.sets(st.sampled_from(TAGS), min_size=1),
+        point=st.sampled_from(CRASH_POINTS),
+        nth=st.integers(1, 5),
+        processes=PROCESSES,
+    )
+    def killed_crawl(self, tags: set[str], point: str, nth: int, processes: int) -> None:
+        """Every process that reaches the crash point dies there (p1, the launcher: -9; another: exit 2)."""
+        done = self._crawl(sorted(tags), env={"NEWSCRAWL_CRASH_AT": f"{point}:{nth}"}, processes=processes)
+        landed = done.returncode == -9 or "was killed by signal 9" in done.stderr
+        assert done.returncode in (0, -9) or (done.returncode == 2 and landed), done.stderr[-4000:]
+        FIGURES["kills landed" if landed else "kills not reached (fewer articles)"] += 1
         self.killed = True
 
     @rule()
     @precondition(lambda self: self.crawled)
     def rotate_journal(self) -> None:
-        """logrotate without copytruncate: .N → .N+1, the journal → .1."""
-        if not (self.out / "items.jsonl").exists():
-            return
-        rotated = sorted(
-            (int(p.name.rsplit(".", 1)[1]), p) for p in self.out.glob("items.jsonl.*") if p.name[-1].isdigit()
-        )
-        for number, path in reversed(rotated):
-            path.rename(self.out / f"items.jsonl.{number + 1}")
-        (self.out / "items.jsonl").rename(self.out / "items.jsonl.1")
-        FIGURES["rotations"] += 1
+        """logrotate without copytruncate, of every journal: .N → .N+1, the journal → .1."""
+        for journal in self._journals():
+            rotated = sorted(
+                (int(p.name.rsplit(".", 1)[1]), p) for p in self.out.glob(f"{journal.name}.*") if p.name[-1].isdigit()
+            )
+            for number, path in reversed(rotated):
+                path.rename(self.out / f"{journal.name}.{number + 1}")
+            journal.rename(self.out / f"{journal.name}.1")
+            FIGURES["rotations"] += 1
 
     @rule()
     @precondition(lambda self: self.crawled)
     def copy_journal(self) -> None:
-        """The journal replaced by a copy of itself (restored from a backup, moved to another disk): the
+        """Each journal replaced by a copy of itself (restored from a backup, moved to another disk): the
         same bytes on another inode."""
-        journal = self.out / "items.jsonl"
-        if not journal.exists():
-            return
-        copy = self.out / "items.jsonl.copying"
-        shutil.copyfile(journal, copy)
-        os.replace(copy, journal)
-        FIGURES["journals copied"] += 1
+        for journal in self._journals():
+            copy = self.out / f"{journal.name}.copying"
+            shutil.copyfile(journal, copy)
+            os.replace(copy, journal)
+            FIGURES["journals copied"] += 1
 
     @rule()
     @precondition(lambda self: self.crawled)
@@ -247,9 +262,13 @@ class Operations(RuleBasedStateMachine):
 
     # What must always hold -----------------------------------------------------------------------
 
+    def _journals(self) -> list[Path]:
+        """The journals of the state: the run alone's (items.jsonl) and the processes' (items.p2.jsonl)."""
+        return sorted(path for path in self.out.glob("items*.jsonl") if path.name == "items.jsonl" or ".p" in path.name)
+
     def _journal_lines(self) -> list[dict]:
         lines = []
-        for journal in sorted(self.out.glob("items.jsonl*")):
+        for journal in sorted(self.out.glob("items*.jsonl*")):
             for raw in journal.read_bytes().split(b"\n"):
                 try:
                     lines.append(json.loads(raw))

@@ -16,13 +16,17 @@ from typing import Any, NoReturn
 from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.utils.asyncio import call_later
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from newscrawl.exit_codes import ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, EXIT_CODES, CannotStart, exit_code
+from newscrawl.run.processes import Launcher, Refused, spider_settings
 from newscrawl.run.summary import record_unfinished
 from newscrawl.sites import all_sites
 from newscrawl.spiders.base import ARGUMENTS, EXAMPLES
+from newscrawl.state.base import StateUnusable
+from newscrawl.state.component import journals_read
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +116,13 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give a spider name: " + ", ".join(sorted([*all_sites(), "generic"])))
         if len(args) > 1:
             raise UsageError(f"unrecognised argument(s): {' '.join(args[1:])}")
-        assert self.crawler_process is not None
+        assert self.crawler_process is not None and self.settings is not None
+        processes = self.settings.get("NEWSCRAWL_PROCESSES") or 1
+        launcher = None
+        if str(processes) != "1" and not self.settings.get("NEWSCRAWL_PROCESS_SHARE"):
+            launcher = self._launcher(args[0], processes)
+            if launcher is None:
+                return
         try:
             crawler = self.crawler_process.create_crawler(args[0])
         except KeyError:
@@ -120,6 +130,10 @@ class Command(ScrapyCrawlCommand):
             logger.error("Cannot start: no spider %r (known: %s)", args[0], known)
             self.exitcode = CANNOT_START
             return
+        if launcher is not None:
+            crawler.signals.connect(launcher.journals_read, signal=journals_read)
+            # Scrapy sets its interrupt handlers as the reactor starts; a delayed call runs after.
+            call_later(0, launcher.pass_interrupts_on)
         errors = StartErrors()
         errors.watch(self.crawler_process.crawl(crawler, **opts.spargs))
         self.crawler_process.start()
@@ -138,3 +152,33 @@ class Command(ScrapyCrawlCommand):
             )
         else:
             self.exitcode = exit_code(crawler.stats.get_stats())
+        if launcher is not None:
+            self.exitcode = launcher.finish(self.exitcode)
+
+    def _launcher(self, spider_name: str, processes: object) -> Launcher | None:
+        """A crawl by several processes over one state (newscrawl.run.processes): the other processes
+        started, this one's settings set; None when it cannot start (said, exit 1)."""
+        assert self.crawler_process is not None and self.settings is not None
+        try:
+            count = int(str(processes))
+            if count < 1:
+                raise ValueError
+            spidercls = self.crawler_process.spider_loader.load(spider_name)
+            launcher = Launcher(spider_settings(self.settings, spidercls), spider_name, count)
+            self.settings.setdict(launcher.start_others(), priority="cmdline")
+        except ValueError:
+            self._refuse(spider_name, f"NEWSCRAWL_PROCESSES must be a whole number ≥ 1, not {processes!r}")
+        except KeyError:
+            known = ", ".join(sorted(self.crawler_process.spider_loader.list()))
+            self._refuse(spider_name, f"no spider {spider_name!r} (known: {known})")
+        except (Refused, StateUnusable) as error:
+            self._refuse(spider_name, str(error))
+        else:
+            return launcher
+        return None
+
+    def _refuse(self, spider_name: str, message: str) -> None:
+        assert self.settings is not None
+        logger.error("Cannot start: %s", message)
+        self.exitcode = CANNOT_START
+        record_unfinished(self.settings, spider_name, "cannot_start", message)

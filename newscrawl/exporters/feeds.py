@@ -39,7 +39,7 @@ from newscrawl.normalize.images import stored_files
 from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state.base import Exported, StateError
 from newscrawl.state.component import Incremental, state_closing
-from newscrawl.state.files import remove_stale_temporaries, write_atomically
+from newscrawl.state.files import folder_held, remove_stale_temporaries, write_atomically
 from newscrawl.state.journal import LineRef, read_line
 from newscrawl.state.opening import configured
 from newscrawl.stories.pipeline import open_index, story_index_place
@@ -113,7 +113,20 @@ class Feeds:
         return feeds
 
     def write_feeds(self, incremental: Incremental) -> None:
-        """The feed of every tag this run walked, then the site's."""
+        """The feed of every tag this run walked, then the site's. The processes of a crawl by several
+        (newscrawl.shares) write them one at a time, each from what the state holds when its turn
+        comes: the last one's feeds hold every process' articles."""
+        if incremental.share is None:
+            self._write_feeds(incremental)
+            return
+        try:
+            with folder_held(self.folder):
+                self._write_feeds(incremental)
+        except OSError as error:
+            attention(self.crawler, "feeds_failed")
+            logger.error("Could not hold the feeds folder %s to rebuild its feeds: %s", self.folder, error)
+
+    def _write_feeds(self, incremental: Incremental) -> None:
         stats = self.crawler.stats
         started = time.monotonic()
         feeds: list[tuple[Path, str | None]] = [

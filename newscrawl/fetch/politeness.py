@@ -6,7 +6,8 @@ slot waits at least that long between requests, without jitter, and stays there 
 would go faster (AutoThrottle may still go slower). A 429 or 503 carrying `Retry-After` raises the
 floor to that wait until the host answers again, when the wait is at most NEWSCRAWL_RETRY_AFTER_MAX;
 a longer wait is not waited for: the request is not retried, and the host's other requests this run
-are held back (`BackedOff`): they stay pending, and the next run fetches them.
+are held back (`BackedOff`): they stay pending, and the next run fetches them. A process of a crawl by
+K (newscrawl.shares) waits K times each floor: the host sees the pace it asked for from all of them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
+
+from newscrawl.shares import Share
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class Politeness:
         self.crawler = crawler
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
         self.retry_after_max = crawler.settings.getfloat("NEWSCRAWL_RETRY_AFTER_MAX")
+        share = Share.of(crawler.settings)
+        self.processes = share.count if share is not None else 1  # processes asking the same hosts
         self.robots: dict[str, float] = {}  # host → the floor its robots.txt asks for
         self.backoff: dict[str, float] = {}  # host → the Retry-After wait it asked for, until it answers again
         self.held_until: dict[str, float] = {}  # host → when this run may ask it again (a wait past the cap)
@@ -79,7 +84,7 @@ class Politeness:
         return cls(crawler)
 
     def floor(self, host: str) -> float:
-        return max(self.robots.get(host, 0.0), self.backoff.get(host, 0.0))
+        return max(self.robots.get(host, 0.0), self.backoff.get(host, 0.0)) * self.processes
 
     def _hold_slot(self, key: str | None, host: str) -> None:
         """The host's download slot waits at least its floor between requests, without jitter."""

@@ -62,6 +62,7 @@ EXAMPLES = (
     "scrapy crawl generic -a url=https://www.ithome.com/tag/xiaomi/ # any site without a module (docs/generic.md)",
     "scrapy crawl mydrivers -a tag=xiaomi -s NEWSCRAWL_IMAGES_STORE=output/images -s NEWSCRAWL_POST_IMAGES=local"
     "   # keep the images; posts show them",
+    "scrapy crawl mydrivers -a tag=xiaomi -s NEWSCRAWL_PROCESSES=2  # two processes over one state (every core)",
 )
 
 

@@ -24,10 +24,12 @@ counted.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,6 +43,7 @@ from newscrawl.dev.crash_points import crash_point
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.items import Article, ExportFailed, Unchanged
 from newscrawl.normalize.images import awaiting_retry
+from newscrawl.shares import Share
 from newscrawl.sites import Site, site_of, spider_of
 from newscrawl.state.base import (
     CrawlState,
@@ -54,7 +57,7 @@ from newscrawl.state.base import (
 )
 from newscrawl.state.files import remove_stale_temporaries
 from newscrawl.state.journal import Journal, JournalError, JournalMark, LineRef, Recovery, Sample, read_line
-from newscrawl.state.opening import configured, open_memory
+from newscrawl.state.opening import configured, journal_family, open_memory
 from newscrawl.state.revisions import changed_fields, content_hash
 
 logger = logging.getLogger(__name__)
@@ -63,7 +66,26 @@ STATE_ERRORS = (OSError, StateError)  # what the backends raise when they cannot
 ARTICLE_ID = "newscrawl_article_id"  # request meta: the site's id of the article a request is for
 # Sent when the spider has closed, before the state is: `incremental` is the last moment to read it.
 state_closing = object()
+# Sent when the journals' unrecorded lines are recorded, before anything is fetched (newscrawl.run.processes).
+journals_read = object()
 RECOVERY_BATCH = 250  # recovered journal lines published and recorded at a time
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A journal whose lines past the state's record this run records when the spider opens."""
+
+    journal: Journal
+    key: str  # the journal's name in the state
+    recovery: Recovery
+
+
+def await_first_process(descriptor: int) -> None:
+    """Processes 2…K of several open the state once process 1 has read every journal (their launcher
+    writes `go` on the pipe it gave them); CannotStart when it ended before."""
+    with os.fdopen(descriptor, "rb") as answers:
+        if answers.readline() != b"go\n":
+            raise CannotStart("p1 ended before it had read the journals: this process did not start")
 
 
 def named_tags(article: Article, site: Site) -> tuple[str, ...]:
@@ -109,19 +131,24 @@ class Incremental:
         self._commit_barriers: list[Callable[[], None]] = []
         self._publishers: list[Callable[[list[Article]], None]] = []
         self._recovery_steps: list[Callable[[list[Article]], None]] = []
-        self._recovery: Recovery | None = None  # what the journal holds past the state, recorded when the spider opens
+        # What the journals hold past the state, recorded when the spider opens: this run's, and the other
+        # journals of the same crawl's processes when this run reads them (`_other_journals`).
+        self._readings: list[_Reading] = []
+        self.share = Share.of(settings)
         self._last_activity = time.monotonic()
         self._stopping = False  # the state stopped answering: the run is closing
         self.rebuilt = False  # the state was new, and learnt what was exported from the journals
         self.released_claims = state.release_own_claims()
         self.recovered = self._recover()
         posts = settings.get("NEWSCRAWL_POSTS_DIR")
+        # The other processes of a crawl by several start once the first has removed what a killed run
+        # left, and the first is writing posts by then: they remove none.
         self.stale_temporaries = (
             remove_stale_temporaries(
                 Path(posts) / site_of(crawler).name,
                 0 if state.exclusive else settings.getfloat("NEWSCRAWL_REDIS_CLAIM_TTL"),
             )
-            if posts
+            if posts and (self.share is None or self.share.leader)
             else 0
         )
 
@@ -132,6 +159,8 @@ class Incremental:
         if not configured(settings):
             raise NotConfigured("a one-off run: no journal or no crawl state")
         state: CrawlState | None = None
+        if (wait := settings.get("NEWSCRAWL_WAIT_FD")) not in (None, ""):
+            await_first_process(int(wait))
         try:
             state, journal, key = open_memory(settings, crawler.spidercls.name, site_of(crawler).name)
             component = cls(crawler, state, journal, key)
@@ -159,22 +188,49 @@ class Incremental:
         (`finish_recovery`), once what publishes them (their posts) is in place. A state that was behind
         its journal may have lost pending work too, so no walk is taken as complete any more: each is
         walked whole once."""
-        recorded = self.state.journal_mark(self.journal_key)
-        recovery = self.journal.recover(recorded, site_of(self.crawler).name, self._check_line, self._recorded_as)
-        for note in recovery.notes:
-            logger.warning("Journal: %s", note)
-        self._recovery = recovery
+        readings = [(self.journal, self.journal_key)] + [
+            (journal, str(journal.path.resolve())) for journal in self._other_journals()
+        ]
+        count = 0
+        for journal, key in readings:
+            recorded = self.state.journal_mark(key)
+            recovery = journal.recover(
+                recorded, site_of(self.crawler).name, self._check_line, functools.partial(self._recorded_as, journal)
+            )
+            for note in recovery.notes:
+                logger.warning("Journal: %s", note)
+            self._readings.append(_Reading(journal, key, recovery))
+            count += recovery.count
+            self.rebuilt = self.rebuilt or (recorded is None and bool(recovery.count))
         self.crawler.signals.connect(self.finish_recovery, signal=signals.spider_opened)
         if self.state.rereads_journals:
             logger.info(
-                "The crawl state was upgraded: %d journal line(s) read again to learn their tags and places",
-                recovery.count,
+                "The crawl state was upgraded: %d journal line(s) read again to learn their tags and places", count
             )
+            self.rebuilt = False
             return 0
-        if recovery.count:
+        if count:
             self.state.forget_walks()
-        self.rebuilt = recorded is None and bool(recovery.count)
-        return recovery.count
+        return count
+
+    def _other_journals(self) -> list[Journal]:
+        """The journals of the other processes that crawl over this state (`mydrivers.jsonl` and
+        `mydrivers.p<N>.jsonl`, newscrawl.shares), held while this run reads them. A run alone on the state,
+        and the first process of several, read them before anything is fetched: whichever process exports
+        an article, none exports one that another's journal holds unrecorded. The other processes start
+        once the first has read them, and read their own only."""
+        if not self.state.exclusive or (self.share is not None and not self.share.leader):
+            return []
+        journals: list[Journal] = []
+        try:
+            for path in journal_family(self.crawler.settings, self.crawler.spidercls.name):
+                if path.resolve() != self.journal.path.resolve():
+                    journals.append(Journal(path))
+        except BaseException:
+            for journal in journals:
+                journal.close()
+            raise
+        return journals
 
     def _check_line(self, line: dict[str, Any]) -> Article:
         try:
@@ -185,14 +241,14 @@ class Incremental:
                 "journal aside and start a new one"
             ) from None
 
-    def _recorded_as(self, samples: list[Sample]) -> bool:
-        """Whether the state holds these journal lines at these places in this journal (the last of them
-        exactly, the others or a later revision of their articles): then the file is a copy of the one
-        it recorded."""
+    def _recorded_as(self, of: Journal, samples: list[Sample]) -> bool:
+        """Whether the state holds these journal lines at these places in the journal `of` (the last of
+        them exactly, the others or a later revision of their articles): then the file is a copy of the
+        one it recorded."""
         if not samples:
             return False
         known = self.state.known([sample.article_id for sample in samples])
-        journal = str(self.journal.path.resolve())
+        journal = str(of.path.resolve())
 
         def holds(sample: Sample, exactly: bool) -> bool:
             record = known.get(sample.article_id)
@@ -210,31 +266,53 @@ class Incremental:
 
     def finish_recovery(self) -> None:
         """Before anything is fetched: the recovery steps redo what publishes the recovered lines (their
-        posts, written from the lines), then the state records them, RECOVERY_BATCH lines at a time; the
-        journal's mark moves with the last batch. When either fails the run stops (exit 2), and the next
-        start recovers the same lines (recording one again is harmless)."""
-        recovery, self._recovery = self._recovery, None
-        if recovery is None:
-            return
+        posts, written from the lines), then the state records them, RECOVERY_BATCH lines at a time; each
+        journal's mark moves with its last batch. When either fails the run stops (exit 2), and the next
+        start recovers the same lines (recording one again is harmless). Then the other processes' journals
+        are let go, and `journals_read` is sent (the other processes of a crawl by several may start)."""
+        readings, self._readings = self._readings, []
+        try:
+            for reading in readings:
+                self._record_reading(reading)
+        finally:
+            for reading in readings:
+                if reading.journal is not self.journal:
+                    reading.journal.close()
+        self.crawler.signals.send_catch_log(journals_read)
+
+    def _record_reading(self, reading: _Reading) -> None:
         batch: list[tuple[Article, LineRef]] = []
         try:
-            for line, ref in self.journal.lines(recovery, site_of(self.crawler).name):
+            for line, ref in reading.journal.lines(reading.recovery, site_of(self.crawler).name):
                 batch.append((self._check_line(line), ref))
                 if len(batch) == RECOVERY_BATCH:
-                    self._record_recovered(batch, None)
+                    self._record_recovered(batch, reading.key, None)
                     batch = []
         except (OSError, JournalError) as error:  # checked at start, unreadable now: a failing disk, another writer
             self.journal.refuse_appends()
             attention(self.crawler, "export_failed")
             logger.error("Could not read the journal lines to recover again: %s; the next run tries again", error)
             raise CloseSpider("export_failed") from None
-        self._record_recovered(batch, recovery.mark)
+        self._record_recovered(batch, reading.key, reading.recovery.mark)
 
-    def _record_recovered(self, unrecorded: list[tuple[Article, LineRef]], mark: JournalMark | None) -> None:
-        """Publish and record one batch of recovered lines (`mark`: the journal's, with the last batch)."""
+    def _record_recovered(self, unrecorded: list[tuple[Article, LineRef]], key: str, mark: JournalMark | None) -> None:
+        """Publish and record one batch of recovered lines of the journal recorded under `key` (`mark`: its
+        mark, with the last batch). What publishes an article is redone from its latest revision the
+        journals hold: a line older than the state's record (another journal's revision was recorded
+        first) publishes nothing."""
         # An upgrade reads again lines whose posts were written: nothing to republish.
         if unrecorded and not self.state.rereads_journals:
             latest = list({article.article_id: article for article, _ in unrecorded}.values())
+            try:
+                recorded = self.state.known([article.article_id for article in latest])
+            except STATE_ERRORS as error:
+                self.unavailable("reading the recovered articles' revisions", error)
+                raise CloseSpider("state_unavailable") from None
+            latest = [
+                article
+                for article in latest
+                if (known := recorded.get(article.article_id)) is None or known.revision <= article.revision
+            ]
             try:
                 for step in self._recovery_steps:
                     step(latest)
@@ -250,7 +328,7 @@ class Incremental:
         try:
             self.state.record_exports(
                 [_export(article, ref, site, self.awaits_images(article)) for article, ref in unrecorded],
-                self.journal_key,
+                key,
                 mark,
             )
         except STATE_ERRORS as error:
@@ -301,7 +379,10 @@ class Incremental:
         return fresh
 
     def claim(self, article_id: str) -> bool:
-        """May this run queue the article? Always, alone; with other workers, when none of them has it."""
+        """May this run queue the article? Alone, always; a process of several, when the article is in its
+        share (newscrawl.shares); a distributed worker, when no other worker has it."""
+        if self.share is not None and not self.share.owns(article_id):
+            return False
         return self._read("claiming an article", False, self.state.claim, article_id)
 
     def downloading(self, article_id: str) -> bool:

@@ -17,10 +17,13 @@ rename is durable once its folder is fsynced (`fsync_folder`): a post, a feed, a
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from newscrawl.dev.crash_points import crash_point
@@ -194,3 +197,16 @@ def remove_stale_temporaries(folder: Path, older_than: float) -> int:
             except FileNotFoundError:  # another worker removed or renamed it meanwhile
                 continue
     return removed
+
+
+@contextmanager
+def folder_held(folder: Path) -> Iterator[None]:
+    """An exclusive `flock` on `folder` itself while the block runs: the processes of one crawl by several
+    that rebuild the same files there (the feeds) do it one after the other, the last with the latest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # the operator's folder: a link is theirs
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)

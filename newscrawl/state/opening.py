@@ -3,11 +3,12 @@ journal it keeps its place in, and the key that place is recorded under."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
-from newscrawl.paths import OutputPaths, worker_name
+from newscrawl.paths import FILE_SETTINGS, OutputPaths, fill, own_file, worker_name
 from newscrawl.state.base import CrawlState
 from newscrawl.state.journal import Journal
 from newscrawl.state.sqlite import SqliteState
@@ -26,8 +27,24 @@ def journal_path(settings: BaseSettings, spider_name: str, distributed: bool, wo
     path = OutputPaths.of(settings, spider_name).journal
     assert path is not None  # configured()
     if distributed and "%(worker)s" not in settings.get("NEWSCRAWL_JSONL"):
-        path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
+        path = own_file(path, worker)
     return path
+
+
+def journal_family(settings: BaseSettings, spider_name: str) -> list[Path]:
+    """The journals of every process that crawls over this run's SQLite state, now or before: the journal
+    of a run alone (`mydrivers.jsonl`) and those of the processes of a crawl by several
+    (`mydrivers.p<N>.jsonl`, newscrawl.shares), those that exist. None when NEWSCRAWL_JSONL names the
+    worker (each worker keeps its own) or the state is Redis' (distributed workers)."""
+    template = settings.get(FILE_SETTINGS["journal"])
+    if not template or "%(worker)s" in template or settings.get("NEWSCRAWL_REDIS_URL"):
+        return []
+    alone = fill(FILE_SETTINGS["journal"], template, spider_name, "")
+    theirs = re.compile(re.escape(alone.stem) + r"\.p[0-9]+" + re.escape(alone.suffix))
+    processes = sorted(
+        path for path in alone.parent.glob(f"{alone.stem}.p*{alone.suffix}") if theirs.fullmatch(path.name)
+    )
+    return [path for path in [alone, *processes] if path.exists() or path.is_symlink()]
 
 
 def open_memory(settings: BaseSettings, spider_name: str, site: str) -> tuple[CrawlState, Journal, str]:
@@ -45,7 +62,13 @@ def open_memory(settings: BaseSettings, spider_name: str, site: str) -> tuple[Cr
     else:
         state_path = OutputPaths.of(settings, spider_name).state
         assert state_path is not None  # configured()
-        state = SqliteState(state_path, site, settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"))
+        inherited = settings.get("NEWSCRAWL_STATE_LOCK_FD")  # a process of several (newscrawl.run.processes)
+        state = SqliteState(
+            state_path,
+            site,
+            settings.getfloat("NEWSCRAWL_STATE_BUSY_TIMEOUT"),
+            int(inherited) if inherited not in (None, "") else None,
+        )
         key = str(path.resolve())
     try:
         return state, Journal(path), key

@@ -1,5 +1,12 @@
-"""The embedded crawl state: SQLite from the standard library (WAL, synchronous=FULL), one file per
-crawl (NEWSCRAWL_STATE), held by one run at a time through an `flock` on `<state>.lock`.
+"""The embedded crawl state: SQLite from the standard library (WAL, synchronous=NORMAL), one file per
+crawl (NEWSCRAWL_STATE), held by one run at a time through an `flock` on `<state>.lock` (or by the
+processes of one crawl by several, newscrawl.run.processes).
+
+Its commits are not fsynced: a process killed at any moment loses nothing of it (WAL); a power cut
+may lose its last transactions, never reorder them, which leaves it as a kill at an earlier moment
+would: behind the fsynced journal, whose lines past its mark the next start records again
+(newscrawl.state.component). The journal is what makes an export durable; the state is what makes
+the next run fast.
 
 Tables (schema version in `PRAGMA user_version`):
 - articles: every article exported — content hash, revision, fetch time, publication time, where its
@@ -48,14 +55,22 @@ SCHEMA_VERSION = 3
 
 
 class StateLock:
-    """An exclusive `flock` on `<state>.lock`, released by the kernel however the holder ends (kill -9 too)."""
+    """An exclusive `flock` on `<state>.lock`, released by the kernel however the holder ends (kill -9 too).
 
-    def __init__(self, state_path: Path) -> None:
+    The processes of one crawl by several (newscrawl.run.processes) share it: their launcher takes it and
+    each inherits its descriptor (`inherited`), so the lock lasts until the last of them ends, and no
+    other run starts on the state meanwhile, whichever of them dies first."""
+
+    def __init__(self, state_path: Path, inherited: int | None = None) -> None:
         self.path = state_path.with_name(state_path.name + ".lock")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._inherited = inherited
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
+        if self._inherited is not None:
+            self._adopt(self._inherited)
+            return
         handle = os.fdopen(open_regular(self.path, os.O_RDWR), "r+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -76,9 +91,33 @@ class StateLock:
         except OSError:  # a full disk: the state's own writes will say so
             pass
 
+    def _adopt(self, descriptor: int) -> None:
+        """Hold the lock through a descriptor of it this process inherited: it must be this state's lock
+        file, locked (flock on the same open file succeeds again for its holders only)."""
+        try:
+            held, ours = os.fstat(descriptor), os.stat(self.path)
+            if (held.st_dev, held.st_ino) != (ours.st_dev, ours.st_ino):
+                raise StateUnusable(f"the lock descriptor {descriptor} this process was given is not {self.path}'s")
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StateUnusable(
+                f"the lock descriptor {descriptor} this process was given does not hold {self.path}"
+            ) from None
+        except OSError as error:
+            raise StateUnusable(
+                f"cannot hold the lock of {self.path} through descriptor {descriptor} ({error})"
+            ) from None
+        self._file = os.fdopen(descriptor, "r", encoding="utf-8")
+
+    def descriptor(self) -> int:
+        """The held lock's file descriptor, for the processes that share it (`inherited`)."""
+        assert self._file is not None, "acquire() first"
+        return self._file.fileno()
+
     def release(self) -> None:
         if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
+            if self._inherited is None:  # an inherited lock is the launcher's and its other processes' too
+                fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
 
@@ -177,16 +216,19 @@ class SqliteState:
     """The embedded CrawlState, for one site. Every write is one committed transaction. The spider reads
     it on the reactor thread while the journal's writer thread records exports: one lock serialises them."""
 
-    exclusive = True  # under its lock, this run is the only writer of the posts and the journal
+    # Under its lock, this run is the only writer of its articles' posts and journal lines (a process of
+    # several, of its share's: newscrawl.shares).
+    exclusive = True
     rereads_journals = False  # True when opening it upgraded an older schema: its journals are read again
 
-    def __init__(self, path: Path, site: str, busy_timeout: float) -> None:
+    def __init__(self, path: Path, site: str, busy_timeout: float, inherited_lock: int | None = None) -> None:
         """`busy_timeout`: seconds a write waits for another process's lock on the file (a backup, a
-        sqlite3 shell) before it fails."""
+        sqlite3 shell, another process of the same crawl) before it fails. `inherited_lock`: the
+        descriptor of the state's lock a process of several was given (StateLock)."""
         self.site = site
         if (unsafe := unsafe_sqlite_file(path)) is not None:
             raise StateUnusable(f"{unsafe} is a symbolic link or not a regular file: refused, not followed")
-        self.lock = StateLock(path)
+        self.lock = StateLock(path, inherited_lock)
         self.lock.acquire()
         self._lock = threading.Lock()
         try:
@@ -209,7 +251,7 @@ class SqliteState:
 
     def _open(self, path: Path) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if version > SCHEMA_VERSION:

@@ -1,0 +1,151 @@
+"""A crawl by several processes over one SQLite state (`-s NEWSCRAWL_PROCESSES=K`), end to end against
+the bundled site on 127.0.0.1: every article once across the processes' journals, whatever K from
+one run to the next, a killed process, an interrupt, or a rebuilt state."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import REPO, crawl_command
+from faults import journal_lines, wait_for
+
+ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
+ARTICLES = 16  # the bundled site's articles under ALL_TAGS
+
+
+def exported(out: Path) -> list[str]:
+    """Every article id in every journal of the state (the run alone's and its processes')."""
+    return [
+        json.loads(line)["article_id"]
+        for journal in sorted(out.glob("items*.jsonl"))
+        for line in journal.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def crawl(out: Path, server, processes: int, **settings: str) -> subprocess.CompletedProcess:
+    args = crawl_command(
+        out, server, "-a", ALL_TAGS, incremental=True, settings={"NEWSCRAWL_PROCESSES": str(processes), **settings}
+    )
+    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
+
+
+def test_two_processes_crawl_each_article_once_and_any_k_goes_on_from_there(tmp_path: Path, site_server):
+    out = tmp_path / "out"
+    out.mkdir()
+    first = crawl(out, site_server, 2)
+    assert first.returncode == 0, first.stderr[-3000:]
+    p1, p2 = (
+        [json.loads(line)["article_id"] for line in (out / f"items.{name}.jsonl").read_text().splitlines()]
+        for name in ("p1", "p2")
+    )
+    assert p1 and p2, f"each process has a share: p1 {p1}, p2 {p2}"
+    assert sorted(p1 + p2) == sorted(set(p1 + p2)) and len(p1 + p2) == ARTICLES
+    assert sorted(path.stem for path in (out / "posts/mydrivers").glob("*.md")) == sorted(p1 + p2)
+    for name in ("p1", "p2"):
+        summary = json.loads((out / f"summary.{name}.json").read_text())
+        assert summary["stats"]["item_scraped_count"] == len(p1 if name == "p1" else p2)
+    feed = (out / "feeds/mydrivers.xml").read_text(encoding="utf-8")
+    assert all(f"/{article_id}.htm" in feed for article_id in p1 + p2)  # the last writer saw every process' articles
+    assert "[p2] " in first.stderr and "Processes ended with exit codes 0, 0: 0" in first.stderr
+
+    again = crawl(out, site_server, 2)
+    assert again.returncode == 0 and len(exported(out)) == ARTICLES
+    alone = crawl(out, site_server, 1)  # the run alone reads the processes' journals: nothing is new
+    assert alone.returncode == 0 and len(exported(out)) == ARTICLES
+    for leftover in out.glob("state.sqlite*"):
+        if not leftover.name.endswith(".lock"):
+            leftover.unlink()
+    rebuilt = crawl(out, site_server, 3)  # p1 rebuilds the state from all three journals before p2, p3 start
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    assert f"Rebuilt the crawl state from {ARTICLES} journal line(s)" in rebuilt.stderr
+    assert sorted(exported(out)) == sorted(set(p1 + p2))
+
+
+def test_processes_killed_mid_commit_and_a_different_k_lose_nothing_and_export_nothing_twice(
+    tmp_path: Path, site_server
+):
+    """Every process SIGKILLs itself at its 2nd article, after its journal line and before the state
+    records it; p1 is the launcher, so the run dies under p2, which holds the state's lock until it dies
+    too. The run alone that follows records what both journals hold unrecorded and finishes the rest."""
+    out = tmp_path / "out"
+    out.mkdir()
+    args = crawl_command(
+        out,
+        site_server,
+        "-a",
+        ALL_TAGS,
+        incremental=True,
+        settings={"NEWSCRAWL_PROCESSES": "2", "DOWNLOAD_DELAY": "0.1"},
+    )
+    killed = subprocess.run(
+        args,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NEWSCRAWL_CRASH_AT": "before-state-record:2"},
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    deadline = time.monotonic() + 120
+    while True:  # p2 holds the lock until its own crash point kills it
+        rerun = crawl(out, site_server, 1)
+        if rerun.returncode != 1 or time.monotonic() > deadline:
+            break
+        assert "another crawl is running" in rerun.stderr, rerun.stderr[-2000:]
+        time.sleep(0.2)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert journal_lines(out / "items.p1.jsonl") >= 2 and journal_lines(out / "items.p2.jsonl") >= 2
+    assert "journal line(s) a crash left unrecorded" in rerun.stderr
+    ids = exported(out)
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == ARTICLES
+    assert len(list((out / "posts/mydrivers").glob("*.md"))) == ARTICLES
+    assert not list((out / "posts/mydrivers").glob(".tmp-*"))
+
+
+def test_an_interrupt_reaches_every_process_and_the_state_is_held_until_they_end(tmp_path: Path, site_server):
+    out = tmp_path / "out"
+    out.mkdir()
+    args = crawl_command(
+        out,
+        site_server,
+        "-a",
+        ALL_TAGS,
+        incremental=True,
+        settings={"NEWSCRAWL_PROCESSES": "2", "DOWNLOAD_DELAY": "0.3"},
+    )
+    launcher = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: journal_lines(out / "items.p2.jsonl") >= 1, launcher, timeout=90), "p2 made no progress"
+        overlap = crawl(out, site_server, 1)
+        assert overlap.returncode == 1 and "another crawl is running" in overlap.stderr
+        launcher.send_signal(signal.SIGINT)
+        log = launcher.communicate(timeout=90)[1]
+    finally:
+        launcher.kill()
+    assert launcher.returncode in (0, 2), log[-3000:]
+    for name in ("p1", "p2"):  # each stopped gracefully: the interrupt was passed on to p2
+        assert json.loads((out / f"summary.{name}.json").read_text())["finish_reason"] == "shutdown", (
+            name,
+            log[-5000:],
+        )
+    assert len(exported(out)) < ARTICLES, "the interrupt came after the crawl's end: it proved nothing"
+    finish = crawl(out, site_server, 2)
+    assert finish.returncode == 0, finish.stderr[-3000:]
+    ids = exported(out)
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == ARTICLES
+
+
+def test_what_several_processes_cannot_do_is_refused_in_one_line(tmp_path: Path, site_server):
+    out = tmp_path / "out"
+    out.mkdir()
+    one_off = crawl_command(out, site_server, "-a", "tag=xiaomi12_ultra", settings={"NEWSCRAWL_PROCESSES": "2"})
+    done = subprocess.run(one_off, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Cannot start: a one-off export (-o/-O) runs as one process" in done.stderr
+    assert "Traceback" not in done.stderr and not (out / "items.jsonl").exists()
+    for bad in ("0", "two"):
+        refused = crawl(out, site_server, bad)  # type: ignore[arg-type]
+        assert refused.returncode == 1 and "NEWSCRAWL_PROCESSES must be a whole number" in refused.stderr
+    assert not exported(out)
