@@ -149,3 +149,49 @@ def test_what_several_processes_cannot_do_is_refused_in_one_line(tmp_path: Path,
         refused = crawl(out, site_server, bad)  # type: ignore[arg-type]
         assert refused.returncode == 1 and "NEWSCRAWL_PROCESSES must be a whole number" in refused.stderr
     assert not exported(out)
+
+
+def test_a_rebuilt_state_keeps_each_post_at_the_latest_revision_whichever_journal_is_read_first(
+    tmp_path: Path, site_copy
+):
+    """848601 is p1's (of 2): its revision 2 is in p1's journal, its revision 1 in the run alone's. p1
+    rebuilding the state reads its own journal first; the older line read after must not put the older
+    post back."""
+    from newscrawl.shares import Share
+
+    assert Share(1, 2).owns("848601") and not Share(1, 2).owns("833153")
+    root, server = site_copy
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def run(processes: int, *extra: str) -> subprocess.CompletedProcess:
+        args = crawl_command(
+            out,
+            server,
+            "-a",
+            "tag=xiaomi12_ultra",
+            *extra,
+            incremental=True,
+            settings={"NEWSCRAWL_PROCESSES": str(processes)},
+        )
+        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done
+
+    run(1)
+    page = root / "1/848/848601.htm"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("小米自研新技术落地", "小米自研新技术再落地"), encoding="utf-8"
+    )
+    run(2, "-a", "refresh=1")
+    newer = [json.loads(line) for line in (out / "items.p1.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(item["article_id"], item["revision"]) for item in newer] == [("848601", 2)]
+    for leftover in out.glob("state.sqlite*"):
+        if not leftover.name.endswith(".lock"):
+            leftover.unlink()
+    (out / "posts/mydrivers/848601.md").unlink()  # a post the rebuild must write back, at revision 2
+    rebuilt = run(2)
+    assert "Rebuilt the crawl state from 3 journal line(s)" in rebuilt.stderr
+    post = (out / "posts/mydrivers/848601.md").read_text(encoding="utf-8")
+    assert "小米自研新技术再落地" in post, post[:400]
+    assert len(exported(out)) == 3  # nothing exported again

@@ -128,3 +128,21 @@ def test_scheduled_tag_crawl_and_a_failed_job_on_altered_markup(scrapyd, site_se
     assert f"Process finished: project='newscrawl' spider='mydrivers' job='{good}'" in log
     summary = json.loads((root / "bad/summary.json").read_text())
     assert "fields found only by fallbacks (the site's markup changed?): body_html in 2 article(s)" in summary["alarm"]
+
+
+def test_a_scheduled_job_by_two_processes(scrapyd, site_server):
+    """scrapyd's runner is process 1: it starts process 2 with its own command line (scrapyd's)."""
+    url, root = scrapyd
+    tags = "xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
+    job = schedule(
+        url, "mydrivers", tag=tags, settings=job_settings(root / "two", site_server) + "|NEWSCRAWL_PROCESSES=2"
+    )
+    wait_finished(url, job)
+    assert f"Process finished: project='newscrawl' spider='mydrivers' job='{job}'" in (root / "scrapyd.log").read_text()
+    by_process = {
+        name: [json.loads(line)["article_id"] for line in (root / f"two/items.{name}.jsonl").read_text().splitlines()]
+        for name in ("p1", "p2")
+    }
+    everything = by_process["p1"] + by_process["p2"]
+    assert by_process["p1"] and by_process["p2"] and sorted(everything) == sorted(set(everything))
+    assert len(everything) == 16

@@ -1,5 +1,5 @@
 """A crawl by several processes on one machine over one crawl state:
-`scrapy crawl SPIDER -a tag=… -s NEWSCRAWL_PROCESSES=K` (docs/performance.md, "More processes").
+`scrapy crawl SPIDER -a tag=… -s NEWSCRAWL_PROCESSES=K` (docs/operations.md, "Every core").
 
 The crawl command is process 1 of such a run (the `Launcher`): it takes the state's lock, starts
 processes 2…K, each with its share (newscrawl.shares), and crawls its own share. Process 1 reads every
@@ -55,6 +55,8 @@ def check(settings: BaseSettings, spider_name: str) -> None:
         raise Refused("NEWSCRAWL_PROCESSES needs a journal and a crawl state (NEWSCRAWL_JSONL, NEWSCRAWL_STATE)")
     if "%(worker)s" in settings.get("NEWSCRAWL_JSONL"):
         raise Refused("NEWSCRAWL_PROCESSES names each process' journal itself: NEWSCRAWL_JSONL must not use %(worker)s")
+    if "%(worker)s" in settings.get("NEWSCRAWL_STATE"):
+        raise Refused("the processes of one crawl share its state: NEWSCRAWL_STATE must not use %(worker)s")
 
 
 def process_settings(settings: BaseSettings, share: Share) -> dict[str, str]:

@@ -166,7 +166,8 @@ def test_the_journals_of_a_state_are_the_run_alones_and_its_processes(tmp_path):
         ({"FEEDS": {"x.jsonl": {"format": "jsonlines"}}}, "one-off export"),
         ({"NEWSCRAWL_STATE": ""}, "needs a journal and a crawl state"),
         ({"NEWSCRAWL_JSONL": ""}, "needs a journal and a crawl state"),
-        ({"NEWSCRAWL_JSONL": "output/%(name)s.%(worker)s.jsonl"}, "must not use %\\(worker\\)s"),
+        ({"NEWSCRAWL_JSONL": "output/%(name)s.%(worker)s.jsonl"}, "NEWSCRAWL_JSONL must not use %\\(worker\\)s"),
+        ({"NEWSCRAWL_STATE": "output/%(worker)s.sqlite"}, "NEWSCRAWL_STATE must not use %\\(worker\\)s"),
     ],
 )
 def test_settings_several_processes_cannot_run_with_are_refused(values, refusal):
