@@ -24,6 +24,9 @@ case " $* " in
     *) set -- -a tag=xiaomi12_ultra "$@" ;;
 esac
 scrapy crawl mydrivers "$@" -s NEWSCRAWL_OFFLINE_ROOT="$root"
-echo "output/mydrivers.jsonl now holds $(wc -l < output/mydrivers.jsonl) line(s), one per new article or update; posts in output/posts/mydrivers/;" \
-     "Atom feeds in output/feeds/; summary in output/mydrivers.summary.json;" \
+# The journal: output/mydrivers.jsonl, and output/mydrivers.p<N>.jsonl of a crawl by several processes.
+journals=$(ls output/mydrivers.jsonl output/mydrivers.p[0-9]*.jsonl 2>/dev/null | tr '\n' ' ' || true)
+lines=$(cat /dev/null $journals | wc -l)
+echo "the journal (${journals% }) holds $lines line(s), one per new article or update; posts in output/posts/mydrivers/;" \
+     "Atom feeds in output/feeds/; run summary in output/mydrivers.summary*.json;" \
      "\`source scripts/setup.sh && scrapy report\` draws it all in output/report.html" >&2
