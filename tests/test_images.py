@@ -80,6 +80,28 @@ def test_the_media_pipelines_results_cache_keeps_the_latest_results_only(monkeyp
     assert cache[b"\x04"]["number"] == 4 and b"\x00" not in cache
 
 
+def test_the_store_makes_its_new_names_durable_with_each_journal_batch(tmp_path: Path):
+    """With deferred folder syncs (a crawl with a journal), a stored file's folder waits for the batch's
+    barrier; a folder that cannot be synced (here: gone) fails the barrier and is tried again by the next."""
+    store = image_mirror.ContentAddressedStore(str(tmp_path / "store"))
+    store.defer_folder_syncs()
+    for data in (b"one", b"two", b"three"):
+        digest = hashlib.sha256(data).hexdigest()
+        assert store.persist_file(f"{digest[:2]}/{digest}.jpg", BytesIO(data), None)
+    folders = {folder for folder in (tmp_path / "store").iterdir()}
+    assert store._unsynced == folders and len(folders) == 3  # nothing synced yet
+    gone = sorted(folders)[0]
+    for child in gone.iterdir():
+        child.unlink()
+    gone.rmdir()
+    with pytest.raises(FileNotFoundError):
+        store.sync_folders()
+    assert gone in store._unsynced  # tried again by the next barrier
+    gone.mkdir()
+    store.sync_folders()
+    assert store._unsynced == set()
+
+
 def test_a_bomb_is_refused_from_its_header_without_decoding_it():
     bomb = png_bomb(20000, 20000)
     assert len(bomb) < 100_000  # what is downloaded: a few dozen KB …

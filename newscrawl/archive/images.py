@@ -59,7 +59,7 @@ from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.images import file_records, may_pass, retry_wanted
 from newscrawl.sites import site_of, spider_class_of
 from newscrawl.state.component import Incremental
-from newscrawl.state.files import remove_stale_temporaries, write_atomically
+from newscrawl.state.files import fsync_folder, remove_stale_temporaries, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,12 @@ def not_stored(status: str, reason: str, failed_since: str | None = None) -> Sto
 
 class ContentAddressedStore(FSFilesStore):
     """FilesPipeline's folder store, writing each file atomically (newscrawl.state.files) and only once:
-    a name is the hash of its bytes, so a file already there is this one."""
+    a name is the hash of its bytes, so a file already there is this one.
+
+    Each file's bytes are fsynced before it is renamed into place; the rename is made durable by an
+    fsync of its folder, after each file, or (`defer_folder_syncs`) once for all the files a batch of
+    journal lines names, by `sync_folders` as the batch's commit barrier: a folder of the store
+    receives many files between two batches."""
 
     def __init__(self, basedir: str) -> None:
         super().__init__(basedir)
@@ -158,6 +163,29 @@ class ContentAddressedStore(FSFilesStore):
         # a thread uses it: [lock, users].
         self._locks: dict[str, list[Any]] = {}
         self._locks_lock = threading.Lock()
+        self._unsynced: set[Path] | None = None  # folders with names not durable yet (deferred syncs)
+        self._unsynced_lock = threading.Lock()
+
+    def defer_folder_syncs(self) -> None:
+        """From now on folders are fsynced by `sync_folders`, not after each file."""
+        self._unsynced = set()
+
+    def sync_folders(self) -> None:
+        """Make the names stored since the last call durable (an fsync per folder). A folder that could
+        not be synced is synced again by the next call; the error is raised (the batch fails)."""
+        if self._unsynced is None:
+            return
+        with self._unsynced_lock:
+            folders, self._unsynced = self._unsynced, set()
+        synced: set[Path] = set()
+        try:
+            for folder in folders:
+                fsync_folder(folder)
+                synced.add(folder)
+        except BaseException:
+            with self._unsynced_lock:
+                self._unsynced |= folders - synced
+            raise
 
     def persist_file(
         self, path: str, buf: BytesIO, info: MediaPipeline.SpiderInfo, meta: Any = None, headers: Any = None
@@ -171,7 +199,13 @@ class ContentAddressedStore(FSFilesStore):
             with entry[0]:
                 if target.is_file():
                     return False
-                write_atomically(target, buf.getvalue(), "image-before-rename", root=Path(self.basedir))
+                deferred = self._unsynced is not None
+                write_atomically(
+                    target, buf.getvalue(), "image-before-rename", root=Path(self.basedir), sync_folder=not deferred
+                )
+                if deferred:
+                    with self._unsynced_lock:
+                        cast(set[Path], self._unsynced).add(target.parent)
                 return True
         finally:
             with self._locks_lock:
@@ -236,6 +270,10 @@ class ImageMirror(FilesPipeline):
         self.max_pixels = settings.getint("NEWSCRAWL_IMAGES_MAX_PIXELS")
         self.retry_window = settings.getfloat("NEWSCRAWL_IMAGES_RETRY_DAYS") * 86400
         self.incremental = crawler.get_extension(Incremental)
+        if self.incremental is not None:  # the store's renames are made durable with each journal batch
+            files = cast(ContentAddressedStore, self.store)
+            files.defer_folder_syncs()
+            self.incremental.add_commit_barrier(files.sync_folders)
         self.fetches = spider_class_of(crawler).fetches  # False: `scrapy reparse`, no network
         self._plans: dict[str, _Plan] = {}
         self._in_flight = DeferredSemaphore(max(1, settings.getint("CONCURRENT_REQUESTS")))
