@@ -195,3 +195,46 @@ def test_a_rebuilt_state_keeps_each_post_at_the_latest_revision_whichever_journa
     post = (out / "posts/mydrivers/848601.md").read_text(encoding="utf-8")
     assert "小米自研新技术再落地" in post, post[:400]
     assert len(exported(out)) == 3  # nothing exported again
+
+
+def test_a_second_interrupt_forces_every_process_and_the_next_run_finishes(tmp_path: Path, site_copy):
+    """Ctrl-C twice while each process waits on a stalled article page of its share: the first is
+    passed on and each starts closing; the second forces each to stop (exit 2, `forced_shutdown`)."""
+    from synthetic_site import big_tag
+
+    from newscrawl.shares import Share
+
+    root, server = site_copy
+    ids = big_tag(root, "many", 30)
+    stalled = [next(i for i in ids[5:] if Share(index, 2).owns(i)) for index in (1, 2)]
+    for article_id in stalled:
+        (root / f"1/{int(article_id) // 1000}/{article_id}.htm.fault").write_text('{"stall": 60}')
+    out = tmp_path / "out"
+    out.mkdir()
+    args = crawl_command(
+        out,
+        server,
+        "-a",
+        "tag=many",
+        incremental=True,
+        settings={"NEWSCRAWL_PROCESSES": "2", "DOWNLOAD_TIMEOUT": "90"},
+    )
+    launcher = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        progress = lambda: all(journal_lines(out / f"items.{name}.jsonl") >= 3 for name in ("p1", "p2"))  # noqa: E731
+        assert wait_for(progress, launcher, timeout=90), "the processes made no progress"
+        launcher.send_signal(signal.SIGINT)
+        assert not wait_for(lambda: False, launcher, timeout=1) and launcher.poll() is None  # the stalls hold it
+        launcher.send_signal(signal.SIGINT)
+        log = launcher.communicate(timeout=60)[1]
+    finally:
+        launcher.kill()
+    assert launcher.returncode == 2, log[-3000:]
+    for name in ("p1", "p2"):
+        summary = json.loads((out / f"summary.{name}.json").read_text())
+        assert (summary["finish_reason"], summary["exit_code"]) == ("forced_shutdown", 2), name
+    for article_id in stalled:
+        (root / f"1/{int(article_id) // 1000}/{article_id}.htm.fault").unlink()
+    finish = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert finish.returncode == 0, finish.stderr[-3000:]
+    assert sorted(exported(out)) == sorted(ids)  # each once
