@@ -3,14 +3,13 @@ the bundled site on 127.0.0.1: every article once across the processes' journals
 one run to the next, a killed process, an interrupt, or a rebuilt state."""
 
 import json
-import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 from conftest import REPO, crawl_command
-from faults import journal_lines, wait_for
+from faults import crawl_killed_at, journal_lines, wait_for
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16  # the bundled site's articles under ALL_TAGS
@@ -25,11 +24,25 @@ def exported(out: Path) -> list[str]:
     ]
 
 
-def crawl(out: Path, server, processes: int, **settings: str) -> subprocess.CompletedProcess:
-    args = crawl_command(
-        out, server, "-a", ALL_TAGS, incremental=True, settings={"NEWSCRAWL_PROCESSES": str(processes), **settings}
+def args_for(out: Path, server, processes: int, *spider_args: str, **settings: str) -> list[str]:
+    """The scheduled crawl of `spider_args` (every tag of the bundled site by default) by `processes`."""
+    return crawl_command(
+        out,
+        server,
+        *(spider_args or ("-a", ALL_TAGS)),
+        incremental=True,
+        settings={"NEWSCRAWL_PROCESSES": str(processes), **settings},
     )
-    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
+
+
+def crawl(out: Path, server, processes: int, *spider_args: str, **settings: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        args_for(out, server, processes, *spider_args, **settings),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_two_processes_crawl_each_article_once_and_any_k_goes_on_from_there(tmp_path: Path, site_server):
@@ -72,23 +85,7 @@ def test_processes_killed_mid_commit_and_a_different_k_lose_nothing_and_export_n
     too. The run alone that follows records what both journals hold unrecorded and finishes the rest."""
     out = tmp_path / "out"
     out.mkdir()
-    args = crawl_command(
-        out,
-        site_server,
-        "-a",
-        ALL_TAGS,
-        incremental=True,
-        settings={"NEWSCRAWL_PROCESSES": "2", "DOWNLOAD_DELAY": "0.1"},
-    )
-    killed = subprocess.run(
-        args,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "NEWSCRAWL_CRASH_AT": "before-state-record:2"},
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    crawl_killed_at(args_for(out, site_server, 2, DOWNLOAD_DELAY="0.1"), "before-state-record:2", REPO)  # p1: -9
     deadline = time.monotonic() + 120
     while True:  # p2 holds the lock until its own crash point kills it
         rerun = crawl(out, site_server, 1)
@@ -108,14 +105,7 @@ def test_processes_killed_mid_commit_and_a_different_k_lose_nothing_and_export_n
 def test_an_interrupt_reaches_every_process_and_the_state_is_held_until_they_end(tmp_path: Path, site_server):
     out = tmp_path / "out"
     out.mkdir()
-    args = crawl_command(
-        out,
-        site_server,
-        "-a",
-        ALL_TAGS,
-        incremental=True,
-        settings={"NEWSCRAWL_PROCESSES": "2", "DOWNLOAD_DELAY": "0.3"},
-    )
+    args = args_for(out, site_server, 2, DOWNLOAD_DELAY="0.3")
     launcher = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert wait_for(lambda: journal_lines(out / "items.p2.jsonl") >= 1, launcher, timeout=90), "p2 made no progress"
@@ -165,16 +155,7 @@ def test_a_rebuilt_state_keeps_each_post_at_the_latest_revision_whichever_journa
     out.mkdir()
 
     def run(processes: int, *extra: str) -> subprocess.CompletedProcess:
-        args = crawl_command(
-            out,
-            server,
-            "-a",
-            "tag=xiaomi12_ultra",
-            *extra,
-            incremental=True,
-            settings={"NEWSCRAWL_PROCESSES": str(processes)},
-        )
-        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+        done = crawl(out, server, processes, "-a", "tag=xiaomi12_ultra", *extra)
         assert done.returncode == 0, done.stderr[-3000:]
         return done
 
@@ -211,14 +192,7 @@ def test_a_second_interrupt_forces_every_process_and_the_next_run_finishes(tmp_p
         (root / f"1/{int(article_id) // 1000}/{article_id}.htm.fault").write_text('{"stall": 60}')
     out = tmp_path / "out"
     out.mkdir()
-    args = crawl_command(
-        out,
-        server,
-        "-a",
-        "tag=many",
-        incremental=True,
-        settings={"NEWSCRAWL_PROCESSES": "2", "DOWNLOAD_TIMEOUT": "90"},
-    )
+    args = args_for(out, server, 2, "-a", "tag=many", DOWNLOAD_TIMEOUT="90")
     launcher = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         progress = lambda: all(journal_lines(out / f"items.{name}.jsonl") >= 3 for name in ("p1", "p2"))  # noqa: E731
