@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from conftest import REPO, crawl_command
-from faults import crawl_killed_at, journal_lines, wait_for
+from faults import crawl_killed_at, journal_lines, wait_for, wait_until_unlocked
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16  # the bundled site's articles under ALL_TAGS
@@ -212,3 +212,26 @@ def test_a_second_interrupt_forces_every_process_and_the_next_run_finishes(tmp_p
     finish = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert finish.returncode == 0, finish.stderr[-3000:]
     assert sorted(exported(out)) == sorted(ids)  # each once
+
+
+def test_journals_rotated_after_a_kill_are_read_by_the_next_run_whatever_its_k(tmp_path: Path, site_server):
+    """Found by the operations model: both processes killed after a journal line the state did not record,
+    then every journal rotated (mv to .1); the run alone that follows has no p1 or p2 journal file, and
+    must still read their rotated files, or it exports those articles a second time."""
+    out = tmp_path / "out"
+    out.mkdir()
+    crawl_killed_at(args_for(out, site_server, 2), "before-state-record:1", REPO)
+    wait_until_unlocked(out / "state.sqlite")  # p2 dies at its own first article
+    unrecorded = exported(out)
+    assert journal_lines(out / "items.p1.jsonl") and journal_lines(out / "items.p2.jsonl")
+    for journal in out.glob("items*.jsonl"):
+        journal.rename(journal.with_name(journal.name + ".1"))
+    alone = crawl(out, site_server, 1)
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    assert f"Recovered {len(unrecorded)} journal line(s) a crash left unrecorded" in alone.stderr
+    ids = [
+        json.loads(line)["article_id"]
+        for journal in sorted(out.glob("items*.jsonl*"))
+        for line in journal.read_text(encoding="utf-8").splitlines()
+    ]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == ARTICLES

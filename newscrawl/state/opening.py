@@ -34,17 +34,23 @@ def journal_path(settings: BaseSettings, spider_name: str, distributed: bool, wo
 def journal_family(settings: BaseSettings, spider_name: str) -> list[Path]:
     """The journals of every process that crawls over this run's SQLite state, now or before: the journal
     of a run alone (`mydrivers.jsonl`) and those of the processes of a crawl by several
-    (`mydrivers.p<N>.jsonl`, newscrawl.shares), those that exist. None when NEWSCRAWL_JSONL names the
-    worker (each worker keeps its own) or the state is Redis' (distributed workers)."""
+    (`mydrivers.p<N>.jsonl`, newscrawl.shares), those with a file or a rotated file (`.1`, `.2`…, or
+    compressed: a journal rotated since its last run is read through its rotated files, and told of
+    compressed ones). None when NEWSCRAWL_JSONL
+    names the worker (each worker keeps its own) or the state is Redis' (distributed workers)."""
     template = settings.get(FILE_SETTINGS["journal"])
     if not template or "%(worker)s" in template or settings.get("NEWSCRAWL_REDIS_URL"):
         return []
     alone = fill(FILE_SETTINGS["journal"], template, spider_name, "")
-    theirs = re.compile(re.escape(alone.stem) + r"\.p[0-9]+" + re.escape(alone.suffix))
-    processes = sorted(
-        path for path in alone.parent.glob(f"{alone.stem}.p*{alone.suffix}") if theirs.fullmatch(path.name)
+    named = re.compile(
+        "(" + re.escape(alone.stem) + r"(?:\.p[0-9]+)?" + re.escape(alone.suffix) + r")(?:\.[0-9]+(?:\.gz)?)?"
     )
-    return [path for path in [alone, *processes] if path.exists() or path.is_symlink()]
+    found = {
+        alone.with_name(match.group(1))
+        for path in alone.parent.glob(f"{alone.stem}*{alone.suffix}*")
+        if (match := named.fullmatch(path.name))
+    }
+    return sorted(found, key=lambda path: (path != alone, path.name))
 
 
 def open_memory(settings: BaseSettings, spider_name: str, site: str) -> tuple[CrawlState, Journal, str]:

@@ -140,20 +140,31 @@ def test_the_journals_of_a_state_are_the_run_alones_and_its_processes(tmp_path):
     for name in [
         "mydrivers.jsonl",
         "mydrivers.p1.jsonl",
-        "mydrivers.p12.jsonl",
-        "mydrivers.px.jsonl",
         "mydrivers.p1.jsonl.1",
+        "mydrivers.p12.jsonl",
+        "mydrivers.p3.jsonl.2",  # rotated since its last run: read through its rotated files
+        "mydrivers.p4.jsonl.1.gz",
+        "mydrivers.px.jsonl",
+        "mydrivers.runs.p1.jsonl",
         "mydrivers.w1.jsonl",
+        "mydrivers.p1.jsonl.copying",
         "cnbeta.p1.jsonl",
     ]:
         (tmp_path / name).write_text("")
     settings = _settings(NEWSCRAWL_JSONL=str(tmp_path / "%(name)s.jsonl"))
     assert journal_family(settings, "mydrivers") == [
-        tmp_path / "mydrivers.jsonl",
-        tmp_path / "mydrivers.p1.jsonl",
-        tmp_path / "mydrivers.p12.jsonl",
+        tmp_path / name
+        for name in (
+            "mydrivers.jsonl",
+            "mydrivers.p1.jsonl",
+            "mydrivers.p12.jsonl",
+            "mydrivers.p3.jsonl",
+            "mydrivers.p4.jsonl",
+        )
     ]
-    (tmp_path / "mydrivers.jsonl").unlink()
+    (tmp_path / "mydrivers.jsonl").rename(tmp_path / "mydrivers.jsonl.1")
+    assert journal_family(settings, "mydrivers")[0] == tmp_path / "mydrivers.jsonl"
+    (tmp_path / "mydrivers.jsonl.1").unlink()
     assert journal_family(settings, "mydrivers")[0] == tmp_path / "mydrivers.p1.jsonl"
     worker_named = _settings(NEWSCRAWL_JSONL=str(tmp_path / "%(name)s.%(worker)s.jsonl"))
     assert journal_family(worker_named, "mydrivers") == []
