@@ -8,7 +8,9 @@ lines the state has not recorded yet; `recover` repairs both when the next run s
 - the same file, at least as long as the mark: its tail past the mark is read;
 - the same file, shorter than the mark (truncated in place): read from the start;
 - another file (the old one was rotated with `mv`, or removed): the old file is looked for beside it
-  by its identity and its tail repaired there, then the new file is read from the start;
+  by its identity and its tail repaired there, then the files rotated after it (`<journal>.N` with a
+  smaller N: the journal was rotated again since the mark, a state that lost its last commits) and
+  the new file are read from the start;
 - another file holding the same lines (the journal copied, restored from a backup, moved to another
   disk): recognised by lines spread over the recorded bytes, the last among them, that the state
   holds at the same places; its tail past the mark is read;
@@ -263,6 +265,13 @@ class Journal:
                 f"the journal was rotated to {old.name}: its last {found} unrecorded line(s) "
                 f"recorded{', a torn last line cut' if torn else ''}; a new journal starts"
             )
+            rotated = self.rotated()
+            for newer in rotated[rotated.index(old) + 1 :] if old in rotated else []:
+                found, torn = take(newer, 0)
+                notes.append(
+                    f"the journal was rotated again since: {found} line(s) of {newer.name} "
+                    f"recorded{', a torn last line cut' if torn else ''}"
+                )
         elif recorded.offset and recorded_as(self._samples(recorded.offset, site)):
             start = recorded.offset
             notes.append(
@@ -326,7 +335,9 @@ class Journal:
         """The file the mark was taken on, if it is still in the journal's folder under another name. The
         inode alone does not say so (a removed journal's inode is soon another file's: the state's WAL, a
         post): the file must also hold at least the recorded bytes, end a line there and begin with a
-        line of this site's journal."""
+        line of this site's journal — or, marked empty, still be empty and named as this journal's
+        rotated files are (`<journal>.N`)."""
+        rotated = set(self.rotated())
         for candidate in self.path.parent.iterdir():
             try:
                 status = candidate.stat()
@@ -337,7 +348,10 @@ class Journal:
                 ):
                     continue
                 with candidate.open("rb") as stream:
-                    first = json.loads(stream.readline(1 << 20))
+                    head = stream.readline(1 << 20)
+                    if not head and recorded.offset == 0 and candidate in rotated:
+                        return candidate  # marked empty, rotated empty: nothing of it to read
+                    first = json.loads(head)
                     ends_a_line = recorded.offset == 0 or (
                         stream.seek(recorded.offset - 1) >= 0 and stream.read(1) == b"\n"
                     )

@@ -98,3 +98,52 @@ def test_a_stretch_that_changed_after_it_was_found_is_refused_when_read_back(tmp
     with pytest.raises(JournalError, match="changed while it was read"):
         list(journal.lines(recovery, "s"))
     journal.close()
+
+
+def _rotate(path: Path) -> None:
+    """logrotate without copytruncate: <journal>.N → .N+1, the journal → .1."""
+    rotated = sorted((int(p.name.rsplit(".", 1)[1]), p) for p in path.parent.glob(path.name + ".*"))
+    for number, old in reversed(rotated):
+        old.rename(path.with_name(f"{path.name}.{number + 1}"))
+    path.rename(path.with_name(path.name + ".1"))
+
+
+@pytest.mark.parametrize("marked_lines", [2, 0])
+def test_a_journal_rotated_twice_since_its_mark_is_read_from_the_mark_through_every_newer_file(
+    tmp_path: Path, marked_lines: int
+):
+    """A state that lost its last commits (its -wal) may hold a mark two rotations old, even a mark of an
+    empty journal: the lines of the file rotated in between are unrecorded too, and must be read."""
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    mark = journal.append(_records(0, marked_lines))[0] if marked_lines else journal.mark()
+    journal.append(_records(10, 1))  # past the mark
+    journal.close()
+    _rotate(path)
+    journal = Journal(path)
+    journal.append(_records(20, 3))  # the file rotated in between: all past the mark
+    journal.close()
+    _rotate(path)
+    journal = Journal(path)
+    journal.append(_records(30, 1))
+    recovery = journal.recover(mark, "s")
+    assert [segment.path.name for segment in recovery.segments] == ["j.jsonl.2", "j.jsonl.1", "j.jsonl"]
+    assert [line["article_id"] for line, _ in journal.lines(recovery, "s")] == ["10", "20", "21", "22", "30"]
+    journal.close()
+
+
+def test_a_journal_marked_empty_and_rotated_empty_is_found_and_the_newer_files_read(tmp_path: Path):
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    mark = journal.mark()  # a run that exported nothing recorded the new, empty journal
+    journal.close()
+    _rotate(path)
+    journal = Journal(path)
+    journal.append(_records(0, 2))
+    journal.close()
+    _rotate(path)
+    journal = Journal(path)
+    recovery = journal.recover(mark, "s")
+    assert recovery.count == 2 and [segment.path.name for segment in recovery.segments] == ["j.jsonl.1"]
+    assert any("rotated again" in note for note in recovery.notes)
+    journal.close()
