@@ -20,6 +20,7 @@ from scrapy.utils.asyncio import call_later
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from newscrawl.addon import check_settings
 from newscrawl.exit_codes import ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, EXIT_CODES, CannotStart, exit_code
 from newscrawl.run.processes import Launcher, Refused, spider_settings
 from newscrawl.run.summary import record_unfinished
@@ -117,10 +118,9 @@ class Command(ScrapyCrawlCommand):
         if len(args) > 1:
             raise UsageError(f"unrecognised argument(s): {' '.join(args[1:])}")
         assert self.crawler_process is not None and self.settings is not None
-        processes = self.settings.get("NEWSCRAWL_PROCESSES") or 1
         launcher = None
-        if str(processes) != "1" and not self.settings.get("NEWSCRAWL_PROCESS_SHARE"):
-            launcher = self._launcher(args[0], processes)
+        if str(self.settings.get("NEWSCRAWL_PROCESSES")) != "1" and not self.settings.get("NEWSCRAWL_PROCESS_SHARE"):
+            launcher = self._launcher(args[0])
             if launcher is None:
                 return
         try:
@@ -155,19 +155,18 @@ class Command(ScrapyCrawlCommand):
         if launcher is not None:
             self.exitcode = launcher.finish(self.exitcode)
 
-    def _launcher(self, spider_name: str, processes: object) -> Launcher | None:
+    def _launcher(self, spider_name: str) -> Launcher | None:
         """A crawl by several processes over one state (newscrawl.run.processes): the other processes
         started, this one's settings set; None when it cannot start (said, exit 1)."""
         assert self.crawler_process is not None and self.settings is not None
         try:
-            count = int(str(processes))
-            if count < 1:
-                raise ValueError
             spidercls = self.crawler_process.spider_loader.load(spider_name)
-            launcher = Launcher(spider_settings(self.settings, spidercls), spider_name, count)
+            settings = spider_settings(self.settings, spidercls)
+            check_settings(settings)  # the add-on's checks, before any other process starts
+            launcher = Launcher(settings, spider_name, settings.getint("NEWSCRAWL_PROCESSES"))
             self.settings.setdict(launcher.start_others(), priority="cmdline")
-        except ValueError:
-            self._refuse(spider_name, f"NEWSCRAWL_PROCESSES must be a whole number ≥ 1, not {processes!r}")
+        except CannotStart as error:
+            self._refuse(spider_name, str(error))
         except KeyError:
             known = ", ".join(sorted(self.crawler_process.spider_loader.list()))
             self._refuse(spider_name, f"no spider {spider_name!r} (known: {known})")

@@ -42,7 +42,7 @@ class Refused(RuntimeError):
     """These settings cannot run as several processes; the message is the operator's one line."""
 
 
-def check(settings: BaseSettings, spider_name: str) -> None:
+def check(settings: BaseSettings) -> None:
     """Refused naming why a crawl by several processes cannot run with `settings`."""
     if settings.get("NEWSCRAWL_REDIS_URL"):
         raise Refused(
@@ -51,7 +51,7 @@ def check(settings: BaseSettings, spider_name: str) -> None:
         )
     if settings.getdict("FEEDS"):
         raise Refused("a one-off export (-o/-O) runs as one process: drop NEWSCRAWL_PROCESSES")
-    if not configured(settings) or OutputPaths.of(settings, spider_name).state is None:
+    if not configured(settings):  # (without Redis: a journal and a state)
         raise Refused("NEWSCRAWL_PROCESSES needs a journal and a crawl state (NEWSCRAWL_JSONL, NEWSCRAWL_STATE)")
     if "%(worker)s" in settings.get("NEWSCRAWL_JSONL"):
         raise Refused("NEWSCRAWL_PROCESSES names each process' journal itself: NEWSCRAWL_JSONL must not use %(worker)s")
@@ -108,7 +108,7 @@ class Launcher:
     def start_others(self) -> dict[str, str]:
         """Take the state's lock and start p2…pK; the settings this process (p1) crawls with. Refused or
         StateUnusable when the crawl cannot start (nothing started then)."""
-        check(self.settings, self.spider_name)
+        check(self.settings)
         state = OutputPaths.of(self.settings, self.spider_name).state
         assert state is not None  # check()
         self._lock = StateLock(state)

@@ -183,8 +183,8 @@ def test_the_journals_of_a_state_are_the_run_alones_and_its_processes(tmp_path):
 )
 def test_settings_several_processes_cannot_run_with_are_refused(values, refusal):
     with pytest.raises(Refused, match=refusal):
-        check(_settings(**values), "mydrivers")
-    check(_settings(), "mydrivers")
+        check(_settings(**values))
+    check(_settings())
 
 
 def test_the_state_lock_is_held_through_an_inherited_descriptor(tmp_path):
