@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, Server, crawl_command
+from faults import journals_of
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -193,7 +194,7 @@ class Operations(RuleBasedStateMachine):
     @precondition(lambda self: self.crawled)
     def rotate_journal(self) -> None:
         """logrotate without copytruncate, of every journal: .N → .N+1, the journal → .1."""
-        for journal in self._journals():
+        for journal in journals_of(self.out):
             rotated = sorted(
                 (int(p.name.rsplit(".", 1)[1]), p) for p in self.out.glob(f"{journal.name}.*") if p.name[-1].isdigit()
             )
@@ -207,7 +208,7 @@ class Operations(RuleBasedStateMachine):
     def copy_journal(self) -> None:
         """Each journal replaced by a copy of itself (restored from a backup, moved to another disk): the
         same bytes on another inode."""
-        for journal in self._journals():
+        for journal in journals_of(self.out):
             copy = self.out / f"{journal.name}.copying"
             shutil.copyfile(journal, copy)
             os.replace(copy, journal)
@@ -261,10 +262,6 @@ class Operations(RuleBasedStateMachine):
         FIGURES["output folders moved"] += 1
 
     # What must always hold -----------------------------------------------------------------------
-
-    def _journals(self) -> list[Path]:
-        """The journals of the state: the run alone's (items.jsonl) and the processes' (items.p2.jsonl)."""
-        return sorted(path for path in self.out.glob("items*.jsonl") if path.name == "items.jsonl" or ".p" in path.name)
 
     def _journal_lines(self) -> list[dict]:
         lines = []

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from conftest import REPO, crawl_command
-from faults import crawl_killed_at, journal_lines, wait_for, wait_until_unlocked
+from faults import crawl_killed_at, journal_lines, journals_of, wait_for, wait_until_unlocked
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16  # the bundled site's articles under ALL_TAGS
@@ -19,7 +19,7 @@ def exported(out: Path) -> list[str]:
     """Every article id in every journal of the state (the run alone's and its processes')."""
     return [
         json.loads(line)["article_id"]
-        for journal in sorted(out.glob("items*.jsonl"))
+        for journal in journals_of(out)
         for line in journal.read_text(encoding="utf-8").splitlines()
     ]
 
