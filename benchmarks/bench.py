@@ -30,6 +30,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -564,6 +565,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "mb_per_second": round(on["image_bytes"] / 1e6 / on["seconds"], 2),
                 "seconds_on": on["seconds"],
                 "seconds_off": off["seconds"],
+                **image_cpu(runs["crawl_recommended_images"], runs["crawl_recommended"]),
             }
             two = crawl_two_workers(url, work / "two-workers", RECOMMENDED, args.articles)
             progress("two workers on Redis", two or {})
@@ -713,6 +715,22 @@ def _images_run(url: str, out: Path) -> dict:
     return measured
 
 
+def image_cpu(on: list[dict], off: list[dict]) -> dict:
+    """What an image costs in CPU (the crawl process and its parse process), medians over the rounds:
+    the run's CPU over its images, and what the run with images took beyond the same round's run without,
+    over its images (the images' own cost; images per CPU-second is its inverse)."""
+    whole = statistics.median(run["cpu_seconds"] / run["images"] * 1000 for run in on)
+    beyond = statistics.median(
+        (with_images["cpu_seconds"] - without["cpu_seconds"]) / with_images["images"] * 1000
+        for with_images, without in zip(on, off, strict=True)
+    )
+    return {
+        "cpu_ms_per_image": round(whole, 3),
+        "cpu_ms_per_image_beyond_articles": round(beyond, 3),
+        "images_per_cpu_second": round(1000 / beyond, 1) if beyond > 0 else None,
+    }
+
+
 def _cost(on: dict, off: dict) -> dict:
     """What a feature costs: pages/s with it and without, and the share of speed it takes."""
     return {
@@ -812,7 +830,10 @@ def print_report(report: dict, path: Path) -> None:
     print(
         f"  images (rec.):           off {images['pages_per_second_off']} pages/s ({images['seconds_off']} s); on "
         f"{images['pages_per_second_on']} pages/s ({images['seconds_on']} s) with {images['images']} images stored: "
-        f"{images['images_per_second']} images/s, {images['mb_per_second']} MB/s, {images['mb_stored']} MB"
+        f"{images['images_per_second']} images/s, {images['mb_per_second']} MB/s, {images['mb_stored']} MB; "
+        f"CPU {images['cpu_ms_per_image']} ms per image in all, {images['cpu_ms_per_image_beyond_articles']} ms "
+        f"beyond the crawl without images"
+        + (f" ({images['images_per_cpu_second']} images per CPU-second)" if images["images_per_cpu_second"] else "")
     )
     print(
         f"  incremental rerun:       {report['incremental_rerun']['requests']} requests "

@@ -41,6 +41,7 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
     assert report["crawl_recommended_capture"]["articles"] == 50 and report["capture"]["warc_mb_per_1000_articles"] > 0
     assert report["crawl_recommended_images"]["articles"] == 50 and report["images"]["images"] >= 100
     assert report["images"]["mb_stored"] > 0 and report["images"]["images_per_second"] > 0
+    assert report["images"]["cpu_ms_per_image"] > 0 and "cpu_ms_per_image_beyond_articles" in report["images"]
     assert report["crawl_recommended"]["images"] == 0  # off by default
     for key in ("scrapy_bench", "crawl_default", "crawl_recommended", "crawl_recommended_twisted"):
         assert report[key]["pages_per_second"] > 0 and len(report[key]["pages_per_second_each_run"]) == 1
@@ -58,3 +59,16 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
     for phase in ("recovering_rerun", "ordinary_rerun", "copied_journal_rerun", "rebuilt_state_rerun"):
         assert history[phase]["articles"] == 0 and history[phase]["peak_rss_mb"] > 0  # nothing exported twice
     assert history["report"]["peak_rss_over_ordinary_rerun"] > 0
+
+
+def test_image_cpu_pairs_each_round_with_its_own_run_without_images():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bench  # noqa: PLC0415 (the benchmark is a script, not a package)
+
+    with_images = [{"cpu_seconds": 12.0, "images": 4000}, {"cpu_seconds": 20.0, "images": 4000}]
+    without = [{"cpu_seconds": 8.0, "images": 0}, {"cpu_seconds": 18.0, "images": 0}]
+    figures = bench.image_cpu(with_images, without)
+    assert figures["cpu_ms_per_image"] == 4.0  # median of 3.0 and 5.0
+    assert figures["cpu_ms_per_image_beyond_articles"] == 0.75  # median of 1.0 and 0.5
+    assert figures["images_per_cpu_second"] == 1333.3
+    assert bench.image_cpu(with_images[:1], [{"cpu_seconds": 13.0, "images": 0}])["images_per_cpu_second"] is None
