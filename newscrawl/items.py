@@ -12,8 +12,6 @@ from functools import cache
 from importlib import resources
 from typing import Any, NotRequired, TypedDict
 
-from scrapy.exceptions import DropItem
-
 
 class Tag(TypedDict):
     name: str
@@ -122,19 +120,6 @@ class Unusable(ValueError):
         self.reason = reason
         self.url = url
         self.detail = detail
-
-
-class Unchanged(DropItem):
-    """A refreshed article whose content is what was exported before: nothing to emit (not an error).
-    `still_pending`: it has image files a later run tries again, so it is not settled."""
-
-    def __init__(self, message: str, still_pending: bool = False) -> None:
-        super().__init__(message)
-        self.still_pending = still_pending
-
-
-class ExportFailed(DropItem):
-    """An article whose post or journal line could not be written: it stays pending for the next run."""
 
 
 @cache

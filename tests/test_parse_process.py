@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 from conftest import FETCHED_AT, MYDRIVERS_SITE, run_crawl
@@ -22,6 +24,14 @@ def url_of(path) -> str:
 
 def page_of(path) -> Page:
     return Page("mydrivers", url_of(path), path.read_bytes(), "text/html", FETCHED_AT)
+
+
+def test_the_child_starts_without_scrapy():
+    """The crawl waits for the child's start-up before its first article: Scrapy (and Twisted) would add
+    their imports to it for nothing."""
+    probe = "import sys, newscrawl.extract.child; print(sorted({'scrapy', 'twisted'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_the_child_makes_the_same_articles_and_drops_as_inline():

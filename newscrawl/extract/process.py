@@ -2,7 +2,7 @@
 
 A crawl is bound by its one reactor thread, and making an Article (`extract.page_article`: decode,
 lxml, selectors, nh3, normalisers) is the largest share of that thread's work (docs/performance.md
-has the figures). With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.extract.process`, on another core:
+has the figures). With NEWSCRAWL_PARSE_PROCESS on, that runs in `python -m newscrawl.extract.child`, on another core:
 pages go to the child's stdin and Articles come back on its stdout, both driven by the asyncio loop
 Scrapy runs on. No helper thread takes the GIL from the reactor, which is what made a
 ProcessPoolExecutor slower than parsing inline.
@@ -20,13 +20,10 @@ The child handles one page at a time, so results come back in the order pages we
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import pickle
 import sys
-import traceback
 from collections import deque
-from collections.abc import Sequence
 from typing import Any
 
 from scrapy import signals
@@ -34,8 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 
-from newscrawl.children import HEADER, child_environment, frame, helper_answers
-from newscrawl.dev.crash_points import crash_point
+from newscrawl.children import HEADER, child_environment, frame
 from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Article, Unusable
 
@@ -139,7 +135,7 @@ class ParseProcess:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "newscrawl.extract.process",
+                "newscrawl.extract.child",
                 *self._also,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -168,34 +164,3 @@ class ParseProcess:
                 self._waiting.popleft().set_exception(
                     ParseProcessGone(f"the parse process ended (exit status {process.returncode})")
                 )
-
-
-def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
-    """The child's loop: a page in, its result out, until `source` ends. `also`: "module:name" functions
-    of an Article's body whose results go back with it."""
-    functions = {name: getattr(importlib.import_module(name.split(":")[0]), name.split(":")[1]) for name in also}
-    while header := source.read(HEADER.size):
-        (size,) = HEADER.unpack(header)
-        page = Page(*pickle.loads(source.read(size)))
-        crash_point("parse-process")
-        try:
-            article = page_article(page)
-            result: tuple[Any, ...] = (
-                "article",
-                article,
-                {name: function(article.body_html) for name, function in functions.items()},
-            )
-        except Unusable as unusable:
-            result = ("unusable", unusable.reason, unusable.url, unusable.detail)
-        except Exception:  # noqa: BLE001 (reported to the crawl, which logs it as a spider error)
-            result = ("error", traceback.format_exc())
-        sink.write(frame(result))
-        sink.flush()
-
-
-def main() -> None:
-    serve(sys.stdin.buffer, helper_answers(), sys.argv[1:])
-
-
-if __name__ == "__main__":
-    main()

@@ -20,9 +20,10 @@ from typing import Any, NamedTuple
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from newscrawl.drops import ExportFailed, Unchanged
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.exporters.frontmatter import PostStyle, post_path, render_post
-from newscrawl.items import Article, ExportFailed, Unchanged
+from newscrawl.items import Article
 from newscrawl.normalize.images import stored_files
 from newscrawl.sites import site_of
 from newscrawl.state.batch_writer import BatchWriter

@@ -16,7 +16,7 @@ from scrapy import exceptions, logformatter
 from twisted.internet import error as twisted_errors
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from newscrawl.items import ExportFailed, Unchanged
+from newscrawl.drops import ExportFailed, Unchanged
 
 STARTUP_LISTS = {
     "scrapy.addons": "Enabled addons:",

@@ -40,8 +40,9 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from newscrawl.dev.crash_points import crash_point
+from newscrawl.drops import ExportFailed, Unchanged
 from newscrawl.exit_codes import CannotStart, attention
-from newscrawl.items import Article, ExportFailed, Unchanged
+from newscrawl.items import Article
 from newscrawl.normalize.images import awaiting_retry
 from newscrawl.shares import Share
 from newscrawl.sites import Site, site_of, spider_of

@@ -18,9 +18,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
+from newscrawl.drops import ExportFailed
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.process import ParseProcess
-from newscrawl.items import Article, ExportFailed
+from newscrawl.items import Article
 from newscrawl.paths import OutputPaths
 from newscrawl.state.files import unsafe_sqlite_file
 from newscrawl.state.opening import configured
