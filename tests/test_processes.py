@@ -3,13 +3,21 @@ the bundled site on 127.0.0.1: every article once across the processes' journals
 one run to the next, a killed process, an interrupt, or a rebuilt state."""
 
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import REPO, crawl_command
 from faults import crawl_killed_at, journal_lines, journals_of, wait_for, wait_until_unlocked
+from scrapy.settings import Settings
+
+from newscrawl.exit_codes import CannotStart
+from newscrawl.run import processes
+from newscrawl.state.sqlite import StateLock
 
 ALL_TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16  # the bundled site's articles under ALL_TAGS
@@ -235,3 +243,32 @@ def test_journals_rotated_after_a_kill_are_read_by_the_next_run_whatever_its_k(t
         for line in journal.read_text(encoding="utf-8").splitlines()
     ]
     assert sorted(ids) == sorted(set(ids)) and len(ids) == ARTICLES
+
+
+def test_a_process_the_system_will_not_start_stops_the_others_and_lets_the_state_go(tmp_path: Path, monkeypatch):
+    """Starting p3 fails (no such program): one line, p2 ends without crawling, and the state's lock is
+    free for the next run."""
+    state = tmp_path / "state.sqlite"
+    settings = Settings({"NEWSCRAWL_JSONL": str(tmp_path / "items.jsonl"), "NEWSCRAWL_STATE": str(state)})
+    started = tmp_path / "p2.pid"
+    p2 = (
+        "import os, sys; open(sys.argv[2], 'w').write(str(os.getpid())); "
+        "sys.exit(0 if os.read(int(sys.argv[1]), 3) == b'go\\n' else 7)"
+    )
+
+    def command_line(overrides: dict[str, str]) -> list[str]:
+        if overrides["NEWSCRAWL_PROCESS_SHARE"] == "2/3":
+            return [sys.executable, "-c", p2, overrides["NEWSCRAWL_WAIT_FD"], str(started)]
+        return [str(tmp_path / "no-such-python")]
+
+    monkeypatch.setattr(processes, "command_line", command_line)
+    launcher = processes.Launcher(settings, "mydrivers", 3)
+    with pytest.raises(CannotStart, match=r"process p3 of 3 could not be started \(.*No such file"):
+        launcher.start_others()
+    pid = int(started.read_text())  # p2 did start, and has ended (reaped: no such process)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not launcher.children
+    lock = StateLock(state)
+    lock.acquire()  # StateUnusable if the launcher still held it
+    lock.release()

@@ -29,7 +29,7 @@ from types import FrameType
 
 from scrapy.settings import BaseSettings
 
-from newscrawl.exit_codes import ALARM, ATTENTION_NEEDED, CANNOT_START, DONE
+from newscrawl.exit_codes import ALARM, ATTENTION_NEEDED, CANNOT_START, DONE, CannotStart
 from newscrawl.paths import OutputPaths
 from newscrawl.shares import Share
 from newscrawl.state.opening import configured
@@ -106,8 +106,9 @@ class Launcher:
         self._lock: StateLock | None = None
 
     def start_others(self) -> dict[str, str]:
-        """Take the state's lock and start p2…pK; the settings this process (p1) crawls with. Refused or
-        StateUnusable when the crawl cannot start (nothing started then)."""
+        """Take the state's lock and start p2…pK; the settings this process (p1) crawls with. Refused,
+        StateUnusable or CannotStart (a process the system would not start) when the crawl cannot start:
+        nothing is left running and the lock is let go then."""
         check(self.settings)
         state = OutputPaths.of(self.settings, self.spider_name).state
         assert state is not None  # check()
@@ -127,6 +128,9 @@ class Launcher:
             overrides |= {"NEWSCRAWL_STATE_LOCK_FD": str(held), "NEWSCRAWL_WAIT_FD": str(waits)}
             try:
                 child = subprocess.Popen(command_line(overrides), pass_fds=[held, waits], start_new_session=True)
+            except OSError as error:
+                self._give_up()
+                raise CannotStart(f"process p{index} of {self.count} could not be started ({error})") from None
             finally:
                 os.close(waits)
             self.children.append(child)
@@ -174,6 +178,16 @@ class Launcher:
         code = combined_exit(codes)
         logger.info("Processes ended with exit codes %s: %d", ", ".join(map(str, codes)), code)
         return code
+
+    def _give_up(self) -> None:
+        """Undo a start half done: the processes started read the end of their pipe and end without
+        crawling; the lock is let go once they have."""
+        self._let_go()
+        for child in self.children:
+            child.wait()
+        self.children = []
+        assert self._lock is not None
+        self._lock.release()
 
     def _let_go(self) -> None:
         for go in self._go:
