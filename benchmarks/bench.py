@@ -84,9 +84,43 @@ def _image_pool(size: int = 64) -> list[bytes]:
     return pool
 
 
-def build_site(root: Path, articles: int, images: bool = False) -> list[str]:
+# Where a 快科技 article's body starts (its body containers, newscrawl.sites.mydrivers), and the text
+# between two tags after it.
+_BODY_START = re.compile(r'<div class="(?:news_info|pc_info)"[^>]*>')
+_TEXT = re.compile(r">([^<]+)<")
+# The CJK ideographs of GBK: two bytes each in GB18030, three in UTF-8, so moving one within the range
+# keeps a page's size.
+_HAN_FIRST, _HAN_LAST = 0x4E00, 0x9FA5
+
+
+def distinct_body(page: str, shift: int) -> str:
+    """`page` with every CJK ideograph after its body's start moved `shift` places along the range,
+    wrapping: the same markup and size, and text no page with another shift shares (a site whose
+    articles are all different news, where copies of one body would make every article an exact copy
+    of another, which the story index finds by a digest alone)."""
+    start = _BODY_START.search(page)
+    if start is None:
+        return page
+    span = _HAN_LAST - _HAN_FIRST + 1
+
+    def moved(text: re.Match[str]) -> str:
+        return (
+            ">"
+            + "".join(
+                chr(_HAN_FIRST + (ord(c) - _HAN_FIRST + shift) % span) if _HAN_FIRST <= ord(c) <= _HAN_LAST else c
+                for c in text.group(1)
+            )
+            + "<"
+        )
+
+    return page[: start.end()] + _TEXT.sub(moved, page[start.end() :])
+
+
+def build_site(root: Path, articles: int, images: bool = False, distinct_bodies: bool = False) -> list[str]:
     """`articles` article pages made from the real fixture pages, and tag pages `bench[_N].htm`; with
-    `images`, every image file the pages name, under img1.mydrivers.com/."""
+    `images`, every image file the pages name, under img1.mydrivers.com/; with `distinct_bodies`, the
+    pages made from one fixture page each have a body of their own (`distinct_body`), so only the
+    fixture pages' own near-copies (850166 and 850190, one story told twice) make stories."""
     pool = _image_pool() if images else []
     written = 0
     templates = []
@@ -109,6 +143,8 @@ def build_site(root: Path, articles: int, images: bool = False) -> list[str]:
             .replace(date, stamp)
             .replace("img1.mydrivers.com/img/", f"img1.mydrivers.com/img/b{i}/")
         )
+        if distinct_bodies:
+            page = distinct_body(page, 1 + 7 * (i // len(templates)))
         path = host / f"1/{article_id // 1000}/{article_id}.htm"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(page.encode(charset))
@@ -485,6 +521,9 @@ def main(argv: list[str] | None = None) -> dict:
         build_site(site, args.articles, images=True)
         server, url, server_kind = start_server(site)
         report["server"] = server_kind
+        distinct = work / "distinct" / "site"
+        build_site(distinct, args.articles, distinct_bodies=True)
+        distinct_server, distinct_url, _ = start_server(distinct)
         try:
             runs: dict[str, list[dict]] = {
                 "scrapy_bench": [],
@@ -497,6 +536,8 @@ def main(argv: list[str] | None = None) -> dict:
                 "crawl_recommended_stories_off": [],
                 "crawl_recommended_all_middlewares": [],
                 "crawl_recommended_two_processes": [],
+                "crawl_recommended_distinct_bodies": [],
+                "crawl_recommended_distinct_bodies_stories_off": [],
             }
             arms = {
                 "crawl_default": lambda attempt: crawl(url, work / f"default-{attempt}", BASE_SETTINGS),
@@ -519,6 +560,12 @@ def main(argv: list[str] | None = None) -> dict:
                 ),
                 "crawl_recommended_two_processes": lambda attempt: crawl_processes(
                     url, work / f"two-processes-{attempt}", RECOMMENDED, 2
+                ),
+                "crawl_recommended_distinct_bodies": lambda attempt: crawl(
+                    distinct_url, work / f"distinct-{attempt}", RECOMMENDED
+                ),
+                "crawl_recommended_distinct_bodies_stories_off": lambda attempt: crawl(
+                    distinct_url, work / f"distinct-stories-off-{attempt}", {**RECOMMENDED, "NEWSCRAWL_STORIES": ""}
                 ),
             }
             for attempt in range(args.repeat):
@@ -543,6 +590,15 @@ def main(argv: list[str] | None = None) -> dict:
             }
             on, off = report["crawl_recommended"], report["crawl_recommended_stories_off"]
             report["stories"] = {
+                **_cost(on, off),
+                "cpu_seconds_on": on["cpu_seconds"],
+                "cpu_seconds_off": off["cpu_seconds"],
+            }
+            on, off = (
+                report["crawl_recommended_distinct_bodies"],
+                report["crawl_recommended_distinct_bodies_stories_off"],
+            )
+            report["stories_distinct_bodies"] = {
                 **_cost(on, off),
                 "cpu_seconds_on": on["cpu_seconds"],
                 "cpu_seconds_off": off["cpu_seconds"],
@@ -594,6 +650,7 @@ def main(argv: list[str] | None = None) -> dict:
             }
         finally:
             server.terminate()
+            distinct_server.terminate()
         bench_pps = report["scrapy_bench"]["pages_per_second"]
         for key in (
             "crawl_default",
@@ -812,6 +869,12 @@ def print_report(report: dict, path: Path) -> None:
         f"  stories (rec.):          on {stories['pages_per_second_on']} vs off {stories['pages_per_second_off']} "
         f"pages/s (cost {stories['cost_share']:.1%}); CPU {stories['cpu_seconds_on']:.1f} s vs "
         f"{stories['cpu_seconds_off']:.1f} s"
+    )
+    distinct = report["stories_distinct_bodies"]
+    print(
+        f"  stories, distinct bodies: on {distinct['pages_per_second_on']} vs off {distinct['pages_per_second_off']} "
+        f"pages/s (cost {distinct['cost_share']:.1%}); CPU {distinct['cpu_seconds_on']:.1f} s vs "
+        f"{distinct['cpu_seconds_off']:.1f} s (every article a body of its own but the site's one real pair)"
     )
     lean = report["lean_middlewares"]
     print(

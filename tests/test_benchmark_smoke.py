@@ -43,6 +43,10 @@ def test_benchmark_runs_end_to_end(tmp_path: Path):
     assert report["images"]["mb_stored"] > 0 and report["images"]["images_per_second"] > 0
     assert report["images"]["cpu_ms_per_image"] > 0 and "cpu_ms_per_image_beyond_articles" in report["images"]
     assert report["crawl_recommended"]["images"] == 0  # off by default
+    assert (
+        report["crawl_recommended_distinct_bodies"]["articles"] == 50
+        and "cost_share" in report["stories_distinct_bodies"]
+    )
     for key in ("scrapy_bench", "crawl_default", "crawl_recommended", "crawl_recommended_twisted"):
         assert report[key]["pages_per_second"] > 0 and len(report[key]["pages_per_second_each_run"]) == 1
     assert set(report["peak_rss_mb"]) == {"30"}
@@ -72,3 +76,17 @@ def test_image_cpu_pairs_each_round_with_its_own_run_without_images():
     assert figures["cpu_ms_per_image_beyond_articles"] == 0.75  # median of 1.0 and 0.5
     assert figures["images_per_cpu_second"] == 1333.3
     assert bench.image_cpu(with_images[:1], [{"cpu_seconds": 13.0, "images": 0}])["images_per_cpu_second"] is None
+
+
+def test_distinct_bodies_keep_the_markup_and_size_and_share_no_text():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bench  # noqa: PLC0415 (the benchmark is a script, not a package)
+
+    page = '<h1>标题</h1><div class="news_info"><p>小米发布新机，售价3999元。</p><img alt="图"></div>'
+    one, two = bench.distinct_body(page, 1), bench.distinct_body(page, 8)
+    assert one.startswith('<h1>标题</h1><div class="news_info"><p>')  # the title and markup as they were
+    assert len(one) == len(page) and len(one.encode("gb18030")) == len(page.encode("gb18030"))
+    assert "3999" in one and "，" in one and '<img alt="图">' in one  # digits, punctuation, attributes kept
+    body = [page.split("<p>")[1], one.split("<p>")[1], two.split("<p>")[1]]
+    assert len({text[:2] for text in body}) == 3  # three different texts
+    assert bench.distinct_body("<p>没有正文容器</p>", 5) == "<p>没有正文容器</p>"
