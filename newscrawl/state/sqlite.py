@@ -47,7 +47,7 @@ from newscrawl.state.base import (
     StateUnusable,
     raising_state_errors,
 )
-from newscrawl.state.files import open_regular, unsafe_sqlite_file
+from newscrawl.state.files import open_regular, unsafe_sqlite_file, use_wal
 from newscrawl.state.journal import JournalMark, LineRef
 
 T = TypeVar("T")
@@ -250,8 +250,7 @@ class SqliteState:
             raise
 
     def _open(self, path: Path) -> None:
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+        use_wal(self.db)  # see the module docstring
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if version > SCHEMA_VERSION:

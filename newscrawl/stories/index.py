@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from newscrawl.state.files import use_wal
 from newscrawl.stories import THRESHOLD
 
 # Signatures come in as bytes (newscrawl.stories.signature makes them with datasketch, in the parse
@@ -114,10 +115,9 @@ class SqliteStoryIndex:
         self.errors: tuple[type[Exception], ...] = (sqlite3.Error, OSError)
         self.threshold = threshold
         self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
         # Not fsynced at each article: a process killed mid-run loses nothing (WAL), a power cut may lose
         # the last stories recorded — their journal lines keep them, and they are never given another.
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        use_wal(self.db)
         self.db.executescript(_SCHEMA)
 
     def assign(self, member: Member, signature: bytes | None) -> Told:
