@@ -70,13 +70,13 @@ class OutputPaths:
     def of(cls, settings: BaseSettings, spider_name: str) -> OutputPaths:
         return cls(settings, spider_name)
 
-    def _file(self, setting: str) -> Path | None:
+    def _file(self, field: str) -> Path | None:
+        setting = FILE_SETTINGS[field]
         template = self._settings.get(setting)
         if not template:
             return None
         worker = worker_name(self._settings)
         path = fill(setting, template, self._spider_name, worker)
-        field = next(name for name, name_setting in FILE_SETTINGS.items() if name_setting == setting)
         if field in PER_PROCESS and "%(worker)s" not in template and Share.of(self._settings) is not None:
             return own_file(path, worker)
         return path
@@ -87,19 +87,19 @@ class OutputPaths:
 
     @property
     def journal(self) -> Path | None:
-        return self._file(FILE_SETTINGS["journal"])
+        return self._file("journal")
 
     @property
     def state(self) -> Path | None:
-        return self._file(FILE_SETTINGS["state"])
+        return self._file("state")
 
     @property
     def summary(self) -> Path | None:
-        return self._file(FILE_SETTINGS["summary"])
+        return self._file("summary")
 
     @property
     def runs(self) -> Path | None:
-        return self._file(FILE_SETTINGS["runs"])
+        return self._file("runs")
 
     @property
     def posts(self) -> Path | None:
@@ -121,7 +121,7 @@ class OutputPaths:
         """(setting, path, whether it is a folder) for every path, the folders first; BadPathTemplate
         for the first file setting that cannot be filled."""
         return [(setting, self._folder(setting), True) for setting in FOLDER_SETTINGS.values()] + [
-            (setting, self._file(setting), False) for setting in FILE_SETTINGS.values()
+            (setting, self._file(field), False) for field, setting in FILE_SETTINGS.items()
         ]
 
     def check(self) -> None:
