@@ -272,3 +272,27 @@ def test_a_process_the_system_will_not_start_stops_the_others_and_lets_the_state
     lock = StateLock(state)
     lock.acquire()  # StateUnusable if the launcher still held it
     lock.release()
+
+
+def test_processes_written_01_is_one_process_alone(tmp_path: Path, site_server):
+    """NEWSCRAWL_PROCESSES=01 is the number 1: the run is alone, with the journal of a run alone."""
+    out = tmp_path / "out"
+    done = crawl(out, site_server, "01", "-a", "tag=xiaomi12_ultra")  # type: ignore[arg-type]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [path.name for path in journals_of(out)] == ["items.jsonl"]
+    assert "Crawling with" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"NEWSCRAWL_PROCESSES": "1"}, False),
+        ({"NEWSCRAWL_PROCESSES": 1}, False),
+        ({"NEWSCRAWL_PROCESSES": " 01 "}, False),
+        ({"NEWSCRAWL_PROCESSES": "2"}, True),
+        ({"NEWSCRAWL_PROCESSES": "two"}, True),  # refused by the add-on's check, in the launcher's path
+        ({"NEWSCRAWL_PROCESSES": "2", "NEWSCRAWL_PROCESS_SHARE": "2/2"}, False),  # already one of several
+    ],
+)
+def test_which_commands_start_several_processes(settings: dict, expected: bool):
+    assert processes.several(Settings(settings)) is expected

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.addon import check_settings
 from newscrawl.exit_codes import ATTENTION_NEEDED, ATTENTION_REASONS, CANNOT_START, EXIT_CODES, CannotStart, exit_code
-from newscrawl.run.processes import Launcher, Refused, spider_settings
+from newscrawl.run.processes import Launcher, Refused, several, spider_settings
 from newscrawl.run.summary import record_unfinished
 from newscrawl.sites import all_sites
 from newscrawl.spiders.base import ARGUMENTS, EXAMPLES
@@ -119,7 +119,7 @@ class Command(ScrapyCrawlCommand):
             raise UsageError(f"unrecognised argument(s): {' '.join(args[1:])}")
         assert self.crawler_process is not None and self.settings is not None
         launcher = None
-        if str(self.settings.get("NEWSCRAWL_PROCESSES")) != "1" and not self.settings.get("NEWSCRAWL_PROCESS_SHARE"):
+        if several(self.settings):
             launcher = self._launcher(args[0])
             if launcher is None:
                 return

@@ -59,6 +59,18 @@ def check(settings: BaseSettings) -> None:
         raise Refused("the processes of one crawl share its state: NEWSCRAWL_STATE must not use %(worker)s")
 
 
+def several(settings: BaseSettings) -> bool:
+    """Whether the crawl command starts a crawl by several processes: NEWSCRAWL_PROCESSES is not the
+    number 1 (a value that is no number at all goes to the add-on's check, which refuses it in one line),
+    and this process is not one of several already (it was given no share)."""
+    if settings.get("NEWSCRAWL_PROCESS_SHARE"):
+        return False
+    try:
+        return int(settings.get("NEWSCRAWL_PROCESSES")) != 1
+    except (TypeError, ValueError):
+        return True
+
+
 def process_settings(settings: BaseSettings, share: Share) -> dict[str, str]:
     """What process `share` runs with besides the command line: its share, and its part of the pace
     and concurrency one process would have (`settings`: the spider's, with its own settings applied)."""
