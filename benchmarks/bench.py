@@ -589,20 +589,10 @@ def main(argv: list[str] | None = None) -> dict:
                 "warc_kb_per_page": round(on["warc_bytes"] / on["pages"] / 1e3, 2),
             }
             on, off = report["crawl_recommended"], report["crawl_recommended_stories_off"]
-            report["stories"] = {
-                **_cost(on, off),
-                "cpu_seconds_on": on["cpu_seconds"],
-                "cpu_seconds_off": off["cpu_seconds"],
-            }
-            on, off = (
-                report["crawl_recommended_distinct_bodies"],
-                report["crawl_recommended_distinct_bodies_stories_off"],
+            report["stories"] = _cost_and_cpu(on, off)
+            report["stories_distinct_bodies"] = _cost_and_cpu(
+                report["crawl_recommended_distinct_bodies"], report["crawl_recommended_distinct_bodies_stories_off"]
             )
-            report["stories_distinct_bodies"] = {
-                **_cost(on, off),
-                "cpu_seconds_on": on["cpu_seconds"],
-                "cpu_seconds_off": off["cpu_seconds"],
-            }
             lean, full = report["crawl_recommended"], report["crawl_recommended_all_middlewares"]
             report["lean_middlewares"] = {
                 "pages_per_second_lean": lean["pages_per_second"],
@@ -797,6 +787,11 @@ def _cost(on: dict, off: dict) -> dict:
     }
 
 
+def _cost_and_cpu(on: dict, off: dict) -> dict:
+    """`_cost`, with the CPU time of each run."""
+    return {**_cost(on, off), "cpu_seconds_on": on["cpu_seconds"], "cpu_seconds_off": off["cpu_seconds"]}
+
+
 def _median_run(runs: list[dict]) -> dict:
     """The run with the median pages/s, and every run's pages/s beside it."""
     ordered = sorted(runs, key=lambda run: run["pages_per_second"])
@@ -864,18 +859,20 @@ def print_report(report: dict, path: Path) -> None:
         f"(cost {feeds['cost_share']:.1%}); writing them took {feeds['feed_writing_seconds']} s "
         f"= {feeds['feed_writing_share_of_run']:.2%} of the run"
     )
-    stories = report["stories"]
-    print(
-        f"  stories (rec.):          on {stories['pages_per_second_on']} vs off {stories['pages_per_second_off']} "
-        f"pages/s (cost {stories['cost_share']:.1%}); CPU {stories['cpu_seconds_on']:.1f} s vs "
-        f"{stories['cpu_seconds_off']:.1f} s"
-    )
-    distinct = report["stories_distinct_bodies"]
-    print(
-        f"  stories, distinct bodies: on {distinct['pages_per_second_on']} vs off {distinct['pages_per_second_off']} "
-        f"pages/s (cost {distinct['cost_share']:.1%}); CPU {distinct['cpu_seconds_on']:.1f} s vs "
-        f"{distinct['cpu_seconds_off']:.1f} s (every article a body of its own but the site's one real pair)"
-    )
+    for label, key, note in (
+        ("stories (rec.):         ", "stories", ""),
+        (
+            "stories, distinct bodies:",
+            "stories_distinct_bodies",
+            " (every article a body of its own but the site's one real pair)",
+        ),
+    ):
+        stories = report[key]
+        print(
+            f"  {label} on {stories['pages_per_second_on']} vs off {stories['pages_per_second_off']} "
+            f"pages/s (cost {stories['cost_share']:.1%}); CPU {stories['cpu_seconds_on']:.1f} s vs "
+            f"{stories['cpu_seconds_off']:.1f} s{note}"
+        )
     lean = report["lean_middlewares"]
     print(
         f"  lean middlewares (rec.): {lean['pages_per_second_lean']} vs {lean['pages_per_second_all']} pages/s with "
