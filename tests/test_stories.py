@@ -148,3 +148,36 @@ def test_a_link_planted_at_the_story_index_is_refused_not_followed(tmp_path: Pat
     assert result.returncode == 1 and "Traceback" not in result.log
     assert "stories.sqlite-wal is a symbolic link or not a regular file: refused, not followed" in result.log
     assert target.read_text(encoding="utf-8") == "not yours\n"
+
+
+def test_an_article_whose_story_cannot_be_recorded_stays_pending_and_the_next_run_exports_it(tmp_path: Path):
+    """The story writer's batch fails (a trigger refuses 833153's record): its articles are not exported,
+    the run says it needs a person, and the next run, the index mended, exports each of them once."""
+    server = Server([FIXTURES / "mydrivers/site"])
+    stories = tmp_path / "stories.sqlite"
+    settings = {"NEWSCRAWL_STORIES": str(stories)}
+    try:
+        whole = run_crawl(tmp_path / "whole", server, "-a", "tag=xiaomi12_ultra", incremental=True)
+        from newscrawl.stories.index import SqliteStoryIndex
+
+        SqliteStoryIndex(stories).close()  # the index's tables, for the trigger
+        with sqlite3.connect(stories) as db:
+            db.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON story_articles WHEN NEW.id = 'mydrivers:833153' "
+                "BEGIN SELECT RAISE(ABORT, 'injected refusal'); END"
+            )
+        failed = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra", incremental=True, settings=settings)
+        with sqlite3.connect(stories) as db:
+            db.execute("DROP TRIGGER refuse")
+        mended = run_crawl(tmp_path, server, "-a", "tag=xiaomi12_ultra", incremental=True, settings=settings)
+    finally:
+        server.stop()
+    assert "injected refusal" in failed.log and failed.returncode == 2, failed.log[-3000:]
+    assert "Needs attention (exit 2): export_failed" in failed.log
+    exported = [item["article_id"] for item in failed.items]
+    assert "833153" not in exported and failed.stats["newscrawl/attention/export_failed"] >= 1
+    assert mended.returncode == 0, mended.log[-3000:]
+    ids = [item["article_id"] for item in mended.items]
+    assert sorted(ids) == sorted(item["article_id"] for item in whole.items) and len(ids) == len(set(ids))
+    with sqlite3.connect(stories) as db:
+        assert db.execute("SELECT COUNT(*) FROM story_articles").fetchone() == (len(ids),)
