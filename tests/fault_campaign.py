@@ -60,7 +60,14 @@ from image_site import IMAGE_HOST, image_site  # noqa: E402
 
 TAGS = "tag=xiaomi12_ultra,xiaomi,laika,windows_11,windowscaozuoxitong,nvidia,intel,amd,youxi,dianyuan"
 ARTICLES = 16
-CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record", "after-state-record", "parse-process")
+CRASH_POINTS = (
+    "post-before-rename",
+    "journal-mid-line",
+    "story-recorded",
+    "before-state-record",
+    "after-state-record",
+    "parse-process",
+)
 CAPTURE_CRASH_POINTS = ("warc-mid-record", "warc-writer")
 MIRROR_CRASH_POINTS = ("image-before-rename",)
 CLEAN_RUNS = 4  # runs without faults allowed to finish the work

@@ -141,6 +141,7 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
     post, no torn line, no temporary file, the state agreeing with both, nothing pending. Returns the
     article ids."""
     revisions: list[tuple[str, int]] = []
+    stories: dict[str, set[str | None]] = {}
     for journal in journals or [out / "items.jsonl"]:
         data = journal.read_bytes() if journal.exists() else b""
         assert not data or data.endswith(b"\n"), f"{journal.name} ends with a torn line"
@@ -150,6 +151,7 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
             except ValueError:
                 raise AssertionError(f"{journal.name} line {number} is not JSON: {line[:80]!r}") from None
             revisions.append((item["article_id"], item["revision"]))
+            stories.setdefault(item["id"], set()).add(item.get("story"))
     twice = sorted({r for r in revisions if revisions.count(r) > 1})
     assert not twice, f"duplicated in the journal: {twice}"
     latest: dict[str, int] = {}
@@ -172,6 +174,11 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
         )
     assert known == latest, "the state disagrees with the journal"
     assert pending == 0, f"{pending} pending entries left after the runs without faults"
+    if (out / "stories.sqlite").exists():  # every revision of an article in the story the index gave it
+        with sqlite3.connect(out / "stories.sqlite") as db:
+            indexed = dict(db.execute("SELECT id, story FROM story_articles"))
+        wrong = sorted(i for i, told in stories.items() if told != {indexed.get(i)})
+        assert not wrong, f"journal lines whose story is not the index's: {wrong}"
     return ids
 
 

@@ -136,6 +136,7 @@ def test_summary_file(tmp_path: Path, site_server):
         "after-state-record:2",
         "journal-mid-line:1",
         "post-before-rename:11",
+        "story-recorded:4",
     ],
 )
 def test_kill_9_at_a_crash_point_then_rerun(tmp_path: Path, site_server, crash_at: str):

@@ -43,7 +43,7 @@ from synthetic_site import article_path, write_article, write_tag
 
 TAGS = ("alpha", "beta", "gamma")
 PER_PAGE = 4
-CRASH_POINTS = ("post-before-rename", "journal-mid-line", "before-state-record", "after-state-record")
+CRASH_POINTS = ("post-before-rename", "journal-mid-line", "story-recorded", "before-state-record", "after-state-record")
 PROCESSES = st.sampled_from([1, 1, 2, 3])  # a crawl's NEWSCRAWL_PROCESSES
 EXAMPLES = int(os.environ.get("NEWSCRAWL_MODEL_EXAMPLES", "4"))
 STEPS = int(os.environ.get("NEWSCRAWL_MODEL_STEPS", "12"))

@@ -21,6 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
+from newscrawl.dev.crash_points import crash_point
 from newscrawl.drops import ExportFailed
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.process import ParseProcess
@@ -113,6 +114,7 @@ class StoryPipeline:
         """On the story writer's thread: the batch's stories in one transaction (raises: none recorded)."""
         for asked, told in zip(batch, self.index.assign_all([(a.member, a.signature) for a in batch]), strict=True):
             asked.told = told
+        crash_point("story-recorded", articles=len(batch))
 
     def close_spider(self) -> None:
         self._writer.close()
