@@ -151,8 +151,8 @@ def test_a_link_planted_at_the_story_index_is_refused_not_followed(tmp_path: Pat
 
 
 def test_an_article_whose_story_cannot_be_recorded_stays_pending_and_the_next_run_exports_it(tmp_path: Path):
-    """The story writer's batch fails (a trigger refuses 833153's record): its articles are not exported,
-    the run says it needs a person, and the next run, the index mended, exports each of them once."""
+    """The story index refuses 833153's record (a trigger): it is not exported, the run says it needs a
+    person, and the next run, the index mended, exports it; every article once."""
     server = Server([FIXTURES / "mydrivers/site"])
     stories = tmp_path / "stories.sqlite"
     settings = {"NEWSCRAWL_STORIES": str(stories)}

@@ -5,9 +5,7 @@ sites and by the runs (SQLite beside the crawl state) or by the workers (Redis).
 before writing its journal line), else the story of the most similar indexed article whose signature
 shares a band key with it and whose estimated similarity reaches the threshold, else a new story that
 it leads. The look-up and the record are one transaction (SQLite's write lock; a Redis lock), so two
-processes meeting the same story at once agree on it. `assign_all` does the same for several articles
-in order, in one SQLite transaction (the crawl's story writer, newscrawl.stories.pipeline). A story's
-id is its lead's id (`mydrivers:833153`).
+processes meeting the same story at once agree on it. A story's id is its lead's id (`mydrivers:833153`).
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -78,7 +76,6 @@ class StoryIndex(Protocol):
     errors: tuple[type[Exception], ...]  # what its store raises when it cannot be read or written
 
     def assign(self, member: Member, signature: bytes | None) -> Told: ...
-    def assign_all(self, articles: Sequence[tuple[Member, bytes | None]]) -> list[Told]: ...
     def latest(self, limit: int) -> list[list[Member]]: ...
     def close(self) -> None: ...
 
@@ -117,58 +114,60 @@ class SqliteStoryIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.errors: tuple[type[Exception], ...] = (sqlite3.Error, OSError)
         self.threshold = threshold
-        # Opened on the reactor's thread, used by the story writer's: one thread at a time.
-        self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         # Not fsynced at each article: a process killed mid-run loses nothing (WAL), a power cut may lose
         # the last stories recorded — their journal lines keep them, and they are never given another.
         use_wal(self.db)
         self.db.executescript(_SCHEMA)
 
     def assign(self, member: Member, signature: bytes | None) -> Told:
-        return self.assign_all([(member, signature)])[0]
-
-    def assign_all(self, articles: Sequence[tuple[Member, bytes | None]]) -> list[Told]:
-        """Each article's story, in order (a later one may join an earlier one's), in one transaction:
-        all recorded, or none (the error raised)."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            told = [self._assign(member, signature) for member, signature in articles]
+            row = self.db.execute("SELECT story FROM story_articles WHERE id = ?", (member.id,)).fetchone()
+            if row is not None:
+                self.db.execute("COMMIT")
+                return Told(row[0], row[0] == member.id)
+            digest = copy_digest(signature) if signature else None
+            copied = (
+                self.db.execute("SELECT story FROM story_copies WHERE digest = ?", (digest,)).fetchone()
+                if digest
+                else None
+            )
+            keys = band_keys(signature) if signature and copied is None else []
+            story = copied[0] if copied else None
+            if keys:
+                # At most CANDIDATES ids a band: a story told a thousand times costs what one told ten does.
+                per_band = " UNION ALL ".join(
+                    ["SELECT id FROM (SELECT id FROM story_bands WHERE key = ? LIMIT ?)"] * len(keys)
+                )
+                candidates = self.db.execute(
+                    "SELECT a.story, a.signature FROM story_articles a JOIN "
+                    f"(SELECT id, COUNT(*) AS shared FROM ({per_band}) GROUP BY id "
+                    "ORDER BY shared DESC, id LIMIT ?) c ON a.id = c.id ORDER BY a.seen",
+                    [*(value for key in keys for value in (key, CANDIDATES)), CANDIDATES],
+                ).fetchall()
+                story = _best(signature, candidates, self.threshold) if signature else None
+            story = story or member.id
+            self.db.execute(
+                "INSERT INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    member.id,
+                    story,
+                    signature,
+                    member.site,
+                    member.url,
+                    member.title,
+                    member.published,
+                    time.time(),
+                ),
+            )
+            self.db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?)", [(key, member.id) for key in keys])
+            if digest and copied is None:
+                self.db.execute("INSERT OR IGNORE INTO story_copies VALUES (?, ?)", (digest, story))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return told
-
-    def _assign(self, member: Member, signature: bytes | None) -> Told:
-        row = self.db.execute("SELECT story FROM story_articles WHERE id = ?", (member.id,)).fetchone()
-        if row is not None:
-            return Told(row[0], row[0] == member.id)
-        digest = copy_digest(signature) if signature else None
-        copied = (
-            self.db.execute("SELECT story FROM story_copies WHERE digest = ?", (digest,)).fetchone() if digest else None
-        )
-        keys = band_keys(signature) if signature and copied is None else []
-        story = copied[0] if copied else None
-        if keys:
-            # At most CANDIDATES ids a band: a story told a thousand times costs what one told ten does.
-            per_band = " UNION ALL ".join(
-                ["SELECT id FROM (SELECT id FROM story_bands WHERE key = ? LIMIT ?)"] * len(keys)
-            )
-            candidates = self.db.execute(
-                "SELECT a.story, a.signature FROM story_articles a JOIN "
-                f"(SELECT id, COUNT(*) AS shared FROM ({per_band}) GROUP BY id "
-                "ORDER BY shared DESC, id LIMIT ?) c ON a.id = c.id ORDER BY a.seen",
-                [*(value for key in keys for value in (key, CANDIDATES)), CANDIDATES],
-            ).fetchall()
-            story = _best(signature, candidates, self.threshold) if signature else None
-        story = story or member.id
-        self.db.execute(
-            "INSERT INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (member.id, story, signature, member.site, member.url, member.title, member.published, time.time()),
-        )
-        self.db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?)", [(key, member.id) for key in keys])
-        if digest and copied is None:
-            self.db.execute("INSERT OR IGNORE INTO story_copies VALUES (?, ?)", (digest, story))
         return Told(story, story == member.id)
 
     def latest(self, limit: int) -> list[list[Member]]:
@@ -199,11 +198,6 @@ class RedisStoryIndex:
         self.threshold = threshold
         self.db = redis.Redis.from_url(url)
         self.prefix = "newscrawl:stories:"
-
-    def assign_all(self, articles: Sequence[tuple[Member, bytes | None]]) -> list[Told]:
-        """Each article's story, in order, each under the lock on its own: those before a failure stay
-        recorded (a rerun finds them), as a crash between two articles would leave them."""
-        return [self.assign(member, signature) for member, signature in articles]
 
     def assign(self, member: Member, signature: bytes | None) -> Told:
         with self.db.lock(self.prefix + "lock", timeout=30, blocking_timeout=60):

@@ -2,10 +2,6 @@
 numbered and anything is written: an article the index cannot record is dropped as `ExportFailed`
 (pending, exit 2), never exported without its story.
 
-The index is looked up and written on a thread of its own, the articles that arrived meanwhile in one
-transaction (newscrawl.state.batch_writer): the reactor's thread, which bounds the crawl, pays a
-thread hop an article instead of the look-up and a commit, and a batch pays one commit.
-
 NEWSCRAWL_STORIES: `auto` (the default) keeps the index beside the crawl state (`stories.sqlite` in its
 folder, shared by every site whose state is there) or on the crawl's Redis; a path names the SQLite
 file; empty turns stories off. A one-off export (`-O`) has no crawl state, so no stories with `auto`.
@@ -14,9 +10,10 @@ file; empty turns stories off. A one-off export (`-O`) has no crawl state, so no
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
@@ -27,10 +24,9 @@ from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.process import ParseProcess
 from newscrawl.items import Article
 from newscrawl.paths import OutputPaths
-from newscrawl.state.batch_writer import BatchWriter
 from newscrawl.state.files import unsafe_sqlite_file
 from newscrawl.state.opening import configured
-from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex, Told
+from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex
 
 INDEX_FILE = "stories.sqlite"
 
@@ -61,15 +57,6 @@ SIGNATURE = "newscrawl.stories.signature:signature_bytes"
 _NOT_MADE = object()
 
 
-@dataclass(slots=True)
-class _Asked:
-    """An article waiting for its story, and the story once the writer has it."""
-
-    member: Member
-    signature: bytes | None
-    told: Told | None = field(default=None)
-
-
 class StoryPipeline:
     def __init__(self, crawler: Crawler, index: StoryIndex) -> None:
         self.crawler = crawler
@@ -77,7 +64,6 @@ class StoryPipeline:
         self.parse_process = crawler.get_extension(ParseProcess)
         if self.parse_process is not None:
             self.parse_process.also(SIGNATURE)
-        self._writer: BatchWriter[_Asked] = BatchWriter(self._assign, "story-writer")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoryPipeline:
@@ -89,33 +75,23 @@ class StoryPipeline:
             index = open_index(place)
         except (OSError, sqlite3.Error, ConnectionError) as error:
             raise CannotStart(f"cannot open the story index {place} ({error})") from None
-        return cls(crawler, index)
+        pipeline = cls(crawler, index)
+        crawler.signals.connect(pipeline.index.close, signal=signals.spider_closed)
+        return pipeline
 
-    async def process_item(self, item: Article) -> Article:
+    def process_item(self, item: Article) -> Article:
         member = Member(item.id, item.site, item.url, item.title, item.published)
         made = self.parse_process.take(item.url, SIGNATURE, _NOT_MADE) if self.parse_process else _NOT_MADE
         if made is _NOT_MADE:  # no parse process: made here (datasketch imported on first need)
             from newscrawl.stories.signature import signature_bytes
 
             made = signature_bytes(item.body_html)
-        asked = _Asked(member, made if isinstance(made, bytes) else None)
         try:
-            await self._writer.submit(asked)
+            told = self.index.assign(member, made if isinstance(made, bytes) else None)
         except self.index.errors as error:
             attention(self.crawler, "export_failed")
             raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run") from None
-        told = asked.told
-        assert told is not None  # set by the writer before the submission returns
+        crash_point("story-recorded")
         if not told.lead:
             self.crawler.stats.inc_value("newscrawl/stories/joined")
         return replace(item, story=told.story, story_lead=None if told.lead else told.story)
-
-    def _assign(self, batch: list[_Asked]) -> None:
-        """On the story writer's thread: the batch's stories in one transaction (raises: none recorded)."""
-        for asked, told in zip(batch, self.index.assign_all([(a.member, a.signature) for a in batch]), strict=True):
-            asked.told = told
-        crash_point("story-recorded", articles=len(batch))
-
-    def close_spider(self) -> None:
-        self._writer.close()
-        self.index.close()
