@@ -43,7 +43,7 @@ from lxml import html as lxml_html  # noqa: E402
 
 from newscrawl.stories import THRESHOLD  # noqa: E402
 from newscrawl.stories import signature as sig  # noqa: E402
-from newscrawl.stories.index import Member, SqliteStoryIndex, band_keys  # noqa: E402
+from newscrawl.stories.index import Member, SqliteStoryIndex, band_keys, similarity  # noqa: E402
 
 FIXTURES = REPO / "fixtures"
 LABELLED_SAME = [
@@ -229,14 +229,14 @@ def score(
         hard = not same and tagged.get(group[a]) is not None and tagged.get(group[a]) == tagged.get(group[b])
         counts["hard_negatives"] += hard
         counts["hard_fp"] += hard and said
-    signatures = {identifier: sig.signature(body, size) for identifier, _, _, body in documents}
-    similarity = {
-        (a, b): signatures[a].jaccard(signatures[b])  # type: ignore[union-attr]
+    signatures = {identifier: sig.signature_bytes(body, size) for identifier, _, _, body in documents}
+    estimated = {
+        (a, b): similarity(first, second)
         for a, b in itertools.combinations(group, 2)
-        if signatures[a] is not None and signatures[b] is not None
+        if (first := signatures[a]) is not None and (second := signatures[b]) is not None
     }
-    negatives = [value for (a, b), value in similarity.items() if group[a] != group[b]]
-    positives = sorted(value for (a, b), value in similarity.items() if group[a] == group[b])
+    negatives = [value for (a, b), value in estimated.items() if group[a] != group[b]]
+    positives = sorted(value for (a, b), value in estimated.items() if group[a] == group[b])
     counts["max_negative_similarity"] = max(negatives, default=0.0)  # type: ignore[assignment]
     counts["positive_similarity_p05"] = positives[len(positives) // 20] if positives else 0.0  # type: ignore[assignment]
     precision = counts["tp"] / max(1, counts["tp"] + counts["fp"])

@@ -27,9 +27,12 @@ def page_of(path) -> Page:
 
 
 def test_the_child_starts_without_scrapy():
-    """The crawl waits for the child's start-up before its first article: Scrapy (and Twisted) would add
-    their imports to it for nothing."""
-    probe = "import sys, newscrawl.extract.child; print(sorted({'scrapy', 'twisted'} & set(sys.modules)))"
+    """The crawl waits for the child's start-up before its first article: Scrapy (and Twisted), or the
+    story signature's datasketch with its scipy, would add their imports to it for nothing."""
+    probe = (
+        "import sys, newscrawl.extract.child, newscrawl.stories.signature; "
+        "print(sorted({'scrapy', 'twisted', 'datasketch', 'scipy'} & set(sys.modules)))"
+    )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
 

@@ -21,9 +21,8 @@ from typing import Protocol
 from newscrawl.state.files import use_wal
 from newscrawl.stories import THRESHOLD
 
-# Signatures come in as bytes (newscrawl.stories.signature makes them with datasketch, in the parse
-# process when there is one): the crawl process compares and stores them without importing datasketch,
-# whose import of scipy costs about 0.45 s.
+# Signatures come in as bytes (newscrawl.stories.signature makes them, in the parse process when there
+# is one): the crawl process compares and stores them as they are.
 #
 # The bands and rows datasketch's MinHashLSH chooses for THRESHOLD and 128 permutations (checked against
 # it by tests/unit/test_story_signature.py): two signatures sharing a band's values are candidates.

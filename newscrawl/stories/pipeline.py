@@ -82,7 +82,7 @@ class StoryPipeline:
     def process_item(self, item: Article) -> Article:
         member = Member(item.id, item.site, item.url, item.title, item.published)
         made = self.parse_process.take(item.url, SIGNATURE, _NOT_MADE) if self.parse_process else _NOT_MADE
-        if made is _NOT_MADE:  # no parse process: made here (datasketch imported on first need)
+        if made is _NOT_MADE:  # no parse process: made here (its module imported on first need)
             from newscrawl.stories.signature import signature_bytes
 
             made = signature_bytes(item.body_html)

@@ -1,9 +1,14 @@
 """An article body as a MinHash signature of its text's character shingles, for near-duplicate search.
 
 Chinese is not split into words: the text (markup gone, NFKC, lower case, white space and punctuation
-removed) is cut into overlapping runs of `SHINGLE` characters, and datasketch's MinHash of them stands
-for the set. The index (newscrawl.stories.index) compares signatures. The shingle size and the
-threshold were chosen on the labelled set of `benchmarks/stories_eval.py` (docs/stories.md).
+removed) is cut into overlapping runs of `SHINGLE` characters, and their MinHash stands for the set.
+The index (newscrawl.stories.index) compares signatures. The shingle size and the threshold were
+chosen on the labelled set of `benchmarks/stories_eval.py` (docs/stories.md).
+
+The MinHash is datasketch's (2.0, scheme `affine32`, seed 1), worked out here with numpy, value for
+value: importing datasketch imports scipy, 0.42 s of every run's parse process, and its per-value
+hash function is a Python call a shingle. tests/unit/test_story_signature.py checks every labelled
+body's signature and the permutations against datasketch's own.
 """
 
 from __future__ import annotations
@@ -13,16 +18,16 @@ import unicodedata
 from functools import cache
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 from lxml import html as lxml_html
 
 SHINGLE = 4  # characters per shingle
 NUM_PERM = 128  # MinHash permutations: the signature is 128 × 8 bytes
 SEED = 1  # fixed, as the hashing scheme: signatures stored by one run are compared with the next run's
-SCHEME = "affine32"
+SCHEME = "affine32"  # datasketch's name for it: values h ↦ a·h + b mod 2³², a odd, after MurmurHash3's fmix32
 MIN_TEXT = 40  # characters: a body shorter than this is its own story (too little to compare)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
+_MIX32_1, _MIX32_2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 
 
 # What is not a letter or a digit: `\w` in a str pattern is Unicode's categories L and N, and "_"
@@ -59,32 +64,37 @@ def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
     return {text[i : i + size].encode() for i in range(len(text) - size + 1)}
 
 
-def signature(body_html: str, size: int = SHINGLE) -> LeanMinHash | None:
-    """The MinHash of a body's shingles; None for a body with too little text to compare."""
+def signature(body_html: str, size: int = SHINGLE) -> np.ndarray | None:
+    """The MinHash of a body's shingles, NUM_PERM 32-bit values; None for a body with too little text."""
     text = story_text(body_html)
     if len(text) < MIN_TEXT:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int, permutations=_permutations())
-    minhash.update_batch(shingle_hashes(text, size).tolist())
-    return LeanMinHash(minhash)
+    multipliers, offsets = permutations()
+    values = _fmix32(shingle_hashes(text, size).astype(np.uint32))
+    return np.asarray((values[:, None] * multipliers + offsets).min(axis=0))
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, element by element (multiplications wrap, as the scheme means)."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * _MIX32_1
+    values = values ^ (values >> np.uint32(13))
+    values = values * _MIX32_2
+    return values ^ (values >> np.uint32(16))
 
 
 @cache
-def _permutations() -> np.ndarray:
-    """The MinHash permutations of (NUM_PERM, SEED, SCHEME), drawn once rather than for every body."""
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+def permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The scheme's NUM_PERM multipliers (odd) and offsets, drawn once from a RandomState seeded SEED in
+    the order datasketch draws them."""
+    draw = np.random.RandomState(SEED)
+    multipliers = draw.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    offsets = draw.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return multipliers, offsets
 
 
 def signature_bytes(body_html: str, size: int = SHINGLE) -> bytes | None:
-    """`signature` as the index stores it (128 little-endian 64-bit values): what the parse process works
-    out for the story stage (newscrawl.stories.pipeline)."""
-    minhash = signature(body_html, size)
-    return to_bytes(minhash) if minhash is not None else None
-
-
-def to_bytes(minhash: LeanMinHash) -> bytes:
-    return minhash.hashvalues.astype("<u8").tobytes()
-
-
-def from_bytes(data: bytes) -> LeanMinHash:
-    return LeanMinHash(seed=SEED, hashvalues=np.frombuffer(data, dtype="<u8"), scheme=SCHEME)
+    """`signature` as the index stores it (128 little-endian 64-bit values, as datasketch's hash values
+    were stored): what the parse process works out for the story stage (newscrawl.stories.pipeline)."""
+    values = signature(body_html, size)
+    return values.astype("<u8").tobytes() if values is not None else None

@@ -1,15 +1,26 @@
-"""Story signatures, as tables: the text compared, its shingles, and that a copy with an edited lead
-is close while another article on the same product is not."""
+"""Story signatures, as tables: the text compared, its shingles, that a copy with an edited lead is
+close while another article on the same product is not, and that the signature is datasketch's."""
 
 import json
+import sys
 
 import pytest
-from conftest import FIXTURES
-from datasketch import MinHashLSH
+from conftest import FIXTURES, REPO
+from datasketch import MinHash, MinHashLSH
 
 from newscrawl.stories import THRESHOLD
 from newscrawl.stories.index import BANDS, ROWS, band_keys, similarity
-from newscrawl.stories.signature import NUM_PERM, from_bytes, shingles, signature, story_text, to_bytes
+from newscrawl.stories.signature import (
+    NUM_PERM,
+    SCHEME,
+    SEED,
+    permutations,
+    shingle_hashes,
+    shingles,
+    signature,
+    signature_bytes,
+    story_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,16 +46,26 @@ def body(article_id: str) -> str:
     return json.loads(path.read_text(encoding="utf-8"))["body_html"]
 
 
+def reference(body_html: str) -> MinHash:
+    """datasketch's MinHash of a body's shingle hashes: the definition of the signature."""
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    minhash.update_batch(shingle_hashes(story_text(body_html)).tolist())
+    return minhash
+
+
 def test_a_copy_is_close_and_another_article_on_the_product_is_not():
-    original = signature(body("833153"))
-    copy = signature("<p>据外媒消息，</p>" + body("833153").replace("，", ",") + "<p>责任编辑：小编</p>")
-    other = signature(body("848601"))  # 小米 too, a week later
+    bodies = [
+        body("833153"),
+        "<p>据外媒消息，</p>" + body("833153").replace("，", ",") + "<p>责任编辑：小编</p>",
+        body("848601"),  # 小米 too, a week later
+    ]
+    original, copy, other = (signature_bytes(html) for html in bodies)
     assert original is not None and copy is not None and other is not None
-    assert original.jaccard(copy) >= THRESHOLD > original.jaccard(other)
-    assert set(band_keys(to_bytes(original))) & set(band_keys(to_bytes(copy)))  # the copy is found as a candidate
-    assert from_bytes(to_bytes(original)).jaccard(original) == 1.0  # stored and read back whole
-    for first, second in ((original, copy), (original, other)):  # the index's estimate is datasketch's
-        assert similarity(to_bytes(first), to_bytes(second)) == pytest.approx(first.jaccard(second))
+    assert similarity(original, copy) >= THRESHOLD > similarity(original, other)
+    assert set(band_keys(original)) & set(band_keys(copy))  # the copy is found as a candidate
+    first, *others = map(reference, bodies)
+    for stored, minhash in zip((copy, other), others, strict=True):  # the index's estimate is datasketch's
+        assert similarity(original, stored) == pytest.approx(first.jaccard(minhash))
 
 
 def test_the_bands_are_those_datasketch_chooses_for_the_threshold():
@@ -57,20 +78,28 @@ def test_a_body_too_short_to_compare_has_no_signature():
 
 
 def test_the_signature_is_the_one_earlier_runs_stored():
-    """Signatures are compared with those of earlier runs: the text filter (a pattern) keeps exactly the
-    letters and digits (categories L and N) of every code point, and the permutations drawn once are
-    datasketch's own."""
-    import sys
+    """Signatures are compared with those of earlier runs (made by datasketch's MinHash): the text filter
+    (a pattern) keeps exactly the letters and digits (categories L and N) of every code point, the
+    permutations are datasketch's, and so is every labelled body's signature, value for value."""
     import unicodedata
 
-    from datasketch import MinHash
-
-    from newscrawl.stories.signature import _NOT_LETTER_OR_DIGIT, SCHEME, SEED, shingle_hashes, signature_bytes
+    from newscrawl.stories.signature import _NOT_LETTER_OR_DIGIT
 
     every = "".join(map(chr, range(sys.maxunicode + 1)))
     kept = _NOT_LETTER_OR_DIGIT.sub("", every)
     assert kept == "".join(char for char in every if unicodedata.category(char)[0] in "LN") and len(kept) > 100_000
-    for article_id in ("833153", "848601"):
-        reference = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
-        reference.update_batch(shingle_hashes(story_text(body(article_id))).tolist())
-        assert signature_bytes(body(article_id)) == reference.hashvalues.astype("<u8").tobytes()
+    multipliers, offsets = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    assert [list(values) for values in permutations()] == [list(multipliers), list(offsets)]
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import stories_eval
+
+    documents, _ = stories_eval.labelled_set()
+    compared = 0
+    for _, _, _, html in documents:
+        made = signature(html)
+        if made is None:
+            continue
+        assert signature_bytes(html) == reference(html).hashvalues.astype("<u8").tobytes()
+        assert made.dtype == reference(html).hashvalues.dtype
+        compared += 1
+    assert compared >= 150
