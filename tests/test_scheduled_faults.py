@@ -4,6 +4,7 @@ process, a SIGKILL at a crash point) and each test checks that it landed before 
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -285,8 +286,10 @@ def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journ
     impostor.write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 4096)
     imposed = JournalMark(mark.offset, impostor.stat().st_dev, impostor.stat().st_ino)
     recovery = Journal(tmp_path / "items.jsonl").recover(imposed, "mydrivers")
-    assert recovery.count == 0 and any("is no longer at" in note for note in recovery.notes), recovery.notes
     rotated = tmp_path / "items.jsonl.1"
+    assert any("is no longer at" in note for note in recovery.notes), recovery.notes
+    # The recorded file not found, the rotated one is read again whole; never the impostor.
+    assert [segment.path for segment in recovery.segments] == [rotated] and recovery.count == 1
     for offset in (
         mark.offset,
         0,
@@ -295,6 +298,57 @@ def test_a_removed_journals_inode_taken_by_another_file_is_not_read_as_the_journ
         recovery = Journal(tmp_path / "items.jsonl").recover(honest, "mydrivers")
         assert any("rotated to items.jsonl.1" in note for note in recovery.notes), recovery.notes
         assert recovery.count == (0 if offset else 1)
+
+
+def back_up_state(out: Path, backup: Path) -> None:
+    backup.mkdir()
+    for path in out.glob("state.sqlite*"):
+        if not path.name.endswith(".lock"):
+            shutil.copy2(path, backup / path.name)
+
+
+def restore_state(out: Path, backup: Path) -> None:
+    for path in out.glob("state.sqlite*"):
+        if not path.name.endswith(".lock"):
+            path.unlink()
+    for path in backup.iterdir():
+        shutil.copy2(path, out / path.name)
+
+
+def test_a_state_restored_after_its_journal_was_copied_then_rotated_exports_nothing_twice(tmp_path: Path, site_server):
+    """The state's backup recorded a journal that was then copied (another inode) and rotated: the
+    rotated copy holds the recorded bytes, its tail (what was exported after the backup) is read."""
+    out = tmp_path / "out"
+    first = run(tmp_path, site_server, "-a", "tag=nvidia")
+    back_up_state(out, tmp_path / "backup")
+    replace_by_copy(out / "items.jsonl")
+    assert ids(run(tmp_path, site_server, "-a", "tag=nvidia,windows_11")) == sorted(ids(first) + WINDOWS_11)
+    (out / "items.jsonl").rename(out / "items.jsonl.1")
+    restore_state(out, tmp_path / "backup")
+    again = run(tmp_path, site_server, "-a", "tag=nvidia,windows_11")
+    assert again.returncode == 0, again.log[-3000:]
+    assert "copied, then rotated to items.jsonl.1: its last 4 unrecorded line(s) recorded" in again.log
+    assert len(check_invariants(out, journals=[out / "items.jsonl.1", out / "items.jsonl"])) == 6
+
+
+def test_a_state_whose_journal_is_gone_reads_the_rotated_journals_again(tmp_path: Path, site_server):
+    """The file the state recorded is gone (rotated, then compressed) and no copy of it is beside the
+    journal: the lines past the mark may be in any rotated journal, so every one is read again."""
+    out = tmp_path / "out"
+    run(tmp_path, site_server, "-a", "tag=nvidia")
+    back_up_state(out, tmp_path / "backup")
+    (out / "items.jsonl").rename(out / "items.jsonl.1")
+    run(tmp_path, site_server, "-a", "tag=nvidia,windows_11")  # the 4 of windows_11, in a new journal
+    (out / "items.jsonl.1").rename(out / "items.jsonl.2")
+    (out / "items.jsonl").rename(out / "items.jsonl.1")
+    nvidia = tmp_path / "nvidia.jsonl"  # what gzip keeps of items.jsonl.2, for the invariants
+    (out / "items.jsonl.2").rename(nvidia)
+    (out / "items.jsonl.2.gz").write_bytes(gzip.compress(nvidia.read_bytes()))
+    restore_state(out, tmp_path / "backup")
+    again = run(tmp_path, site_server, "-a", "tag=nvidia,windows_11")
+    assert again.returncode == 0, again.log[-3000:]
+    assert "4 line(s) of the rotated journal items.jsonl.1 read again" in again.log and "no longer at" in again.log
+    assert len(check_invariants(out, journals=[nvidia, out / "items.jsonl.1", out / "items.jsonl"])) == 6
 
 
 def test_a_journal_truncated_in_place_is_read_from_its_start(tmp_path: Path, site_server):

@@ -14,6 +14,11 @@ lines the state has not recorded yet; `recover` repairs both when the next run s
 - another file holding the same lines (the journal copied, restored from a backup, moved to another
   disk): recognised by lines spread over the recorded bytes, the last among them, that the state
   holds at the same places; its tail past the mark is read;
+- a rotated file holding the same lines (the journal copied, then rotated): its tail past the mark
+  is read, then the files rotated after it and the journal from the start;
+- the recorded file gone, no copy of it found (removed; compressed; a state restored from a backup
+  whose journal was copied and rotated since): every rotated journal beside it is read whole, then
+  the journal — the lines past the mark may be in any of them;
 - no mark at all (a new state, or one rebuilt after its file was deleted): the rotated journals beside
   it (`<journal>.N`, the oldest first) are read whole, then the journal, so a rebuilt state knows every
   article exported before and exports none of them again.
@@ -272,18 +277,40 @@ class Journal:
                     f"the journal was rotated again since: {found} line(s) of {newer.name} "
                     f"recorded{', a torn last line cut' if torn else ''}"
                 )
-        elif recorded.offset and recorded_as(self._samples(recorded.offset, site)):
+        elif recorded.offset and recorded_as(self._samples(self.path, recorded.offset, site)):
             start = recorded.offset
             notes.append(
                 f"the journal {self.path} is another file than the state recorded, holding the same "
                 f"{recorded.offset} bytes (copied, restored, or moved to another disk): read from there on"
             )
-        elif recorded.offset:
+        elif (copy := self._rotated_copy(recorded, site, recorded_as)) is not None:
+            found, torn = take(copy, recorded.offset)
             notes.append(
-                f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
-                "beside it (removed, or rotated and compressed): a new journal starts; articles exported "
-                "before are not written again (delete the state too to export everything again)"
+                f"the journal the state recorded was copied, then rotated to {copy.name}: its last {found} "
+                f"unrecorded line(s) recorded{', a torn last line cut' if torn else ''}; a new journal starts"
             )
+            rotated = self.rotated()
+            for newer in rotated[rotated.index(copy) + 1 :]:
+                found, torn = take(newer, 0)
+                notes.append(
+                    f"the journal was rotated again since: {found} line(s) of {newer.name} "
+                    f"recorded{', a torn last line cut' if torn else ''}"
+                )
+        else:
+            # Lines past the mark may be in any of them (a state restored from a backup, then the journal
+            # rotated): read again, what the state holds changes nothing, what it lacks is not exported twice.
+            for rotated_path in self.rotated():
+                found, torn = take(rotated_path, 0)
+                notes.append(
+                    f"the journal the state recorded is gone: {found} line(s) of the rotated journal "
+                    f"{rotated_path.name} read again{', a torn last line cut' if torn else ''}"
+                )
+            if recorded.offset:
+                notes.append(
+                    f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
+                    "beside it (removed, or rotated and compressed): a new journal starts; articles exported "
+                    "before are not written again (delete the state too to export everything again)"
+                )
         _, torn = take(self.path, start)
         if torn:
             notes.append(f"a torn last line of {self.path} cut (a crash or a full disk mid-write)")
@@ -295,12 +322,25 @@ class Journal:
         for segment in recovery.segments:
             yield from _lines(segment, site)
 
-    def _samples(self, end: int, site: str) -> list[Sample]:
-        """Lines of this file spread over its first `end` bytes, the one ending there among them; none
-        when no line ends there (then it is not the file the state recorded)."""
+    def _rotated_copy(
+        self, recorded: JournalMark, site: str, recorded_as: Callable[[list[Sample]], bool]
+    ) -> Path | None:
+        """The rotated journal (`<journal>.N`) holding the bytes the state recorded, when the file the mark
+        was taken on is gone: it was copied (restored, moved) before it was rotated."""
+        if not recorded.offset:
+            return None
+        for candidate in reversed(self.rotated()):  # the newest first
+            if recorded_as(self._samples(candidate, recorded.offset, site)):
+                return candidate
+        return None
+
+    def _samples(self, path: Path, end: int, site: str) -> list[Sample]:
+        """Lines of the file `path` (this journal or a rotated one) spread over its first `end` bytes, the
+        one ending there among them; none when no line ends there (then it is not the file the state
+        recorded)."""
         samples: list[Sample] = []
         try:
-            with open(self.path, "rb") as stream:
+            with open(path, "rb") as stream:
                 if os.fstat(stream.fileno()).st_size < end:
                     return []
                 stream.seek(end - 1)
@@ -316,7 +356,7 @@ class Journal:
                     raw = stream.readline(MAX_LINE + 1)
                     if not raw.endswith(b"\n") or start + len(raw) > end:
                         return []
-                    record = _record(self.path, raw, start, 1, site)
+                    record = _record(path, raw, start, 1, site)
                     samples.append(Sample(record["article_id"], record["revision"], start, len(raw)))
         except (OSError, JournalError):
             return []
