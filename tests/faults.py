@@ -138,8 +138,8 @@ def hold_write_lock(state: Path, seconds: float) -> None:
 def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | None = None) -> list[str]:
     """Each revision of an article exactly once across the journal(s) (revisions 1, 2, … without a gap:
     an update only when its content changed, such as an image that arrived late) and each article as a
-    post, no torn line, no temporary file, the state agreeing with both, nothing pending. Returns the
-    article ids."""
+    post, no torn line, no temporary file, the state agreeing with both, nothing pending, each line's
+    story the one the story index holds for its article. Returns the article ids."""
     revisions: list[tuple[str, int]] = []
     stories: dict[str, set[str | None]] = {}
     for journal in journals or [out / "items.jsonl"]:

@@ -11,8 +11,9 @@ server; every crawl is a real `scrapy crawl` subprocess.
 
 After every step: no (article, revision) twice across the journals (the run alone's and the processes')
 and their rotated files, revisions
-from 1 without a gap, each revision's content different from the one before, exit codes per the
-README's table (0, or -9 for a kill that landed). At the end of each example, crawls without faults
+from 1 without a gap, each revision's content different from the one before, each line's story the one
+the story index holds for its article, exit codes per the README's table (0, or -9 for a kill that
+landed). At the end of each example, crawls without faults
 until nothing is pending, then a refresh: every article on a walked tag's pages is exported, with its
 current title, once per revision; posts, journal and state agree.
 
@@ -293,6 +294,11 @@ class Operations(RuleBasedStateMachine):
                     after["body_html"],
                     after["images"],
                 ), f"{article_id} revision {number} changed nothing"
+        if (self.out / "stories.sqlite").exists():  # each line in the story the index gave its article
+            with sqlite3.connect(self.out / "stories.sqlite") as db:
+                indexed = dict(db.execute("SELECT id, story FROM story_articles"))
+            wrong = sorted({item["id"] for item in lines if item["story"] != indexed.get(item["id"])})
+            assert not wrong, f"journal lines whose story is not the index's: {wrong}"
 
     def teardown(self) -> None:
         try:
