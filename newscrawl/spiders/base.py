@@ -264,8 +264,8 @@ class SiteSpider(NewscrawlSpider):
             (
                 "newscrawl/journal/recovered_lines",
                 0 if incremental.rebuilt else incremental.recovered,
-                "Recovered %d journal line(s) a crash left unrecorded (or a lost -wal file): "
-                "every tag is walked whole once",
+                "Recovered %d journal line(s) a crash left unrecorded (or a lost -wal file, or a state "
+                "restored from a backup): every tag is walked whole once",
             ),
             (
                 "newscrawl/posts/stale_temporaries",
