@@ -243,6 +243,22 @@ class Journal:
             count += found
             return found, torn
 
+        def take_rotated(old: Path, offset: int, how: str) -> None:
+            """The marked file found under a rotated name (`how` it got there): its tail past `offset`, then
+            every file rotated after it (the journal rotated again since the mark)."""
+            found, torn = take(old, offset)
+            notes.append(
+                f"{how} {old.name}: its last {found} unrecorded line(s) "
+                f"recorded{', a torn last line cut' if torn else ''}; a new journal starts"
+            )
+            rotated = self.rotated()
+            for newer in rotated[rotated.index(old) + 1 :] if old in rotated else []:
+                found, torn = take(newer, 0)
+                notes.append(
+                    f"the journal was rotated again since: {found} line(s) of {newer.name} "
+                    f"recorded{', a torn last line cut' if torn else ''}"
+                )
+
         if recorded is not None and (recorded.device, recorded.inode) == (current.device, current.inode):
             if current.offset >= recorded.offset:
                 start = recorded.offset
@@ -265,18 +281,7 @@ class Journal:
                     "decompress it beside the journal before the run, or its articles are exported again"
                 )
         elif (old := self._find_rotated(recorded, site)) is not None:
-            found, torn = take(old, recorded.offset)
-            notes.append(
-                f"the journal was rotated to {old.name}: its last {found} unrecorded line(s) "
-                f"recorded{', a torn last line cut' if torn else ''}; a new journal starts"
-            )
-            rotated = self.rotated()
-            for newer in rotated[rotated.index(old) + 1 :] if old in rotated else []:
-                found, torn = take(newer, 0)
-                notes.append(
-                    f"the journal was rotated again since: {found} line(s) of {newer.name} "
-                    f"recorded{', a torn last line cut' if torn else ''}"
-                )
+            take_rotated(old, recorded.offset, "the journal was rotated to")
         elif recorded.offset and recorded_as(self._samples(self.path, recorded.offset, site)):
             start = recorded.offset
             notes.append(
@@ -284,18 +289,7 @@ class Journal:
                 f"{recorded.offset} bytes (copied, restored, or moved to another disk): read from there on"
             )
         elif (copy := self._rotated_copy(recorded, site, recorded_as)) is not None:
-            found, torn = take(copy, recorded.offset)
-            notes.append(
-                f"the journal the state recorded was copied, then rotated to {copy.name}: its last {found} "
-                f"unrecorded line(s) recorded{', a torn last line cut' if torn else ''}; a new journal starts"
-            )
-            rotated = self.rotated()
-            for newer in rotated[rotated.index(copy) + 1 :]:
-                found, torn = take(newer, 0)
-                notes.append(
-                    f"the journal was rotated again since: {found} line(s) of {newer.name} "
-                    f"recorded{', a torn last line cut' if torn else ''}"
-                )
+            take_rotated(copy, recorded.offset, "the journal the state recorded was copied, then rotated to")
         else:
             # Lines past the mark may be in any of them (a state restored from a backup, then the journal
             # rotated): read again, what the state holds changes nothing, what it lacks is not exported twice.
