@@ -141,7 +141,7 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
     post, no torn line, no temporary file, the state agreeing with both, nothing pending, each line's
     story the one the story index holds for its article. Returns the article ids."""
     revisions: list[tuple[str, int]] = []
-    stories: dict[str, set[str | None]] = {}
+    lines: list[dict] = []
     for journal in journals or [out / "items.jsonl"]:
         data = journal.read_bytes() if journal.exists() else b""
         assert not data or data.endswith(b"\n"), f"{journal.name} ends with a torn line"
@@ -151,7 +151,7 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
             except ValueError:
                 raise AssertionError(f"{journal.name} line {number} is not JSON: {line[:80]!r}") from None
             revisions.append((item["article_id"], item["revision"]))
-            stories.setdefault(item["id"], set()).add(item.get("story"))
+            lines.append(item)
     twice = sorted({r for r in revisions if revisions.count(r) > 1})
     assert not twice, f"duplicated in the journal: {twice}"
     latest: dict[str, int] = {}
@@ -174,12 +174,18 @@ def check_invariants(out: Path, site: str = "mydrivers", journals: list[Path] | 
         )
     assert known == latest, "the state disagrees with the journal"
     assert pending == 0, f"{pending} pending entries left after the runs without faults"
-    if (out / "stories.sqlite").exists():  # every revision of an article in the story the index gave it
-        with sqlite3.connect(out / "stories.sqlite") as db:
-            indexed = dict(db.execute("SELECT id, story FROM story_articles"))
-        wrong = sorted(i for i, told in stories.items() if told != {indexed.get(i)})
-        assert not wrong, f"journal lines whose story is not the index's: {wrong}"
+    check_stories(out, lines)
     return ids
+
+
+def check_stories(out: Path, lines: list[dict]) -> None:
+    """Each journal line in the story the story index beside the state (if any) gave its article."""
+    if not (out / "stories.sqlite").exists():
+        return
+    with sqlite3.connect(out / "stories.sqlite") as db:
+        indexed = dict(db.execute("SELECT id, story FROM story_articles"))
+    wrong = sorted({line["id"] for line in lines if line.get("story") != indexed.get(line["id"])})
+    assert not wrong, f"journal lines whose story is not the index's: {wrong}"
 
 
 def check_mirrored(store: Path, out: Path, site: str = "mydrivers") -> int:

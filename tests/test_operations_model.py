@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, Server, crawl_command
-from faults import journals_of
+from faults import check_stories, journals_of
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -294,11 +294,7 @@ class Operations(RuleBasedStateMachine):
                     after["body_html"],
                     after["images"],
                 ), f"{article_id} revision {number} changed nothing"
-        if (self.out / "stories.sqlite").exists():  # each line in the story the index gave its article
-            with sqlite3.connect(self.out / "stories.sqlite") as db:
-                indexed = dict(db.execute("SELECT id, story FROM story_articles"))
-            wrong = sorted({item["id"] for item in lines if item["story"] != indexed.get(item["id"])})
-            assert not wrong, f"journal lines whose story is not the index's: {wrong}"
+        check_stories(self.out, lines)
 
     def teardown(self) -> None:
         try:
