@@ -135,6 +135,29 @@ def test_two_workers_on_redis_agree_on_every_story(redis_server: str):
     assert all(member.title == "t" and member.site == "eval" for story in latest for member in story)
 
 
+COMPARING = """
+import sys
+from pathlib import Path
+import newscrawl.stories.pipeline
+from newscrawl.stories.index import Member, SqliteStoryIndex
+index = SqliteStoryIndex(Path(sys.argv[1]))
+stories = [index.assign(Member(str(n), "s", "u", "t", "p"), bytes.fromhex(sig)).story for n, sig in enumerate(sys.argv[2:])]
+print(stories, "numpy" in sys.modules)
+"""
+
+
+def test_the_crawl_process_compares_stories_without_importing_numpy(tmp_path: Path):
+    """numpy's import would stall the reactor thread mid-crawl: only the parse process makes signatures."""
+    from newscrawl.stories.signature import signature_bytes
+
+    made = signature_bytes(json.loads(next(FIXTURES.rglob("833153.expected.json")).read_text())["body_html"])
+    assert made is not None
+    edited = made[:8] + bytes(8) + made[16:]  # one value of 128 changed: a near copy, found by its bands
+    probe = [sys.executable, "-c", COMPARING, str(tmp_path / "stories.sqlite"), made.hex(), edited.hex()]
+    printed = subprocess.run(probe, capture_output=True, text=True, check=True, cwd=REPO).stdout
+    assert printed.strip() == "['0', '0'] False"  # the copy joined the first's story, compared in Python
+
+
 def test_a_link_planted_at_the_story_index_is_refused_not_followed(tmp_path: Path):
     target = tmp_path / "precious.txt"
     target.write_text("not yours\n", encoding="utf-8")

@@ -42,8 +42,10 @@ def story_text(body_html: str) -> str:
 
 
 def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
-    """A 32-bit hash of every run of `size` characters of `text`, once each, computed over the whole text
-    at once (the code points folded FNV-style, then MurmurHash3's 64-bit finaliser); the MinHash input."""
+    """A 32-bit hash of every run of `size` characters of `text`, in order, computed over the whole text at
+    once (the code points folded FNV-style, then MurmurHash3's 64-bit finaliser); the MinHash input. A
+    run seen twice is hashed twice: a minimum is the same without the repeat, and sorting them out cost
+    more than the repeats do."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     count = max(1, len(codes) - size + 1)
     mixed = np.zeros(count, dtype=np.uint64)
@@ -54,7 +56,7 @@ def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
     mixed ^= mixed >> np.uint64(33)
     mixed *= _MIX_2
     mixed ^= mixed >> np.uint64(33)
-    return np.unique(mixed >> np.uint64(32))
+    return mixed >> np.uint64(32)
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
@@ -71,7 +73,11 @@ def signature(body_html: str, size: int = SHINGLE) -> np.ndarray | None:
         return None
     multipliers, offsets = permutations()
     values = _fmix32(shingle_hashes(text, size).astype(np.uint32))
-    return np.asarray((values[:, None] * multipliers + offsets).min(axis=0))
+    # One row a permutation, added to in place and reduced along its rows: the (shingles × NUM_PERM)
+    # layout with a second temporary took several times as long (docs/performance.md).
+    table = multipliers[:, None] * values
+    table += offsets[:, None]
+    return np.asarray(table.min(axis=1))
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
