@@ -73,8 +73,7 @@ def signature(body_html: str, size: int = SHINGLE) -> np.ndarray | None:
         return None
     multipliers, offsets = permutations()
     values = _fmix32(shingle_hashes(text, size).astype(np.uint32))
-    # One row a permutation, added to in place and reduced along its rows: the (shingles × NUM_PERM)
-    # layout with a second temporary took several times as long (docs/performance.md).
+    # One row a permutation: one temporary, added to in place, each minimum taken along a contiguous row.
     table = multipliers[:, None] * values
     table += offsets[:, None]
     return np.asarray(table.min(axis=1))
