@@ -147,7 +147,8 @@ print(stories, "numpy" in sys.modules)
 
 
 def test_the_crawl_process_compares_stories_without_importing_numpy(tmp_path: Path):
-    """numpy's import would stall the reactor thread mid-crawl: only the parse process makes signatures."""
+    """numpy's import would stall the reactor thread mid-crawl: with a parse process, signatures are made
+    there and only compared here."""
     from newscrawl.stories.signature import signature_bytes
 
     made = signature_bytes(json.loads(next(FIXTURES.rglob("833153.expected.json")).read_text())["body_html"])

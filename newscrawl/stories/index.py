@@ -47,10 +47,11 @@ def copy_digest(signature: bytes) -> str:
 
 def similarity(one: bytes, other: bytes) -> float:
     """MinHash's estimate of two bodies' Jaccard similarity: the share of their signatures' values that
-    are equal (what datasketch's `MinHash.jaccard` returns). Plain Python, about 1.5 µs a comparison
+    are equal (what datasketch's `MinHash.jaccard` returns); 0 for signatures of different lengths or
+    not whole 8-byte values (a damaged row matches nothing). Plain Python, about 1.5 µs a comparison
     slower than numpy, so that the crawl process does not import numpy (45 ms idle, several times that
     while the crawl runs, on the reactor thread)."""
-    if len(one) != len(other) or not one:
+    if not one or len(one) != len(other) or len(one) % 8:
         return 0.0
     values = memoryview(one).cast("Q")  # native order: equal bytes are equal values either way
     return sum(map(operator.eq, values, memoryview(other).cast("Q"))) / len(values)

@@ -68,6 +68,24 @@ def test_a_copy_is_close_and_another_article_on_the_product_is_not():
         assert similarity(original, stored) == pytest.approx(first.jaccard(minhash))
 
 
+SIGNED = bytes(range(256)) * 4  # 128 values of 8 bytes
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "share"),
+    [
+        (SIGNED, SIGNED, 1.0),
+        (SIGNED, SIGNED[:8] + bytes(8) + SIGNED[16:], 127 / 128),
+        (SIGNED, bytes(1024), 0.0),
+        (SIGNED, SIGNED[:512], 0.0),  # a stored signature of another length matches nothing
+        (SIGNED[:1020], SIGNED[:1020], 0.0),  # nor one that is not whole 8-byte values
+        (b"", b"", 0.0),
+    ],
+)
+def test_similarity_is_the_share_of_equal_values(one, other, share):
+    assert similarity(one, other) == share
+
+
 def test_the_bands_are_those_datasketch_chooses_for_the_threshold():
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
     assert (BANDS, ROWS) == (lsh.b, lsh.r)
