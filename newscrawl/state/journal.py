@@ -243,6 +243,12 @@ class Journal:
             count += found
             return found, torn
 
+        def take_whole(paths: list[Path], said: Callable[[int, str], str]) -> None:
+            """Each of `paths` read from its start, noted as `said(lines found, file name)`."""
+            for path in paths:
+                found, torn = take(path, 0)
+                notes.append(said(found, path.name) + (", a torn last line cut" if torn else ""))
+
         def take_rotated(old: Path, offset: int, how: str) -> None:
             """The marked file found under a rotated name (`how` it got there): its tail past `offset`, then
             every file rotated after it (the journal rotated again since the mark)."""
@@ -252,12 +258,10 @@ class Journal:
                 f"recorded{', a torn last line cut' if torn else ''}; a new journal starts"
             )
             rotated = self.rotated()
-            for newer in rotated[rotated.index(old) + 1 :] if old in rotated else []:
-                found, torn = take(newer, 0)
-                notes.append(
-                    f"the journal was rotated again since: {found} line(s) of {newer.name} "
-                    f"recorded{', a torn last line cut' if torn else ''}"
-                )
+            take_whole(
+                rotated[rotated.index(old) + 1 :] if old in rotated else [],
+                lambda found, name: f"the journal was rotated again since: {found} line(s) of {name} recorded",
+            )
 
         if recorded is not None and (recorded.device, recorded.inode) == (current.device, current.inode):
             if current.offset >= recorded.offset:
@@ -269,12 +273,10 @@ class Journal:
                     "read again from its start"
                 )
         elif recorded is None:
-            for rotated_path in self.rotated():
-                found, torn = take(rotated_path, 0)
-                notes.append(
-                    f"rebuilding the crawl state: {found} line(s) of the rotated journal {rotated_path.name} "
-                    f"read{', a torn last line cut' if torn else ''}"
-                )
+            take_whole(
+                self.rotated(),
+                lambda found, name: f"rebuilding the crawl state: {found} line(s) of the rotated journal {name} read",
+            )
             for compressed in sorted(self.path.parent.glob(self.path.name + ".*.gz")):
                 notes.append(
                     f"rebuilding the crawl state: the compressed journal {compressed.name} is not read; "
@@ -293,12 +295,12 @@ class Journal:
         else:
             # Lines past the mark may be in any of them (a state restored from a backup, then the journal
             # rotated): read again, what the state holds changes nothing, what it lacks is not exported twice.
-            for rotated_path in self.rotated():
-                found, torn = take(rotated_path, 0)
-                notes.append(
-                    f"the journal the state recorded is gone: {found} line(s) of the rotated journal "
-                    f"{rotated_path.name} read again{', a torn last line cut' if torn else ''}"
-                )
+            take_whole(
+                self.rotated(),
+                lambda found, name: (
+                    f"the journal the state recorded is gone: {found} line(s) of the rotated journal {name} read again"
+                ),
+            )
             if recorded.offset:
                 notes.append(
                     f"the journal the state recorded ({recorded.offset} bytes) is no longer at {self.path} or "
