@@ -151,6 +151,9 @@ NEWSCRAWL_IMAGES_MAX_PIXELS = (
 )
 # Image CDNs redirect (http → https, moved files): followed, and a file that ends on another host refused.
 IMAGEMIRROR_MEDIA_ALLOW_REDIRECTS = True
+# Check and write image files in a process of their own (newscrawl/archive/image_store.py), not on the crawl
+# process' threads, which take the GIL from its reactor at every system call; with the asyncio reactor only.
+NEWSCRAWL_IMAGES_STORE_PROCESS = True
 NEWSCRAWL_IMAGES_RETRY_DAYS = 7  # later runs try a file that failed for a reason that may pass, for this long
 # Image URLs in posts: "original" (the sites' URLs) or "local" (stored files under NEWSCRAWL_POST_IMAGES_URL)
 NEWSCRAWL_POST_IMAGES = "original"

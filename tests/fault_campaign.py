@@ -15,7 +15,8 @@ crash points; they also check that every article in the journal has its
 response in a finished, readable WARC file, and that no unfinished file is left. Independently, half
 mirror the articles' images (NEWSCRAWL_IMAGES_STORE, posts pointing at the files) from an image CDN
 with hotlink protection (tests/image_site.py), with image files among the faulty URLs and a kill before
-an image file's rename among the crash points; they check that every image of every article arrived
+an image file's rename among the crash points (the crawl's, storing on its threads, or the image store
+process' alone, the crawl storing the rest itself); they check that every image of every article arrived
 whole and that every post points at files that exist. An image that arrives late updates its article
 (revision 2): the journal must hold each revision once. Each run, faulty or not, is a crawl by 1, 2 or 3
 processes over the one state (NEWSCRAWL_PROCESSES, drawn per run: the operator changing K between runs),
@@ -69,7 +70,7 @@ CRASH_POINTS = (
     "parse-process",
 )
 CAPTURE_CRASH_POINTS = ("warc-mid-record", "warc-writer")
-MIRROR_CRASH_POINTS = ("image-before-rename",)
+MIRROR_CRASH_POINTS = ("image-before-rename", "image-store")  # a crawl's thread storing, the store process
 CLEAN_RUNS = 4  # runs without faults allowed to finish the work
 PROCESSES = (1, 1, 2, 3)  # a run's NEWSCRAWL_PROCESSES, drawn from these
 
@@ -202,6 +203,9 @@ def _faulty_run(
         "NEWSCRAWL_PARSE_PROCESS": str(crash == "parse-process" or rng.random() < 0.5),
         "NEWSCRAWL_PROCESSES": str(processes),
     }
+    if "NEWSCRAWL_IMAGES_STORE" in base:
+        store_process = crash == "image-store" or (crash != "image-before-rename" and rng.random() < 0.5)
+        settings["NEWSCRAWL_IMAGES_STORE_PROCESS"] = str(store_process)
     args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=settings)
     journal = out / ("items.jsonl" if processes == 1 else "items.p1.jsonl")
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
@@ -224,7 +228,7 @@ def _faulty_run(
     if crash and (
         process.returncode == -9
         or "was killed by signal 9" in log  # a process of several other than the launcher
-        or "in the crawl process from now on" in log  # the parse process alone died
+        or "in the crawl process from now on" in log  # the parse process or the image store process alone died
         or "WARC: the writer process ended" in log  # the WARC writer process alone died
     ):
         outcome.faults[f"kill:{crash}"] += 1

@@ -30,7 +30,10 @@ from scrapy.exceptions import (
 from twisted.internet.error import ConnectionLost
 
 from newscrawl.archive import images as image_mirror
-from newscrawl.archive.images import ImageMirror, NotStored, failure_reason, image_extension
+from newscrawl.archive.image_files import NotStored, image_extension
+from newscrawl.archive.image_store import serve
+from newscrawl.archive.images import ImageMirror, failure_reason
+from newscrawl.children import frame, unframe
 from newscrawl.exporters.frontmatter import local_image_urls
 from newscrawl.items import json_schema
 from newscrawl.normalize.images import awaiting_retry, may_pass, retry_wanted, stored_files
@@ -464,6 +467,88 @@ def test_lean_middlewares_keep_the_referer_the_cdn_redirect_and_the_scope_rule(h
     assert (files_seen[MOVED_AWAY]["status"], files_seen[MOVED_AWAY]["reason"]) == ("refused", "host_not_allowed")
     assert (files_seen[DISALLOWED]["status"], files_seen[DISALLOWED]["reason"]) == ("refused", "robots")
     assert first.stats["newscrawl/images/stored"] >= 5
+
+
+def test_the_store_process_threads_and_a_killed_store_process_store_the_same_files(tmp_path: Path):
+    """The image store process (the default), the crawl's threads (NEWSCRAWL_IMAGES_STORE_PROCESS off), and
+    a store process killed before its 3rd rename (the crawl stores the rest itself): the same records,
+    the same bytes under the same names, every article exported once."""
+    root = tmp_path / "site"
+    files = image_site(root)
+    server = Server([root])
+    try:
+        runs = {
+            "process": _crawl(server, tmp_path / "process"),
+            "threads": _crawl(server, tmp_path / "threads", NEWSCRAWL_IMAGES_STORE_PROCESS="False"),
+        }
+        killed_out = tmp_path / "killed"
+        killed_out.mkdir()
+        args = crawl_command(
+            killed_out,
+            server,
+            "-a",
+            "tag=xiaomi12_ultra",
+            incremental=True,
+            settings={"NEWSCRAWL_IMAGES_STORE": str(killed_out / "images"), **IMAGE_SETTINGS},
+        )
+        env = {**os.environ, "NEWSCRAWL_CRASH_AT": "image-store:3"}
+        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180, env=env)
+        runs["killed"] = read_output(killed_out, "mydrivers", done.returncode, done.stderr)
+    finally:
+        server.stop()
+    for name, run in runs.items():
+        assert run.returncode == 0, f"{name}: {run.log[-3000:]}"
+    records = {name: _files_by_url(run.items) for name, run in runs.items()}
+    assert len(records["process"]) >= 10
+    assert records["process"] == records["threads"] == records["killed"]
+    for url, record in records["process"].items():
+        assert record["status"] == "stored", url
+        for name in runs:
+            assert (tmp_path / name / "images" / record["path"]).read_bytes() == files[url].read_bytes()
+    assert runs["process"].stats["newscrawl/images/store_process_started"] == 1
+    assert "newscrawl/images/store_process_gone" not in runs["process"].stats
+    assert "newscrawl/images/store_process_started" not in runs["threads"].stats
+    # The kill landed before a rename: its temporary is still there (a later run removes it once stale).
+    assert len(list((killed_out / "images").glob("??/.tmp-*.part"))) == 1
+    assert runs["killed"].stats["newscrawl/images/store_process_gone"] >= 1
+    assert "the image store process ended (exit status" in runs["killed"].log
+    assert "storing images in the crawl process from now on" in runs["killed"].log
+    for run in runs.values():
+        assert sorted(item["article_id"] for item in run.items) == sorted(
+            item["article_id"] for item in runs["process"].items
+        )
+
+
+def test_the_store_process_starts_without_scrapy():
+    """It is started at the first image of a run: Scrapy and Twisted would only make it start slower."""
+    probe = "import sys, newscrawl.archive.image_store; print(sorted({'scrapy', 'twisted'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_the_store_process_answers_what_became_of_each_image(tmp_path: Path):
+    """Its loop, in this process: a new file, the same bytes again, bytes refused, a store it cannot
+    write (a file where a shard folder must be)."""
+    good = picture(f"https://{IMAGE_HOST}/img/a.png")
+    digest = hashlib.sha256(good).hexdigest()
+    (tmp_path / "blocked").mkdir()
+    (tmp_path / "blocked" / digest[:2]).write_text("not a folder", encoding="utf-8")
+
+    def answers(root: Path, *bodies: bytes) -> list:
+        sink = BytesIO()
+        serve(BytesIO(b"".join(frame(body) for body in bodies)), sink, root, 50_000_000, True)
+        return unframe(bytearray(sink.getvalue()))
+
+    stored = ("stored", f"{digest[:2]}/{digest}.png", digest)
+    assert answers(tmp_path / "store", good, good, SVG_WITH_SCRIPT) == [
+        (*stored, True),
+        (*stored, False),
+        ("not_stored", "refused", "svg", ""),
+    ]
+    assert (tmp_path / "store" / stored[1]).read_bytes() == good
+    assert (tmp_path / "store" / stored[1]).stat().st_mode & 0o777 == 0o666 & ~_umask()
+    [(kind, status, reason, detail)] = answers(tmp_path / "blocked", good)
+    assert (kind, status, reason) == ("not_stored", "failed", "store_error") and "not a folder" in detail
 
 
 def _umask() -> int:

@@ -20,7 +20,6 @@ left to the next crawl.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -47,24 +46,25 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import MediaPipeline
+from scrapy.utils.asyncio import is_asyncio_available
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import error as twisted_error
 from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.threads import deferToThread
 
+from newscrawl.archive.image_files import NotStored, file_name, store_new
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.fetch.scope import ARTICLE_PAGE, OutOfScope
+from newscrawl.helper import Helper, HelperGone
 from newscrawl.items import Article, Image, StoredFile
 from newscrawl.normalize.dates import to_utc_iso
 from newscrawl.normalize.images import file_records, may_pass, retry_wanted
 from newscrawl.sites import site_of, spider_class_of
 from newscrawl.state.component import Incremental
-from newscrawl.state.files import fsync_folder, remove_stale_temporaries, write_atomically
+from newscrawl.state.files import fsync_folder, remove_stale_temporaries
 
 logger = logging.getLogger(__name__)
 
-# Pillow's format name → the file extension the store uses. Nothing else is kept.
-RASTER_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 # A temporary file in the store older than this is a killed writer's (one lives for a moment, and several
 # crawls, of other sites or on other machines, may share the store).
 _STALE_AFTER = 3600.0
@@ -77,38 +77,6 @@ _CONNECTION_ERRORS = (
     twisted_error.ConnectionDone,
     twisted_error.ConnectionLost,
 )
-
-
-class NotStored(Exception):
-    """An image file this run did not store: `status` "failed" or "refused", and a reason (a stat name)."""
-
-    def __init__(self, status: str, reason: str, detail: str = "") -> None:
-        super().__init__(f"{status}: {reason}" + (f" ({detail})" if detail else ""))
-        self.status = status
-        self.reason = reason
-
-
-def image_extension(body: bytes, max_pixels: int) -> str:
-    """The store's extension for `body` when its bytes are a raster image worth keeping; raises NotStored
-    ("refused") otherwise. Only the header is read (Pillow's `open` decodes no pixels), so a
-    decompression bomb is refused by its declared size without being expanded."""
-    from PIL import Image as PillowImage  # noqa: PLC0415 (imported only when images are mirrored)
-    from PIL import UnidentifiedImageError  # noqa: PLC0415
-
-    if b"<svg" in body[:1024].lower():
-        raise NotStored("refused", "svg")
-    try:
-        with PillowImage.open(BytesIO(body), formats=tuple(RASTER_FORMATS)) as picture:
-            kind, (width, height) = picture.format, picture.size
-    except PillowImage.DecompressionBombError:  # beyond twice Pillow's own limit: refused by Pillow itself
-        raise NotStored("refused", "bomb") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise NotStored("refused", "not_raster", str(error)) from None
-    if width * height > max_pixels:
-        raise NotStored("refused", "bomb", f"{width}×{height} pixels declared")
-    if width <= 1 and height <= 1:
-        raise NotStored("refused", "tracking_pixel")
-    return RASTER_FORMATS[kind or ""]
 
 
 def failure_reason(error: BaseException) -> NotStored:
@@ -187,26 +155,26 @@ class ContentAddressedStore(FSFilesStore):
                 self._unsynced |= folders - synced
             raise
 
+    def note_new_name(self, path: str) -> None:
+        """A new file under `path`, stored here or by the image store process: with deferred syncs, its
+        folder is synced by the next `sync_folders` (else it was synced as the file was stored)."""
+        if self._unsynced is not None:
+            with self._unsynced_lock:
+                self._unsynced.add(Path(self.basedir, *path.split("/")).parent)
+
     def persist_file(
         self, path: str, buf: BytesIO, info: MediaPipeline.SpiderInfo, meta: Any = None, headers: Any = None
     ) -> bool:
         """Store the bytes under `path`; False when they were there already."""
-        target = Path(self.basedir, *path.split("/"))
         with self._locks_lock:
             entry = self._locks.setdefault(path, [threading.Lock(), 0])
             entry[1] += 1
         try:
             with entry[0]:
-                if target.is_file():
-                    return False
-                deferred = self._unsynced is not None
-                write_atomically(
-                    target, buf.getvalue(), "image-before-rename", root=Path(self.basedir), sync_folder=not deferred
-                )
-                if deferred:
-                    with self._unsynced_lock:
-                        cast(set[Path], self._unsynced).add(target.parent)
-                return True
+                new = store_new(Path(self.basedir), path, buf.getvalue(), self._unsynced is None, "image-before-rename")
+                if new:
+                    self.note_new_name(path)
+                return new
         finally:
             with self._locks_lock:
                 entry[1] -= 1
@@ -275,6 +243,15 @@ class ImageMirror(FilesPipeline):
             files.defer_folder_syncs()
             self.incremental.add_commit_barrier(files.sync_folders)
         self.fetches = spider_class_of(crawler).fetches  # False: `scrapy reparse`, no network
+        self.store_process: Helper | None = None
+        if self.fetches and settings.getbool("NEWSCRAWL_IMAGES_STORE_PROCESS") and is_asyncio_available():
+            self.store_process = Helper(
+                "newscrawl.archive.image_store",
+                "the image store process",
+                on_start=lambda: crawler.stats.set_value("newscrawl/images/store_process_started", 1),
+            )
+            self.store_process.args = [str(self.root), str(self.max_pixels), "0" if self.incremental else "1"]
+            crawler.signals.connect(self.store_process.close, signal=signals.spider_closed)
         self._plans: dict[str, _Plan] = {}
         self._in_flight = DeferredSemaphore(max(1, settings.getint("CONCURRENT_REQUESTS")))
         removed = sum(remove_stale_temporaries(folder, _STALE_AFTER) for folder in self.root.glob("??"))
@@ -351,7 +328,7 @@ class ImageMirror(FilesPipeline):
             raise NotStored("failed", f"http_{response.status}")
         if not response.body:
             raise NotStored("failed", "empty")
-        path, checksum, new = await maybe_deferred_to_future(deferToThread(self._keep, response.body, info))
+        path, checksum, new = await self._keep(response.body, info)
         self._in_flight.release()
         stats = self.crawler.stats
         stats.inc_value("newscrawl/images/stored")
@@ -361,11 +338,29 @@ class ImageMirror(FilesPipeline):
             stats.inc_value("newscrawl/images/already_in_store")
         return {"url": request.url, "path": path, "checksum": checksum, "status": "downloaded"}
 
-    def _keep(self, body: bytes, info: MediaPipeline.SpiderInfo) -> tuple[str, str, bool]:
-        """On a thread: check, name and store the bytes; (path, checksum, whether they were new)."""
-        extension = image_extension(body, self.max_pixels)
-        checksum = hashlib.sha256(body).hexdigest()
-        path = f"{checksum[:2]}/{checksum}.{extension}"
+    async def _keep(self, body: bytes, info: MediaPipeline.SpiderInfo) -> tuple[str, str, bool]:
+        """Check, name and store the bytes, in the image store process while it runs, else on a thread of
+        this one (counted, the first time logged); (path, checksum, whether they were new)."""
+        if self.store_process is not None and not self.store_process.gone:
+            try:
+                kind, *answer = await self.store_process.ask(body)
+            except HelperGone as gone:
+                stats = self.crawler.stats
+                if not stats.get_value("newscrawl/images/store_process_gone"):
+                    logger.error("%s: storing images in the crawl process from now on", gone)
+                stats.inc_value("newscrawl/images/store_process_gone")  # files stored here since
+            else:
+                if kind == "not_stored":
+                    raise NotStored(*answer)
+                path, checksum, new = answer
+                if new:
+                    cast(ContentAddressedStore, self.store).note_new_name(path)
+                return path, checksum, new
+        return await maybe_deferred_to_future(deferToThread(self._keep_here, body, info))
+
+    def _keep_here(self, body: bytes, info: MediaPipeline.SpiderInfo) -> tuple[str, str, bool]:
+        """`_keep` on a thread of the crawl process."""
+        path, checksum = file_name(body, self.max_pixels)
         try:
             new = cast(ContentAddressedStore, self.store).persist_file(path, BytesIO(body), info)
         except OSError as error:

@@ -5,7 +5,7 @@
 cannot aim at. A point passed once for a batch of articles counts each of them, so the kill comes
 in the batch holding the 3rd. The points are named where they are placed (journal.py,
 state/files.py, component.py, extract/child.py, stories/pipeline.py, archive/warc.py and writer.py,
-images.py — the child processes inherit the variable).
+images.py and image_store.py — the child processes inherit the variable).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 never through a link.
 
 Posts and the run summary are written to a temporary `.tmp-*.part` file in the same folder and
-renamed over the target, so a reader sees the old file or the new one. `mkstemp` creates files 0600;
-they are set to what a plain `open()` would give (0666 less the umask) before the rename, so a blog
-builder or web server running as another user can read them. A killed writer leaves its temporary
+renamed over the target, so a reader sees the old file or the new one. It is created as a plain
+`open()` would create it (0666 less the umask, unlike `mkstemp`'s 0600), so a blog builder or web
+server running as another user can read them. A killed writer leaves its temporary
 behind; `remove_stale_temporaries` finds them by their prefix, whatever machine or process made them.
 Files appended to or rewritten in place (locks, the journal, the run history) are opened with
 `open_regular`: a symlink or anything but a regular file at the path is refused, never followed.
@@ -19,9 +19,9 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import secrets
 import sqlite3
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -171,17 +171,24 @@ def write_atomically(
 def stage_file(path: Path, content: str | bytes) -> Path:
     """The first half of `write_atomically`: `content` in a fsynced temporary file beside `path` (mode 0666
     less the umask), which `publish_staged` renames into place. A temporary never published is stale."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
+    data = memoryview(content.encode("utf-8") if isinstance(content, str) else content)
+    while True:  # a fresh random name; taken already (as good as never), another
+        temporary = path.parent / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}{TEMPORARY_SUFFIX}"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
-        os.fchmod(handle, FILE_MODE)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content.encode("utf-8") if isinstance(content, str) else content)
-            stream.flush()
-            os.fsync(stream.fileno())
+        while data:
+            data = data[os.write(handle, data) :]
+        os.fsync(handle)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
-    return Path(temporary)
+    finally:
+        os.close(handle)
+    return temporary
 
 
 def publish_staged(temporary: Path, path: Path, point: str = "post-before-rename") -> None:
