@@ -252,7 +252,11 @@ class ImageMirror(FilesPipeline):
                 "the image store process",
                 on_start=lambda: crawler.stats.set_value("newscrawl/images/store_process_started", 1),
             )
-            self.store_process.args = [str(self.root), str(self.max_pixels), "0" if self.incremental else "1"]
+            self.store_process.args = [
+                str(self.root),
+                str(self.max_pixels),
+                "0" if self.incremental is not None else "1",
+            ]
             crawler.signals.connect(self.store_process.close, signal=signals.spider_closed)
         self._plans: dict[str, _Plan] = {}
         self._in_flight = DeferredSemaphore(max(1, settings.getint("CONCURRENT_REQUESTS")))
@@ -343,7 +347,7 @@ class ImageMirror(FilesPipeline):
     async def _keep(self, body: bytes, info: MediaPipeline.SpiderInfo) -> tuple[str, str, bool]:
         """Check, name and store the bytes, in the image store process while it runs, else on a thread of
         this one (counted, the first time logged); (path, checksum, whether they were new)."""
-        if self.store_process is not None and not self.store_process.gone:
+        if self.store_process is not None:
             try:
                 kind, *answer = await self.store_process.ask(body)
             except HelperGone as gone:
