@@ -159,6 +159,9 @@ NEWSCRAWL_IMAGES_RETRY_DAYS = 7  # later runs try a file that failed for a reaso
 NEWSCRAWL_POST_IMAGES = "original"
 NEWSCRAWL_POST_IMAGES_URL = "/images/"  # where the blog serves the store (a Hexo site: source/images/ is /images/)
 NEWSCRAWL_PLACEHOLDER_IMAGE = None  # headimg/thumbnail for posts without an image; None: omit them
+# Stage posts (write and fsync them before the journal's commit renames them) in a process of their own
+# (newscrawl/state/stager.py), a batch at a time, not on the crawl's post writer thread.
+NEWSCRAWL_POSTS_STAGE_PROCESS = True
 # Make Articles in a child process (newscrawl/extract/process.py), on another core: the crawl's one
 # reactor thread is what bounds its speed. On by default where this process may use a second CPU.
 NEWSCRAWL_PARSE_PROCESS = (

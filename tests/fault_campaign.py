@@ -6,7 +6,7 @@ exactly once in the journal and as a post, no torn line, no temporary file, the 
 pending). Faults per faulty run, each drawn at random:
 - listing and article pages answering 503 (more times than the retries) or resetting the connection;
 - SIGKILL at a crash point (a post before its rename, mid journal line, before or after the state
-  commit, in the parse process) for the n-th article;
+  commit, in the parse process, in the post staging process) for the n-th article;
 - the disk (a tmpfs holding journal, state and posts) filled once the journal has k lines;
 - the state file write-locked by another process once the journal has k lines (busy timeout 0.5 s).
 Half the schedules capture every response into WARC files on the same disk (NEWSCRAWL_WARC_DIR), with
@@ -68,6 +68,7 @@ CRASH_POINTS = (
     "before-state-record",
     "after-state-record",
     "parse-process",
+    "post-stage",
 )
 CAPTURE_CRASH_POINTS = ("warc-mid-record", "warc-writer")
 MIRROR_CRASH_POINTS = ("image-before-rename", "image-store")  # a crawl's thread storing, the store process
@@ -228,7 +229,7 @@ def _faulty_run(
     if crash and (
         process.returncode == -9
         or "was killed by signal 9" in log  # a process of several other than the launcher
-        or "in the crawl process from now on" in log  # the parse process or the image store process alone died
+        or "in the crawl process from now on" in log  # the parse, post staging or image store process alone died
         or "WARC: the writer process ended" in log  # the WARC writer process alone died
     ):
         outcome.faults[f"kill:{crash}"] += 1

@@ -28,18 +28,10 @@ from newscrawl.normalize.images import stored_files
 from newscrawl.sites import site_of
 from newscrawl.state.batch_writer import BatchWriter
 from newscrawl.state.component import Incremental
-from newscrawl.state.files import ensure_folder, fsync_folder, publish_staged, stage_file, write_atomically
+from newscrawl.state.files import ensure_folder, fsync_folder, holds, publish_staged, stage_file, write_atomically
+from newscrawl.state.stager import Staged, Stager, StagerGone
 
 logger = logging.getLogger(__name__)
-
-
-def _holds(path: Path, text: str) -> bool:
-    """Whether the file at `path` already holds exactly `text`."""
-    data = text.encode("utf-8")
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
 
 
 class _Pipeline:
@@ -129,6 +121,10 @@ class FrontMatterPipeline(_Pipeline):
         # thread, renamed by the journal writer's.
         self._staged: dict[tuple[str, int], tuple[Path, Path]] = {}
         self._staged_lock = threading.Lock()
+        # Posts staged in a process of their own (newscrawl.state.stager) while it runs; those the thread
+        # staged itself after it ended, for the stats at the end.
+        self._stager = Stager() if settings.getbool("NEWSCRAWL_POSTS_STAGE_PROCESS") else None
+        self._staged_here = 0
         if self.incremental is not None:
             self.incremental.add_publisher(self._publish, self._restore)
 
@@ -160,17 +156,31 @@ class FrontMatterPipeline(_Pipeline):
         no journal to wait for, posts are renamed at once and their folders fsynced once for the batch."""
         if self.incremental is None:
             return _write_posts([(post.path, post.text) for post in posts])
+        outcomes = self._stage_elsewhere(posts) or [self._stage_here(post) for post in posts]
         errors: list[BaseException | None] = []
-        for post in posts:
-            try:
-                if not _holds(post.path, post.text):
-                    staged = stage_file(post.path, post.text)
-                    with self._staged_lock:
-                        self._staged[post.key] = (staged, post.path)
-                errors.append(None)
-            except OSError as error:
-                errors.append(error)
+        for post, outcome in zip(posts, outcomes, strict=True):
+            if isinstance(outcome, Path):
+                with self._staged_lock:
+                    self._staged[post.key] = (outcome, post.path)
+            errors.append(outcome if isinstance(outcome, OSError) else None)
         return errors
+
+    def _stage_elsewhere(self, posts: list[_Post]) -> list[Staged] | None:
+        """The posts staged by the staging process; None when it is off or has ended (logged once)."""
+        if self._stager is None or self._stager.gone:
+            return None
+        try:
+            return self._stager.stage([(post.path, post.text) for post in posts])
+        except StagerGone as gone:
+            logger.error("%s: staging posts in the crawl process from now on", gone)
+            return None
+
+    def _stage_here(self, post: _Post) -> Staged:
+        self._staged_here += self._stager is not None
+        try:
+            return None if holds(post.path, post.text) else stage_file(post.path, post.text)
+        except OSError as error:
+            return error
 
     def _publish(self, articles: list[Article]) -> None:
         """In the journal's commit, its lines durable: the batch's staged posts renamed into place, their
@@ -194,6 +204,10 @@ class FrontMatterPipeline(_Pipeline):
 
     def close_spider(self) -> None:
         self._writer.close()
+        if self._stager is not None:
+            self._stager.close()
+            if self._staged_here:
+                self.crawler.stats.set_value("newscrawl/posts/stage_process_gone", self._staged_here)
         with self._staged_lock:
             for staged, _ in self._staged.values():  # articles whose journal commit failed: stay pending
                 staged.unlink(missing_ok=True)
@@ -213,7 +227,7 @@ def _write_posts(posts: list[tuple[Path, str]]) -> list[BaseException | None]:
     renamed: set[Path] = set()
     for path, text in posts:
         try:
-            if not _holds(path, text):
+            if not holds(path, text):
                 write_atomically(path, text, sync_folder=False)
                 renamed.add(path.parent)
             errors.append(None)

@@ -168,6 +168,15 @@ def write_atomically(
         fsync_folder(path.parent)
 
 
+def holds(path: Path, text: str) -> bool:
+    """Whether the file at `path` already holds exactly `text` (read only when the sizes agree)."""
+    data = text.encode("utf-8")
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def stage_file(path: Path, content: str | bytes) -> Path:
     """The first half of `write_atomically`: `content` in a fsynced temporary file beside `path` (mode 0666
     less the umask), which `publish_staged` renames into place. A temporary never published is stale."""
