@@ -90,7 +90,8 @@ class JournalPipeline(_Pipeline):
 class FrontMatterPipeline(_Pipeline):
     """One front-matter post per article in NEWSCRAWL_POSTS_DIR (off when that setting is empty).
 
-    In a scheduled run a post is staged (a fsynced temporary file) here, and renamed into place by the
+    In a scheduled run a post is staged (a fsynced temporary file: by the post staging process,
+    newscrawl.state.stager, while it runs, else on the post writer's thread), and renamed into place by the
     journal's commit once the article's line is durable (`Incremental.add_publisher`): no post is
     visible that the journal does not hold. Lines a kill left unrecorded have their posts written again
     from the lines when the next run starts. In a one-off run (no journal) posts are written at once."""
