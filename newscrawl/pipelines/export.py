@@ -177,6 +177,7 @@ class FrontMatterPipeline(_Pipeline):
             return None
 
     def _stage_here(self, post: _Post) -> Staged:
+        """One post staged on this thread: the staging process is off, or ended (then counted)."""
         self._staged_here += self._stager is not None
         try:
             return None if holds(post.path, post.text) else stage_file(post.path, post.text)
