@@ -13,6 +13,7 @@ import pickle
 import signal
 import struct
 import sys
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct("!I")
@@ -43,6 +44,19 @@ def unframe(buffer: bytearray) -> list[Any]:
             start = end
     del buffer[:start]
     return messages
+
+
+def messages(source: BinaryIO) -> Iterator[Any]:
+    """In a helper process: each message the crawl sends on `source`, until it ends."""
+    while header := source.read(HEADER.size):
+        (size,) = HEADER.unpack(header)
+        yield pickle.loads(source.read(size))
+
+
+def answer(sink: BinaryIO, message: Any) -> None:
+    """In a helper process: one answer to the crawl, sent at once."""
+    sink.write(frame(message))
+    sink.flush()
 
 
 def helper_answers() -> BinaryIO:

@@ -13,7 +13,7 @@ import asyncio
 import pickle
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from newscrawl.children import HEADER, child_environment, frame
@@ -32,10 +32,11 @@ class Helper:
         name: str,
         gone: type[HelperGone] = HelperGone,
         on_start: Callable[[], None] | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.module = module
         self.name = name  # "the parse process": how errors and logs name it
-        self.args: list[str] = []  # its arguments, until it starts
+        self.args = list(args)  # its arguments, which may grow until it starts
         self._gone_error = gone
         self._on_start = on_start
         self._spawning: asyncio.Future[asyncio.subprocess.Process] | None = None

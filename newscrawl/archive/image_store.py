@@ -10,31 +10,27 @@ journal batches; with "1", each one is synced here.
 
 from __future__ import annotations
 
-import pickle
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from newscrawl.archive.image_files import NotStored, file_name, store_new
-from newscrawl.children import HEADER, frame, helper_answers
+from newscrawl.children import answer, helper_answers, messages
 
 
 def serve(source: BinaryIO, sink: BinaryIO, root: Path, max_pixels: int, sync_folders: bool) -> None:
     """The loop: bytes in, ("stored", path, checksum, new) or ("not_stored", status, reason, detail) out,
     until `source` ends."""
-    while header := source.read(HEADER.size):
-        (size,) = HEADER.unpack(header)
-        body = pickle.loads(source.read(size))
-        answer: tuple[Any, ...]
+    for body in messages(source):
+        outcome: tuple[Any, ...]
         try:
             path, checksum = file_name(body, max_pixels)
-            answer = ("stored", path, checksum, store_new(root, path, body, sync_folders, "image-store"))
+            outcome = ("stored", path, checksum, store_new(root, path, body, sync_folders, "image-store"))
         except NotStored as refused:
-            answer = ("not_stored", refused.status, refused.reason, refused.detail)
+            outcome = ("not_stored", refused.status, refused.reason, refused.detail)
         except OSError as error:  # a full disk, a folder that cannot be made or is a link
-            answer = ("not_stored", "failed", "store_error", str(error))
-        sink.write(frame(answer))
-        sink.flush()
+            outcome = ("not_stored", "failed", "store_error", str(error))
+        answer(sink, outcome)
 
 
 def main() -> None:

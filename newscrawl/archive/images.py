@@ -251,12 +251,8 @@ class ImageMirror(FilesPipeline):
                 "newscrawl.archive.image_store",
                 "the image store process",
                 on_start=lambda: crawler.stats.set_value("newscrawl/images/store_process_started", 1),
+                args=(str(self.root), str(self.max_pixels), "0" if self.incremental is not None else "1"),
             )
-            self.store_process.args = [
-                str(self.root),
-                str(self.max_pixels),
-                "0" if self.incremental is not None else "1",
-            ]
             crawler.signals.connect(self.store_process.close, signal=signals.spider_closed)
         self._plans: dict[str, _Plan] = {}
         self._in_flight = DeferredSemaphore(max(1, settings.getint("CONCURRENT_REQUESTS")))

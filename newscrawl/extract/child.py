@@ -8,13 +8,12 @@ article, so its start-up is the crawl's.
 from __future__ import annotations
 
 import importlib
-import pickle
 import sys
 import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from newscrawl.children import HEADER, frame, helper_answers
+from newscrawl.children import answer, helper_answers, messages
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.extract.page import Page, page_article
 from newscrawl.items import Unusable
@@ -24,9 +23,8 @@ def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
     """The child's loop: a page in, its result out, until `source` ends. `also`: "module:name" functions
     of an Article's body whose results go back with it."""
     functions = {name: getattr(importlib.import_module(name.split(":")[0]), name.split(":")[1]) for name in also}
-    while header := source.read(HEADER.size):
-        (size,) = HEADER.unpack(header)
-        page = Page(*pickle.loads(source.read(size)))
+    for message in messages(source):
+        page = Page(*message)
         crash_point("parse-process")
         try:
             article = page_article(page)
@@ -39,8 +37,7 @@ def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
             result = ("unusable", unusable.reason, unusable.url, unusable.detail)
         except Exception:  # noqa: BLE001 (reported to the crawl, which logs it as a spider error)
             result = ("error", traceback.format_exc())
-        sink.write(frame(result))
-        sink.flush()
+        answer(sink, result)
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ from newscrawl.normalize.images import stored_files
 from newscrawl.sites import site_of
 from newscrawl.state.batch_writer import BatchWriter
 from newscrawl.state.component import Incremental
-from newscrawl.state.files import ensure_folder, fsync_folder, holds, publish_staged, stage_file, write_atomically
-from newscrawl.state.stager import Staged, Stager, StagerGone
+from newscrawl.state.files import ensure_folder, fsync_folder, holds, publish_staged, write_atomically
+from newscrawl.state.stager import Staged, Stager, StagerGone, stage
 
 logger = logging.getLogger(__name__)
 
@@ -179,10 +179,7 @@ class FrontMatterPipeline(_Pipeline):
     def _stage_here(self, post: _Post) -> Staged:
         """One post staged on this thread: the staging process is off, or ended (then counted)."""
         self._staged_here += self._stager is not None
-        try:
-            return None if holds(post.path, post.text) else stage_file(post.path, post.text)
-        except OSError as error:
-            return error
+        return stage(post.path, post.text)
 
     def _publish(self, articles: list[Article]) -> None:
         """In the journal's commit, its lines durable: the batch's staged posts renamed into place, their

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from newscrawl.children import HEADER, child_environment, frame, helper_answers
+from newscrawl.children import HEADER, answer, child_environment, frame, helper_answers, messages
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.state.files import holds, stage_file
 
@@ -48,17 +48,19 @@ class Stager:
                     env=child_environment(),
                 )
             assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.write(frame([(str(path), text) for path, text in files]))
+            self._process.stdin.write(frame(files))
             self._process.stdin.flush()
             header = self._process.stdout.read(HEADER.size)
-            (size,) = HEADER.unpack(header) if len(header) == HEADER.size else (-1,)
-            answer = self._process.stdout.read(size) if size >= 0 else b""
-            if size < 0 or len(answer) < size:
+            if len(header) < HEADER.size:
+                raise EOFError(f"exit status {self._process.poll()}")
+            (size,) = HEADER.unpack(header)
+            staged = self._process.stdout.read(size)
+            if len(staged) < size:
                 raise EOFError(f"exit status {self._process.poll()}")
         except (OSError, EOFError) as error:
             self.gone = True
             raise StagerGone(f"the post staging process ended or could not start ({error})") from None
-        return [Path(staged) if isinstance(staged, str) else staged for staged in pickle.loads(answer)]
+        return pickle.loads(staged)
 
     def close(self) -> None:
         """End the process (it exits when its stdin closes) and wait for it."""
@@ -72,20 +74,23 @@ class Stager:
             self._process = None
 
 
+def stage(path: Path, text: str) -> Staged:
+    """One file staged, wherever it is done: its temporary, None when `path` holds `text` already, or
+    the OSError."""
+    try:
+        return None if holds(path, text) else stage_file(path, text)
+    except OSError as error:
+        return error
+
+
 def serve(source: BinaryIO, sink: BinaryIO) -> None:
-    """The process' loop: a batch in, its answers out (the temporary's path as text, None, or the
-    OSError), until `source` ends."""
-    while header := source.read(HEADER.size):
-        (size,) = HEADER.unpack(header)
-        answers: list[str | None | OSError] = []
-        for path, text in pickle.loads(source.read(size)):
+    """The process' loop: a batch in, its answers out, until `source` ends."""
+    for batch in messages(source):
+        staged: list[Staged] = []
+        for path, text in batch:
             crash_point("post-stage")
-            try:
-                answers.append(None if holds(Path(path), text) else str(stage_file(Path(path), text)))
-            except OSError as error:
-                answers.append(error)
-        sink.write(frame(answers))
-        sink.flush()
+            staged.append(stage(Path(path), text))
+        answer(sink, staged)
 
 
 def main() -> None:
