@@ -154,6 +154,9 @@ IMAGEMIRROR_MEDIA_ALLOW_REDIRECTS = True
 # Check and write image files in a process of their own (newscrawl/archive/image_store.py), not on the crawl
 # process' threads, which take the GIL from its reactor at every system call; with the asyncio reactor only.
 NEWSCRAWL_IMAGES_STORE_PROCESS = True
+# Fetch image files with the crawl's HTTP client straight, beside the downloader, where no middleware or
+# pacing setting would change them (newscrawl/fetch/lean.py); off by itself with AutoThrottle or a delay.
+NEWSCRAWL_IMAGES_LEAN_FETCH = True
 NEWSCRAWL_IMAGES_RETRY_DAYS = 7  # later runs try a file that failed for a reason that may pass, for this long
 # Image URLs in posts: "original" (the sites' URLs) or "local" (stored files under NEWSCRAWL_POST_IMAGES_URL)
 NEWSCRAWL_POST_IMAGES = "original"

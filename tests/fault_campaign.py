@@ -207,6 +207,8 @@ def _faulty_run(
     if "NEWSCRAWL_IMAGES_STORE" in base:
         store_process = crash == "image-store" or (crash != "image-before-rename" and rng.random() < 0.5)
         settings["NEWSCRAWL_IMAGES_STORE_PROCESS"] = str(store_process)
+        # Cookies off: the lean fetch takes the image files the downloader need not (newscrawl.fetch.lean).
+        settings["COOKIES_ENABLED"] = str(rng.random() < 0.5)
     args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=settings)
     journal = out / ("items.jsonl" if processes == 1 else "items.p1.jsonl")
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)

@@ -342,17 +342,44 @@ def _crawl(server: Server, out: Path, **settings: str):
     return read_output(out, "mydrivers", done.returncode, done.stderr)
 
 
-def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_article(hostile_images):
+# How image files are fetched: through Scrapy's downloader (cookies on: the lean fetch stays off), and
+# by the lean fetch (newscrawl.fetch.lean) with each of Scrapy's HTTP clients.
+FETCHES = {
+    "downloader": {},
+    "lean": {"COOKIES_ENABLED": "False"},
+    "lean-aiohttp": {
+        "COOKIES_ENABLED": "False",
+        "NEWSCRAWL_LEAN_MIDDLEWARES": "True",
+        "NEWSCRAWL_HTTP_HANDLER": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler",
+    },
+}
+
+
+@pytest.mark.parametrize("fetch", list(FETCHES))
+def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_article(hostile_images, fetch: str):
     """One request at a time: an image's place in flight that a failure did not give back would stop
-    the crawl (the pipeline waits for a free one before each download)."""
+    the crawl (the pipeline waits for a free one before each download). The lean fetch gives the same
+    outcome for every file: what it does not do itself it hands over to the downloader."""
     server, files, out = hostile_images
     with pytest.raises(
         urllib.error.HTTPError, match="403"
     ):  # the CDN really refuses a request without the page as Referer
         urllib.request.urlopen(f"{server.url}/{IMAGE_HOST}{TWIN_A.split(IMAGE_HOST)[1]}", timeout=5)
 
-    first = _crawl(server, out, CONCURRENT_REQUESTS="1")
+    first = _crawl(server, out, CONCURRENT_REQUESTS="1", **FETCHES[fetch])
     assert first.returncode == 0, first.log[-3000:]
+    if fetch == "downloader":
+        assert "newscrawl/images/lean_fetched" not in first.stats
+        assert "Image files are fetched through Scrapy's downloader: " in first.log
+        assert "CookiesMiddleware" in first.log
+    else:
+        client = "aiohttp" if fetch == "lean-aiohttp" else "the crawl's download handler"
+        assert f"Image files are fetched lean, beside Scrapy's downloader, by {client}" in first.log
+        # The first image is handed over until the downloader has read the host's robots.txt (and the
+        # disallowed one for good), as are the redirect and the stall's timeout (then retried there).
+        assert first.stats["newscrawl/images/lean_fetched"] >= 4
+        handed = {key.rsplit("/", 1)[1] for key in first.stats if key.startswith("newscrawl/images/handed_over/")}
+        assert {"robots", "redirect", "timeout"} <= handed, handed
     assert sorted(item["article_id"] for item in first.items) == [SEED, OTHER]  # no image failed its article
     files_seen = _files_by_url(first.items)
     outcome = {url: (record["status"], record["reason"]) for url, record in files_seen.items()}
@@ -452,6 +479,26 @@ def test_hostile_and_broken_images_are_refused_or_retried_and_never_fail_their_a
     assert f'src="/images/{arrived["path"]}"' in fourth.posts[f"{SEED}.md"]
     assert fourth.stats["newscrawl/pending/articles"] == 0
     assert len({(item["article_id"], item["revision"]) for item in fourth.items}) == len(fourth.items)  # nothing twice
+
+
+def test_a_paced_image_host_keeps_its_files_in_the_downloader(tmp_path: Path):
+    """The lean fetch does not pace: a Crawl-delay in the image host's robots.txt hands every file after
+    it was read over to the downloader, which waits it out."""
+    root = tmp_path / "site"
+    image_site(root)
+    (root / IMAGE_HOST / "robots.txt").write_text("User-agent: *\nCrawl-delay: 0.05\n", encoding="utf-8")
+    server = Server([root])
+    try:
+        done = _crawl(server, tmp_path / "out", COOKIES_ENABLED="False", CONCURRENT_REQUESTS="1")
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.log[-3000:]
+    assert "Image files are fetched lean" in done.log  # the crawl lets it, the host does not
+    assert done.stats["newscrawl/images/handed_over/robots"] == 1  # the first, while robots.txt was read
+    assert "newscrawl/images/lean_fetched" not in done.stats
+    stored = done.stats["newscrawl/images/stored"]
+    assert stored == len(_files_by_url(done.items)) > 1  # every file of the run's articles
+    assert done.stats["newscrawl/images/handed_over/paced"] == stored - 1
 
 
 def test_lean_middlewares_keep_the_referer_the_cdn_redirect_and_the_scope_rule(hostile_images):
@@ -692,10 +739,13 @@ def test_reparse_with_a_store_fetches_nothing_and_keeps_the_file_records(tmp_pat
     out, warc = tmp_path / "out", tmp_path / "warc"
     server = Server([root])
     try:
-        first = _crawl(server, out, NEWSCRAWL_WARC_DIR=str(warc))
+        first = _crawl(server, out, NEWSCRAWL_WARC_DIR=str(warc), COOKIES_ENABLED="False")
     finally:
         server.stop()  # from here on, a fetch could only fail
     assert first.returncode == 0 and len(first.items) == 2, first.log[-3000:]
+    # The capture records every response: no image file is fetched past it by the lean fetch.
+    assert "Image files are fetched through Scrapy's downloader: newscrawl.archive.capture.WarcCapture" in first.log
+    assert "newscrawl/images/lean_fetched" not in first.stats
     state = [*job_settings(out), "-s", f"NEWSCRAWL_IMAGES_STORE={out / 'images'}", "-s", "NEWSCRAWL_POST_IMAGES=local"]
 
     def reparse() -> subprocess.CompletedProcess:

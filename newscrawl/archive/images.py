@@ -3,9 +3,11 @@ of its own, so an archive still shows its pictures when the site's CDN forgets t
 
 Scrapy's FilesPipeline downloads them: the bytes as served, through the same downloader as pages
 (robots.txt, politeness, retries), with the article page as Referer — the sites' CDNs refuse other
-referrers (hotlink protection). Only the site's `image_hosts` are asked. A file is kept only when its
-bytes are a raster image Pillow recognises (JPEG, PNG, GIF, WebP) whose header declares at most
-NEWSCRAWL_IMAGES_MAX_PIXELS pixels and more than 1×1; nothing is decoded. It is named by the SHA-256
+referrers (hotlink protection) — or, where the downloader would do nothing to the request but send
+it, by the lean fetch beside it (newscrawl.fetch.lean), which hands the downloader the rest. Only
+the site's `image_hosts` are asked. A file is kept only when its bytes are a raster image Pillow
+recognises (JPEG, PNG, GIF, WebP) whose header declares at most NEWSCRAWL_IMAGES_MAX_PIXELS pixels
+and more than 1×1; nothing is decoded. It is named by the SHA-256
 of its bytes (`ab/<sha256>.jpg`) and written atomically, so a picture many articles use is stored once
 and a killed run leaves no torn file (newscrawl.archive.image_files). That is done in the image store
 process (newscrawl.archive.image_store, NEWSCRAWL_IMAGES_STORE_PROCESS) while it runs, else on this
@@ -56,6 +58,7 @@ from twisted.internet.threads import deferToThread
 
 from newscrawl.archive.image_files import NotStored, file_name, store_new
 from newscrawl.exit_codes import CannotStart, attention
+from newscrawl.fetch.lean import HandOver, LeanImageFetch
 from newscrawl.fetch.scope import ARTICLE_PAGE, OutOfScope
 from newscrawl.helper import Helper, HelperGone
 from newscrawl.items import Article, Image, StoredFile
@@ -254,6 +257,11 @@ class ImageMirror(FilesPipeline):
                 args=(str(self.root), str(self.max_pixels), "0" if self.incremental is not None else "1"),
             )
             crawler.signals.connect(self.store_process.close, signal=signals.spider_closed)
+        self.lean = (
+            LeanImageFetch.for_crawler(crawler, self.hosts, (ImageRequests,))
+            if self.fetches and is_asyncio_available()
+            else None
+        )
         self._plans: dict[str, _Plan] = {}
         self._in_flight = DeferredSemaphore(max(1, settings.getint("CONCURRENT_REQUESTS")))
         removed = sum(remove_stale_temporaries(folder, _STALE_AFTER) for folder in self.root.glob("??"))
@@ -312,11 +320,28 @@ class ImageMirror(FilesPipeline):
             return (self.root / (before["path"] or "")).is_file()
         return before["reason"] != "host_not_allowed" and not retry_wanted(before, now, self.retry_window)
 
-    async def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None) -> None:
+    async def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None) -> Any:
         """Download what get_media_requests asks for (it has decided already), once one of the
         CONCURRENT_REQUESTS places for an image being downloaded or stored is free: storing (an fsync
-        per file) is slower than downloading, and the bytes of images waiting for it would pile up."""
+        per file) is slower than downloading, and the bytes of images waiting for it would pile up.
+        With the lean fetch (newscrawl.fetch.lean), the file is downloaded and kept here, and its result
+        returned; None: the downloader downloads it."""
         await maybe_deferred_to_future(self._in_flight.acquire())
+        if self.lean is None or not self.lean.ready():
+            return None
+        try:
+            response = await self.lean.fetch(request)
+            result = await self._downloaded(response, request, info)
+        except HandOver as handed:
+            self.crawler.stats.inc_value(f"newscrawl/images/handed_over/{handed.why}")
+            if handed.tried:
+                request.meta["retry_times"] = request.meta.get("retry_times", 0) + 1
+            return None
+        except Exception as error:  # the size cap, or a file not kept: the outcome of its download
+            self._in_flight.release()
+            raise failure_reason(error) from None
+        self.crawler.stats.inc_value("newscrawl/images/lean_fetched")
+        return result
 
     # A download's outcome ------------------------------------------------------------------------
 
@@ -324,6 +349,10 @@ class ImageMirror(FilesPipeline):
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> dict[str, Any]:
         # What raises here goes to media_failed (FilesPipeline's flow), which frees the place.
+        return await self._downloaded(response, request, info)
+
+    async def _downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo) -> dict[str, Any]:
+        """Keep a downloaded file (its place freed) or raise why not."""
         if not on_hosts(response.url, self.hosts):  # redirected elsewhere
             raise NotStored("refused", "host_not_allowed", f"redirected to {response.url}")
         if response.status != 200:

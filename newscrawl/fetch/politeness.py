@@ -86,6 +86,10 @@ class Politeness:
     def floor(self, host: str) -> float:
         return max(self.robots.get(host, 0.0), self.backoff.get(host, 0.0)) * self.processes
 
+    def paces(self, host: str) -> bool:
+        """Whether requests to `host` wait between them (a floor) or are held back this run."""
+        return self.floor(host) > 0 or host in self.held_until
+
     def _hold_slot(self, key: str | None, host: str) -> None:
         """The host's download slot waits at least its floor between requests, without jitter."""
         engine = self.crawler.engine
