@@ -168,17 +168,18 @@ class ImageClient:
         ) as answer:
             if maxsize and answer.content_length and answer.content_length > maxsize:
                 _cancel(request, answer.content_length, maxsize, "expected")
-            body = bytearray()
+            chunks, received = [], 0
             async for chunk in answer.content.iter_any():
-                body += chunk
-                if maxsize and len(body) > maxsize:
-                    _cancel(request, len(body), maxsize, "received")
+                chunks.append(chunk)
+                received += len(chunk)
+                if maxsize and received > maxsize:
+                    _cancel(request, received, maxsize, "received")
             encoding = answer.headers.get("Content-Encoding")
             return Response(
                 request.url,
                 status=answer.status,
                 headers={"Content-Encoding": encoding} if encoding else None,
-                body=bytes(body),
+                body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
                 request=request,
             )
 
