@@ -16,7 +16,8 @@ response in a finished, readable WARC file, and that no unfinished file is left.
 mirror the articles' images (NEWSCRAWL_IMAGES_STORE, posts pointing at the files) from an image CDN
 with hotlink protection (tests/image_site.py), with image files among the faulty URLs and a kill before
 an image file's rename among the crash points (the crawl's, storing on its threads, or the image store
-process' alone, the crawl storing the rest itself); they check that every image of every article arrived
+process' alone, the crawl storing the rest itself), half the runs fetching the files lean
+(newscrawl.fetch.lean: cookies and the delay off); they check that every image of every article arrived
 whole and that every post points at files that exist. An image that arrives late updates its article
 (revision 2): the journal must hold each revision once. Each run, faulty or not, is a crawl by 1, 2 or 3
 processes over the one state (NEWSCRAWL_PROCESSES, drawn per run: the operator changing K between runs),
@@ -87,6 +88,7 @@ class Outcome:
     error: str | None = None
     by_several: int = 0  # runs by 2 or 3 processes
     kills_by_several: int = 0  # kills that landed in runs by 2 or 3 processes
+    lean: int = 0  # faulty runs whose image files the lean fetch took (newscrawl.fetch.lean)
 
 
 def _last_summary(out: Path) -> dict:
@@ -207,8 +209,8 @@ def _faulty_run(
     if "NEWSCRAWL_IMAGES_STORE" in base:
         store_process = crash == "image-store" or (crash != "image-before-rename" and rng.random() < 0.5)
         settings["NEWSCRAWL_IMAGES_STORE_PROCESS"] = str(store_process)
-        # Cookies off: the lean fetch takes the image files the downloader need not (newscrawl.fetch.lean).
-        settings["COOKIES_ENABLED"] = str(rng.random() < 0.5)
+        if rng.random() < 0.5:  # the lean fetch takes the image files the downloader need not (newscrawl.fetch.lean)
+            settings.update({"COOKIES_ENABLED": "False", "DOWNLOAD_DELAY": "0"})
     args = crawl_command(out, server, "-a", TAGS, incremental=True, settings=settings)
     journal = out / ("items.jsonl" if processes == 1 else "items.p1.jsonl")
     process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
@@ -228,6 +230,7 @@ def _faulty_run(
     if holder.is_alive():
         holder.join()
     outcome.runs += 1
+    outcome.lean += "Image files are fetched lean" in log
     if crash and (
         process.returncode == -9
         or "was killed by signal 9" in log  # a process of several other than the launcher
@@ -267,7 +270,8 @@ def _line(outcome: Outcome) -> str:
         f"seed {outcome.seed}: {outcome.runs} runs ({outcome.by_several} by several processes, "
         f"{outcome.kills_by_several} kills landed in them)"
         f"{', capturing' if outcome.captured else ''}"
-        f"{f', mirroring {outcome.mirrored} images' if outcome.mirrored else ''}, faults {dict(outcome.faults)}, "
+        f"{f', mirroring {outcome.mirrored} images' if outcome.mirrored else ''}"
+        f"{f' ({outcome.lean} runs fetching them lean)' if outcome.lean else ''}, faults {dict(outcome.faults)}, "
         f"{outcome.articles} articles"
     )
 
@@ -276,7 +280,8 @@ def _summary(outcomes: list[Outcome]) -> str:
     faults = sum((o.faults for o in outcomes), Counter())
     return (
         f"{len(outcomes)} schedules ({sum(o.captured for o in outcomes)} capturing into WARC files, "
-        f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images), {sum(o.runs for o in outcomes)} runs "
+        f"{sum(bool(o.mirrored) for o in outcomes)} mirroring images; {sum(o.lean for o in outcomes)} faulty runs "
+        f"fetching them lean), {sum(o.runs for o in outcomes)} runs "
         f"({sum(o.by_several for o in outcomes)} by 2 or 3 processes, {sum(o.kills_by_several for o in outcomes)} "
         "kills landed in them), "
         f"{sum(faults.values())} faults landed ({dict(sorted(faults.items()))})"
