@@ -282,9 +282,8 @@ def crawl(server: str, out: Path, settings: dict[str, str], rerun: bool = False)
     warc = Path(settings.get("NEWSCRAWL_WARC_DIR") or out / "no-capture")
     warc_bytes = sum(path.stat().st_size for path in warc.glob("*.warc.gz"))
     images, image_bytes = stats.get("newscrawl/images/stored", 0), stats.get("newscrawl/images/bytes", 0)
-    pages -= stats.get(
-        "newscrawl/images/responses", 0
-    )  # image responses are not pages (the lean fetch's aren't counted)
+    # Image responses are not pages; the downloader's are counted in both figures, the lean fetch's in neither.
+    pages -= stats.get("newscrawl/images/responses", 0)
     return {
         "pages": pages,
         "articles": articles,

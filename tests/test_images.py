@@ -35,6 +35,7 @@ from newscrawl.archive.image_store import serve
 from newscrawl.archive.images import ImageMirror, failure_reason
 from newscrawl.children import frame, unframe
 from newscrawl.exporters.frontmatter import local_image_urls
+from newscrawl.fetch.politeness import BackedOff
 from newscrawl.items import json_schema
 from newscrawl.normalize.images import awaiting_retry, may_pass, retry_wanted, stored_files
 from newscrawl.pipelines.validation import CompiledJSONSchemaValidator
@@ -137,6 +138,7 @@ def test_a_bomb_is_refused_from_its_header_without_decoding_it():
         (ConnectionLost(), "failed", "connection"),
         (ValueError("something else"), "failed", "download_error"),
         (NotStored("failed", "http_503"), "failed", "http_503"),
+        (BackedOff("img1.mydrivers.com asked to wait until 12:00:00"), "failed", "held_back"),
     ],
 )
 def test_download_failures_get_stable_reasons(error: BaseException, status: str, reason: str):
@@ -151,6 +153,7 @@ def test_download_failures_get_stable_reasons(error: BaseException, status: str,
         ("store_error", True),
         ("download_error", True),
         ("not_fetched", True),
+        ("held_back", True),
         ("http_500", True),
         ("http_503", True),
         ("http_429", True),
@@ -499,6 +502,31 @@ def test_a_paced_image_host_keeps_its_files_in_the_downloader(tmp_path: Path):
     stored = done.stats["newscrawl/images/stored"]
     assert stored == len(_files_by_url(done.items)) > 1  # every file of the run's articles
     assert done.stats["newscrawl/images/handed_over/paced"] == stored - 1
+
+
+@pytest.mark.parametrize("client", ["handler", "aiohttp"])
+def test_a_long_retry_after_met_by_the_lean_fetch_holds_the_image_host_back(tmp_path: Path, client: str):
+    """A Retry-After past NEWSCRAWL_RETRY_AFTER_MAX met by the lean fetch holds the host back as when the
+    downloader meets it: the file is not asked for again, nor is any other of the host's this run."""
+    root = tmp_path / "site"
+    fault = json.dumps({"status": 503, "times": 1, "headers": {"Retry-After": "3600"}})
+    for path in image_site(root).values():  # each file's first request
+        path.with_name(path.name + ".fault").write_text(fault, encoding="utf-8")
+    settings = {"COOKIES_ENABLED": "False", "CONCURRENT_REQUESTS": "1", "ROBOTSTXT_OBEY": "False"}
+    if client == "aiohttp":
+        settings["NEWSCRAWL_HTTP_HANDLER"] = "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"
+    server = Server([root])
+    try:
+        held = _crawl(server, tmp_path / "out", **settings)
+    finally:
+        server.stop()
+    assert held.returncode == 0, held.log[-3000:]
+    assert held.stats["newscrawl/images/handed_over/http_503"] == 1  # the first file, met by the lean fetch
+    assert held.stats["newscrawl/politeness/retry_after_too_long"] == 1
+    assert "newscrawl/images/lean_fetched" not in held.stats and "newscrawl/images/stored" not in held.stats
+    assert held.stats["newscrawl/images/handed_over/paced"] >= 1  # the others: held back in the downloader
+    assert held.stats["newscrawl/images/failed/held_back"] >= 2
+    assert held.stats["newscrawl/pending/articles"] >= 1  # its files tried again by the next run
 
 
 def test_lean_middlewares_keep_the_referer_the_cdn_redirect_and_the_scope_rule(hostile_images):

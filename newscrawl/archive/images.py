@@ -7,9 +7,9 @@ referrers (hotlink protection) — or, where the downloader would do nothing to 
 it, by the lean fetch beside it (newscrawl.fetch.lean), which hands the downloader the rest. Only
 the site's `image_hosts` are asked. A file is kept only when its bytes are a raster image Pillow
 recognises (JPEG, PNG, GIF, WebP) whose header declares at most NEWSCRAWL_IMAGES_MAX_PIXELS pixels
-and more than 1×1; nothing is decoded. It is named by the SHA-256
-of its bytes (`ab/<sha256>.jpg`) and written atomically, so a picture many articles use is stored once
-and a killed run leaves no torn file (newscrawl.archive.image_files). That is done in the image store
+and more than 1×1; nothing is decoded. It is named by the SHA-256 of its bytes (`ab/<sha256>.jpg`)
+and written atomically, so a picture many articles use is stored once and a killed run leaves no
+torn file (newscrawl.archive.image_files). That is done in the image store
 process (newscrawl.archive.image_store, NEWSCRAWL_IMAGES_STORE_PROCESS) while it runs, else on this
 process' threads.
 
@@ -59,6 +59,7 @@ from twisted.internet.threads import deferToThread
 from newscrawl.archive.image_files import NotStored, file_name, store_new
 from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.fetch.lean import HandOver, LeanImageFetch
+from newscrawl.fetch.politeness import BackedOff
 from newscrawl.fetch.scope import ARTICLE_PAGE, OutOfScope
 from newscrawl.helper import Helper, HelperGone
 from newscrawl.items import Article, Image, StoredFile
@@ -89,6 +90,8 @@ def failure_reason(error: BaseException) -> NotStored:
     the JSONL, and a line changes only when its content does)."""
     if isinstance(error, NotStored):
         return error
+    if isinstance(error, BackedOff):  # the host asked for a pause past this run (Retry-After): the next run's
+        return NotStored("failed", "held_back", str(error))
     if isinstance(error, OutOfScope):  # the scope rule refused it, or a redirect of it (newscrawl.fetch.scope)
         return NotStored("refused", "host_not_allowed" if error.reason == "host" else "out_of_scope", str(error))
     if isinstance(error, IgnoreRequest):

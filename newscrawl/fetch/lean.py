@@ -14,7 +14,8 @@ It is used only where it changes nothing an image request would meet in the down
 Everything else, and every answer that needs more than a GET — a redirect (followed hop by hop
 through the scope rule there), a status Scrapy retries, a Content-Encoding, a failed download — is
 handed over (`HandOver`) to the downloader, which does what it always does; an attempt made here
-counts as one of the request's retries. The request sends what the downloader's would: its article
+counts as one of the request's retries, and a 429 or 503 met here goes to Politeness first (its
+Retry-After). The request sends what the downloader's would: its article
 page as Referer, the User-Agent and default headers, no cookies, no Accept-Encoding.
 """
 
@@ -174,11 +175,11 @@ class ImageClient:
                 received += len(chunk)
                 if maxsize and received > maxsize:
                     _cancel(request, received, maxsize, "received")
-            encoding = answer.headers.get("Content-Encoding")
+            kept = {name: answer.headers[name] for name in _KEPT_HEADERS if name in answer.headers}
             return Response(
                 request.url,
                 status=answer.status,
-                headers={"Content-Encoding": encoding} if encoding else None,
+                headers=kept or None,
                 body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
                 request=request,
             )
@@ -186,6 +187,10 @@ class ImageClient:
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+# The answer's headers the lean fetch reads (the rest are not copied).
+_KEPT_HEADERS = ("Content-Encoding", "Retry-After")
 
 
 def _cancel(request: Request, size: int, maxsize: int, how: str) -> NoReturn:
@@ -287,6 +292,8 @@ class LeanImageFetch:
         if 300 <= response.status < 400:
             raise HandOver("redirect")  # followed there, through the scope rule at each hop
         if response.status in self.retry_codes or response.status in BACKING_OFF:
+            if self.politeness is not None:  # a Retry-After paces or holds the host, as in the downloader
+                self.politeness.process_response(request, response)
             raise HandOver(f"http_{response.status}", tried=True)
         if (response.headers.get(b"Content-Encoding") or b"identity").strip().lower() != b"identity":
             raise HandOver("encoded")

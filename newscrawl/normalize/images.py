@@ -82,12 +82,13 @@ def shown_source(attributes: dict[str, str]) -> str | None:
 
 # Why an image file was not stored (StoredFile.reason) when the cause may pass: later runs fetch it again.
 _PASSING_REASONS = frozenset(
-    {"timeout", "connection", "download_error", "store_error", "not_fetched", "http_408", "http_429"}
+    {"timeout", "connection", "download_error", "store_error", "not_fetched", "held_back", "http_408", "http_429"}
 )
 
 
 def may_pass(reason: str | None) -> bool:
-    """True for failures a later try may get past: timeouts, lost connections, 5xx, 408/429, a store write."""
+    """True for failures a later try may get past: timeouts, lost connections, 5xx, 408/429, a store write,
+    a host's Retry-After past this run."""
     return reason is not None and (reason in _PASSING_REASONS or (reason.startswith("http_5") and len(reason) == 8))
 
 
