@@ -66,9 +66,20 @@ def _check_names(settings: BaseSettings) -> None:
             raise CannotStart(f"unknown setting {name}{hint}: docs/operations.md lists every NEWSCRAWL_* setting")
 
 
+def _check_switches(settings: BaseSettings) -> None:
+    """A NEWSCRAWL_* switch (a True/False default) whose value is not a boolean Scrapy reads."""
+    for name, default in sorted(vars(defaults).items()):
+        if name.startswith("NEWSCRAWL_") and isinstance(default, bool):
+            try:
+                settings.getbool(name)
+            except ValueError:
+                raise CannotStart(f"{name} must be True or False (1/0), not {settings.get(name)!r}") from None
+
+
 def check_settings(settings: BaseSettings) -> None:
     """Raise CannotStart naming the first NEWSCRAWL_* setting a run cannot work with."""
     _check_names(settings)
+    _check_switches(settings)
     pattern = settings.get("NEWSCRAWL_POST_FILENAME") or ""
     try:
         name = pattern.format(**{field: "x" for field in POST_FILENAME_FIELDS})

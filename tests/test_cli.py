@@ -70,6 +70,10 @@ def test_crawl_help_lists_the_spider_arguments_examples_and_exit_codes():
             ["-a", "tag=xiaomi", "-s", "NEWSCRAWL_OFFLINE_ROOT=http://example.com"],
             "NEWSCRAWL_OFFLINE_ROOT must be an http:// URL",
         ),
+        (
+            ["-a", "tag=xiaomi", "-s", "NEWSCRAWL_IMAGES_LEAN_FETCH=maybe"],
+            "NEWSCRAWL_IMAGES_LEAN_FETCH must be True or False (1/0), not 'maybe'",
+        ),
     ],
 )
 def test_a_bad_argument_or_setting_is_one_line_naming_it_and_exit_1(tmp_path: Path, args: list[str], message: str):
