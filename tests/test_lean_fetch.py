@@ -11,12 +11,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from newscrawl.fetch.lean import AIOHTTP_HANDLER, ImageClient, own_client_fits, pacing_setting
+from newscrawl.fetch.lean import (
+    AIOHTTP_HANDLER,
+    KNOWN_MIDDLEWARES,
+    ImageClient,
+    own_client_fits,
+    pacing_setting,
+    unknown_middlewares,
+)
 from newscrawl.fetch.politeness import Politeness
 
 
@@ -113,3 +122,28 @@ def test_aiohttp_itself_holds_the_size_cap_while_the_bytes_arrive(chunked_server
         asyncio.run(fetch(20000))
     response = asyncio.run(fetch(60000))
     assert (response.status, len(response.body), response.url) == (200, 50000, chunked_server + path)
+
+
+class _OwnRetry(RetryMiddleware):
+    """A user's retry middleware: a subclass of a known one may do more than it."""
+
+
+@pytest.mark.parametrize(
+    ("running", "unknown"),
+    [
+        ({RetryMiddleware: RetryMiddleware}, []),
+        ({RetryMiddleware: _OwnRetry}, ["scrapy.downloadermiddlewares.retry.RetryMiddleware"]),
+        ({CookiesMiddleware: CookiesMiddleware}, ["scrapy.downloadermiddlewares.cookies.CookiesMiddleware"]),
+    ],
+)
+def test_only_middlewares_it_knows_exactly_let_images_past_the_downloader(
+    running: dict[type, type], unknown: list[str], monkeypatch
+):
+    """Which running downloader middlewares keep the lean fetch off (the crawl's own instances are read
+    from the crawler; here, which classes run is given)."""
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("https_proxy", raising=False)
+    crawler = get_crawler(_Unpaced)
+    instances = {cls: made.__new__(made) for cls, made in running.items()}
+    crawler.get_downloader_middleware = instances.get  # type: ignore[method-assign]
+    assert unknown_middlewares(crawler, KNOWN_MIDDLEWARES) == unknown
