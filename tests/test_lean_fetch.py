@@ -137,12 +137,10 @@ class _OwnRetry(RetryMiddleware):
     ],
 )
 def test_only_middlewares_it_knows_exactly_let_images_past_the_downloader(
-    running: dict[type, type], unknown: list[str], monkeypatch
+    running: dict[type, type], unknown: list[str]
 ):
     """Which running downloader middlewares keep the lean fetch off (the crawl's own instances are read
     from the crawler; here, which classes run is given)."""
-    monkeypatch.delenv("http_proxy", raising=False)
-    monkeypatch.delenv("https_proxy", raising=False)
     crawler = get_crawler(_Unpaced)
     instances = {cls: made.__new__(made) for cls, made in running.items()}
     crawler.get_downloader_middleware = instances.get  # type: ignore[method-assign]
