@@ -9,9 +9,9 @@ the site's `image_hosts` are asked. A file is kept only when its bytes are a ras
 recognises (JPEG, PNG, GIF, WebP) whose header declares at most NEWSCRAWL_IMAGES_MAX_PIXELS pixels
 and more than 1×1; nothing is decoded. It is named by the SHA-256 of its bytes (`ab/<sha256>.jpg`)
 and written atomically, so a picture many articles use is stored once and a killed run leaves no
-torn file (newscrawl.archive.image_files). That is done in the image store
-process (newscrawl.archive.image_store, NEWSCRAWL_IMAGES_STORE_PROCESS) while it runs, else on this
-process' threads.
+torn file (newscrawl.archive.image_files). That is done in the image store process
+(newscrawl.archive.image_store, NEWSCRAWL_IMAGES_STORE_PROCESS) while it runs, else on this process'
+threads.
 
 Each `images[]` entry gains `file` (and `thumbnail_file` where the thumbnail is another URL): stored
 with its path and checksum, failed, or refused, with a reason. A file that failed for a reason that
