@@ -96,6 +96,8 @@ EXTENSIONS = {
     "newscrawl.run.summary.RunSummary": 900,  # after spidermon: the summary carries the alarm
 }
 LOG_FORMATTER = "newscrawl.run.logformatter.NewscrawlLogFormatter"
+# Scrapy's memory stats without the per-access deprecation shim (newscrawl/run/stats.py).
+STATS_CLASS = "newscrawl.run.stats.MemoryStats"
 # Scrapy checks generator callbacks for `return value` on every response, and its cache misses for
 # bound methods: it re-reads and re-parses the callback's source each time (docs/performance.md).
 # tests/test_crawl.py runs the same check on newscrawl's callbacks once instead.

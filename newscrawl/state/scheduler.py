@@ -16,7 +16,8 @@ from newscrawl.state.component import Incremental
 
 # scrapy-redis 0.9.1, its latest release, still passes `spider=` to StatsCollector.inc_value(), which
 # Scrapy deprecated in 2.14 (scrapy/scrapy#7011): two warnings a distributed run, about the library's
-# code, not this project's. Only those are silenced; drop this once a scrapy-redis release stops it.
+# code, not this project's. newscrawl's own STATS_CLASS does not warn; a user's Scrapy collector would.
+# Only those are silenced; drop this once a scrapy-redis release stops it.
 warnings.filterwarnings(
     "ignore",
     message=r"Passing a 'spider' argument to StatsCollector\.inc_value\(\) is deprecated",
