@@ -6,8 +6,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from io import BytesIO
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES, REPO, Server, run_crawl
 
 COPY_ID = "1300001"
@@ -71,6 +73,8 @@ def test_two_sites_carrying_one_story_share_its_id_and_a_rerun_changes_nothing(t
     others = [item for item in kuaikeji.items + cnbeta.items if item["id"] not in (lead["id"], copy["id"])]
     assert others and all(item["story"] == item["id"] and item["story_lead"] is None for item in others)
     assert cnbeta.stats["newscrawl/stories/joined"] == 1
+    # told in the parse process, which the crawl starts by default on this machine's cores
+    assert kuaikeji.stats["newscrawl/stories/told_in_parse_process"] == len(kuaikeji.items)
     assert again_k.items == kuaikeji.items and again_c.items == cnbeta.items  # the journals: nothing new
     with sqlite3.connect(stories) as db:
         assert db.execute("SELECT story FROM story_articles WHERE id = ?", (copy["id"],)).fetchone() == (lead["id"],)
@@ -174,12 +178,16 @@ def test_a_link_planted_at_the_story_index_is_refused_not_followed(tmp_path: Pat
     assert target.read_text(encoding="utf-8") == "not yours\n"
 
 
-def test_an_article_whose_story_cannot_be_recorded_stays_pending_and_the_next_run_exports_it(tmp_path: Path):
+@pytest.mark.parametrize("parse_process", [True, False])
+def test_an_article_whose_story_cannot_be_recorded_stays_pending_and_the_next_run_exports_it(
+    tmp_path: Path, parse_process: bool
+):
     """The story index refuses 833153's record (a trigger): it is not exported, the run says it needs a
-    person, and the next run, the index mended, exports it; every article once."""
+    person, and the next run, the index mended, exports it; every article once. The story is told in the
+    parse process or, without one, in the crawl process."""
     server = Server([FIXTURES / "mydrivers/site"])
     stories = tmp_path / "stories.sqlite"
-    settings = {"NEWSCRAWL_STORIES": str(stories)}
+    settings = {"NEWSCRAWL_STORIES": str(stories), "NEWSCRAWL_PARSE_PROCESS": str(parse_process)}
     try:
         whole = run_crawl(tmp_path / "whole", server, "-a", "tag=xiaomi12_ultra", incremental=True)
         from newscrawl.stories.index import SqliteStoryIndex
@@ -201,7 +209,43 @@ def test_an_article_whose_story_cannot_be_recorded_stays_pending_and_the_next_ru
     exported = [item["article_id"] for item in failed.items]
     assert "833153" not in exported and failed.stats["newscrawl/attention/export_failed"] >= 1
     assert mended.returncode == 0, mended.log[-3000:]
+    told_there = [run.stats.get("newscrawl/stories/told_in_parse_process", 0) for run in (failed, mended)]
+    exported = [run.stats["item_scraped_count"] for run in (failed, mended)]
+    assert told_there == (exported if parse_process else [0, 0]) and exported[1] == 1
     ids = [item["article_id"] for item in mended.items]
     assert sorted(ids) == sorted(item["article_id"] for item in whole.items) and len(ids) == len(set(ids))
     with sqlite3.connect(stories) as db:
         assert db.execute("SELECT COUNT(*) FROM story_articles").fetchone() == (len(ids),)
+
+
+def test_the_parse_process_tells_each_story_in_the_index_and_answers_why_not_when_it_cannot(tmp_path: Path):
+    """The parse process' loop, given the story stage's request: 833153 and a copy of it on another
+    address are one story, recorded in the index; an index it may not open gets a reason, not a story."""
+    from newscrawl.children import frame, unframe
+    from newscrawl.extract.child import serve
+    from newscrawl.extract.page import Page
+    from newscrawl.stories.index import Told
+    from newscrawl.stories.pipeline import TOLD
+
+    body = next(FIXTURES.rglob("833153.htm")).read_bytes()
+    pages = [
+        Page("mydrivers", f"https://news.mydrivers.com/1/833/{number}.htm", body, "text/html", "2026-12-06T00:00:00Z")
+        for number in (833153, 833154)
+    ]
+
+    def answers(index: Path) -> list:
+        sink = BytesIO()
+        serve(BytesIO(b"".join(frame(tuple(page)) for page in pages)), sink, [f"{TOLD}={index}"])
+        return [extras[TOLD] for _, _, extras in unframe(bytearray(sink.getvalue()))]
+
+    index = tmp_path / "stories.sqlite"
+    assert answers(index) == [Told("mydrivers:833153", True), Told("mydrivers:833153", False)]
+    with sqlite3.connect(index) as db:
+        assert db.execute("SELECT id, story FROM story_articles ORDER BY id").fetchall() == [
+            ("mydrivers:833153", "mydrivers:833153"),
+            ("mydrivers:833154", "mydrivers:833153"),
+        ]
+    planted = tmp_path / "planted.sqlite"
+    planted.symlink_to(index)
+    refused = answers(planted)
+    assert all(isinstance(why, str) and "refused, not followed" in why for why in refused), refused

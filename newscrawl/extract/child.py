@@ -7,22 +7,36 @@ article, so its start-up is the crawl's.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from newscrawl.children import answer, helper_answers, messages
 from newscrawl.dev.crash_points import crash_point
 from newscrawl.extract.page import Page, page_article
-from newscrawl.items import Unusable
+from newscrawl.items import Article, Unusable
+
+
+def function_of_article(spec: str) -> tuple[str, Callable[[Article], Any]]:
+    """The function a spec names, with its name: `module:name` is called with each Article,
+    `module:name=argument` with each Article and that string."""
+    name, given, argument = spec.partition("=")
+    module, _, attribute = name.partition(":")
+    function = getattr(importlib.import_module(module), attribute)
+    return name, (functools.partial(_with_argument, function, argument) if given else function)
+
+
+def _with_argument(function: Callable[[Article, str], Any], argument: str, article: Article) -> Any:
+    return function(article, argument)
 
 
 def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
-    """The child's loop: a page in, its result out, until `source` ends. `also`: "module:name" functions
-    of an Article's body whose results go back with it."""
-    functions = {name: getattr(importlib.import_module(name.split(":")[0]), name.split(":")[1]) for name in also}
+    """The child's loop: a page in, its result out, until `source` ends. `also`: functions of each Article
+    (`function_of_article`) whose results go back with it, by name."""
+    functions = dict(function_of_article(spec) for spec in also)
     for message in messages(source):
         page = Page(*message)
         crash_point("parse-process")
@@ -31,7 +45,7 @@ def serve(source: Any, sink: Any, also: Sequence[str] = ()) -> None:
             result: tuple[Any, ...] = (
                 "article",
                 article,
-                {name: function(article.body_html) for name, function in functions.items()},
+                {name: function(article) for name, function in functions.items()},
             )
         except Unusable as unusable:
             result = ("unusable", unusable.reason, unusable.url, unusable.detail)

@@ -46,16 +46,18 @@ class ParseProcess:
     def __init__(self, crawler: Crawler | None = None) -> None:
         self.crawler = crawler
         self._child = Helper("newscrawl.extract.child", "the parse process", ParseProcessGone, self._started)
-        # Work a later stage asks the child to do on each Article's body too (`also`: the child's
+        # Work a later stage asks the child to do on each Article too (`also`: the child's
         # arguments), and its results until that stage takes them (`take`): the child's spare core, not
         # the reactor's.
         self._results: dict[tuple[str, str], Any] = {}
 
-    def also(self, function: str) -> None:
-        """Have the child apply `function` ("module:name", called with an Article's body HTML) to every
-        article it makes, for `take`. Asked before the child starts (a pipeline's from_crawler)."""
-        if not self._child.started and function not in self._child.args:
-            self._child.args.append(function)
+    def also(self, function: str, argument: str | None = None) -> None:
+        """Have the child apply `function` ("module:name", called with each Article it makes, and
+        `argument` after it when given) for `take`. Asked before the child starts (a pipeline's
+        from_crawler)."""
+        spec = function if argument is None else f"{function}={argument}"
+        if not self._child.started and spec not in self._child.args:
+            self._child.args.append(spec)
 
     def take(self, url: str, function: str, default: Any = None) -> Any:
         """What `function` gave for the article at `url` in the child, once; `default` if it was not

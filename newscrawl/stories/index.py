@@ -17,10 +17,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from newscrawl.state.files import use_wal
+from newscrawl.state.files import unsafe_sqlite_file, use_wal
 from newscrawl.stories import THRESHOLD
+
+if TYPE_CHECKING:
+    from newscrawl.items import Article
 
 # Signatures come in as bytes (newscrawl.stories.signature makes them, in the parse process when there
 # is one): the crawl process compares and stores them as they are.
@@ -66,6 +69,10 @@ class Member:
     url: str
     title: str
     published: str
+
+    @classmethod
+    def of(cls, article: Article) -> Member:
+        return cls(article.id, article.site, article.url, article.title, article.published)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,14 @@ CREATE TABLE IF NOT EXISTS story_copies (digest TEXT PRIMARY KEY, story TEXT NOT
 
 class SqliteStoryIndex:
     """The index in one SQLite file every site's runs share (WAL; a writer waits up to `busy_timeout`)."""
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteStoryIndex:
+        """The index at `path`, refused (OSError) where one of its files is a symbolic link: SQLite would
+        follow it."""
+        if (unsafe := unsafe_sqlite_file(path)) is not None:
+            raise OSError(f"{unsafe} is a symbolic link or not a regular file: refused, not followed")
+        return cls(path)
 
     def __init__(self, path: Path, threshold: float = THRESHOLD, busy_timeout: float = 30.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

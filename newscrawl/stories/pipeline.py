@@ -5,6 +5,10 @@ numbered and anything is written: an article the index cannot record is dropped 
 NEWSCRAWL_STORIES: `auto` (the default) keeps the index beside the crawl state (`stories.sqlite` in its
 folder, shared by every site whose state is there) or on the crawl's Redis; a path names the SQLite
 file; empty turns stories off. A one-off export (`-O`) has no crawl state, so no stories with `auto`.
+
+With a parse process, an SQLite index's story is told there as the article is made (counted under
+`newscrawl/stories/told_in_parse_process`), and this stage reads the answer; an article it cannot
+record there is held back here all the same. Without one, or with Redis, it is told here.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -24,9 +29,8 @@ from newscrawl.exit_codes import CannotStart, attention
 from newscrawl.extract.process import ParseProcess
 from newscrawl.items import Article
 from newscrawl.paths import OutputPaths
-from newscrawl.state.files import unsafe_sqlite_file
 from newscrawl.state.opening import configured
-from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex
+from newscrawl.stories.index import Member, RedisStoryIndex, SqliteStoryIndex, StoryIndex, Told
 
 INDEX_FILE = "stories.sqlite"
 
@@ -45,25 +49,24 @@ def story_index_place(settings: BaseSettings, spider_name: str) -> str | Path | 
 
 
 def open_index(place: str | Path) -> StoryIndex:
-    if isinstance(place, Path):
-        if (unsafe := unsafe_sqlite_file(place)) is not None:
-            raise OSError(f"{unsafe} is a symbolic link or not a regular file: refused, not followed")
-        return SqliteStoryIndex(place)
-    return RedisStoryIndex(place)
+    return SqliteStoryIndex.open(place) if isinstance(place, Path) else RedisStoryIndex(place)
 
 
-# Worked out in the parse process when there is one (its spare core), else here.
-SIGNATURE = "newscrawl.stories.signature:signature_bytes"
+# Asked of the parse process when there is one (newscrawl.stories.parse_side): the story itself with an
+# SQLite index, the signature with Redis's; else both are worked out here.
+TOLD = "newscrawl.stories.parse_side:told"
+SIGNED = "newscrawl.stories.parse_side:signed"
 _NOT_MADE = object()
 
 
 class StoryPipeline:
-    def __init__(self, crawler: Crawler, index: StoryIndex) -> None:
+    def __init__(self, crawler: Crawler, index: StoryIndex, place: str | Path) -> None:
         self.crawler = crawler
         self.index = index
         self.parse_process = crawler.get_extension(ParseProcess)
+        self.asked = TOLD if isinstance(place, Path) else SIGNED
         if self.parse_process is not None:
-            self.parse_process.also(SIGNATURE)
+            self.parse_process.also(self.asked, str(place) if isinstance(place, Path) else None)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoryPipeline:
@@ -75,23 +78,31 @@ class StoryPipeline:
             index = open_index(place)
         except (OSError, sqlite3.Error, ConnectionError) as error:
             raise CannotStart(f"cannot open the story index {place} ({error})") from None
-        pipeline = cls(crawler, index)
+        pipeline = cls(crawler, index, place)
         crawler.signals.connect(pipeline.index.close, signal=signals.spider_closed)
         return pipeline
 
     def process_item(self, item: Article) -> Article:
-        member = Member(item.id, item.site, item.url, item.title, item.published)
-        made = self.parse_process.take(item.url, SIGNATURE, _NOT_MADE) if self.parse_process else _NOT_MADE
-        if made is _NOT_MADE:  # no parse process: made here (its module imported on first need)
-            from newscrawl.stories.signature import signature_bytes
+        made = self.parse_process.take(item.url, self.asked, _NOT_MADE) if self.parse_process else _NOT_MADE
+        if isinstance(made, Told):
+            told = made
+            self.crawler.stats.inc_value("newscrawl/stories/told_in_parse_process")
+        elif isinstance(made, str):  # the parse process could not record it
+            self._not_recorded(item, made)
+        else:
+            if made is _NOT_MADE:  # no parse process: made here (its module imported on first need)
+                from newscrawl.stories.signature import signature_bytes
 
-            made = signature_bytes(item.body_html)
-        try:
-            told = self.index.assign(member, made if isinstance(made, bytes) else None)
-        except self.index.errors as error:
-            attention(self.crawler, "export_failed")
-            raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run") from None
+                made = signature_bytes(item.body_html)
+            try:
+                told = self.index.assign(Member.of(item), made if isinstance(made, bytes) else None)
+            except self.index.errors as error:
+                self._not_recorded(item, str(error))
         crash_point("story-recorded")
         if not told.lead:
             self.crawler.stats.inc_value("newscrawl/stories/joined")
         return replace(item, story=told.story, story_lead=None if told.lead else told.story)
+
+    def _not_recorded(self, item: Article, error: str) -> NoReturn:
+        attention(self.crawler, "export_failed")
+        raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run")
