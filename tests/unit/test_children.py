@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import threading
@@ -107,3 +108,30 @@ def test_a_file_smaller_than_one_record_still_takes_one_exchange_and_the_batch_m
     assert not writing.is_alive(), "the write went round without writing an exchange"
     assert len(files.finished) == 3 and not list(tmp_path.glob("*" + OPEN))
     assert [capture.url for capture in response_records(files.finished)] == [exchange(n).url for n in range(3)]
+
+
+def test_an_answer_reaches_its_caller_while_the_child_still_reads_what_others_asked(tmp_path: Path):
+    """Forty callers ask a helper at once, each 256 kB (far over the pipe's buffer): the first caller has
+    its answer while the child is still working through the others' messages, not once all are read.
+    The helper here is the post stager, whose answers are files: they show how far the child had got."""
+    from newscrawl.helper import Helper
+    from newscrawl.state.files import TEMPORARY_PREFIX
+
+    callers = 40
+
+    async def crowd() -> int:
+        helper = Helper("newscrawl.state.stager", "the stager")
+        await helper.start()
+        staged_when_first_answered: list[int] = []
+
+        async def ask(number: int) -> None:
+            await helper.ask([(str(tmp_path / f"{number}.md"), "x" * 256_000)])
+            if not staged_when_first_answered:
+                staged_when_first_answered.append(len(list(tmp_path.glob(TEMPORARY_PREFIX + "*"))))
+
+        await asyncio.gather(*(ask(number) for number in range(callers)))
+        await helper.close()
+        assert len(list(tmp_path.glob(TEMPORARY_PREFIX + "*"))) == callers  # every message was answered
+        return staged_when_first_answered[0]
+
+    assert asyncio.run(crowd()) < callers // 2
