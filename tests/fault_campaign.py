@@ -69,6 +69,7 @@ CRASH_POINTS = (
     "before-state-record",
     "after-state-record",
     "parse-process",
+    "story-told",  # the parse process, a story recorded and not yet answered
     "post-stage",
 )
 CAPTURE_CRASH_POINTS = ("warc-mid-record", "warc-writer")
@@ -203,7 +204,7 @@ def _faulty_run(
     outcome.by_several += processes > 1
     settings = {
         **base,
-        "NEWSCRAWL_PARSE_PROCESS": str(crash == "parse-process" or rng.random() < 0.5),
+        "NEWSCRAWL_PARSE_PROCESS": str(crash in ("parse-process", "story-told") or rng.random() < 0.5),
         "NEWSCRAWL_PROCESSES": str(processes),
     }
     if "NEWSCRAWL_IMAGES_STORE" in base:

@@ -249,3 +249,35 @@ def test_the_parse_process_tells_each_story_in_the_index_and_answers_why_not_whe
     planted.symlink_to(index)
     refused = answers(planted)
     assert all(isinstance(why, str) and "refused, not followed" in why for why in refused), refused
+
+
+def test_a_parse_process_killed_after_telling_a_story_loses_nothing_and_tells_it_once(tmp_path: Path):
+    """SIGKILL of the parse process once it has recorded its 3rd story, before answering: the crawl
+    parses from then on itself, finds that article's story already recorded, and the run ends as one
+    without the kill did: every article once, in the same stories (which of two copies leads one is
+    whichever arrived first), each as the index holds it."""
+    server = Server([FIXTURES / "mydrivers/site"])
+    tags = ("-a", "tag=dianyuan,xiaomi12_ultra")  # 850166 and 850190 tell one story
+    try:
+        whole = run_crawl(tmp_path / "whole", server, *tags, incremental=True)
+        killed = run_crawl(
+            tmp_path / "killed", server, *tags, incremental=True, env={"NEWSCRAWL_CRASH_AT": "story-told:3"}
+        )
+    finally:
+        server.stop()
+    assert whole.returncode == 0 and killed.returncode == 0, killed.log[-3000:]
+    assert killed.stats["newscrawl/parse_process/gone"] >= 1  # the kill landed
+    assert killed.stats["newscrawl/stories/told_in_parse_process"] == 2  # answered before it
+    assert whole.stats["newscrawl/stories/told_in_parse_process"] == len(whole.items)
+
+    def stories(result) -> set[frozenset[str]]:
+        members: dict[str, set[str]] = {}
+        for item in result.items:
+            members.setdefault(item["story"], set()).add(item["id"])
+        return {frozenset(ids) for ids in members.values()}
+
+    assert stories(killed) == stories(whole) and any(len(story) == 2 for story in stories(whole))
+    assert len({item["id"] for item in killed.items}) == len(killed.items)
+    with sqlite3.connect(tmp_path / "killed/out/stories.sqlite") as db:
+        indexed = dict(db.execute("SELECT id, story FROM story_articles").fetchall())
+    assert indexed == {item["id"]: item["story"] for item in killed.items}

@@ -4,7 +4,7 @@
 `journal-mid-line` is reached for the 3rd article — a kill -9 at an exact moment, which a timer
 cannot aim at. A point passed once for a batch of articles counts each of them, so the kill comes
 in the batch holding the 3rd. The points are named where they are placed (journal.py,
-state/files.py, component.py, extract/child.py, stories/pipeline.py, archive/warc.py and writer.py,
+state/files.py, component.py, extract/child.py, stories/pipeline.py and parse_side.py, archive/warc.py and writer.py,
 images.py and image_store.py — the child processes inherit the variable).
 """
 

@@ -13,6 +13,7 @@ import sqlite3
 from functools import cache
 from pathlib import Path
 
+from newscrawl.dev.crash_points import crash_point
 from newscrawl.items import Article
 from newscrawl.stories.index import Member, SqliteStoryIndex, Told
 from newscrawl.stories.signature import signature_bytes
@@ -32,6 +33,8 @@ def told(article: Article, path: str) -> Told | str:
     """The article's story from the index at `path`, recorded there; or why it could not be (the story
     stage then holds the article back as it would for its own failure)."""
     try:
-        return _index(path).assign(Member.of(article), signature_bytes(article.body_html))
+        told = _index(path).assign(Member.of(article), signature_bytes(article.body_html))
     except (sqlite3.Error, OSError) as error:
         return str(error)
+    crash_point("story-told")  # recorded, not yet answered
+    return told
