@@ -62,11 +62,11 @@ class Helper:
             raise self._gone_error(f"{self.name} has ended")
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append(answer)  # with the write, no await between: `_waiting` is in the order asked
-        # Not followed by `drain()`: the write is buffered whatever comes next, and the answer comes only
-        # once the child has read the message. A drain waits until the whole buffer has gone, so every
-        # caller behind a busy child waited for all the others' messages to be read, then all resumed
-        # at once (docs/performance.md). What bounds the buffer is how many callers wait at once (the
-        # scraper's SCRAPER_SLOT_MAX_ACTIVE_SIZE for pages, the store's concurrency for images).
+        # No `drain()`: the write is buffered whatever follows, and the answer comes once the child has
+        # read the message. A drain waits for the whole buffer to go, so each caller would wait until
+        # every message queued behind a busy child was read, and all would resume at once
+        # (docs/performance.md). What bounds the buffer is how many callers wait at once (the scraper's
+        # SCRAPER_SLOT_MAX_ACTIVE_SIZE for pages, the store's concurrency for images).
         process.stdin.write(frame(message))
         return await answer
 
