@@ -3,10 +3,9 @@ deprecation shim.
 
 Scrapy's StatsCollector defines `__getattribute__` so that a call passing the deprecated `spider`
 argument warns. That puts a Python function and a caught AttributeError in every attribute access of
-the collector, including `inc_value`'s own read of its dict: 1.5–1.8 µs a call against 0.1 µs, and a
-crawl makes dozens of calls per page (docs/performance.md). Here attributes are read as on any object,
-so a `spider` argument is accepted and ignored without that warning; everything else is
-MemoryStatsCollector's.
+the collector, including `inc_value`'s own read of its dict, and a crawl makes dozens of calls per
+page (docs/performance.md has the cost). Here attributes are read as on any object, so a `spider`
+argument is accepted and ignored without that warning; everything else is MemoryStatsCollector's.
 """
 
 from __future__ import annotations

@@ -105,4 +105,4 @@ class StoryPipeline:
 
     def _not_recorded(self, item: Article, error: str) -> NoReturn:
         attention(self.crawler, "export_failed")
-        raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run")
+        raise ExportFailed(f"story of {item.url} not recorded ({error}); retried next run") from None
