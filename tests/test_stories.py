@@ -50,7 +50,11 @@ def test_two_sites_carrying_one_story_share_its_id_and_a_rerun_changes_nothing(t
     cnbeta_with_a_copy(tmp_path / "site")
     server = Server([FIXTURES / "mydrivers/site", tmp_path / "site"])
     stories = tmp_path / "stories.sqlite"
-    feeds = {"NEWSCRAWL_STORIES": str(stories), "NEWSCRAWL_FEEDS_DIR": str(tmp_path / "feeds")}
+    feeds = {
+        "NEWSCRAWL_STORIES": str(stories),
+        "NEWSCRAWL_FEEDS_DIR": str(tmp_path / "feeds"),
+        "NEWSCRAWL_PARSE_PROCESS": "True",  # its default on 2+ cores, named for a machine of one
+    }
     try:
         runs = []
         for _ in range(2):
@@ -73,7 +77,6 @@ def test_two_sites_carrying_one_story_share_its_id_and_a_rerun_changes_nothing(t
     others = [item for item in kuaikeji.items + cnbeta.items if item["id"] not in (lead["id"], copy["id"])]
     assert others and all(item["story"] == item["id"] and item["story_lead"] is None for item in others)
     assert cnbeta.stats["newscrawl/stories/joined"] == 1
-    # told in the parse process, which the crawl starts by default on this machine's cores
     assert kuaikeji.stats["newscrawl/stories/told_in_parse_process"] == len(kuaikeji.items)
     assert again_k.items == kuaikeji.items and again_c.items == cnbeta.items  # the journals: nothing new
     with sqlite3.connect(stories) as db:
@@ -258,10 +261,16 @@ def test_a_parse_process_killed_after_telling_a_story_loses_nothing_and_tells_it
     whichever arrived first), each as the index holds it."""
     server = Server([FIXTURES / "mydrivers/site"])
     tags = ("-a", "tag=dianyuan,xiaomi12_ultra")  # 850166 and 850190 tell one story
+    settings = {"NEWSCRAWL_PARSE_PROCESS": "True"}
     try:
-        whole = run_crawl(tmp_path / "whole", server, *tags, incremental=True)
+        whole = run_crawl(tmp_path / "whole", server, *tags, incremental=True, settings=settings)
         killed = run_crawl(
-            tmp_path / "killed", server, *tags, incremental=True, env={"NEWSCRAWL_CRASH_AT": "story-told:3"}
+            tmp_path / "killed",
+            server,
+            *tags,
+            incremental=True,
+            settings=settings,
+            env={"NEWSCRAWL_CRASH_AT": "story-told:3"},
         )
     finally:
         server.stop()
