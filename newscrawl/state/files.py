@@ -112,12 +112,12 @@ def use_wal(db: sqlite3.Connection) -> None:
     db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
 
 
-def unsafe_sqlite_file(path: Path) -> Path | None:
-    """The first of an SQLite database's files (the file, its `-wal` and `-shm`) that is a symbolic link or
-    not a regular file: SQLite would follow the link or fail on it, so it is refused before opening."""
+def sqlite_refusal(path: Path) -> str | None:
+    """Why an SQLite database may not be opened: the first of its files (the file, its `-wal` and `-shm`)
+    that is a symbolic link or not a regular file, which SQLite would follow or fail on; None: none is."""
     for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if companion.is_symlink() or (companion.exists() and not companion.is_file()):
-            return companion
+            return f"{companion} is a symbolic link or not a regular file: refused, not followed"
     return None
 
 

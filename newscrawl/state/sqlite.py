@@ -47,7 +47,7 @@ from newscrawl.state.base import (
     StateUnusable,
     raising_state_errors,
 )
-from newscrawl.state.files import open_regular, unsafe_sqlite_file, use_wal
+from newscrawl.state.files import open_regular, sqlite_refusal, use_wal
 from newscrawl.state.journal import JournalMark, LineRef
 
 T = TypeVar("T")
@@ -226,8 +226,8 @@ class SqliteState:
         sqlite3 shell, another process of the same crawl) before it fails. `inherited_lock`: the
         descriptor of the state's lock a process of several was given (StateLock)."""
         self.site = site
-        if (unsafe := unsafe_sqlite_file(path)) is not None:
-            raise StateUnusable(f"{unsafe} is a symbolic link or not a regular file: refused, not followed")
+        if (refusal := sqlite_refusal(path)) is not None:
+            raise StateUnusable(refusal)
         self.lock = StateLock(path, inherited_lock)
         self.lock.acquire()
         self._lock = threading.Lock()

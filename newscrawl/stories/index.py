@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from newscrawl.state.files import unsafe_sqlite_file, use_wal
+from newscrawl.state.files import sqlite_refusal, use_wal
 from newscrawl.stories import THRESHOLD
 
 if TYPE_CHECKING:
@@ -125,8 +125,8 @@ class SqliteStoryIndex:
     def open(cls, path: Path) -> SqliteStoryIndex:
         """The index at `path`, refused (OSError) where one of its files is a symbolic link: SQLite would
         follow it."""
-        if (unsafe := unsafe_sqlite_file(path)) is not None:
-            raise OSError(f"{unsafe} is a symbolic link or not a regular file: refused, not followed")
+        if (refusal := sqlite_refusal(path)) is not None:
+            raise OSError(refusal)
         return cls(path)
 
     def __init__(self, path: Path, threshold: float = THRESHOLD, busy_timeout: float = 30.0) -> None:
