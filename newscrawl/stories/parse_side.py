@@ -33,8 +33,8 @@ def told(article: Article, path: str) -> Told | str:
     """The article's story from the index at `path`, recorded there; or why it could not be (the story
     stage then holds the article back as it would for its own failure)."""
     try:
-        told = _index(path).assign(Member.of(article), signature_bytes(article.body_html))
+        place = _index(path).assign(Member.of(article), signature_bytes(article.body_html))
     except (sqlite3.Error, OSError) as error:
         return str(error)
     crash_point("story-told")  # recorded, not yet answered
-    return told
+    return place

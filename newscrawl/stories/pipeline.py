@@ -64,9 +64,9 @@ class StoryPipeline:
         self.crawler = crawler
         self.index = index
         self.parse_process = crawler.get_extension(ParseProcess)
-        self.asked = TOLD if isinstance(place, Path) else SIGNED
+        self.asked, argument = (TOLD, str(place)) if isinstance(place, Path) else (SIGNED, None)
         if self.parse_process is not None:
-            self.parse_process.also(self.asked, str(place) if isinstance(place, Path) else None)
+            self.parse_process.also(self.asked, argument)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoryPipeline:
